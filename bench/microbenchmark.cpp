@@ -1,0 +1,146 @@
+// RustyRay's microbenchmark: Ray's metric names and Ray's timeit schedule
+// (python/ray/_private/ray_microbenchmark_helpers.py): a warm-up of 1 s, then
+// 4 timed runs of 2 s each, reporting their mean and standard deviation.
+// Prints one JSON line per metric on stdout, progress on stderr.
+//
+// Usage: microbenchmark [--quick] [--filter SUBSTRING]
+//   --quick   0.1 s warm-up, 2 runs of 0.2 s, 64 MiB instead of 800 MiB buffers
+//             (a smoke run, not a measurement)
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <functional>
+#include <iostream>
+#include <numeric>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <rustyray/rustyray.hpp>
+
+namespace {
+
+using clock_type = std::chrono::steady_clock;
+
+struct schedule {
+  double warmup_s = 1.0;
+  int runs = 4;
+  double run_s = 2.0;
+  std::size_t big_buffer = std::size_t{800} << 20;
+};
+
+struct result {
+  double mean = 0;
+  double sd = 0;
+};
+
+double seconds_since(clock_type::time_point start) {
+  return std::chrono::duration<double>(clock_type::now() - start).count();
+}
+
+/// Ray's timeit: `fn` performs one operation worth `multiplier` units.
+result timeit(const schedule& s, const std::function<void()>& fn, double multiplier = 1) {
+  auto start = clock_type::now();
+  long count = 0;
+  while (seconds_since(start) < s.warmup_s) {
+    fn();
+    ++count;
+  }
+  long step = count / 10 + 1;
+  std::vector<double> stats;
+  for (int r = 0; r < s.runs; ++r) {
+    start = clock_type::now();
+    count = 0;
+    while (seconds_since(start) < s.run_s) {
+      for (long i = 0; i < step; ++i)
+        fn();
+      count += step;
+    }
+    stats.push_back(multiplier * static_cast<double>(count) / seconds_since(start));
+  }
+  result res;
+  res.mean = std::accumulate(stats.begin(), stats.end(), 0.0) / static_cast<double>(stats.size());
+  for (auto x : stats)
+    res.sd += (x - res.mean) * (x - res.mean);
+  res.sd = std::sqrt(res.sd / static_cast<double>(stats.size()));
+  return res;
+}
+
+void emit(const std::string& name, const result& r, const std::string& unit,
+          const std::string& extra = "") {
+  std::printf("{\"name\":\"%s\",\"value\":%.6g,\"sd\":%.6g,\"unit\":\"%s\"%s}\n", name.c_str(),
+              r.mean, r.sd, unit.c_str(), extra.c_str());
+  std::fflush(stdout);
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  schedule s;
+  std::string filter;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "--quick") {
+      s = schedule{0.1, 2, 0.2, std::size_t{64} << 20};
+    } else if (arg == "--filter" && i + 1 < argc) {
+      filter = argv[++i];
+    } else {
+      std::cerr << "usage: microbenchmark [--quick] [--filter SUBSTRING]\n";
+      return 2;
+    }
+  }
+  rustyray::config cfg;
+  cfg.object_store_capacity = std::uint64_t{4} << 30; // room for the 800 MiB buffer
+  rustyray::init(cfg);
+
+  struct metric {
+    std::string name;
+    std::function<void()> run;
+  };
+  auto selected = [&](const std::string& name) {
+    return filter.empty() || name.find(filter) != std::string::npos;
+  };
+
+  auto small = rustyray::put(0);
+  std::vector<std::uint8_t> buffer(s.big_buffer, 1);
+  std::vector<std::uint8_t> target(s.big_buffer, 0);
+  double gb = static_cast<double>(s.big_buffer) / 1e9;
+  result memcpy_result;
+
+  std::vector<metric> metrics{
+    {"single_client_get_calls_Plasma_Store",
+     [&] { emit("single_client_get_calls_Plasma_Store",
+                timeit(s, [&] { (void)rustyray::get(small); }), "ops/s"); }},
+    {"single_client_put_calls_Plasma_Store",
+     [&] { emit("single_client_put_calls_Plasma_Store",
+                timeit(s, [] { (void)rustyray::put(0); }), "ops/s"); }},
+    {"memcpy_gigabytes",
+     [&] {
+       memcpy_result = timeit(s, [&] { std::memcpy(target.data(), buffer.data(), buffer.size()); },
+                              gb);
+       emit("memcpy_gigabytes", memcpy_result, "GB/s");
+     }},
+    {"single_client_put_gigabytes",
+     [&] {
+       auto r = timeit(s, [&] { (void)rustyray::put(buffer); }, gb);
+       std::string extra;
+       if (memcpy_result.mean > 0)
+         extra = ",\"vs_memcpy\":" + std::to_string(r.mean / memcpy_result.mean);
+       emit("single_client_put_gigabytes", r, "GB/s", extra);
+     }},
+  };
+  std::size_t total = 0;
+  for (auto& m : metrics)
+    total += selected(m.name) ? 1 : 0;
+  std::size_t done = 0;
+  for (auto& m : metrics) {
+    if (!selected(m.name))
+      continue;
+    std::cerr << "[" << ++done << "/" << total << "] " << m.name << " ..." << std::endl;
+    m.run();
+  }
+  small = {};
+  rustyray::shutdown();
+}

@@ -1,0 +1,39 @@
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include <nlohmann/json_fwd.hpp>
+
+namespace rustyray {
+
+/// Settings of a runtime, passed to `init`. Every field has a default that
+/// suits a single machine; JSON files use the field names as keys.
+///
+/// ~~~
+/// auto cfg = rustyray::config::from_json({{"object_store_capacity", 64 << 20}});
+/// rustyray::init(cfg);
+/// ~~~
+struct config {
+  /// Worker actors that run tasks in parallel; 0 means one per hardware thread.
+  std::size_t num_workers = 0;
+
+  /// Bytes the object store may hold before it evicts (default 1 GiB).
+  /// Must be positive.
+  std::uint64_t object_store_capacity = std::uint64_t{1} << 30;
+
+  /// Reads a config from a JSON object whose keys are field names. An unknown
+  /// key, a wrong type or an out-of-range value throws `error` with code
+  /// `invalid_config` naming the key.
+  static config from_json(const nlohmann::json& json);
+
+  /// Reads a JSON file as `from_json` does; a missing or malformed file also
+  /// throws `invalid_config`.
+  static config from_file(const std::string& path);
+
+  /// Throws `invalid_config` if a field is out of range.
+  void validate() const;
+};
+
+} // namespace rustyray

@@ -1,0 +1,34 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include <caf/allowed_unsafe_message_type.hpp>
+
+#include "rustyray/detail/size_counter.hpp"
+
+namespace rustyray::detail {
+
+/// The bytes an object occupies in the store's capacity: exact for strings and
+/// byte buffers, `sizeof` for plain numbers, the CAF-serialized size otherwise
+/// (what it would cost to ship the object to another node).
+template <class T>
+std::uint64_t value_size(const T& value) {
+  if constexpr (std::is_same_v<T, std::string> || std::is_same_v<T, std::vector<char>>
+                || std::is_same_v<T, std::vector<std::uint8_t>>) {
+    return value.size();
+  } else if constexpr (std::is_arithmetic_v<T> || std::is_enum_v<T>
+                       || caf::allowed_unsafe_message_type<T>::value) {
+    return sizeof(T);
+  } else {
+    size_counter counter;
+    // CAF's serializers never modify what they save (see caf/serializer.hpp).
+    if (counter(const_cast<T&>(value)))
+      return sizeof(T);
+    return counter.bytes();
+  }
+}
+
+} // namespace rustyray::detail

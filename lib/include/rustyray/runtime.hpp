@@ -1,0 +1,40 @@
+#pragma once
+
+#include "rustyray/config.hpp"
+
+namespace caf {
+class actor_system;
+class actor_system_config;
+} // namespace caf
+
+namespace rustyray {
+
+/// Starts the global runtime with an actor system of its own. Throws `error`
+/// with code `already_initialized` if a runtime is up, `invalid_config` if
+/// `cfg` is out of range.
+///
+/// ~~~
+/// rustyray::init();
+/// auto ref = rustyray::put(42);
+/// rustyray::shutdown();
+/// ~~~
+void init(config cfg = {});
+
+/// Starts the global runtime inside a CAF application's own actor system.
+/// The application must have called `configure` on the system's config before
+/// creating the system. The system must outlive `shutdown()`.
+void init(caf::actor_system& system, config cfg = {});
+
+/// Registers RustyRay's message types and error category in a CAF
+/// application's config; call it before constructing the `actor_system`.
+void configure(caf::actor_system_config& cfg);
+
+/// Stops the runtime: refuses new work, wakes every waiting `get` with
+/// `runtime_not_initialized`, stops RustyRay's actors and, for a runtime
+/// started by `init(config)`, its actor system. Without a runtime: no-op.
+void shutdown();
+
+/// Whether a runtime is up.
+[[nodiscard]] bool is_initialized() noexcept;
+
+} // namespace rustyray

@@ -1,0 +1,60 @@
+#include "rustyray/config.hpp"
+
+#include <fstream>
+#include <limits>
+
+#include <nlohmann/json.hpp>
+
+#include "rustyray/error.hpp"
+
+namespace rustyray {
+
+namespace {
+
+[[noreturn]] void invalid(const std::string& what) {
+  throw error{errc::invalid_config, what};
+}
+
+template <class T>
+void read_unsigned(const nlohmann::json& value, const std::string& key, T& out) {
+  if (!value.is_number_unsigned()
+      || value.get<std::uint64_t>() > std::numeric_limits<T>::max())
+    invalid("config key \"" + key + "\" must be a non-negative integer, got " + value.dump());
+  out = value.get<T>();
+}
+
+} // namespace
+
+config config::from_json(const nlohmann::json& json) {
+  if (!json.is_object())
+    invalid("a config must be a JSON object of field names to values, got " + json.dump());
+  config result;
+  for (const auto& [key, value] : json.items()) {
+    if (key == "num_workers")
+      read_unsigned(value, key, result.num_workers);
+    else if (key == "object_store_capacity")
+      read_unsigned(value, key, result.object_store_capacity);
+    else
+      invalid("unknown config key \"" + key
+              + "\"; known keys: num_workers, object_store_capacity");
+  }
+  result.validate();
+  return result;
+}
+
+config config::from_file(const std::string& path) {
+  std::ifstream in{path};
+  if (!in)
+    invalid("cannot read config file \"" + path + "\": check the path");
+  auto json = nlohmann::json::parse(in, nullptr, false);
+  if (json.is_discarded())
+    invalid("config file \"" + path + "\" is not valid JSON");
+  return from_json(json);
+}
+
+void config::validate() const {
+  if (object_store_capacity == 0)
+    invalid("config key \"object_store_capacity\" must be positive (bytes the store may hold)");
+}
+
+} // namespace rustyray

@@ -1,0 +1,53 @@
+#include "rustyray/errc.hpp"
+
+#include <caf/make_message.hpp>
+
+namespace rustyray {
+
+std::string to_string(errc code) {
+  // No default: -Werror=switch makes a new enumerator without a name a build error.
+  switch (code) {
+    case errc::runtime_not_initialized:
+      return "runtime_not_initialized";
+    case errc::already_initialized:
+      return "already_initialized";
+    case errc::object_lost:
+      return "object_lost";
+    case errc::object_store_full:
+      return "object_store_full";
+    case errc::task_failed:
+      return "task_failed";
+    case errc::task_cancelled:
+      return "task_cancelled";
+    case errc::actor_died:
+      return "actor_died";
+    case errc::timeout:
+      return "timeout";
+    case errc::type_mismatch:
+      return "type_mismatch";
+    case errc::function_not_registered:
+      return "function_not_registered";
+    case errc::node_lost:
+      return "node_lost";
+    case errc::invalid_config:
+      return "invalid_config";
+    case errc::invalid_argument:
+      return "invalid_argument";
+    case errc::task_unschedulable:
+      return "task_unschedulable";
+    case errc::system_error:
+      return "system_error";
+  }
+  return "errc(" + std::to_string(static_cast<int>(code)) + ")";
+}
+
+caf::error make_error(errc code, std::string message) {
+  return caf::error{static_cast<std::uint8_t>(code), errc_category,
+                    caf::make_message(std::move(message))};
+}
+
+caf::error make_error(errc code) {
+  return make_error(code, to_string(code));
+}
+
+} // namespace rustyray

@@ -1,0 +1,239 @@
+// The non-template core of put / get / wait / pin / free (detail/object_access.hpp
+// and object_store.hpp): everything that touches the runtime's object table.
+
+#include <condition_variable>
+#include <cxxabi.h>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <unordered_set>
+
+#include <caf/all.hpp>
+
+#include "object_table.hpp"
+#include "runtime_state.hpp"
+#include "rustyray/detail/object_access.hpp"
+#include "rustyray/object_store.hpp"
+
+namespace rustyray {
+
+namespace {
+
+using objstore::lookup;
+
+[[noreturn]] void invalid_argument(const std::string& what) {
+  throw error{errc::invalid_argument, what};
+}
+
+void check_timeout(std::chrono::milliseconds timeout) {
+  if (timeout.count() < 0)
+    invalid_argument("a timeout must not be negative (got " + std::to_string(timeout.count())
+                     + " ms); use rustyray::forever to wait without limit");
+}
+
+std::chrono::steady_clock::time_point deadline_after(std::chrono::milliseconds timeout) {
+  auto now = std::chrono::steady_clock::now();
+  if (timeout == forever || timeout > std::chrono::hours(24 * 365 * 100))
+    return std::chrono::steady_clock::time_point::max();
+  return now + timeout;
+}
+
+std::string demangle(const char* name) {
+  int status = 0;
+  std::unique_ptr<char, void (*)(void*)> out{abi::__cxa_demangle(name, nullptr, nullptr, &status),
+                                             std::free};
+  return status == 0 && out ? out.get() : name;
+}
+
+std::string stored_type_name(const caf::message& stored) {
+  if (stored.empty())
+    return "nothing (object_ref<void>)";
+  auto [nr, info] = stored.type(0);
+  if (nr != 0)
+    return caf::numbered_type_names[nr - 1];
+  return info ? demangle(info->name()) : "an unknown type";
+}
+
+/// A blocked `get`: the waiter fills it in from whichever thread resolves the
+/// object.
+struct sync_get {
+  std::mutex mtx;
+  std::condition_variable cv;
+  std::optional<lookup> result; // guarded by mtx
+
+  void set(const lookup& r) {
+    std::lock_guard<std::mutex> guard{mtx};
+    result = r;
+    cv.notify_all();
+  }
+};
+
+/// A blocked `wait`: counts resolutions.
+struct sync_wait {
+  std::mutex mtx;
+  std::condition_variable cv;
+  std::size_t resolved = 0;   // guarded by mtx
+  caf::error shutdown_reason; // guarded by mtx
+
+  void on_resolved(const lookup& r) {
+    std::lock_guard<std::mutex> guard{mtx};
+    ++resolved;
+    if (!r && r.error().category() == errc_category
+        && r.error().code() == static_cast<std::uint8_t>(errc::runtime_not_initialized))
+      shutdown_reason = r.error();
+    cv.notify_all();
+  }
+};
+
+} // namespace
+
+namespace detail {
+
+void add_ref(const object_id& id) noexcept {
+  if (auto rt = internal::current(); rt && id.node() == rt->node)
+    rt->table->add_ref(id);
+}
+
+void release_ref(const object_id& id) noexcept {
+  if (auto rt = internal::current(); rt && id.node() == rt->node)
+    rt->table->release(id);
+}
+
+object_id put_message(caf::message value, std::uint64_t size) {
+  auto rt = internal::current_or_throw();
+  auto id = rt->next_id();
+  if (auto err = rt->table->put(id, std::move(value), size))
+    throw_caf_error(err);
+  return id;
+}
+
+caf::expected<caf::message> get_message(const object_id& id,
+                                        std::chrono::milliseconds timeout) {
+  auto rt = internal::current_or_throw();
+  check_timeout(timeout);
+  if (id.is_nil())
+    return make_error(errc::invalid_argument,
+                      "this object_ref names no object (default-constructed or moved "
+                      "from); get refs from put() or a task submission");
+  auto& table = *rt->table;
+  if (auto found = table.try_get(id))
+    return std::move(*found);
+  auto state = std::make_shared<sync_get>();
+  std::uint64_t token = 0;
+  if (auto found = table.get_or_wait(id, [state](const lookup& r) { state->set(r); }, token))
+    return std::move(*found);
+  std::unique_lock<std::mutex> guard{state->mtx};
+  auto ready = [&] { return state->result.has_value(); };
+  if (!state->cv.wait_until(guard, deadline_after(timeout), ready)) {
+    guard.unlock();
+    table.cancel_wait(id, token);
+    guard.lock();
+    if (!state->result)
+      return make_error(errc::timeout,
+                        "object " + to_string(id) + " was not ready within "
+                          + std::to_string(timeout.count())
+                          + " ms; wait longer, or check that the task producing it can run");
+  }
+  return std::move(*state->result);
+}
+
+std::vector<bool> wait_ready(const std::vector<object_id>& ids, std::size_t num_returns,
+                             std::chrono::milliseconds timeout) {
+  auto rt = internal::current_or_throw();
+  check_timeout(timeout);
+  if (num_returns == 0 || num_returns > ids.size())
+    invalid_argument("wait needs 1 <= num_returns <= refs.size(), got num_returns = "
+                     + std::to_string(num_returns) + " for " + std::to_string(ids.size())
+                     + " refs");
+  std::unordered_set<object_id> seen;
+  for (const auto& id : ids)
+    if (!seen.insert(id).second)
+      invalid_argument("wait got object " + to_string(id)
+                       + " twice; pass each ref once");
+  auto& table = *rt->table;
+  auto state = std::make_shared<sync_wait>();
+  std::vector<std::pair<object_id, std::uint64_t>> registrations;
+  std::size_t ready_at_once = 0;
+  for (const auto& id : ids) {
+    std::uint64_t token = 0;
+    if (table.get_or_wait(id, [state](const lookup& r) { state->on_resolved(r); }, token))
+      ++ready_at_once;
+    else
+      registrations.emplace_back(id, token);
+  }
+  {
+    std::unique_lock<std::mutex> guard{state->mtx};
+    state->cv.wait_until(guard, deadline_after(timeout), [&] {
+      return ready_at_once + state->resolved >= num_returns || state->shutdown_reason;
+    });
+    if (state->shutdown_reason)
+      throw_caf_error(state->shutdown_reason);
+  }
+  for (const auto& [id, token] : registrations)
+    table.cancel_wait(id, token);
+  std::vector<bool> flags;
+  flags.reserve(ids.size());
+  for (const auto& id : ids)
+    flags.push_back(table.status(id) != objstore::object_status::pending);
+  return flags;
+}
+
+caf::error type_mismatch(const object_id& id, const caf::message& stored,
+                         const std::type_info& wanted) {
+  return make_error(errc::type_mismatch,
+                    "object " + to_string(id) + " holds " + stored_type_name(stored)
+                      + " but was read as " + demangle(wanted.name())
+                      + "; use an object_ref of the stored type");
+}
+
+void throw_caf_error(const caf::error& err) {
+  if (err.category() == errc_category) {
+    const auto& context = err.context();
+    auto text = context.match_elements<std::string>() ? context.get_as<std::string>(0)
+                                                      : std::string{"(no details)"};
+    throw_error(static_cast<errc>(err.code()), text);
+  }
+  if (err == caf::sec::request_timeout)
+    throw error{errc::timeout, "a request to a RustyRay actor timed out"};
+  if (err == caf::sec::request_receiver_down)
+    throw error{errc::actor_died, "the actor that should answer is gone"};
+  throw error{errc::system_error, "CAF reported " + caf::to_string(err)};
+}
+
+caf::error to_caf_error(const error& err) {
+  return make_error(err.code(), err.message());
+}
+
+caf::actor store_actor() {
+  return internal::current_or_throw()->store;
+}
+
+} // namespace detail
+
+store_stats object_store_stats() {
+  return internal::current_or_throw()->table->stats();
+}
+
+namespace detail {
+
+bool contains_object(const object_id& id) {
+  return internal::current_or_throw()->table->contains(id);
+}
+
+void pin_object(const object_id& id) {
+  if (auto err = internal::current_or_throw()->table->pin(id))
+    throw_caf_error(err);
+}
+
+void unpin_object(const object_id& id) {
+  if (auto err = internal::current_or_throw()->table->unpin(id))
+    throw_caf_error(err);
+}
+
+void free_object(const object_id& id) {
+  internal::current_or_throw()->table->free(id);
+}
+
+} // namespace detail
+
+} // namespace rustyray

@@ -1,0 +1,143 @@
+#include "rustyray/runtime.hpp"
+
+#include <chrono>
+#include <mutex>
+#include <random>
+
+#include <caf/all.hpp>
+
+#include "runtime_state.hpp"
+#include "rustyray/error.hpp"
+#include "rustyray/objstore/atoms.hpp"
+#include "rustyray/objstore/store_stats.hpp"
+#include "rustyray/objstore/stored_object.hpp"
+#include "store_actor.hpp"
+
+namespace rustyray {
+
+namespace internal {
+
+namespace {
+
+// Serializes init and shutdown; the pointer itself is read lock-free through
+// std::atomic_load by every API call.
+std::mutex lifecycle_mtx;
+std::shared_ptr<runtime_state> global_runtime;
+
+std::uint64_t random_node_id() {
+  std::random_device rd;
+  std::uint64_t id = 0;
+  while (id == 0)
+    id = (std::uint64_t{rd()} << 32) ^ rd()
+         ^ static_cast<std::uint64_t>(
+           std::chrono::steady_clock::now().time_since_epoch().count());
+  return id;
+}
+
+std::string render_error(std::uint8_t code, caf::atom_value, const caf::message& context) {
+  auto result = to_string(static_cast<errc>(code));
+  if (context.match_elements<std::string>())
+    result += ": " + context.get_as<std::string>(0);
+  return result;
+}
+
+void start(std::shared_ptr<runtime_state> rt, config cfg) {
+  rt->cfg = std::move(cfg);
+  rt->node = random_node_id();
+  rt->table = std::make_shared<objstore::object_table>(rt->cfg.object_store_capacity);
+  rt->store = objstore::spawn_store_actor(*rt->system, rt->table);
+  std::atomic_store(&global_runtime, std::move(rt));
+}
+
+} // namespace
+
+std::shared_ptr<runtime_state> current() noexcept {
+  return std::atomic_load(&global_runtime);
+}
+
+std::shared_ptr<runtime_state> current_or_throw() {
+  if (auto rt = current())
+    return rt;
+  throw error{errc::runtime_not_initialized,
+              "no RustyRay runtime is running in this process; call rustyray::init() "
+              "first (and do not use object refs after rustyray::shutdown())"};
+}
+
+} // namespace internal
+
+using internal::lifecycle_mtx;
+
+void configure(caf::actor_system_config& cfg) {
+  cfg.add_message_type<object_id>("rustyray::object_id");
+  cfg.add_message_type<objstore::stored_object>("rustyray::stored_object");
+  cfg.add_message_type<store_stats>("rustyray::store_stats");
+  // CAF 0.17 has no built-in std::vector<uint8_t>; byte buffers are common objects.
+  cfg.add_message_type<std::vector<std::uint8_t>>("rustyray::bytes");
+  cfg.add_error_category(errc_category, internal::render_error);
+}
+
+void init(config cfg) {
+  std::lock_guard<std::mutex> guard{lifecycle_mtx};
+  if (internal::current())
+    throw error{errc::already_initialized,
+                "rustyray::init was called while a runtime is running; call "
+                "rustyray::shutdown() first, or check rustyray::is_initialized()"};
+  cfg.validate();
+  auto rt = std::make_shared<internal::runtime_state>();
+  rt->own_config = std::make_unique<caf::actor_system_config>();
+  configure(*rt->own_config);
+  rt->own_system = std::make_unique<caf::actor_system>(*rt->own_config);
+  rt->system = rt->own_system.get();
+  internal::start(std::move(rt), std::move(cfg));
+}
+
+void init(caf::actor_system& system, config cfg) {
+  std::lock_guard<std::mutex> guard{lifecycle_mtx};
+  if (internal::current())
+    throw error{errc::already_initialized,
+                "rustyray::init was called while a runtime is running; call "
+                "rustyray::shutdown() first, or check rustyray::is_initialized()"};
+  if (system.config().error_renderers.count(errc_category) == 0)
+    throw error{errc::invalid_config,
+                "the actor_system was created without RustyRay's types: call "
+                "rustyray::configure(cfg) on its actor_system_config before constructing "
+                "the actor_system"};
+  cfg.validate();
+  auto rt = std::make_shared<internal::runtime_state>();
+  rt->system = &system;
+  internal::start(std::move(rt), std::move(cfg));
+}
+
+void shutdown() {
+  std::lock_guard<std::mutex> guard{lifecycle_mtx};
+  auto rt = std::atomic_exchange(&internal::global_runtime,
+                                 std::shared_ptr<internal::runtime_state>{});
+  if (!rt)
+    return;
+  // Wake every waiter first: blocked gets return, and the store actor receives
+  // a message for each promise it holds, ahead of the exit below.
+  rt->table->close(make_error(errc::runtime_not_initialized,
+                              "rustyray::shutdown() ran while this call waited for an "
+                              "object; finish waiting before shutting down"));
+  {
+    caf::scoped_actor self{*rt->system};
+    self->monitor(rt->store);
+    // A request queues behind those deliveries, so every promise is kept
+    // before the actor quits.
+    self->request(rt->store, std::chrono::seconds(30), objstore::stats_atom::value)
+      .receive([](const store_stats&) {}, [](const caf::error&) {});
+    self->send_exit(rt->store, caf::exit_reason::user_shutdown);
+    self->receive([](const caf::down_msg&) {},
+                  caf::after(std::chrono::seconds(30)) >> [] {});
+  }
+  rt->store = nullptr;
+  // For a runtime with its own system this joins every CAF thread.
+  rt->own_system.reset();
+  rt->own_config.reset();
+}
+
+bool is_initialized() noexcept {
+  return internal::current() != nullptr;
+}
+
+} // namespace rustyray

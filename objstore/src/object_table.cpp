@@ -1,0 +1,395 @@
+#include "object_table.hpp"
+
+#include <string>
+
+#include "rustyray/errc.hpp"
+
+namespace rustyray::objstore {
+
+namespace {
+
+std::string mib(std::uint64_t bytes) {
+  return std::to_string(bytes) + " bytes (" + std::to_string(bytes >> 20) + " MiB)";
+}
+
+caf::error unknown_object(const object_id& id) {
+  return make_error(errc::object_lost,
+                    "object " + to_string(id)
+                      + " is not in this node's object store: it was never created here, "
+                        "or every reference to it was dropped; keep an object_ref alive "
+                        "while you need the object");
+}
+
+caf::error dropped_while_pending(const object_id& id) {
+  return make_error(errc::object_lost,
+                    "object " + to_string(id)
+                      + " was dropped: every reference to it went away while it was pending");
+}
+
+} // namespace
+
+void object_table::deferred::run() {
+  for (auto& [fn, result] : wakeups)
+    fn(result);
+  wakeups.clear();
+  garbage.clear();
+}
+
+object_table::object_table(std::uint64_t capacity) {
+  stats_.capacity = capacity;
+}
+
+object_table::~object_table() {
+  // Values may hold object_refs whose destructors come back to a table: destroy
+  // them without holding the lock.
+  entry_map doomed;
+  {
+    std::lock_guard<std::mutex> guard{mtx_};
+    doomed.swap(entries_);
+    lru_.clear();
+  }
+}
+
+caf::error object_table::put(const object_id& id, caf::message value, std::uint64_t size) {
+  deferred later;
+  caf::error result;
+  {
+    std::lock_guard<std::mutex> guard{mtx_};
+    if (closed_) {
+      result = closed_reason_;
+    } else if (auto err = make_room(id, size, later)) {
+      result = std::move(err);
+    } else {
+      auto& e = entries_[id];
+      e.refs = 1;
+      store_value(e, std::move(value), size);
+      lru_insert(id, e);
+    }
+    if (result)
+      later.garbage.push_back(std::move(value));
+  }
+  later.run();
+  return result;
+}
+
+caf::error object_table::register_pending(const object_id& id) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  if (closed_)
+    return closed_reason_;
+  auto& e = entries_[id];
+  e.refs = 1;
+  return caf::none;
+}
+
+caf::error object_table::fulfil(const object_id& id, caf::message value, std::uint64_t size) {
+  deferred later;
+  caf::error result;
+  {
+    std::lock_guard<std::mutex> guard{mtx_};
+    auto i = entries_.find(id);
+    if (i == entries_.end() || i->second.st != state::pending) {
+      // Nobody wants it any more (dropped or freed while pending).
+      later.garbage.push_back(std::move(value));
+    } else if (auto err = make_room(id, size, later)) {
+      later.garbage.push_back(std::move(value));
+      i->second.st = state::failed;
+      i->second.error = err;
+      resolve(i->second, err, later);
+      result = std::move(err);
+    } else {
+      auto& e = i->second;
+      store_value(e, std::move(value), size);
+      if (e.pins > 0) {
+        ++stats_.pinned;
+        stats_.pinned_bytes += size;
+      } else {
+        lru_insert(id, e);
+      }
+      resolve(e, e.value, later);
+    }
+  }
+  later.run();
+  return result;
+}
+
+void object_table::fail(const object_id& id, caf::error reason) {
+  deferred later;
+  {
+    std::lock_guard<std::mutex> guard{mtx_};
+    auto i = entries_.find(id);
+    if (i == entries_.end() || i->second.st != state::pending)
+      return;
+    i->second.st = state::failed;
+    i->second.error = reason;
+    resolve(i->second, reason, later);
+  }
+  later.run();
+}
+
+std::optional<lookup> object_table::try_get(const object_id& id) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  ++stats_.gets;
+  auto i = entries_.find(id);
+  if (i == entries_.end()) {
+    ++stats_.misses;
+    return lookup{unknown_object(id)};
+  }
+  auto& e = i->second;
+  if (e.st == state::ready || e.st == state::failed)
+    ++stats_.hits;
+  else
+    ++stats_.misses;
+  if (e.st == state::pending)
+    return closed_ ? std::optional<lookup>{closed_reason_} : std::nullopt;
+  return result_of(id, e);
+}
+
+std::optional<lookup> object_table::get_or_wait(const object_id& id, waiter on_ready,
+                                                std::uint64_t& token) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  auto i = entries_.find(id);
+  if (i == entries_.end())
+    return lookup{unknown_object(id)};
+  auto& e = i->second;
+  if (e.st != state::pending)
+    return result_of(id, e);
+  if (closed_)
+    return lookup{closed_reason_};
+  token = next_token_++;
+  e.waiters.emplace_back(token, std::move(on_ready));
+  return std::nullopt;
+}
+
+void object_table::cancel_wait(const object_id& id, std::uint64_t token) {
+  waiter doomed;
+  std::lock_guard<std::mutex> guard{mtx_};
+  auto i = entries_.find(id);
+  if (i == entries_.end())
+    return;
+  auto& ws = i->second.waiters;
+  for (auto w = ws.begin(); w != ws.end(); ++w) {
+    if (w->first == token) {
+      doomed = std::move(w->second);
+      ws.erase(w);
+      return;
+    }
+  }
+}
+
+void object_table::add_ref(const object_id& id) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  if (auto i = entries_.find(id); i != entries_.end())
+    ++i->second.refs;
+}
+
+void object_table::release(const object_id& id) {
+  deferred later;
+  {
+    std::lock_guard<std::mutex> guard{mtx_};
+    auto i = entries_.find(id);
+    if (i == entries_.end())
+      return;
+    if (--i->second.refs == 0)
+      erase(i, later);
+  }
+  later.run();
+}
+
+object_status object_table::status(const object_id& id) const {
+  std::lock_guard<std::mutex> guard{mtx_};
+  auto i = entries_.find(id);
+  if (i == entries_.end())
+    return object_status::unknown;
+  switch (i->second.st) {
+    case state::pending:
+      return object_status::pending;
+    case state::ready:
+      return object_status::ready;
+    case state::failed:
+      return object_status::failed;
+    case state::lost:
+      return object_status::lost;
+  }
+  return object_status::unknown;
+}
+
+bool object_table::contains(const object_id& id) const {
+  auto st = status(id);
+  return st == object_status::ready || st == object_status::failed;
+}
+
+caf::error object_table::pin(const object_id& id) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  auto i = entries_.find(id);
+  if (i == entries_.end())
+    return unknown_object(id);
+  auto& e = i->second;
+  if (e.st == state::lost)
+    return e.error;
+  if (++e.pins == 1 && e.st == state::ready) {
+    lru_remove(e);
+    ++stats_.pinned;
+    stats_.pinned_bytes += e.size;
+  }
+  return caf::none;
+}
+
+caf::error object_table::unpin(const object_id& id) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  auto i = entries_.find(id);
+  if (i == entries_.end() || i->second.pins == 0)
+    return make_error(errc::invalid_argument,
+                      "object " + to_string(id)
+                        + " is not pinned: call unpin once per pin, after the pin");
+  auto& e = i->second;
+  if (--e.pins == 0 && e.st == state::ready) {
+    --stats_.pinned;
+    stats_.pinned_bytes -= e.size;
+    lru_insert(id, e);
+  }
+  return caf::none;
+}
+
+void object_table::free(const object_id& id) {
+  deferred later;
+  {
+    std::lock_guard<std::mutex> guard{mtx_};
+    auto i = entries_.find(id);
+    if (i == entries_.end() || i->second.st == state::lost)
+      return;
+    auto reason = make_error(errc::object_lost,
+                             "object " + to_string(id)
+                               + " was freed with rustyray::free; put it again to use it");
+    auto was_pending = i->second.st == state::pending;
+    drop_value(id, i->second, reason, later);
+    if (was_pending)
+      resolve(i->second, reason, later);
+  }
+  later.run();
+}
+
+store_stats object_table::stats() const {
+  std::lock_guard<std::mutex> guard{mtx_};
+  return stats_;
+}
+
+std::size_t object_table::size() const {
+  std::lock_guard<std::mutex> guard{mtx_};
+  return entries_.size();
+}
+
+void object_table::close(caf::error reason) {
+  deferred later;
+  {
+    std::lock_guard<std::mutex> guard{mtx_};
+    closed_ = true;
+    closed_reason_ = reason;
+    for (auto& kvp : entries_)
+      if (kvp.second.st == state::pending)
+        resolve(kvp.second, reason, later);
+  }
+  later.run();
+}
+
+// -- private, mtx_ held -------------------------------------------------------
+
+caf::error object_table::make_room(const object_id& id, std::uint64_t size,
+                                   deferred& later) {
+  auto capacity = stats_.capacity;
+  if (size > capacity)
+    return make_error(errc::object_store_full,
+                      "object " + to_string(id) + " needs " + mib(size)
+                        + ", more than the object store's whole capacity of " + mib(capacity)
+                        + "; raise config.object_store_capacity or split the object");
+  if (stats_.pinned_bytes + size > capacity)
+    return make_error(errc::object_store_full,
+                      "object " + to_string(id) + " needs " + mib(size) + " but "
+                        + mib(stats_.pinned_bytes) + " of the capacity of " + mib(capacity)
+                        + " are pinned; unpin objects or raise config.object_store_capacity");
+  while (stats_.bytes_used + size > capacity) {
+    // Only unpinned ready objects are in lru_, and the check above guarantees
+    // that evicting them all makes room.
+    auto victim_id = lru_.back();
+    auto& victim = entries_.find(victim_id)->second;
+    auto reason = make_error(errc::object_lost,
+                             "object " + to_string(victim_id)
+                               + " was evicted to make room (capacity " + mib(capacity)
+                               + "); pin objects you still need, or raise "
+                                 "config.object_store_capacity");
+    drop_value(victim_id, victim, std::move(reason), later);
+    ++stats_.evictions;
+  }
+  return caf::none;
+}
+
+void object_table::store_value(entry& e, caf::message value, std::uint64_t size) {
+  e.st = state::ready;
+  e.value = std::move(value);
+  e.size = size;
+  stats_.bytes_used += size;
+  ++stats_.objects;
+  ++stats_.puts;
+}
+
+void object_table::drop_value(const object_id&, entry& e, caf::error reason,
+                              deferred& later) {
+  if (e.st == state::ready) {
+    stats_.bytes_used -= e.size;
+    --stats_.objects;
+    if (e.pins > 0) {
+      --stats_.pinned;
+      stats_.pinned_bytes -= e.size;
+    } else {
+      lru_remove(e);
+    }
+    later.garbage.push_back(std::move(e.value));
+    e.value = caf::message{};
+    e.size = 0;
+  }
+  e.st = state::lost;
+  e.error = std::move(reason);
+}
+
+void object_table::resolve(entry& e, const lookup& result, deferred& later) {
+  for (auto& w : e.waiters)
+    later.wakeups.emplace_back(std::move(w.second), result);
+  e.waiters.clear();
+}
+
+void object_table::erase(entry_map::iterator i, deferred& later) {
+  auto& e = i->second;
+  if (e.st == state::pending)
+    resolve(e, dropped_while_pending(i->first), later);
+  drop_value(i->first, e, caf::error{}, later);
+  entries_.erase(i);
+}
+
+lookup object_table::result_of(const object_id& id, entry& e) {
+  switch (e.st) {
+    case state::ready:
+      if (e.in_lru && e.lru_pos != lru_.begin())
+        lru_.splice(lru_.begin(), lru_, e.lru_pos);
+      return e.value;
+    case state::failed:
+    case state::lost:
+      return e.error;
+    case state::pending:
+      break;
+  }
+  return unknown_object(id);
+}
+
+void object_table::lru_insert(const object_id& id, entry& e) {
+  lru_.push_front(id);
+  e.lru_pos = lru_.begin();
+  e.in_lru = true;
+}
+
+void object_table::lru_remove(entry& e) {
+  if (e.in_lru) {
+    lru_.erase(e.lru_pos);
+    e.in_lru = false;
+  }
+}
+
+} // namespace rustyray::objstore

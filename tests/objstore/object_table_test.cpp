@@ -1,0 +1,238 @@
+#define BOOST_TEST_MODULE objstore_object_table
+#include <boost/test/unit_test.hpp>
+
+#include <caf/all.hpp>
+
+#include "object_table.hpp"
+#include "rustyray/errc.hpp"
+#include "test_printing.hpp"
+
+using namespace rustyray;
+using namespace rustyray::objstore;
+
+namespace {
+
+object_id oid(std::uint64_t n) {
+  return object_id{77, n};
+}
+
+caf::message blob(int tag) {
+  return caf::make_message(tag);
+}
+
+/// The errc of a failed lookup (or 0 if it holds a value).
+int code_of(const std::optional<lookup>& found) {
+  BOOST_REQUIRE(found.has_value());
+  return *found ? 0 : found->error().code();
+}
+
+std::string text_of(const std::optional<lookup>& found) {
+  BOOST_REQUIRE(found.has_value() && !*found);
+  return found->error().context().get_as<std::string>(0);
+}
+
+int value_of(const std::optional<lookup>& found) {
+  BOOST_REQUIRE(found.has_value() && *found);
+  return (*found)->get_as<int>(0);
+}
+
+constexpr int lost = static_cast<int>(errc::object_lost);
+constexpr int full = static_cast<int>(errc::object_store_full);
+
+/// A value whose destruction calls back into the table, as a value holding
+/// object_refs does.
+struct calls_back {
+  std::shared_ptr<void> hook;
+};
+
+} // namespace
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(calls_back)
+
+BOOST_AUTO_TEST_CASE(put_and_get_count_hits_and_misses) {
+  object_table t{100};
+  BOOST_REQUIRE(!t.put(oid(1), blob(1), 10));
+  BOOST_TEST(value_of(t.try_get(oid(1))) == 1);
+  BOOST_TEST(code_of(t.try_get(oid(2))) == lost);
+  auto s = t.stats();
+  BOOST_TEST(s.objects == 1u);
+  BOOST_TEST(s.bytes_used == 10u);
+  BOOST_TEST(s.capacity == 100u);
+  BOOST_TEST(s.puts == 1u);
+  BOOST_TEST(s.gets == 2u);
+  BOOST_TEST(s.hits == 1u);
+  BOOST_TEST(s.misses == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(eviction_takes_the_least_recently_used_first) {
+  object_table t{100};
+  BOOST_REQUIRE(!t.put(oid(1), blob(1), 40));
+  BOOST_REQUIRE(!t.put(oid(2), blob(2), 40));
+  t.try_get(oid(1)); // 2 is now the least recently used
+  BOOST_REQUIRE(!t.put(oid(3), blob(3), 40));
+  BOOST_TEST(value_of(t.try_get(oid(1))) == 1);
+  BOOST_TEST(code_of(t.try_get(oid(2))) == lost);
+  BOOST_TEST(text_of(t.try_get(oid(2))).find("evicted") != std::string::npos);
+  BOOST_TEST(value_of(t.try_get(oid(3))) == 3);
+  auto s = t.stats();
+  BOOST_TEST(s.evictions == 1u);
+  BOOST_TEST(s.bytes_used == 80u);
+  BOOST_TEST(s.objects == 2u);
+  // Capacity-weighted: one large object displaces several small ones.
+  BOOST_REQUIRE(!t.put(oid(4), blob(4), 90));
+  BOOST_TEST(t.stats().evictions == 3u);
+  BOOST_TEST(t.stats().bytes_used == 90u);
+}
+
+BOOST_AUTO_TEST_CASE(an_object_larger_than_capacity_is_refused_and_nothing_changes) {
+  object_table t{100};
+  BOOST_REQUIRE(!t.put(oid(1), blob(1), 60));
+  auto before = t.stats();
+  auto err = t.put(oid(2), blob(2), 101);
+  BOOST_TEST(err.code() == full);
+  auto after = t.stats();
+  BOOST_TEST(after.objects == before.objects);
+  BOOST_TEST(after.bytes_used == before.bytes_used);
+  BOOST_TEST(after.evictions == 0u);
+  BOOST_TEST(value_of(t.try_get(oid(1))) == 1);
+  BOOST_TEST((t.status(oid(2)) == object_status::unknown));
+}
+
+BOOST_AUTO_TEST_CASE(pinned_objects_are_never_evicted) {
+  object_table t{100};
+  BOOST_REQUIRE(!t.put(oid(1), blob(1), 40));
+  BOOST_REQUIRE(!t.put(oid(2), blob(2), 40));
+  BOOST_REQUIRE(!t.pin(oid(1)));
+  BOOST_REQUIRE(!t.pin(oid(2)));
+  BOOST_TEST(t.stats().pinned == 2u);
+  BOOST_TEST(t.stats().pinned_bytes == 80u);
+  // Cannot fit because the rest is pinned: refused, nothing evicted.
+  BOOST_TEST(t.put(oid(3), blob(3), 40).code() == full);
+  BOOST_TEST(t.stats().evictions == 0u);
+  BOOST_REQUIRE(!t.unpin(oid(2)));
+  BOOST_REQUIRE(!t.put(oid(3), blob(3), 40));
+  BOOST_TEST(code_of(t.try_get(oid(2))) == lost);
+  BOOST_TEST(value_of(t.try_get(oid(1))) == 1);
+  BOOST_TEST(t.stats().pinned == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(pins_count_and_bad_pins_are_errors) {
+  object_table t{100};
+  BOOST_REQUIRE(!t.put(oid(1), blob(1), 10));
+  BOOST_REQUIRE(!t.pin(oid(1)));
+  BOOST_REQUIRE(!t.pin(oid(1)));
+  BOOST_REQUIRE(!t.unpin(oid(1)));
+  BOOST_TEST(t.stats().pinned == 1u);
+  BOOST_REQUIRE(!t.unpin(oid(1)));
+  BOOST_TEST(t.stats().pinned == 0u);
+  BOOST_TEST(t.unpin(oid(1)).code() == static_cast<int>(errc::invalid_argument));
+  BOOST_TEST(t.pin(oid(9)).code() == lost);
+  t.free(oid(1));
+  BOOST_TEST(t.pin(oid(1)).code() == lost);
+}
+
+BOOST_AUTO_TEST_CASE(free_drops_the_value_but_keeps_the_reason) {
+  object_table t{100};
+  BOOST_REQUIRE(!t.put(oid(1), blob(1), 10));
+  BOOST_REQUIRE(!t.pin(oid(1)));
+  t.free(oid(1));
+  BOOST_TEST(!t.contains(oid(1)));
+  BOOST_TEST(text_of(t.try_get(oid(1))).find("freed") != std::string::npos);
+  auto s = t.stats();
+  BOOST_TEST(s.bytes_used == 0u);
+  BOOST_TEST(s.objects == 0u);
+  BOOST_TEST(s.pinned == 0u);
+  BOOST_TEST(t.size() == 1u); // the ref still exists
+  t.release(oid(1));
+  BOOST_TEST(t.size() == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(the_last_release_erases_the_object) {
+  object_table t{100};
+  BOOST_REQUIRE(!t.put(oid(1), blob(1), 10));
+  t.add_ref(oid(1));
+  t.release(oid(1));
+  BOOST_TEST(t.contains(oid(1)));
+  t.release(oid(1));
+  BOOST_TEST((t.status(oid(1)) == object_status::unknown));
+  BOOST_TEST(t.stats().bytes_used == 0u);
+  BOOST_TEST(t.size() == 0u);
+  t.release(oid(1)); // unknown IDs are ignored
+  t.add_ref(oid(1));
+  BOOST_TEST(t.size() == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(waiters_are_called_once_when_a_pending_object_resolves) {
+  object_table t{100};
+  BOOST_REQUIRE(!t.register_pending(oid(1)));
+  BOOST_REQUIRE(!t.register_pending(oid(2)));
+  BOOST_TEST(!t.try_get(oid(1)).has_value());
+  BOOST_TEST((t.status(oid(1)) == object_status::pending));
+  std::vector<int> seen;
+  std::uint64_t token = 0;
+  BOOST_TEST(!t.get_or_wait(oid(1), [&](const lookup& r) { seen.push_back(r->get_as<int>(0)); },
+                            token));
+  std::uint64_t cancelled = 0;
+  BOOST_TEST(!t.get_or_wait(oid(1), [&](const lookup&) { seen.push_back(-1); }, cancelled));
+  t.cancel_wait(oid(1), cancelled);
+  int failures = 0;
+  BOOST_TEST(!t.get_or_wait(oid(2), [&](const lookup& r) { failures += r ? 0 : 1; }, token));
+  BOOST_REQUIRE(!t.fulfil(oid(1), blob(5), 10));
+  t.fail(oid(2), make_error(errc::task_failed, "boom"));
+  BOOST_TEST(seen == std::vector<int>{5});
+  BOOST_TEST(failures == 1);
+  BOOST_TEST((t.status(oid(2)) == object_status::failed));
+  BOOST_TEST(code_of(t.try_get(oid(2))) == static_cast<int>(errc::task_failed));
+  BOOST_TEST(t.stats().puts == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(a_result_that_cannot_fit_becomes_object_store_full) {
+  object_table t{100};
+  BOOST_REQUIRE(!t.register_pending(oid(1)));
+  int code = 0;
+  std::uint64_t token = 0;
+  t.get_or_wait(oid(1), [&](const lookup& r) { code = r.error().code(); }, token);
+  BOOST_TEST(t.fulfil(oid(1), blob(1), 1000).code() == full);
+  BOOST_TEST(code == full);
+  BOOST_TEST(code_of(t.try_get(oid(1))) == full);
+}
+
+BOOST_AUTO_TEST_CASE(results_nobody_wants_are_dropped) {
+  object_table t{100};
+  BOOST_REQUIRE(!t.register_pending(oid(1)));
+  t.release(oid(1));
+  BOOST_REQUIRE(!t.fulfil(oid(1), blob(1), 10));
+  BOOST_TEST(t.size() == 0u);
+  BOOST_TEST(t.stats().bytes_used == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(close_fails_waiters_and_refuses_new_objects) {
+  object_table t{100};
+  BOOST_REQUIRE(!t.register_pending(oid(1)));
+  int code = 0;
+  std::uint64_t token = 0;
+  t.get_or_wait(oid(1), [&](const lookup& r) { code = r.error().code(); }, token);
+  auto reason = make_error(errc::runtime_not_initialized, "shut down");
+  t.close(reason);
+  BOOST_TEST(code == static_cast<int>(errc::runtime_not_initialized));
+  BOOST_TEST(t.put(oid(2), blob(2), 1) == reason);
+  BOOST_TEST(code_of(t.try_get(oid(1))) == static_cast<int>(errc::runtime_not_initialized));
+}
+
+BOOST_AUTO_TEST_CASE(values_are_destroyed_outside_the_lock) {
+  object_table t{100};
+  BOOST_REQUIRE(!t.put(oid(2), blob(2), 10));
+  int callbacks = 0;
+  // The hook's deleter calls back into the table, as ~object_ref does; under
+  // the table's lock this would deadlock.
+  calls_back value{std::shared_ptr<void>(nullptr, [&](void*) {
+    t.add_ref(oid(2));
+    t.release(oid(2));
+    ++callbacks;
+  })};
+  BOOST_REQUIRE(!t.put(oid(1), caf::make_message(std::move(value)), 95 - 10));
+  BOOST_REQUIRE(!t.put(oid(3), blob(3), 20)); // evicts 2, then 1
+  t.free(oid(3));
+  BOOST_TEST(callbacks == 1);
+  BOOST_TEST(t.stats().evictions == 2u);
+}
