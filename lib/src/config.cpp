@@ -17,7 +17,8 @@ namespace {
 
 template <class T>
 void read_unsigned(const nlohmann::json& value, const std::string& key, T& out) {
-  if (!value.is_number_unsigned()
+  // JSON parsers give non-negative literals as signed integers: accept both.
+  if (!value.is_number_integer() || value.get<std::int64_t>() < 0
       || value.get<std::uint64_t>() > std::numeric_limits<T>::max())
     invalid("config key \"" + key + "\" must be a non-negative integer, got " + value.dump());
   out = value.get<T>();

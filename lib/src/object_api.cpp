@@ -45,13 +45,29 @@ std::string demangle(const char* name) {
   return status == 0 && out ? out.get() : name;
 }
 
+/// A readable name for a type as CAF identifies it in messages.
+std::string type_name(caf::rtti_pair type) {
+  auto [nr, info] = type;
+  if (nr == 0)
+    return info ? demangle(info->name()) : "an unknown type";
+  // CAF numbers its built-in types and names them "@i32", "@str", ...
+  std::string name = caf::numbered_type_names[nr - 1];
+  static const std::pair<const char*, const char*> readable[] = {
+    {"@i8", "int8_t"},     {"@i16", "int16_t"},  {"@i32", "int32_t"},
+    {"@i64", "int64_t"},   {"@u8", "uint8_t"},   {"@u16", "uint16_t"},
+    {"@u32", "uint32_t"},  {"@u64", "uint64_t"}, {"@str", "std::string"},
+    {"@charbuf", "std::vector<char>"},           {"@strvec", "std::vector<std::string>"},
+  };
+  for (auto [caf_name, cpp_name] : readable)
+    if (name == caf_name)
+      return cpp_name;
+  return name[0] == '@' ? "caf::" + name.substr(1) : name;
+}
+
 std::string stored_type_name(const caf::message& stored) {
   if (stored.empty())
     return "nothing (object_ref<void>)";
-  auto [nr, info] = stored.type(0);
-  if (nr != 0)
-    return caf::numbered_type_names[nr - 1];
-  return info ? demangle(info->name()) : "an unknown type";
+  return type_name(stored.type(0));
 }
 
 /// A blocked `get`: the waiter fills it in from whichever thread resolves the
@@ -179,10 +195,10 @@ std::vector<bool> wait_ready(const std::vector<object_id>& ids, std::size_t num_
 }
 
 caf::error type_mismatch(const object_id& id, const caf::message& stored,
-                         const std::type_info& wanted) {
+                         caf::rtti_pair wanted) {
   return make_error(errc::type_mismatch,
                     "object " + to_string(id) + " holds " + stored_type_name(stored)
-                      + " but was read as " + demangle(wanted.name())
+                      + " but was read as " + type_name(wanted)
                       + "; use an object_ref of the stored type");
 }
 

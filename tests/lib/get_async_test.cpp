@@ -35,6 +35,14 @@ struct fixture : test::embedded_fixture {
                   caf::after(10s) >> [] { BOOST_FAIL("no report from the actor"); });
     return result;
   }
+
+  /// Stops an actor and waits until it is gone, with everything it held.
+  void stop(const caf::actor& a) {
+    self->monitor(a);
+    self->send_exit(a, caf::exit_reason::user_shutdown);
+    self->receive([](const caf::down_msg&) {},
+                  caf::after(10s) >> [] { BOOST_FAIL("the actor did not stop"); });
+  }
 };
 
 } // namespace
@@ -52,7 +60,7 @@ BOOST_AUTO_TEST_CASE(an_actor_awaits_a_pending_object_without_blocking) {
   auto [kind, value] = report<int>();
   BOOST_TEST(kind == "value");
   BOOST_TEST(value == 7);
-  self->send_exit(a, caf::exit_reason::user_shutdown);
+  stop(a);
 }
 
 BOOST_AUTO_TEST_CASE(a_ready_object_arrives_at_once) {
@@ -61,7 +69,7 @@ BOOST_AUTO_TEST_CASE(a_ready_object_arrives_at_once) {
   auto [kind, value] = report<int>();
   BOOST_TEST(kind == "value");
   BOOST_TEST(value == 5);
-  self->send_exit(a, caf::exit_reason::user_shutdown);
+  stop(a);
 }
 
 BOOST_AUTO_TEST_CASE(failures_reach_the_error_handler_with_their_code) {
@@ -80,7 +88,7 @@ BOOST_AUTO_TEST_CASE(failures_reach_the_error_handler_with_their_code) {
   auto r3 = report<int>();
   BOOST_TEST(r3.second == static_cast<int>(errc::timeout));
   for (auto& x : {a, b, c})
-    self->send_exit(x, caf::exit_reason::user_shutdown);
+    stop(x);
 }
 
 BOOST_AUTO_TEST_CASE(void_objects_call_the_value_handler_without_arguments) {
@@ -103,7 +111,7 @@ BOOST_AUTO_TEST_CASE(shutdown_answers_a_waiting_actor) {
   auto [kind, code] = report<int>();
   BOOST_TEST(kind == "error");
   BOOST_TEST(code == static_cast<int>(errc::runtime_not_initialized));
-  self->send_exit(a, caf::exit_reason::user_shutdown);
+  stop(a);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

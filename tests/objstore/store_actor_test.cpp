@@ -87,7 +87,7 @@ BOOST_AUTO_TEST_CASE(contains_pin_unpin_free_and_stats_by_message) {
   BOOST_REQUIRE(!table->put(oid(1), caf::make_message(1), 100));
   auto ask = [&](auto... xs) {
     caf::error result;
-    self->request(store, 10s, xs...).receive([](caf::unit_t) {},
+    self->request(store, 10s, xs...).receive([]() {},
                                              [&](const caf::error& err) { result = err; });
     return result;
   };

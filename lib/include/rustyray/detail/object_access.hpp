@@ -8,6 +8,7 @@
 #include <caf/error.hpp>
 #include <caf/expected.hpp>
 #include <caf/message.hpp>
+#include <caf/rtti_pair.hpp>
 
 #include "rustyray/error.hpp"
 #include "rustyray/object_id.hpp"
@@ -41,7 +42,7 @@ std::vector<bool> wait_ready(const std::vector<object_id>& ids, std::size_t num_
 
 /// A `type_mismatch` error naming what is stored and what was asked for.
 caf::error type_mismatch(const object_id& id, const caf::message& stored,
-                         const std::type_info& wanted);
+                         caf::rtti_pair wanted);
 
 /// Throws the `rustyray::error` (or `task_error`) that `err` describes.
 [[noreturn]] void throw_caf_error(const caf::error& err);
@@ -56,11 +57,11 @@ caf::expected<T> unpack(const object_id& id, caf::expected<caf::message> stored)
     return std::move(stored.error());
   if constexpr (std::is_void_v<T>) {
     if (!stored->empty())
-      return type_mismatch(id, *stored, typeid(void));
+      return type_mismatch(id, *stored, {0, &typeid(void)});
     return caf::unit;
   } else {
     if (!stored->template match_elements<T>())
-      return type_mismatch(id, *stored, typeid(T));
+      return type_mismatch(id, *stored, caf::make_rtti_pair<T>());
     // The one copy on get: the store keeps its own.
     return stored->template get_as<T>(0);
   }
