@@ -35,9 +35,11 @@ config config::from_json(const nlohmann::json& json) {
       read_unsigned(value, key, result.num_workers);
     else if (key == "object_store_capacity")
       read_unsigned(value, key, result.object_store_capacity);
+    else if (key == "buffer_pool_capacity")
+      read_unsigned(value, key, result.buffer_pool_capacity);
     else
       invalid("unknown config key \"" + key
-              + "\"; known keys: num_workers, object_store_capacity");
+              + "\"; known keys: num_workers, object_store_capacity, buffer_pool_capacity");
   }
   result.validate();
   return result;

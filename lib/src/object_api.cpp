@@ -220,6 +220,24 @@ caf::error to_caf_error(const error& err) {
   return make_error(err.code(), err.message());
 }
 
+template <class T>
+bool take_recycled_impl(T& out, std::size_t size) {
+  auto rt = internal::current();
+  return rt && rt->pool->take(out, size);
+}
+
+bool take_recycled(std::vector<std::uint8_t>& out, std::size_t size) {
+  return take_recycled_impl(out, size);
+}
+
+bool take_recycled(std::vector<char>& out, std::size_t size) {
+  return take_recycled_impl(out, size);
+}
+
+bool take_recycled(std::string& out, std::size_t size) {
+  return take_recycled_impl(out, size);
+}
+
 caf::actor store_actor() {
   return internal::current_or_throw()->store;
 }

@@ -1,5 +1,6 @@
 #include "rustyray/runtime.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <mutex>
 #include <random>
@@ -44,7 +45,11 @@ std::string render_error(std::uint8_t code, caf::atom_value, const caf::message&
 void start(std::shared_ptr<runtime_state> rt, config cfg) {
   rt->cfg = std::move(cfg);
   rt->node = random_node_id();
-  rt->table = std::make_shared<objstore::object_table>(rt->cfg.object_store_capacity);
+  rt->pool = std::make_shared<buffer_pool>(
+    std::min(rt->cfg.buffer_pool_capacity, rt->cfg.object_store_capacity));
+  rt->table = std::make_shared<objstore::object_table>(
+    rt->cfg.object_store_capacity,
+    [pool = rt->pool](caf::message& dropped) { pool->recycle(dropped); });
   rt->store = objstore::spawn_store_actor(*rt->system, rt->table);
   std::atomic_store(&global_runtime, std::move(rt));
 }

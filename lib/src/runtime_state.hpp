@@ -8,6 +8,7 @@
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
 
+#include "buffer_pool.hpp"
 #include "object_table.hpp"
 #include "rustyray/config.hpp"
 #include "rustyray/object_id.hpp"
@@ -26,6 +27,7 @@ struct runtime_state {
   std::unique_ptr<caf::actor_system> own_system;
   caf::actor_system* system = nullptr;
 
+  std::shared_ptr<buffer_pool> pool;
   std::shared_ptr<objstore::object_table> table;
   caf::actor store;
 

@@ -28,14 +28,18 @@ caf::error dropped_while_pending(const object_id& id) {
 
 } // namespace
 
-void object_table::deferred::run() {
+void object_table::deferred::run(const recycler& recycle) {
   for (auto& [fn, result] : wakeups)
     fn(result);
   wakeups.clear();
+  if (recycle)
+    for (auto& value : garbage)
+      recycle(value);
   garbage.clear();
 }
 
-object_table::object_table(std::uint64_t capacity) {
+object_table::object_table(std::uint64_t capacity, recycler recycle)
+  : recycle_(std::move(recycle)) {
   stats_.capacity = capacity;
 }
 
@@ -68,7 +72,7 @@ caf::error object_table::put(const object_id& id, caf::message value, std::uint6
     if (result)
       later.garbage.push_back(std::move(value));
   }
-  later.run();
+  later.run(recycle_);
   return result;
 }
 
@@ -108,7 +112,7 @@ caf::error object_table::fulfil(const object_id& id, caf::message value, std::ui
       resolve(e, e.value, later);
     }
   }
-  later.run();
+  later.run(recycle_);
   return result;
 }
 
@@ -123,7 +127,7 @@ void object_table::fail(const object_id& id, caf::error reason) {
     i->second.error = reason;
     resolve(i->second, reason, later);
   }
-  later.run();
+  later.run(recycle_);
 }
 
 std::optional<lookup> object_table::try_get(const object_id& id) {
@@ -192,7 +196,7 @@ void object_table::release(const object_id& id) {
     if (--i->second.refs == 0)
       erase(i, later);
   }
-  later.run();
+  later.run(recycle_);
 }
 
 object_status object_table::status(const object_id& id) const {
@@ -265,7 +269,7 @@ void object_table::free(const object_id& id) {
     if (was_pending)
       resolve(i->second, reason, later);
   }
-  later.run();
+  later.run(recycle_);
 }
 
 store_stats object_table::stats() const {
@@ -288,7 +292,7 @@ void object_table::close(caf::error reason) {
       if (kvp.second.st == state::pending)
         resolve(kvp.second, reason, later);
   }
-  later.run();
+  later.run(recycle_);
 }
 
 // -- private, mtx_ held -------------------------------------------------------

@@ -22,6 +22,10 @@ namespace rustyray::objstore {
 /// explaining its absence.
 using lookup = caf::expected<caf::message>;
 
+/// Given each value the table drops, outside the lock, before it is destroyed:
+/// a chance to reuse its memory.
+using recycler = std::function<void(caf::message&)>;
+
 /// Called once when a pending object resolves. Runs on the thread that
 /// resolved it, after the table's lock is released.
 using waiter = std::function<void(const lookup&)>;
@@ -40,7 +44,7 @@ enum class object_status { unknown, pending, ready, failed, lost };
 /// call back into the table.
 class object_table {
 public:
-  explicit object_table(std::uint64_t capacity);
+  explicit object_table(std::uint64_t capacity, recycler recycle = {});
 
   object_table(const object_table&) = delete;
   object_table& operator=(const object_table&) = delete;
@@ -126,7 +130,7 @@ private:
   struct deferred {
     std::vector<caf::message> garbage;
     std::vector<std::pair<waiter, lookup>> wakeups;
-    void run();
+    void run(const recycler& recycle);
   };
 
   // All private functions expect mtx_ to be held.
@@ -139,6 +143,7 @@ private:
   void lru_insert(const object_id& id, entry& e);
   void lru_remove(entry& e);
 
+  const recycler recycle_;
   mutable std::mutex mtx_;
   // Everything below is guarded by mtx_.
   entry_map entries_;

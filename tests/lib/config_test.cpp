@@ -44,13 +44,16 @@ BOOST_AUTO_TEST_CASE(defaults_suit_one_machine) {
   config cfg;
   BOOST_TEST(cfg.num_workers == 0u);
   BOOST_TEST(cfg.object_store_capacity == std::uint64_t{1} << 30);
+  BOOST_TEST(cfg.buffer_pool_capacity == std::uint64_t{1} << 30);
   BOOST_CHECK_NO_THROW(cfg.validate());
 }
 
 BOOST_AUTO_TEST_CASE(from_json_reads_every_field) {
-  auto cfg = config::from_json(json{{"num_workers", 3}, {"object_store_capacity", 4096}});
+  auto cfg = config::from_json(
+    json{{"num_workers", 3}, {"object_store_capacity", 4096}, {"buffer_pool_capacity", 0}});
   BOOST_TEST(cfg.num_workers == 3u);
   BOOST_TEST(cfg.object_store_capacity == 4096u);
+  BOOST_TEST(cfg.buffer_pool_capacity == 0u);
   auto empty = config::from_json(json::object());
   BOOST_TEST(empty.object_store_capacity == config{}.object_store_capacity);
 }

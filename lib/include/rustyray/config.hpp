@@ -23,6 +23,11 @@ struct config {
   /// Must be positive.
   std::uint64_t object_store_capacity = std::uint64_t{1} << 30;
 
+  /// Bytes of large freed buffers (4 MiB and up) kept for reuse, so copying
+  /// into them skips the kernel's page faults (default 1 GiB, never more than
+  /// the store's capacity; 0 turns reuse off).
+  std::uint64_t buffer_pool_capacity = std::uint64_t{1} << 30;
+
   /// Reads a config from a JSON object whose keys are field names. An unknown
   /// key, a wrong type or an out-of-range value throws `error` with code
   /// `invalid_config` naming the key.

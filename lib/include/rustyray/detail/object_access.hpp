@@ -10,6 +10,7 @@
 #include <caf/message.hpp>
 #include <caf/rtti_pair.hpp>
 
+#include "rustyray/detail/byte_buffer.hpp"
 #include "rustyray/error.hpp"
 #include "rustyray/object_id.hpp"
 
@@ -63,7 +64,7 @@ caf::expected<T> unpack(const object_id& id, caf::expected<caf::message> stored)
     if (!stored->template match_elements<T>())
       return type_mismatch(id, *stored, caf::make_rtti_pair<T>());
     // The one copy on get: the store keeps its own.
-    return stored->template get_as<T>(0);
+    return copy_value(stored->template get_as<T>(0));
   }
 }
 

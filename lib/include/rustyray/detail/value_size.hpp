@@ -1,12 +1,11 @@
 #pragma once
 
 #include <cstdint>
-#include <string>
 #include <type_traits>
-#include <vector>
 
 #include <caf/allowed_unsafe_message_type.hpp>
 
+#include "rustyray/detail/byte_buffer.hpp"
 #include "rustyray/detail/size_counter.hpp"
 
 namespace rustyray::detail {
@@ -16,8 +15,7 @@ namespace rustyray::detail {
 /// (what it would cost to ship the object to another node).
 template <class T>
 std::uint64_t value_size(const T& value) {
-  if constexpr (std::is_same_v<T, std::string> || std::is_same_v<T, std::vector<char>>
-                || std::is_same_v<T, std::vector<std::uint8_t>>) {
+  if constexpr (is_byte_buffer_v<T>) {
     return value.size();
   } else if constexpr (std::is_arithmetic_v<T> || std::is_enum_v<T>
                        || caf::allowed_unsafe_message_type<T>::value) {
