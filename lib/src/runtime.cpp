@@ -42,6 +42,13 @@ std::string render_error(std::uint8_t code, caf::atom_value, const caf::message&
   return result;
 }
 
+void check_not_running() {
+  if (current())
+    throw error{errc::already_initialized,
+                "rustyray::init was called while a runtime is running; call "
+                "rustyray::shutdown() first, or check rustyray::is_initialized()"};
+}
+
 void start(std::shared_ptr<runtime_state> rt, config cfg) {
   rt->cfg = std::move(cfg);
   rt->node = random_node_id();
@@ -83,10 +90,7 @@ void configure(caf::actor_system_config& cfg) {
 
 void init(config cfg) {
   std::lock_guard<std::mutex> guard{lifecycle_mtx};
-  if (internal::current())
-    throw error{errc::already_initialized,
-                "rustyray::init was called while a runtime is running; call "
-                "rustyray::shutdown() first, or check rustyray::is_initialized()"};
+  internal::check_not_running();
   cfg.validate();
   auto rt = std::make_shared<internal::runtime_state>();
   rt->own_config = std::make_unique<caf::actor_system_config>();
@@ -98,10 +102,7 @@ void init(config cfg) {
 
 void init(caf::actor_system& system, config cfg) {
   std::lock_guard<std::mutex> guard{lifecycle_mtx};
-  if (internal::current())
-    throw error{errc::already_initialized,
-                "rustyray::init was called while a runtime is running; call "
-                "rustyray::shutdown() first, or check rustyray::is_initialized()"};
+  internal::check_not_running();
   if (system.config().error_renderers.count(errc_category) == 0)
     throw error{errc::invalid_config,
                 "the actor_system was created without RustyRay's types: call "
