@@ -38,6 +38,18 @@ std::chrono::steady_clock::time_point deadline_after(std::chrono::milliseconds t
   return now + timeout;
 }
 
+/// Waits until `ready()` or the deadline; `time_point::max()` waits without a
+/// timer, which would overflow converting the deadline for the kernel.
+template <class Predicate>
+bool wait_until(std::condition_variable& cv, std::unique_lock<std::mutex>& lock,
+                std::chrono::steady_clock::time_point deadline, Predicate ready) {
+  if (deadline == std::chrono::steady_clock::time_point::max()) {
+    cv.wait(lock, ready);
+    return true;
+  }
+  return cv.wait_until(lock, deadline, ready);
+}
+
 std::string demangle(const char* name) {
   int status = 0;
   std::unique_ptr<char, void (*)(void*)> out{abi::__cxa_demangle(name, nullptr, nullptr, &status),
@@ -140,7 +152,7 @@ caf::expected<caf::message> get_message(const object_id& id,
     return std::move(*found);
   std::unique_lock<std::mutex> guard{state->mtx};
   auto ready = [&] { return state->result.has_value(); };
-  if (!state->cv.wait_until(guard, deadline_after(timeout), ready)) {
+  if (!wait_until(state->cv, guard, deadline_after(timeout), ready)) {
     guard.unlock();
     table.cancel_wait(id, token);
     guard.lock();
@@ -179,7 +191,7 @@ std::vector<bool> wait_ready(const std::vector<object_id>& ids, std::size_t num_
   }
   {
     std::unique_lock<std::mutex> guard{state->mtx};
-    state->cv.wait_until(guard, deadline_after(timeout), [&] {
+    wait_until(state->cv, guard, deadline_after(timeout), [&] {
       return ready_at_once + state->resolved >= num_returns || state->shutdown_reason;
     });
     if (state->shutdown_reason)
