@@ -265,7 +265,7 @@ void object_table::free(const object_id& id) {
                              "object " + to_string(id)
                                + " was freed with rustyray::free; put it again to use it");
     auto was_pending = i->second.st == state::pending;
-    drop_value(id, i->second, reason, later);
+    drop_value(i->second, reason, later);
     if (was_pending)
       resolve(i->second, reason, later);
   }
@@ -320,7 +320,7 @@ caf::error object_table::make_room(const object_id& id, std::uint64_t size,
                                + " was evicted to make room (capacity " + mib(capacity)
                                + "); pin objects you still need, or raise "
                                  "config.object_store_capacity");
-    drop_value(victim_id, victim, std::move(reason), later);
+    drop_value(victim, std::move(reason), later);
     ++stats_.evictions;
   }
   return caf::none;
@@ -335,8 +335,7 @@ void object_table::store_value(entry& e, caf::message value, std::uint64_t size)
   ++stats_.puts;
 }
 
-void object_table::drop_value(const object_id&, entry& e, caf::error reason,
-                              deferred& later) {
+void object_table::drop_value(entry& e, caf::error reason, deferred& later) {
   if (e.st == state::ready) {
     stats_.bytes_used -= e.size;
     --stats_.objects;
@@ -364,7 +363,7 @@ void object_table::erase(entry_map::iterator i, deferred& later) {
   auto& e = i->second;
   if (e.st == state::pending)
     resolve(e, dropped_while_pending(i->first), later);
-  drop_value(i->first, e, caf::error{}, later);
+  drop_value(e, caf::error{}, later);
   entries_.erase(i);
 }
 

@@ -136,7 +136,7 @@ private:
   // All private functions expect mtx_ to be held.
   caf::error make_room(const object_id& id, std::uint64_t size, deferred& later);
   void store_value(entry& e, caf::message value, std::uint64_t size);
-  void drop_value(const object_id& id, entry& e, caf::error reason, deferred& later);
+  void drop_value(entry& e, caf::error reason, deferred& later);
   void resolve(entry& e, const lookup& result, deferred& later);
   void erase(entry_map::iterator i, deferred& later);
   lookup result_of(const object_id& id, entry& e);
