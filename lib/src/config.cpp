@@ -24,6 +24,18 @@ void read_unsigned(const nlohmann::json& value, const std::string& key, T& out) 
   out = value.get<T>();
 }
 
+void read_resources(const nlohmann::json& value, std::map<std::string, double>& out) {
+  if (!value.is_object())
+    invalid("config key \"resources\" must be an object of names to amounts, got "
+            + value.dump());
+  for (const auto& [name, amount] : value.items()) {
+    if (!amount.is_number() || amount.get<double>() < 0)
+      invalid("config key \"resources." + name + "\" must be a non-negative number, got "
+              + amount.dump());
+    out[name] = amount.get<double>();
+  }
+}
+
 } // namespace
 
 config config::from_json(const nlohmann::json& json) {
@@ -37,9 +49,11 @@ config config::from_json(const nlohmann::json& json) {
       read_unsigned(value, key, result.object_store_capacity);
     else if (key == "buffer_pool_capacity")
       read_unsigned(value, key, result.buffer_pool_capacity);
+    else if (key == "resources")
+      read_resources(value, result.resources);
     else
       invalid("unknown config key \"" + key
-              + "\"; known keys: num_workers, object_store_capacity, buffer_pool_capacity");
+              + "\"; known keys: num_workers, object_store_capacity, buffer_pool_capacity, resources");
   }
   result.validate();
   return result;

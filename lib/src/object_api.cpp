@@ -129,6 +129,7 @@ void release_ref(const object_id& id) noexcept {
 
 object_id put_message(caf::message value, std::uint64_t size) {
   auto rt = internal::current_or_throw();
+  internal::check_not_stopping(*rt);
   auto id = rt->next_id();
   if (auto err = rt->table->put(id, std::move(value), size))
     throw_caf_error(err);
@@ -150,6 +151,7 @@ caf::expected<caf::message> get_message(const object_id& id,
   std::uint64_t token = 0;
   if (auto found = table.get_or_wait(id, [state](const lookup& r) { state->set(r); }, token))
     return std::move(*found);
+  internal::blocking_scope blocking;
   std::unique_lock<std::mutex> guard{state->mtx};
   auto ready = [&] { return state->result.has_value(); };
   if (!wait_until(state->cv, guard, deadline_after(timeout), ready)) {
@@ -190,6 +192,9 @@ std::vector<bool> wait_ready(const std::vector<object_id>& ids, std::size_t num_
       registrations.emplace_back(id, token);
   }
   {
+    std::optional<internal::blocking_scope> blocking;
+    if (ready_at_once < num_returns)
+      blocking.emplace();
     std::unique_lock<std::mutex> guard{state->mtx};
     wait_until(state->cv, guard, deadline_after(timeout), [&] {
       return ready_at_once + state->resolved >= num_returns || state->shutdown_reason;

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <mutex>
 #include <random>
+#include <thread>
 
 #include <caf/all.hpp>
 
@@ -12,6 +13,7 @@
 #include "rustyray/objstore/atoms.hpp"
 #include "rustyray/objstore/store_stats.hpp"
 #include "rustyray/objstore/stored_object.hpp"
+#include "scheduler.hpp"
 #include "store_actor.hpp"
 
 namespace rustyray {
@@ -49,8 +51,21 @@ void check_not_running() {
                 "rustyray::shutdown() first, or check rustyray::is_initialized()"};
 }
 
+/// The resource totals: CPU = num_workers unless set, plus custom resources,
+/// in thousandths.
+resource_amounts resource_totals(const config& cfg, std::size_t num_workers) {
+  resource_amounts total;
+  total["CPU"] = static_cast<std::int64_t>(num_workers) * 1000;
+  for (const auto& [name, amount] : cfg.resources)
+    total[name] = static_cast<std::int64_t>(amount * 1000 + 0.5);
+  return total;
+}
+
 void start(std::shared_ptr<runtime_state> rt, config cfg) {
   rt->cfg = std::move(cfg);
+  auto num_workers = rt->cfg.num_workers != 0
+                       ? rt->cfg.num_workers
+                       : std::max<std::size_t>(1, std::thread::hardware_concurrency());
   rt->node = random_node_id();
   rt->pool = std::make_shared<buffer_pool>(
     std::min(rt->cfg.buffer_pool_capacity, rt->cfg.object_store_capacity));
@@ -58,6 +73,9 @@ void start(std::shared_ptr<runtime_state> rt, config cfg) {
     rt->cfg.object_store_capacity,
     [pool = rt->pool](caf::message& dropped) { pool->recycle(dropped); });
   rt->store = objstore::spawn_store_actor(*rt->system, rt->table);
+  rt->tasks = std::make_shared<task_registry>(num_workers,
+                                              resource_totals(rt->cfg, num_workers));
+  rt->scheduler = spawn_scheduler(*rt->system, rt->table, rt->tasks);
   std::atomic_store(&global_runtime, std::move(rt));
 }
 
@@ -74,6 +92,14 @@ std::shared_ptr<runtime_state> current_or_throw() {
               "no RustyRay runtime is running in this process; call rustyray::init() "
               "first (and do not use object refs after rustyray::shutdown())"};
 }
+
+void check_not_stopping(const runtime_state& rt) {
+  if (rt.stopping.load())
+    throw error{errc::runtime_not_initialized,
+                "rustyray::shutdown() is running: no new work is accepted"};
+}
+
+thread_local blocking_observer* current_blocking_observer = nullptr;
 
 } // namespace internal
 
@@ -116,10 +142,20 @@ void init(caf::actor_system& system, config cfg) {
 
 void shutdown() {
   std::lock_guard<std::mutex> guard{lifecycle_mtx};
-  auto rt = std::atomic_exchange(&internal::global_runtime,
-                                 std::shared_ptr<internal::runtime_state>{});
+  auto rt = internal::current();
   if (!rt)
     return;
+  rt->stopping = true;
+  {
+    // Queued tasks fail, running ones finish (gets still work meanwhile),
+    // the workers stop.
+    caf::scoped_actor self{*rt->system};
+    self->request(rt->scheduler, caf::infinite, internal::drain_atom::value)
+      .receive([] {}, [](const caf::error&) {});
+    self->send_exit(rt->scheduler, caf::exit_reason::user_shutdown);
+  }
+  rt->scheduler = nullptr;
+  std::atomic_store(&internal::global_runtime, std::shared_ptr<internal::runtime_state>{});
   // Wake every waiter first: blocked gets return, and the store actor receives
   // a message for each promise it holds, ahead of the exit below.
   rt->table->close(make_error(errc::runtime_not_initialized,

@@ -15,6 +15,39 @@
 
 namespace rustyray::internal {
 
+/// Told when a `get` or `wait` on this thread is about to block, and when it
+/// returns: set on the threads of task workers, so the scheduler can lend the
+/// blocked task's CPU to others (nested tasks must not starve the pool).
+class blocking_observer {
+public:
+  virtual ~blocking_observer() = default;
+  virtual void on_block() = 0;
+  virtual void on_unblock() = 0;
+};
+
+/// The observer of this thread, if it runs tasks.
+extern thread_local blocking_observer* current_blocking_observer;
+
+/// Calls the thread's observer around a blocking wait.
+class blocking_scope {
+public:
+  blocking_scope() : observer_(current_blocking_observer) {
+    if (observer_)
+      observer_->on_block();
+  }
+  ~blocking_scope() {
+    if (observer_)
+      observer_->on_unblock();
+  }
+  blocking_scope(const blocking_scope&) = delete;
+  blocking_scope& operator=(const blocking_scope&) = delete;
+
+private:
+  blocking_observer* observer_;
+};
+
+class task_registry;
+
 /// Everything one runtime (one `init` … `shutdown`) owns.
 struct runtime_state {
   config cfg;
@@ -30,6 +63,10 @@ struct runtime_state {
   std::shared_ptr<buffer_pool> pool;
   std::shared_ptr<objstore::object_table> table;
   caf::actor store;
+  std::shared_ptr<task_registry> tasks;
+  caf::actor scheduler;
+  /// Set by shutdown: new submissions and puts are refused.
+  std::atomic<bool> stopping{false};
 
   object_id next_id() noexcept {
     return {node, next_sequence.fetch_add(1, std::memory_order_relaxed)};
@@ -41,5 +78,8 @@ std::shared_ptr<runtime_state> current() noexcept;
 
 /// The running runtime; throws `runtime_not_initialized` without one.
 std::shared_ptr<runtime_state> current_or_throw();
+
+/// Throws `runtime_not_initialized` once `shutdown` has begun.
+void check_not_stopping(const runtime_state& rt);
 
 } // namespace rustyray::internal

@@ -2,6 +2,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <string>
 
 #include <nlohmann/json_fwd.hpp>
@@ -27,6 +28,10 @@ struct config {
   /// into them skips the kernel's page faults (default 1 GiB, never more than
   /// the store's capacity; 0 turns reuse off).
   std::uint64_t buffer_pool_capacity = std::uint64_t{1} << 30;
+
+  /// What this node offers to tasks, by name: `{"CPU": 4, "GPU": 1}`. CPU
+  /// defaults to `num_workers`; a task's `num_cpus` and `resources` must fit.
+  std::map<std::string, double> resources;
 
   /// Reads a config from a JSON object whose keys are field names. An unknown
   /// key, a wrong type or an out-of-range value throws `error` with code

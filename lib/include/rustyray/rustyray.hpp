@@ -22,5 +22,6 @@
 #include "rustyray/object_store.hpp"
 #include "rustyray/put.hpp"
 #include "rustyray/runtime.hpp"
+#include "rustyray/tasks/task.hpp"
 #include "rustyray/timeout.hpp"
 #include "rustyray/wait.hpp"

@@ -1,0 +1,211 @@
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <tuple>
+#include <type_traits>
+#include <typeinfo>
+#include <utility>
+#include <vector>
+
+#include <caf/expected.hpp>
+#include <caf/make_message.hpp>
+
+#include "rustyray/detail/byte_buffer.hpp"
+#include "rustyray/detail/object_access.hpp"
+#include "rustyray/detail/value_size.hpp"
+#include "rustyray/object_ref.hpp"
+#include "rustyray/tasks/detail/callable_traits.hpp"
+#include "rustyray/tasks/detail/task_args.hpp"
+#include "rustyray/tasks/task_options.hpp"
+
+namespace rustyray {
+
+namespace detail {
+
+/// What a task's function produced: its result as a stored value.
+struct task_output {
+  caf::message value;
+  std::uint64_t size = 0;
+};
+
+/// Runs the task once; `last_attempt` allows moving the stored arguments.
+/// Returns the output, or the error of an argument that holds one.
+using task_body = std::function<caf::expected<task_output>(bool last_attempt)>;
+
+/// Registers the result object, waits for `deps` through the object store and
+/// hands the task to the scheduler; returns the result's ID with one local
+/// reference held for the caller.
+object_id submit_task(task_options options, std::vector<object_id> deps, task_body body);
+
+/// A readable name for a function's type (for unnamed tasks).
+std::string callable_name(const std::type_info& type);
+
+/// The value of one argument for the call: a stored value (moved on the last
+/// attempt, copied before), a ref passed through, or a dependency's value.
+template <class Param, class Stored>
+caf::expected<std::decay_t<Param>> resolve_arg(Stored& stored, [[maybe_unused]] bool last_attempt) {
+  using info = stored_arg<Param, Stored>;
+  if constexpr (info::is_dependency) {
+    return unpack<std::decay_t<Param>>(stored.id(),
+                                       get_message(stored.id(), std::chrono::milliseconds{0}));
+  } else {
+    if (last_attempt)
+      return std::move(stored);
+    return stored;
+  }
+}
+
+/// The message of an argument whose object holds an error: names the argument
+/// and the object and keeps the cause's text, so chains read to the root.
+caf::error argument_error(std::size_t position, const object_id& id, const caf::error& cause);
+
+template <class F, class Params, class Stored, std::size_t... I>
+caf::expected<task_output> run_task(F& f, Stored& stored, [[maybe_unused]] bool last_attempt,
+                                    std::index_sequence<I...>) {
+  std::tuple<caf::expected<std::decay_t<std::tuple_element_t<I, Params>>>...> args{
+    resolve_arg<std::tuple_element_t<I, Params>>(std::get<I>(stored), last_attempt)...};
+  caf::error failure;
+  (
+    [&](auto& arg, std::size_t position, const auto& source) {
+      if (!failure && !arg) {
+        object_id id;
+        if constexpr (is_object_ref<std::decay_t<decltype(source)>>::value)
+          id = source.id();
+        failure = argument_error(position, id, arg.error());
+      }
+    }(std::get<I>(args), I + 1, std::get<I>(stored)),
+    ...);
+  if (failure)
+    return failure;
+  using result = typename callable_traits<F>::result_type;
+  if constexpr (std::is_void_v<result>) {
+    f(std::move(*std::get<I>(args))...);
+    return task_output{caf::message{}, 0};
+  } else {
+    auto value = f(std::move(*std::get<I>(args))...);
+    auto size = value_size(value);
+    return task_output{caf::make_message(std::move(value)), size};
+  }
+}
+
+} // namespace detail
+
+/// A remote function ready to submit: options chain, `remote` submits.
+///
+/// ~~~
+/// int add(int a, int b) { return a + b; }
+/// auto x = rustyray::task(add).remote(1, 2);            // object_ref<int>
+/// auto y = rustyray::task(add).max_retries(2).remote(x, 10); // waits for x
+/// ~~~
+template <class F>
+class task_builder {
+public:
+  using traits = detail::callable_traits<F>;
+  using params = typename traits::arg_types;
+  using result_type = std::decay_t<typename traits::result_type>;
+
+  explicit task_builder(F f) : f_(std::move(f)) {
+  }
+
+  /// Re-runs the task up to `n` more times after a retriable failure.
+  task_builder& max_retries(int n) {
+    options_.max_retries = n;
+    return *this;
+  }
+
+  /// Whether an exception thrown by the function is retried (default false).
+  task_builder& retry_exceptions(bool yes) {
+    options_.retry_exceptions = yes;
+    return *this;
+  }
+
+  /// CPUs the task holds while it runs (default 1; fractions allowed).
+  task_builder& num_cpus(double n) {
+    options_.num_cpus = n;
+    return *this;
+  }
+
+  /// Custom resources the task holds while it runs, e.g. `{{"GPU", 1}}`.
+  task_builder& resources(std::map<std::string, double> amounts) {
+    options_.resources = std::move(amounts);
+    return *this;
+  }
+
+  /// The task's name in errors (default: the function's name).
+  task_builder& name(std::string label) {
+    options_.name = std::move(label);
+    return *this;
+  }
+
+  /// Submits the task and returns a ref to its result at once. Each argument
+  /// is a value for the parameter, or an `object_ref<T>` where the function
+  /// takes `T`: the task runs once those objects exist and gets their values.
+  /// A parameter declared `object_ref<T>` receives the ref itself.
+  template <class... Args>
+  object_ref<result_type> remote(Args&&... args) const {
+    static_assert(std::tuple_size_v<params> == sizeof...(Args),
+                  "rustyray: remote() got a different number of arguments than the "
+                  "function takes");
+    return submit(std::index_sequence_for<Args...>{}, std::forward<Args>(args)...);
+  }
+
+private:
+  template <std::size_t... I, class... Args>
+  object_ref<result_type> submit(std::index_sequence<I...>, Args&&... args) const {
+    static_assert((detail::stored_arg<std::tuple_element_t<I, params>, Args>::valid && ...),
+                  "rustyray: an argument of remote() does not fit the function's "
+                  "parameter: pass a value convertible to the parameter type T, or an "
+                  "object_ref<T> of exactly that T (a parameter declared object_ref<T> "
+                  "takes the ref itself)");
+    using stored_tuple =
+      std::tuple<typename detail::stored_arg<std::tuple_element_t<I, params>, Args>::type...>;
+    // Shared by the body across retries; refs held here count as references.
+    auto stored = std::make_shared<stored_tuple>(std::forward<Args>(args)...);
+    std::vector<object_id> deps;
+    (
+      [&](const auto& x) {
+        using entry = detail::stored_arg<std::tuple_element_t<I, params>, Args>;
+        if constexpr (entry::is_dependency)
+          deps.push_back(x.id());
+      }(std::get<I>(*stored)),
+      ...);
+    auto options = options_;
+    if (options.name.empty())
+      options.name = detail::callable_name(typeid(F));
+    detail::task_body body = [f = f_, stored](bool last_attempt) mutable {
+      return detail::run_task<F, params>(f, *stored, last_attempt,
+                                         std::index_sequence<I...>{});
+    };
+    return object_ref<result_type>::adopt(
+      detail::submit_task(std::move(options), std::move(deps), std::move(body)));
+  }
+
+  F f_;
+  task_options options_;
+};
+
+/// Turns a function (pointer, lambda, function object) into a remote task.
+template <class F>
+task_builder<std::decay_t<F>> task(F&& f) {
+  return task_builder<std::decay_t<F>>{std::forward<F>(f)};
+}
+
+/// Requests cancellation of the task producing `ref`: a task not yet started
+/// never runs and `get` throws `task_cancelled`; a running task sees
+/// `cancel_requested()` become true. False (and no change) if the task has
+/// finished or `ref` is not a task result.
+bool cancel_task(const object_id& result);
+
+template <class T>
+bool cancel(const object_ref<T>& ref) {
+  return cancel_task(ref.id());
+}
+
+/// Inside a running task: whether `cancel` was called on its result.
+[[nodiscard]] bool cancel_requested() noexcept;
+
+} // namespace rustyray

@@ -1,0 +1,335 @@
+#include "scheduler.hpp"
+
+#include <cxxabi.h>
+#include <deque>
+#include <set>
+#include <vector>
+
+#include <caf/all.hpp>
+
+#include "object_table.hpp"
+#include "runtime_state.hpp"
+#include "rustyray/errc.hpp"
+
+namespace rustyray::internal {
+
+namespace {
+
+using done_atom = caf::atom_constant<caf::atom("rr_done")>;
+using blocked_atom = caf::atom_constant<caf::atom("rr_block")>;
+using unblocked_atom = caf::atom_constant<caf::atom("rr_unblock")>;
+
+thread_local task_record* current_task = nullptr;
+
+std::string current_exception_type() {
+  auto* type = abi::__cxa_current_exception_type();
+  if (type == nullptr)
+    return "an unknown exception";
+  int status = 0;
+  std::unique_ptr<char, void (*)(void*)> name{
+    abi::__cxa_demangle(type->name(), nullptr, nullptr, &status), std::free};
+  return status == 0 && name ? name.get() : type->name();
+}
+
+void release_task(objstore::object_table& table, task_registry& registry, task_record& task) {
+  for (const auto& dep : task.pinned)
+    (void)table.unpin(dep);
+  task.pinned.clear();
+  registry.remove(task.result);
+}
+
+/// Tells the scheduler while the worker's task blocks in get or wait, so it
+/// can lend the task's CPU and, if needed, another worker.
+class worker_blocking : public blocking_observer {
+public:
+  worker_blocking(caf::actor scheduler, std::size_t worker)
+    : scheduler_(std::move(scheduler)), worker_(worker) {
+  }
+
+  void on_block() override {
+    caf::anon_send(scheduler_, blocked_atom::value, worker_);
+  }
+
+  void on_unblock() override {
+    caf::anon_send(scheduler_, unblocked_atom::value, worker_);
+  }
+
+private:
+  caf::actor scheduler_;
+  std::size_t worker_;
+};
+
+/// Runs one task on the worker's thread: attempts, retries, the result.
+void execute(objstore::object_table& table, task_registry& registry, task_record& task) {
+  int expected = task_record::queued;
+  if (!task.st.compare_exchange_strong(expected, task_record::running))
+    return; // cancelled while queued: the canceller stored the result
+  current_task = &task;
+  const auto& opts = task.options;
+  auto attempts = 1 + (opts.retry_exceptions ? std::max(opts.max_retries, 0) : 0);
+  caf::expected<detail::task_output> output{caf::error{}};
+  for (int attempt = 1; attempt <= attempts; ++attempt) {
+    try {
+      output = task.body(attempt == attempts);
+      if (!output)
+        output = make_error(static_cast<errc>(output.error().code()),
+                            "task " + opts.name + " did not run: "
+                              + output.error().context().get_as<std::string>(0));
+      break; // argument errors are not retried: the same input fails again
+    } catch (const std::exception& e) {
+      output = make_error(errc::task_failed, "task " + opts.name + " threw "
+                                               + current_exception_type() + ": " + e.what());
+    } catch (...) {
+      output = make_error(errc::task_failed,
+                          "task " + opts.name + " threw " + current_exception_type());
+    }
+  }
+  current_task = nullptr;
+  task.st = task_record::finished;
+  // Drop the arguments (and the refs among them) and the pins before the
+  // result appears, so whoever sees the result sees them released.
+  task.body = nullptr;
+  release_task(table, registry, task);
+  if (output)
+    (void)table.fulfil(task.result, std::move(output->value), output->size);
+  else
+    table.fail(task.result, std::move(output.error()));
+}
+
+caf::behavior worker(caf::event_based_actor* self, caf::actor scheduler, std::size_t id,
+                     std::shared_ptr<objstore::object_table> table,
+                     std::shared_ptr<task_registry> registry) {
+  auto blocking = std::make_shared<worker_blocking>(scheduler, id);
+  return {
+    [=](task_ptr& task) {
+      // A detached actor: this thread is the worker's own, so a task may block.
+      current_blocking_observer = blocking.get();
+      execute(*table, *registry, *task);
+      current_blocking_observer = nullptr;
+      task.reset(); // drop the body (and the refs it holds) before reporting
+      self->send(scheduler, done_atom::value, id);
+    },
+  };
+}
+
+struct scheduler_state {
+  std::shared_ptr<objstore::object_table> table;
+  std::shared_ptr<task_registry> registry;
+  resource_amounts available;
+  std::vector<caf::actor> workers;
+  std::vector<std::size_t> idle;
+  std::deque<task_ptr> ready;
+  std::unordered_map<std::size_t, task_ptr> running;
+  std::set<std::size_t> blocked;
+  bool draining = false;
+  std::size_t workers_down = 0;
+  caf::response_promise drained;
+  static inline const char* name = "rustyray.scheduler";
+};
+
+using sched_ptr = caf::stateful_actor<scheduler_state>*;
+
+bool fits(const resource_amounts& available, const resource_amounts& request) {
+  for (const auto& [name, amount] : request) {
+    auto i = available.find(name);
+    if (amount > 0 && (i == available.end() || i->second < amount))
+      return false;
+  }
+  return true;
+}
+
+void take(resource_amounts& available, const resource_amounts& request, int sign) {
+  for (const auto& [name, amount] : request)
+    available[name] -= sign * amount;
+}
+
+/// Once draining and nothing runs: stop the workers; reply when all are gone.
+void finish_drain_if_idle(sched_ptr self) {
+  auto& st = self->state;
+  if (!st.draining || !st.running.empty())
+    return;
+  if (st.workers.empty() || st.workers_down == st.workers.size()) {
+    if (st.drained.pending())
+      st.drained.deliver(caf::unit);
+    return;
+  }
+  for (auto& w : st.workers)
+    self->send_exit(w, caf::exit_reason::user_shutdown);
+}
+
+/// While draining, tasks that all wait in get for objects nothing will
+/// produce any more would wait forever: wake them with the table's close.
+void close_if_stuck(sched_ptr self) {
+  auto& st = self->state;
+  if (st.draining && !st.running.empty() && st.blocked.size() == st.running.size())
+    st.table->close(make_error(errc::runtime_not_initialized,
+                               "rustyray::shutdown() ran while this task waited for an "
+                               "object that nothing will produce any more"));
+}
+
+void dispatch(sched_ptr self) {
+  auto& st = self->state;
+  const auto max_active = st.registry->num_workers;
+  std::size_t skipped = 0;
+  for (auto i = st.ready.begin(); i != st.ready.end() && skipped < 64;) {
+    auto& task = *i;
+    if (task->st.load() != task_record::queued) {
+      i = st.ready.erase(i); // cancelled while queued
+      continue;
+    }
+    if (!fits(st.available, task->request)) {
+      ++i;
+      ++skipped;
+      continue;
+    }
+    std::size_t worker_id = 0;
+    if (!st.idle.empty()) {
+      worker_id = st.idle.back();
+      st.idle.pop_back();
+    } else if (st.running.size() - st.blocked.size() < max_active) {
+      worker_id = st.workers.size();
+      auto w = self->system().spawn<caf::detached>(worker, caf::actor{self}, worker_id,
+                                                   st.table, st.registry);
+      self->monitor(w);
+      st.workers.push_back(std::move(w));
+    } else {
+      break;
+    }
+    take(st.available, task->request, 1);
+    st.running.emplace(worker_id, task);
+    self->send(st.workers[worker_id], task);
+    i = st.ready.erase(i);
+  }
+}
+
+caf::behavior scheduler(sched_ptr self, std::shared_ptr<objstore::object_table> table,
+                        std::shared_ptr<task_registry> registry) {
+  auto& st = self->state;
+  st.table = std::move(table);
+  st.registry = std::move(registry);
+  st.available = st.registry->total;
+  self->set_down_handler([=](caf::down_msg&) {
+    ++self->state.workers_down;
+    finish_drain_if_idle(self);
+  });
+  return {
+    [=](task_ptr& task) {
+      auto& st = self->state;
+      if (st.draining) {
+        fail_task(*st.table, *st.registry, task,
+                  make_error(errc::runtime_not_initialized,
+                             "rustyray::shutdown() ran before task " + task->options.name
+                               + " started"));
+        return;
+      }
+      if (task->nested)
+        st.ready.push_front(std::move(task));
+      else
+        st.ready.push_back(std::move(task));
+      dispatch(self);
+    },
+    [=](done_atom, std::size_t worker_id) {
+      auto& st = self->state;
+      auto i = st.running.find(worker_id);
+      if (i == st.running.end())
+        return;
+      if (st.blocked.erase(worker_id) == 0)
+        take(st.available, i->second->request, -1);
+      st.running.erase(i);
+      st.idle.push_back(worker_id);
+      dispatch(self);
+      close_if_stuck(self);
+      finish_drain_if_idle(self);
+    },
+    [=](blocked_atom, std::size_t worker_id) {
+      auto& st = self->state;
+      auto i = st.running.find(worker_id);
+      if (i == st.running.end() || !st.blocked.insert(worker_id).second)
+        return;
+      // The blocked task lends its resources to others, as in Ray.
+      take(st.available, i->second->request, -1);
+      dispatch(self);
+      close_if_stuck(self);
+    },
+    [=](unblocked_atom, std::size_t worker_id) {
+      auto& st = self->state;
+      auto i = st.running.find(worker_id);
+      if (i == st.running.end() || st.blocked.erase(worker_id) == 0)
+        return;
+      take(st.available, i->second->request, 1); // may oversubscribe until it ends
+    },
+    [=](drain_atom) -> caf::result<caf::unit_t> {
+      auto& st = self->state;
+      st.draining = true;
+      for (auto& task : st.ready)
+        if (task->st.load() == task_record::queued)
+          fail_task(*st.table, *st.registry, task,
+                    make_error(errc::runtime_not_initialized,
+                               "rustyray::shutdown() ran before task " + task->options.name
+                                 + " started"));
+      st.ready.clear();
+      st.drained = self->make_response_promise();
+      close_if_stuck(self);
+      finish_drain_if_idle(self);
+      return st.drained;
+    },
+  };
+}
+
+} // namespace
+
+void task_registry::add(const task_ptr& task) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  tasks_.emplace(task->result, task);
+}
+
+task_ptr task_registry::find(const object_id& result) const {
+  std::lock_guard<std::mutex> guard{mtx_};
+  auto i = tasks_.find(result);
+  return i == tasks_.end() ? nullptr : i->second;
+}
+
+void task_registry::remove(const object_id& result) {
+  task_ptr doomed; // destroyed outside the lock: its body holds refs
+  std::lock_guard<std::mutex> guard{mtx_};
+  if (auto i = tasks_.find(result); i != tasks_.end()) {
+    doomed = std::move(i->second);
+    tasks_.erase(i);
+  }
+}
+
+std::vector<task_ptr> task_registry::all() const {
+  std::lock_guard<std::mutex> guard{mtx_};
+  std::vector<task_ptr> result;
+  for (const auto& kvp : tasks_)
+    result.push_back(kvp.second);
+  return result;
+}
+
+void fail_task(objstore::object_table& table, task_registry& registry, const task_ptr& task,
+               caf::error reason) {
+  for (int from : {task_record::waiting, task_record::queued}) {
+    int expected = from;
+    if (task->st.compare_exchange_strong(expected, task_record::cancelled)) {
+      table.fail(task->result, std::move(reason));
+      release_task(table, registry, *task);
+      return;
+    }
+  }
+}
+
+caf::actor spawn_scheduler(caf::actor_system& sys, std::shared_ptr<objstore::object_table> table,
+                           std::shared_ptr<task_registry> registry) {
+  return sys.spawn(scheduler, std::move(table), std::move(registry));
+}
+
+} // namespace rustyray::internal
+
+namespace rustyray {
+
+bool cancel_requested() noexcept {
+  auto* task = internal::current_task;
+  return task != nullptr && task->cancel_requested.load();
+}
+
+} // namespace rustyray

@@ -1,0 +1,152 @@
+// The non-template core of task submission and cancellation (task.hpp).
+
+#include <cmath>
+#include <cxxabi.h>
+
+#include <caf/all.hpp>
+
+#include "object_table.hpp"
+#include "runtime_state.hpp"
+#include "rustyray/tasks/task.hpp"
+#include "scheduler.hpp"
+
+namespace rustyray {
+
+namespace {
+
+using internal::task_ptr;
+using internal::task_record;
+
+std::int64_t thousandths(double amount) {
+  return static_cast<std::int64_t>(std::llround(amount * 1000));
+}
+
+/// The request in thousandths, or an error if it is malformed.
+caf::expected<internal::resource_amounts> request_of(const task_options& options) {
+  internal::resource_amounts request;
+  if (!(options.num_cpus >= 0))
+    return make_error(errc::invalid_argument,
+                      "task " + options.name + ": num_cpus must be >= 0, got "
+                        + std::to_string(options.num_cpus));
+  if (options.num_cpus > 0)
+    request["CPU"] = thousandths(options.num_cpus);
+  for (const auto& [name, amount] : options.resources) {
+    if (!(amount >= 0))
+      return make_error(errc::invalid_argument, "task " + options.name + ": resource \""
+                                                  + name + "\" must be >= 0");
+    if (amount > 0)
+      request[name] += thousandths(amount);
+  }
+  return request;
+}
+
+/// Why the request can never be met on this node, or an empty string.
+std::string unmet(const internal::resource_amounts& request,
+                  const internal::resource_amounts& total) {
+  for (const auto& [name, amount] : request) {
+    auto i = total.find(name);
+    auto have = i == total.end() ? 0 : i->second;
+    if (amount > have)
+      return "it needs " + std::to_string(amount / 1000.0) + " " + name + " but this node has "
+             + std::to_string(have / 1000.0)
+             + "; lower the request or add the resource to config.resources";
+  }
+  return {};
+}
+
+void enqueue(const caf::actor& scheduler, const task_ptr& task) {
+  int expected = task_record::waiting;
+  if (task->st.compare_exchange_strong(expected, task_record::queued))
+    caf::anon_send(scheduler, task);
+}
+
+} // namespace
+
+namespace detail {
+
+std::string callable_name(const std::type_info& type) {
+  int status = 0;
+  std::unique_ptr<char, void (*)(void*)> name{
+    abi::__cxa_demangle(type.name(), nullptr, nullptr, &status), std::free};
+  return status == 0 && name ? name.get() : type.name();
+}
+
+caf::error argument_error(std::size_t position, const object_id& id, const caf::error& cause) {
+  std::string text = cause.category() == errc_category
+                         && cause.context().match_elements<std::string>()
+                       ? cause.context().get_as<std::string>(0)
+                       : caf::to_string(cause);
+  auto code = cause.category() == errc_category ? static_cast<errc>(cause.code())
+                                                : errc::system_error;
+  return make_error(code, "argument " + std::to_string(position) + " (object "
+                            + to_string(id) + ") failed: " + text);
+}
+
+object_id submit_task(task_options options, std::vector<object_id> deps, task_body body) {
+  auto rt = internal::current_or_throw();
+  internal::check_not_stopping(*rt);
+  auto request = request_of(options);
+  if (!request)
+    throw_caf_error(request.error());
+  auto& table = *rt->table;
+  auto task = std::make_shared<task_record>();
+  task->result = rt->next_id();
+  task->options = std::move(options);
+  task->request = std::move(*request);
+  task->deps = std::move(deps);
+  task->body = std::move(body);
+  task->nested = internal::current_blocking_observer != nullptr;
+  if (auto err = table.register_pending(task->result))
+    throw_caf_error(err);
+  if (auto why = unmet(task->request, rt->tasks->total); !why.empty()) {
+    table.fail(task->result, make_error(errc::task_unschedulable,
+                                        "task " + task->options.name + " can never run: " + why));
+    return task->result;
+  }
+  rt->tasks->add(task);
+  // Each dependency is pinned while the task waits and runs, and resolves
+  // through the store's waiters: no polling, no worker parked.
+  task->unresolved = task->deps.size() + 1;
+  auto scheduler = rt->scheduler;
+  for (const auto& dep : task->deps) {
+    if (!table.pin(dep))
+      task->pinned.push_back(dep);
+    std::uint64_t token = 0;
+    auto resolved = table.get_or_wait(
+      dep,
+      [task, scheduler](const objstore::lookup&) {
+        if (--task->unresolved == 0)
+          enqueue(scheduler, task);
+      },
+      token);
+    if (resolved)
+      --task->unresolved;
+  }
+  if (--task->unresolved == 0)
+    enqueue(scheduler, task);
+  return task->result;
+}
+
+} // namespace detail
+
+bool cancel_task(const object_id& result) {
+  auto rt = internal::current_or_throw();
+  auto task = rt->tasks->find(result);
+  if (!task)
+    return false;
+  auto st = task->st.load();
+  if (st == task_record::waiting || st == task_record::queued) {
+    internal::fail_task(*rt->table, *rt->tasks, task,
+                        make_error(errc::task_cancelled, "task " + task->options.name
+                                                           + " was cancelled before it ran"));
+    if (task->st.load() == task_record::cancelled)
+      return true;
+  }
+  if (task->st.load() == task_record::running) {
+    task->cancel_requested = true;
+    return true;
+  }
+  return false;
+}
+
+} // namespace rustyray

@@ -1,0 +1,204 @@
+#define BOOST_TEST_MODULE tasks_failures
+#include <boost/test/unit_test.hpp>
+
+#include <atomic>
+#include <future>
+#include <stdexcept>
+#include <thread>
+
+#include "runtime_fixture.hpp"
+
+using namespace rustyray;
+using namespace std::chrono_literals;
+using test::code_of;
+using test::runtime_fixture;
+
+namespace {
+
+int explode(int x) {
+  if (x < 0)
+    throw std::invalid_argument("negative input " + std::to_string(x));
+  return x;
+}
+
+int plus1(int x) {
+  return x + 1;
+}
+
+/// The message of the task_error that `get` throws.
+template <class T>
+std::string task_error_message(const object_ref<T>& ref) {
+  try {
+    ref.get();
+  } catch (const task_error& e) {
+    return e.message();
+  } catch (const error& e) {
+    BOOST_FAIL("expected task_error, got " << e.what());
+  }
+  BOOST_FAIL("expected task_error");
+  return {};
+}
+
+} // namespace
+
+BOOST_FIXTURE_TEST_SUITE(tasks_failures, runtime_fixture)
+
+BOOST_AUTO_TEST_CASE(an_exception_is_stored_with_name_type_and_message) {
+  auto msg = task_error_message(task(explode).name("explode").remote(-3));
+  BOOST_TEST(msg.find("explode") != std::string::npos);
+  BOOST_TEST(msg.find("std::invalid_argument") != std::string::npos);
+  BOOST_TEST(msg.find("negative input -3") != std::string::npos);
+  // Without a name the function's type names it.
+  auto unnamed = task_error_message(task([]() -> int { throw 42; }).remote());
+  BOOST_TEST(unnamed.find("threw int") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(a_dependant_of_a_failed_task_does_not_run_and_carries_the_chain) {
+  std::atomic<int> ran{0};
+  auto failed = task(explode).name("explode").remote(-1);
+  auto middle = task([&ran](int x) {
+                  ++ran;
+                  return x;
+                })
+                  .name("middle")
+                  .remote(failed);
+  auto last = task(plus1).name("last").remote(middle);
+  auto msg = task_error_message(last);
+  BOOST_TEST(ran.load() == 0);
+  BOOST_TEST(msg.find("task last did not run") != std::string::npos);
+  BOOST_TEST(msg.find("task middle did not run") != std::string::npos);
+  BOOST_TEST(msg.find("negative input -1") != std::string::npos); // the root cause
+}
+
+BOOST_AUTO_TEST_CASE(failing_tasks_do_not_disturb_tasks_with_valid_inputs) {
+  std::vector<object_ref<int>> refs;
+  for (int i = -50; i < 50; ++i)
+    refs.push_back(task(explode).remote(i));
+  int ok = 0;
+  int failed = 0;
+  for (std::size_t i = 0; i < refs.size(); ++i) {
+    auto r = try_get(refs[i]);
+    if (r) {
+      BOOST_TEST(*r == static_cast<int>(i) - 50);
+      ++ok;
+    } else {
+      BOOST_TEST(r.error().code() == static_cast<std::uint8_t>(errc::task_failed));
+      ++failed;
+    }
+  }
+  BOOST_TEST(ok == 50);
+  BOOST_TEST(failed == 50);
+}
+
+BOOST_AUTO_TEST_CASE(retries_rerun_a_throwing_task_up_to_max_retries) {
+  auto flaky = [](std::shared_ptr<std::atomic<int>> calls) {
+    return [calls] {
+      if (++*calls <= 2)
+        throw std::runtime_error("flaky");
+      return 7;
+    };
+  };
+  auto calls = std::make_shared<std::atomic<int>>(0);
+  BOOST_TEST(task(flaky(calls)).max_retries(2).retry_exceptions(true).remote().get() == 7);
+  BOOST_TEST(calls->load() == 3);
+  calls = std::make_shared<std::atomic<int>>(0);
+  auto once_more = task(flaky(calls)).max_retries(1).retry_exceptions(true).remote();
+  BOOST_TEST(task_error_message(once_more).find("flaky") != std::string::npos);
+  BOOST_TEST(calls->load() == 2);
+  // Without retry_exceptions an exception is final.
+  calls = std::make_shared<std::atomic<int>>(0);
+  auto no_retry = task(flaky(calls)).max_retries(5).remote();
+  BOOST_CHECK_THROW(no_retry.get(), task_error);
+  BOOST_TEST(calls->load() == 1);
+}
+
+BOOST_AUTO_TEST_CASE(a_task_that_can_never_fit_fails_at_once) {
+  auto too_big = task(plus1).num_cpus(100).remote(1);
+  BOOST_TEST(code_of([&] { too_big.get(1s); }) == errc::task_unschedulable);
+  auto unknown = task(plus1).resources({{"GPU", 1}}).remote(1);
+  try {
+    unknown.get(1s);
+    BOOST_FAIL("must throw");
+  } catch (const error& e) {
+    BOOST_TEST(e.code() == errc::task_unschedulable);
+    BOOST_TEST(e.message().find("GPU") != std::string::npos);
+  }
+  BOOST_TEST(code_of([&] { (void)task(plus1).num_cpus(-1).remote(1); })
+             == errc::invalid_argument);
+}
+
+BOOST_AUTO_TEST_CASE(cancel_before_start_means_it_never_runs) {
+  std::promise<void> gate;
+  auto opened = gate.get_future().share();
+  auto blocker = task([opened] {
+                   opened.wait();
+                   return 1;
+                 }).remote();
+  std::atomic<int> ran{0};
+  auto waiting = task([&ran](int x) {
+                   ++ran;
+                   return x;
+                 }).remote(blocker); // waits for its argument
+  BOOST_TEST(cancel(waiting));
+  BOOST_TEST(!cancel(waiting)); // already cancelled
+  auto dependant = task(plus1).remote(waiting);
+  gate.set_value();
+  BOOST_TEST(blocker.get() == 1);
+  BOOST_TEST(code_of([&] { waiting.get(); }) == errc::task_cancelled);
+  BOOST_TEST(code_of([&] { dependant.get(); }) == errc::task_cancelled);
+  BOOST_TEST(ran.load() == 0);
+}
+
+BOOST_AUTO_TEST_CASE(a_running_task_sees_cancel_requested) {
+  std::promise<void> started;
+  auto running = task([&started] {
+                   started.set_value();
+                   for (int i = 0; i < 10000 && !cancel_requested(); ++i)
+                     std::this_thread::sleep_for(1ms);
+                   return cancel_requested();
+                 }).remote();
+  started.get_future().wait();
+  BOOST_TEST(cancel(running));
+  BOOST_TEST(running.get() == true);
+  BOOST_TEST(!cancel(running)); // finished: no change
+  BOOST_TEST(running.get() == true);
+  BOOST_TEST(!cancel_requested()); // outside a task
+}
+
+BOOST_AUTO_TEST_CASE(cancel_of_a_plain_object_is_false) {
+  auto plain = put(1);
+  BOOST_TEST(!cancel(plain));
+  BOOST_TEST(plain.get() == 1);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_CASE(shutdown_lets_running_tasks_finish_and_fails_queued_ones) {
+  config cfg = test::small_config();
+  cfg.num_workers = 1;
+  init(cfg);
+  std::promise<void> started;
+  std::atomic<bool> finished{false};
+  auto running = task([&] {
+                   started.set_value();
+                   std::this_thread::sleep_for(100ms);
+                   finished = true;
+                   return 1;
+                 }).remote();
+  auto queued = task(plus1).name("queued").remote(5);
+  auto waiter = std::async(std::launch::async, [&] {
+    try {
+      queued.get();
+    } catch (const error& e) {
+      return std::string{e.what()};
+    }
+    return std::string{"no error"};
+  });
+  started.get_future().wait();
+  shutdown();
+  BOOST_TEST(finished.load());
+  auto msg = waiter.get();
+  BOOST_TEST(msg.find("runtime_not_initialized") == 0u);
+  BOOST_TEST(msg.find("before task queued started") != std::string::npos);
+  BOOST_TEST(code_of([&] { (void)task(plus1).remote(1); }) == errc::runtime_not_initialized);
+}
