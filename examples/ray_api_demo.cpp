@@ -1,5 +1,5 @@
-// RustyRay's Ray-style API in one file: put objects, get them back, wait for
-// the first ones ready, and see what a timeout looks like.
+// RustyRay's Ray-style API in one file: put objects, run tasks on them, chain
+// tasks, get results back, wait for the first ones ready, and handle errors.
 //
 // Run: ./dev demo
 
@@ -11,6 +11,25 @@
 
 using namespace std::chrono_literals;
 
+namespace {
+
+int add100(int x) {
+  return x + 100;
+}
+
+int plus10(int x) {
+  return x + 10;
+}
+
+int times3(int x) {
+  return x * 3;
+}
+
+} // namespace
+
+// Registered by name, so other processes running this binary can call them.
+RUSTYRAY_REMOTE(add100, plus10, times3);
+
 int main() {
   // One call starts the runtime: its own CAF actor system, the object store actor.
   rustyray::init();
@@ -18,6 +37,14 @@ int main() {
   // put stores a value and returns an object_ref: a 16-byte ID, nothing else.
   auto answer = rustyray::put(42);
   std::cout << "put/get: " << rustyray::get(answer) << "\n";
+
+  // Tasks: a function becomes remote with task(f); remote() returns a ref at
+  // once. A ref argument is resolved to its value before the task runs.
+  auto task_result = rustyray::task(add100).remote(answer);
+  std::cout << "task: " << task_result.get() << "\n";
+  // Chaining: pass one task's ref straight into the next.
+  auto chain = rustyray::task(times3).remote(rustyray::task(plus10).remote(5));
+  std::cout << "chain: " << chain.get() << "\n";
 
   // get also takes a list of refs and returns the values in order.
   std::vector<rustyray::object_ref<int>> refs{rustyray::put(1), rustyray::put(2),

@@ -13,6 +13,7 @@
 #include "rustyray/objstore/atoms.hpp"
 #include "rustyray/objstore/store_stats.hpp"
 #include "rustyray/objstore/stored_object.hpp"
+#include "function_registry.hpp"
 #include "scheduler.hpp"
 #include "store_actor.hpp"
 
@@ -117,6 +118,7 @@ void configure(caf::actor_system_config& cfg) {
 void init(config cfg) {
   std::lock_guard<std::mutex> guard{lifecycle_mtx};
   internal::check_not_running();
+  internal::check_remote_registrations();
   cfg.validate();
   auto rt = std::make_shared<internal::runtime_state>();
   rt->own_config = std::make_unique<caf::actor_system_config>();
@@ -129,6 +131,7 @@ void init(config cfg) {
 void init(caf::actor_system& system, config cfg) {
   std::lock_guard<std::mutex> guard{lifecycle_mtx};
   internal::check_not_running();
+  internal::check_remote_registrations();
   if (system.config().error_renderers.count(errc_category) == 0)
     throw error{errc::invalid_config,
                 "the actor_system was created without RustyRay's types: call "

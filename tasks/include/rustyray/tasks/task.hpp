@@ -20,6 +20,7 @@
 #include "rustyray/object_ref.hpp"
 #include "rustyray/tasks/detail/callable_traits.hpp"
 #include "rustyray/tasks/detail/task_args.hpp"
+#include "rustyray/tasks/remote.hpp"
 #include "rustyray/tasks/task_options.hpp"
 
 namespace rustyray {
@@ -175,13 +176,23 @@ private:
       ...);
     auto options = options_;
     if (options.name.empty())
-      options.name = detail::callable_name(typeid(F));
+      options.name = name_of_function();
     detail::task_body body = [f = f_, stored](bool last_attempt) mutable {
       return detail::run_task<F, params>(f, *stored, last_attempt,
                                          std::index_sequence<I...>{});
     };
     return object_ref<result_type>::adopt(
       detail::submit_task(std::move(options), std::move(deps), std::move(body)));
+  }
+
+  /// The `RUSTYRAY_REMOTE` name of a registered function, else its type.
+  std::string name_of_function() const {
+    if constexpr (std::is_pointer_v<F> || std::is_member_function_pointer_v<F>) {
+      auto name = detail::remote_name_of(typeid(F), detail::identity_of(f_));
+      if (!name.empty())
+        return name;
+    }
+    return detail::callable_name(typeid(F));
   }
 
   F f_;

@@ -1,0 +1,128 @@
+#pragma once
+
+#include <cstring>
+#include <functional>
+#include <string>
+#include <type_traits>
+#include <typeindex>
+#include <utility>
+#include <vector>
+
+#include <caf/expected.hpp>
+#include <caf/make_message.hpp>
+#include <caf/message.hpp>
+
+#include "rustyray/errc.hpp"
+#include "rustyray/tasks/detail/callable_traits.hpp"
+
+namespace rustyray::detail {
+
+/// Runs a registered function on arguments in a message (how another process
+/// will ask for it by name).
+using remote_invoker = std::function<caf::expected<caf::message>(const caf::message& args)>;
+
+/// One name of `RUSTYRAY_REMOTE`: the function's identity (its type and the
+/// bytes of its pointer) and, for free functions, how to invoke it.
+struct remote_function {
+  std::string name;
+  std::type_index type;
+  std::string identity;
+  remote_invoker invoke; // empty for member functions (actors call them)
+};
+
+/// Adds to the process-wide registry; a second registration of a name is
+/// remembered and makes `init` fail.
+void add_remote_function(remote_function fn);
+
+/// The registered name of a function, or an empty string.
+std::string remote_name_of(std::type_index type, const std::string& identity);
+
+/// Splits the text of `RUSTYRAY_REMOTE`'s arguments into names: commas inside
+/// parentheses or angle brackets do not split; `&C::f` is named `C::f`;
+/// `RUSTYRAY_FUNC(f, int)` is named `f(int)`.
+std::vector<std::string> split_remote_names(const char* text);
+
+template <class F>
+std::string identity_of(const F& f) {
+  std::string bytes(sizeof(F), '\0');
+  std::memcpy(bytes.data(), &f, sizeof(F));
+  return bytes;
+}
+
+template <class F, std::size_t... I>
+caf::expected<caf::message> invoke_with(F f, const caf::message& args, std::index_sequence<I...>) {
+  using traits = callable_traits<F>;
+  using params = typename traits::arg_types;
+  if (!args.match_elements<std::decay_t<std::tuple_element_t<I, params>>...>())
+    return make_error(errc::type_mismatch,
+                      "the arguments do not match the registered function's parameters");
+  if constexpr (std::is_void_v<typename traits::result_type>) {
+    f(args.get_as<std::decay_t<std::tuple_element_t<I, params>>>(I)...);
+    return caf::message{};
+  } else {
+    return caf::make_message(f(args.get_as<std::decay_t<std::tuple_element_t<I, params>>>(I)...));
+  }
+}
+
+template <class F>
+remote_function describe_remote(std::string name, F f) {
+  remote_function fn{std::move(name), std::type_index(typeid(F)), identity_of(f), {}};
+  if constexpr (!std::is_member_function_pointer_v<F>) {
+    constexpr auto arity = callable_traits<F>::arity;
+    fn.invoke = [f](const caf::message& args) {
+      return invoke_with(f, args, std::make_index_sequence<arity>{});
+    };
+  }
+  return fn;
+}
+
+template <class... Fs>
+bool register_remote(const char* names, Fs... fs) {
+  auto split = split_remote_names(names);
+  std::size_t i = 0;
+  (add_remote_function(describe_remote(i < split.size() ? split[i++] : std::string{"?"}, fs)),
+   ...);
+  return true;
+}
+
+/// Picks one overload of a function by its parameter types.
+template <class... Args>
+struct overload {
+  template <class R>
+  static constexpr auto of(R (*f)(Args...)) {
+    return f;
+  }
+  template <class R, class C>
+  static constexpr auto of(R (C::*f)(Args...)) {
+    return f;
+  }
+  template <class R, class C>
+  static constexpr auto of(R (C::*f)(Args...) const) {
+    return f;
+  }
+};
+
+/// Invokes a registered free function by name; `function_not_registered` if
+/// this process has none of that name.
+caf::expected<caf::message> invoke_remote(const std::string& name, const caf::message& args);
+
+} // namespace rustyray::detail
+
+#define RUSTYRAY_DETAIL_CONCAT2(a, b) a##b
+#define RUSTYRAY_DETAIL_CONCAT(a, b) RUSTYRAY_DETAIL_CONCAT2(a, b)
+
+/// Registers functions by name so that every process running this binary can
+/// find them: free functions, actor factories and member functions, any mix,
+/// at namespace scope. A name registered twice makes `rustyray::init` fail.
+///
+/// ~~~
+/// int add(int a, int b) { return a + b; }
+/// RUSTYRAY_REMOTE(add, Counter::create, &Counter::increment);
+/// ~~~
+#define RUSTYRAY_REMOTE(...)                                                                 \
+  [[maybe_unused]] static const bool RUSTYRAY_DETAIL_CONCAT(rustyray_remote_, __COUNTER__) = \
+    ::rustyray::detail::register_remote(#__VA_ARGS__, __VA_ARGS__)
+
+/// One overload of `f`, picked by its parameter types:
+/// `RUSTYRAY_REMOTE(RUSTYRAY_FUNC(scale, double))`, `task(RUSTYRAY_FUNC(scale, int))`.
+#define RUSTYRAY_FUNC(f, ...) ::rustyray::detail::overload<__VA_ARGS__>::of(&f)
