@@ -1,0 +1,6 @@
+#include "common.hpp"
+
+void submit() {
+  (void)rustyray::task(add100).remote(1);
+  (void)rustyray::task(add100).remote(rustyray::put(1));
+}
