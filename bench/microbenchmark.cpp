@@ -18,9 +18,29 @@
 #include <thread>
 #include <vector>
 
+#include <caf/all.hpp>
 #include <rustyray/rustyray.hpp>
 
 namespace {
+
+int small_value() {
+  return 1;
+}
+
+/// Ray's create_object_containing_ref: a task returning 10,000 refs.
+std::vector<rustyray::object_ref<int>> create_object_containing_refs() {
+  std::vector<rustyray::object_ref<int>> refs;
+  refs.reserve(10000);
+  for (int i = 0; i < 10000; ++i)
+    refs.push_back(rustyray::put(1));
+  return refs;
+}
+
+/// The raw-CAF floor: a worker actor answering requests, the same pattern
+/// without RustyRay in between.
+caf::behavior caf_worker(caf::event_based_actor*) {
+  return {[](int x) { return x; }};
+}
 
 using clock_type = std::chrono::steady_clock;
 
@@ -109,6 +129,16 @@ int main(int argc, char** argv) {
   double gb = static_cast<double>(s.big_buffer) / 1e9;
   result memcpy_result;
 
+  caf::actor_system_config caf_cfg;
+  caf::actor_system caf_sys{caf_cfg};
+  auto caf_target = caf_sys.spawn(caf_worker);
+  result caf_sync_result;
+  result caf_async_result;
+  auto ratio = [](const char* key, const result& r, const result& floor) {
+    return floor.mean > 0 ? ",\"" + std::string{key} + "\":" + std::to_string(r.mean / floor.mean)
+                          : std::string{};
+  };
+
   std::vector<metric> metrics{
     {"single_client_get_calls_Plasma_Store",
      [&] { emit("single_client_get_calls_Plasma_Store",
@@ -116,6 +146,78 @@ int main(int argc, char** argv) {
     {"single_client_put_calls_Plasma_Store",
      [&] { emit("single_client_put_calls_Plasma_Store",
                 timeit(s, [] { (void)rustyray::put(0); }), "ops/s"); }},
+    {"caf_request_response_sync",
+     [&] {
+       caf::scoped_actor self{caf_sys};
+       caf_sync_result = timeit(s, [&] {
+         self->request(caf_target, caf::infinite, 1).receive([](int) {}, [](caf::error&) {});
+       });
+       emit("caf_request_response_sync", caf_sync_result, "ops/s");
+     }},
+    {"caf_request_response_async",
+     [&] {
+       caf::scoped_actor self{caf_sys};
+       caf_async_result = timeit(
+         s,
+         [&] {
+           for (int i = 0; i < 1000; ++i)
+             self->send(caf_target, 1);
+           int n = 0;
+           self->receive_for(n, 1000)([](int) {});
+         },
+         1000);
+       emit("caf_request_response_async", caf_async_result, "ops/s");
+     }},
+    {"single_client_tasks_sync",
+     [&] {
+       auto r = timeit(s, [] { (void)rustyray::task(small_value).remote().get(); });
+       emit("single_client_tasks_sync", r, "ops/s",
+            ratio("vs_caf_request_response_sync", r, caf_sync_result));
+     }},
+    {"single_client_tasks_async",
+     [&] {
+       std::vector<rustyray::object_ref<int>> refs;
+       auto r = timeit(
+         s,
+         [&] {
+           refs.clear();
+           for (int i = 0; i < 1000; ++i)
+             refs.push_back(rustyray::task(small_value).remote());
+           (void)rustyray::get(refs);
+         },
+         1000);
+       emit("single_client_tasks_async", r, "ops/s",
+            ratio("vs_caf_request_response_async", r, caf_async_result));
+     }},
+    {"single_client_tasks_and_get_batch",
+     [&] {
+       auto r = timeit(s, [] {
+         std::vector<rustyray::object_ref<int>> refs;
+         refs.reserve(1000);
+         for (int i = 0; i < 1000; ++i)
+           refs.push_back(rustyray::task(small_value).remote());
+         (void)rustyray::get(refs);
+       });
+       emit("single_client_tasks_and_get_batch", r, "batches/s");
+     }},
+    {"single_client_wait_1k_refs",
+     [&] {
+       auto r = timeit(s, [] {
+         std::vector<rustyray::object_ref<int>> not_ready;
+         for (int i = 0; i < 1000; ++i)
+           not_ready.push_back(rustyray::task(small_value).remote());
+         while (!not_ready.empty())
+           not_ready = rustyray::wait(not_ready, 1).not_ready;
+       });
+       emit("single_client_wait_1k_refs", r, "ops/s");
+     }},
+    {"single_client_get_object_containing_10k_refs",
+     [&] {
+       auto r = timeit(s, [] {
+         (void)rustyray::task(create_object_containing_refs).remote().get();
+       });
+       emit("single_client_get_object_containing_10k_refs", r, "ops/s");
+     }},
     {"memcpy_gigabytes",
      [&] {
        memcpy_result = timeit(s, [&] { std::memcpy(target.data(), buffer.data(), buffer.size()); },
@@ -143,4 +245,5 @@ int main(int argc, char** argv) {
   }
   small = {};
   rustyray::shutdown();
+  caf::anon_send_exit(caf_target, caf::exit_reason::user_shutdown);
 }

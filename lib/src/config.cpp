@@ -51,9 +51,16 @@ config config::from_json(const nlohmann::json& json) {
       read_unsigned(value, key, result.buffer_pool_capacity);
     else if (key == "resources")
       read_resources(value, result.resources);
+    else if (key == "scheduler_policy") {
+      if (!value.is_string())
+        invalid("config key \"scheduler_policy\" must be \"sharing\" or \"stealing\", got "
+                + value.dump());
+      result.scheduler_policy = value.get<std::string>();
+    }
     else
       invalid("unknown config key \"" + key
-              + "\"; known keys: num_workers, object_store_capacity, buffer_pool_capacity, resources");
+              + "\"; known keys: num_workers, object_store_capacity, buffer_pool_capacity, resources, "
+              "scheduler_policy");
   }
   result.validate();
   return result;
@@ -72,6 +79,12 @@ config config::from_file(const std::string& path) {
 void config::validate() const {
   if (object_store_capacity == 0)
     invalid("config key \"object_store_capacity\" must be positive (bytes the store may hold)");
+  if (scheduler_policy != "sharing" && scheduler_policy != "stealing")
+    invalid("config key \"scheduler_policy\" must be \"sharing\" or \"stealing\", got \""
+            + scheduler_policy + "\"");
+  for (const auto& [name, amount] : resources)
+    if (!(amount >= 0))
+      invalid("config key \"resources." + name + "\" must be a non-negative number");
 }
 
 } // namespace rustyray

@@ -6,6 +6,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <limits>
 #include <unordered_set>
 
 #include <caf/all.hpp>
@@ -96,12 +97,14 @@ struct sync_get {
   }
 };
 
-/// A blocked `wait`: counts resolutions.
+/// A blocked `wait`: counts resolutions and wakes the waiter once, when
+/// enough have arrived (not once per object).
 struct sync_wait {
   std::mutex mtx;
   std::condition_variable cv;
-  std::size_t resolved = 0;   // guarded by mtx
-  caf::error shutdown_reason; // guarded by mtx
+  std::size_t resolved = 0;                                    // guarded by mtx
+  std::size_t needed = std::numeric_limits<std::size_t>::max(); // guarded by mtx
+  caf::error shutdown_reason;                                  // guarded by mtx
 
   void on_resolved(const lookup& r) {
     std::lock_guard<std::mutex> guard{mtx};
@@ -109,9 +112,38 @@ struct sync_wait {
     if (!r && r.error().category() == errc_category
         && r.error().code() == static_cast<std::uint8_t>(errc::runtime_not_initialized))
       shutdown_reason = r.error();
-    cv.notify_all();
+    if (resolved >= needed || shutdown_reason)
+      cv.notify_all();
   }
 };
+
+/// Blocks until `needed` of `ids` hold a value or an error, or the deadline
+/// passes; throws `runtime_not_initialized` if shutdown wakes it.
+void await_resolved(objstore::object_table& table, const std::vector<object_id>& ids,
+                    std::size_t needed, std::chrono::milliseconds timeout) {
+  auto state = std::make_shared<sync_wait>();
+  std::vector<std::pair<object_id, std::uint64_t>> registrations;
+  std::size_t ready_at_once = 0;
+  for (const auto& id : ids) {
+    std::uint64_t token = 0;
+    if (table.get_or_wait(id, [state](const lookup& r) { state->on_resolved(r); }, token))
+      ++ready_at_once;
+    else
+      registrations.emplace_back(id, token);
+  }
+  if (ready_at_once < needed) {
+    internal::blocking_scope blocking;
+    std::unique_lock<std::mutex> guard{state->mtx};
+    state->needed = needed - ready_at_once;
+    wait_until(state->cv, guard, deadline_after(timeout), [&] {
+      return state->resolved >= state->needed || state->shutdown_reason;
+    });
+    if (state->shutdown_reason)
+      detail::throw_caf_error(state->shutdown_reason);
+  }
+  for (const auto& [id, token] : registrations)
+    table.cancel_wait(id, token);
+}
 
 } // namespace
 
@@ -181,34 +213,18 @@ std::vector<bool> wait_ready(const std::vector<object_id>& ids, std::size_t num_
       invalid_argument("wait got object " + to_string(id)
                        + " twice; pass each ref once");
   auto& table = *rt->table;
-  auto state = std::make_shared<sync_wait>();
-  std::vector<std::pair<object_id, std::uint64_t>> registrations;
-  std::size_t ready_at_once = 0;
-  for (const auto& id : ids) {
-    std::uint64_t token = 0;
-    if (table.get_or_wait(id, [state](const lookup& r) { state->on_resolved(r); }, token))
-      ++ready_at_once;
-    else
-      registrations.emplace_back(id, token);
-  }
-  {
-    std::optional<internal::blocking_scope> blocking;
-    if (ready_at_once < num_returns)
-      blocking.emplace();
-    std::unique_lock<std::mutex> guard{state->mtx};
-    wait_until(state->cv, guard, deadline_after(timeout), [&] {
-      return ready_at_once + state->resolved >= num_returns || state->shutdown_reason;
-    });
-    if (state->shutdown_reason)
-      throw_caf_error(state->shutdown_reason);
-  }
-  for (const auto& [id, token] : registrations)
-    table.cancel_wait(id, token);
+  await_resolved(table, ids, num_returns, timeout);
   std::vector<bool> flags;
   flags.reserve(ids.size());
   for (const auto& id : ids)
     flags.push_back(table.status(id) != objstore::object_status::pending);
   return flags;
+}
+
+void await_all(const std::vector<object_id>& ids, std::chrono::milliseconds timeout) {
+  auto rt = internal::current_or_throw();
+  check_timeout(timeout);
+  await_resolved(*rt->table, ids, ids.size(), timeout);
 }
 
 caf::error type_mismatch(const object_id& id, const caf::message& stored,

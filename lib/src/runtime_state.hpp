@@ -46,7 +46,7 @@ private:
   blocking_observer* observer_;
 };
 
-class task_registry;
+class task_context;
 
 /// Everything one runtime (one `init` … `shutdown`) owns.
 struct runtime_state {
@@ -63,7 +63,7 @@ struct runtime_state {
   std::shared_ptr<buffer_pool> pool;
   std::shared_ptr<objstore::object_table> table;
   caf::actor store;
-  std::shared_ptr<task_registry> tasks;
+  std::shared_ptr<task_context> tasks;
   caf::actor scheduler;
   /// Set by shutdown: new submissions and puts are refused.
   std::atomic<bool> stopping{false};

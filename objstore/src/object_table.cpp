@@ -36,6 +36,7 @@ void object_table::deferred::run(const recycler& recycle) {
     for (auto& value : garbage)
       recycle(value);
   garbage.clear();
+  producers.clear();
 }
 
 object_table::object_table(std::uint64_t capacity, recycler recycle)
@@ -76,13 +77,21 @@ caf::error object_table::put(const object_id& id, caf::message value, std::uint6
   return result;
 }
 
-caf::error object_table::register_pending(const object_id& id) {
+caf::error object_table::register_pending(const object_id& id,
+                                          std::shared_ptr<producer> made_by) {
   std::lock_guard<std::mutex> guard{mtx_};
   if (closed_)
     return closed_reason_;
   auto& e = entries_[id];
   e.refs = 1;
+  e.made_by = std::move(made_by);
   return caf::none;
+}
+
+std::shared_ptr<producer> object_table::producer_of(const object_id& id) const {
+  std::lock_guard<std::mutex> guard{mtx_};
+  auto i = entries_.find(id);
+  return i == entries_.end() ? nullptr : i->second.made_by;
 }
 
 caf::error object_table::fulfil(const object_id& id, caf::message value, std::uint64_t size) {
@@ -354,6 +363,9 @@ void object_table::drop_value(entry& e, caf::error reason, deferred& later) {
 }
 
 void object_table::resolve(entry& e, const lookup& result, deferred& later) {
+  // A producer (a task record) holds refs: release it outside the lock.
+  if (e.made_by)
+    later.producers.push_back(std::move(e.made_by));
   for (auto& w : e.waiters)
     later.wakeups.emplace_back(std::move(w.second), result);
   e.waiters.clear();

@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <functional>
 #include <list>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <unordered_map>
@@ -29,6 +30,13 @@ using recycler = std::function<void(caf::message&)>;
 /// Called once when a pending object resolves. Runs on the thread that
 /// resolved it, after the table's lock is released.
 using waiter = std::function<void(const lookup&)>;
+
+/// What produces a pending object (a task): kept with the object until it
+/// resolves, so the producer can be found from the object's ID (`cancel`).
+class producer {
+public:
+  virtual ~producer() = default;
+};
 
 /// The state of one object, as `status` reports it.
 enum class object_status { unknown, pending, ready, failed, lost };
@@ -58,7 +66,10 @@ public:
 
   /// Registers an object that a task will produce, with one local reference;
   /// gets wait for it.
-  caf::error register_pending(const object_id& id);
+  caf::error register_pending(const object_id& id, std::shared_ptr<producer> made_by = {});
+
+  /// The producer of a pending object, or null.
+  [[nodiscard]] std::shared_ptr<producer> producer_of(const object_id& id) const;
 
   /// Gives a pending object its value and wakes its waiters. An object nobody
   /// refers to any more is dropped. If the value cannot fit, the object holds
@@ -122,6 +133,7 @@ private:
     caf::error error;    // when failed or lost: what get reports
     std::list<object_id>::iterator lru_pos;
     std::vector<std::pair<std::uint64_t, waiter>> waiters;
+    std::shared_ptr<producer> made_by; // while pending
   };
 
   using entry_map = std::unordered_map<object_id, entry>;
@@ -130,6 +142,7 @@ private:
   struct deferred {
     std::vector<caf::message> garbage;
     std::vector<std::pair<waiter, lookup>> wakeups;
+    std::vector<std::shared_ptr<producer>> producers;
     void run(const recycler& recycle);
   };
 

@@ -1,6 +1,7 @@
 #include "scheduler.hpp"
 
 #include <cxxabi.h>
+#include <algorithm>
 #include <deque>
 #include <set>
 #include <vector>
@@ -18,6 +19,7 @@ namespace {
 using done_atom = caf::atom_constant<caf::atom("rr_done")>;
 using blocked_atom = caf::atom_constant<caf::atom("rr_block")>;
 using unblocked_atom = caf::atom_constant<caf::atom("rr_unblock")>;
+using requeue_atom = caf::atom_constant<caf::atom("rr_requeue")>;
 
 thread_local task_record* current_task = nullptr;
 
@@ -31,22 +33,32 @@ std::string current_exception_type() {
   return status == 0 && name ? name.get() : type->name();
 }
 
-void release_task(objstore::object_table& table, task_registry& registry, task_record& task) {
+void release_task(objstore::object_table& table, task_record& task) {
   for (const auto& dep : task.pinned)
     (void)table.unpin(dep);
   task.pinned.clear();
-  registry.remove(task.result);
 }
 
 /// Tells the scheduler while the worker's task blocks in get or wait, so it
-/// can lend the task's CPU and, if needed, another worker.
+/// can lend the task's CPU and, if needed, another worker. The tasks of the
+/// batch not started yet go back to the scheduler: the blocked task may wait
+/// for one of them.
 class worker_blocking : public blocking_observer {
 public:
   worker_blocking(caf::actor scheduler, std::size_t worker)
     : scheduler_(std::move(scheduler)), worker_(worker) {
   }
 
+  /// The batch's tasks not started yet (touched by the worker's thread only).
+  std::deque<task_ptr> remaining;
+
   void on_block() override {
+    if (!remaining.empty()) {
+      task_batch rest{{std::make_move_iterator(remaining.begin()),
+                       std::make_move_iterator(remaining.end())}};
+      remaining.clear();
+      caf::anon_send(scheduler_, requeue_atom::value, std::move(rest));
+    }
     caf::anon_send(scheduler_, blocked_atom::value, worker_);
   }
 
@@ -59,13 +71,19 @@ private:
   std::size_t worker_;
 };
 
+caf::error shutdown_before_start(const task_record& task) {
+  return make_error(errc::runtime_not_initialized,
+                    "rustyray::shutdown() ran before task " + task.name() + " started");
+}
+
 /// Runs one task on the worker's thread: attempts, retries, the result.
-void execute(objstore::object_table& table, task_registry& registry, task_record& task) {
+void execute(objstore::object_table& table, task_record& task) {
   int expected = task_record::queued;
   if (!task.st.compare_exchange_strong(expected, task_record::running))
     return; // cancelled while queued: the canceller stored the result
   current_task = &task;
   const auto& opts = task.options;
+  auto name = [&] { return task.name(); };
   auto attempts = 1 + (opts.retry_exceptions ? std::max(opts.max_retries, 0) : 0);
   caf::expected<detail::task_output> output{caf::error{}};
   for (int attempt = 1; attempt <= attempts; ++attempt) {
@@ -73,15 +91,15 @@ void execute(objstore::object_table& table, task_registry& registry, task_record
       output = task.body(attempt == attempts);
       if (!output)
         output = make_error(static_cast<errc>(output.error().code()),
-                            "task " + opts.name + " did not run: "
+                            "task " + name() + " did not run: "
                               + output.error().context().get_as<std::string>(0));
       break; // argument errors are not retried: the same input fails again
     } catch (const std::exception& e) {
-      output = make_error(errc::task_failed, "task " + opts.name + " threw "
+      output = make_error(errc::task_failed, "task " + name() + " threw "
                                                + current_exception_type() + ": " + e.what());
     } catch (...) {
       output = make_error(errc::task_failed,
-                          "task " + opts.name + " threw " + current_exception_type());
+                          "task " + name() + " threw " + current_exception_type());
     }
   }
   current_task = nullptr;
@@ -89,7 +107,7 @@ void execute(objstore::object_table& table, task_registry& registry, task_record
   // Drop the arguments (and the refs among them) and the pins before the
   // result appears, so whoever sees the result sees them released.
   task.body = nullptr;
-  release_task(table, registry, task);
+  release_task(table, task);
   if (output)
     (void)table.fulfil(task.result, std::move(output->value), output->size);
   else
@@ -98,15 +116,24 @@ void execute(objstore::object_table& table, task_registry& registry, task_record
 
 caf::behavior worker(caf::event_based_actor* self, caf::actor scheduler, std::size_t id,
                      std::shared_ptr<objstore::object_table> table,
-                     std::shared_ptr<task_registry> registry) {
+                     std::shared_ptr<task_context> context) {
   auto blocking = std::make_shared<worker_blocking>(scheduler, id);
   return {
-    [=](task_ptr& task) {
+    [=](task_batch& batch) {
       // A detached actor: this thread is the worker's own, so a task may block.
       current_blocking_observer = blocking.get();
-      execute(*table, *registry, *task);
+      auto& remaining = blocking->remaining;
+      remaining.assign(std::make_move_iterator(batch.tasks.begin()),
+                       std::make_move_iterator(batch.tasks.end()));
+      while (!remaining.empty()) {
+        auto task = std::move(remaining.front());
+        remaining.pop_front();
+        if (context->draining.load())
+          fail_task(*table, task, shutdown_before_start(*task));
+        else
+          execute(*table, *task);
+      }
       current_blocking_observer = nullptr;
-      task.reset(); // drop the body (and the refs it holds) before reporting
       self->send(scheduler, done_atom::value, id);
     },
   };
@@ -114,12 +141,13 @@ caf::behavior worker(caf::event_based_actor* self, caf::actor scheduler, std::si
 
 struct scheduler_state {
   std::shared_ptr<objstore::object_table> table;
-  std::shared_ptr<task_registry> registry;
+  std::shared_ptr<task_context> context;
   resource_amounts available;
   std::vector<caf::actor> workers;
   std::vector<std::size_t> idle;
   std::deque<task_ptr> ready;
-  std::unordered_map<std::size_t, task_ptr> running;
+  /// What each busy worker holds: the request of its batch.
+  std::unordered_map<std::size_t, resource_amounts> running;
   std::set<std::size_t> blocked;
   bool draining = false;
   std::size_t workers_down = 0;
@@ -167,17 +195,19 @@ void close_if_stuck(sched_ptr self) {
                                "object that nothing will produce any more"));
 }
 
+/// Hands ready tasks to workers: for each worker that is idle (or may be
+/// spawned) the first task that fits, plus the following tasks with the same
+/// request, up to an even share of the queue, as one batch.
 void dispatch(sched_ptr self) {
   auto& st = self->state;
-  const auto max_active = st.registry->num_workers;
+  const auto max_active = st.context->num_workers;
   std::size_t skipped = 0;
   for (auto i = st.ready.begin(); i != st.ready.end() && skipped < 64;) {
-    auto& task = *i;
-    if (task->st.load() != task_record::queued) {
+    if ((*i)->st.load() != task_record::queued) {
       i = st.ready.erase(i); // cancelled while queued
       continue;
     }
-    if (!fits(st.available, task->request)) {
+    if (!fits(st.available, (*i)->request)) {
       ++i;
       ++skipped;
       continue;
@@ -189,25 +219,34 @@ void dispatch(sched_ptr self) {
     } else if (st.running.size() - st.blocked.size() < max_active) {
       worker_id = st.workers.size();
       auto w = self->system().spawn<caf::detached>(worker, caf::actor{self}, worker_id,
-                                                   st.table, st.registry);
+                                                   st.table, st.context);
       self->monitor(w);
       st.workers.push_back(std::move(w));
     } else {
       break;
     }
-    take(st.available, task->request, 1);
-    st.running.emplace(worker_id, task);
-    self->send(st.workers[worker_id], task);
+    auto request = (*i)->request;
+    auto share = std::clamp<std::size_t>(st.ready.size() / max_active, 1, 64);
+    task_batch batch;
+    batch.tasks.push_back(std::move(*i));
     i = st.ready.erase(i);
+    while (i != st.ready.end() && batch.tasks.size() < share && (*i)->request == request) {
+      if ((*i)->st.load() == task_record::queued)
+        batch.tasks.push_back(std::move(*i));
+      i = st.ready.erase(i);
+    }
+    take(st.available, request, 1);
+    st.running.emplace(worker_id, std::move(request));
+    self->send(st.workers[worker_id], std::move(batch));
   }
 }
 
 caf::behavior scheduler(sched_ptr self, std::shared_ptr<objstore::object_table> table,
-                        std::shared_ptr<task_registry> registry) {
+                        std::shared_ptr<task_context> context) {
   auto& st = self->state;
   st.table = std::move(table);
-  st.registry = std::move(registry);
-  st.available = st.registry->total;
+  st.context = std::move(context);
+  st.available = st.context->total;
   self->set_down_handler([=](caf::down_msg&) {
     ++self->state.workers_down;
     finish_drain_if_idle(self);
@@ -216,10 +255,7 @@ caf::behavior scheduler(sched_ptr self, std::shared_ptr<objstore::object_table> 
     [=](task_ptr& task) {
       auto& st = self->state;
       if (st.draining) {
-        fail_task(*st.table, *st.registry, task,
-                  make_error(errc::runtime_not_initialized,
-                             "rustyray::shutdown() ran before task " + task->options.name
-                               + " started"));
+        fail_task(*st.table, task, shutdown_before_start(*task));
         return;
       }
       if (task->nested)
@@ -234,7 +270,7 @@ caf::behavior scheduler(sched_ptr self, std::shared_ptr<objstore::object_table> 
       if (i == st.running.end())
         return;
       if (st.blocked.erase(worker_id) == 0)
-        take(st.available, i->second->request, -1);
+        take(st.available, i->second, -1);
       st.running.erase(i);
       st.idle.push_back(worker_id);
       dispatch(self);
@@ -247,7 +283,7 @@ caf::behavior scheduler(sched_ptr self, std::shared_ptr<objstore::object_table> 
       if (i == st.running.end() || !st.blocked.insert(worker_id).second)
         return;
       // The blocked task lends its resources to others, as in Ray.
-      take(st.available, i->second->request, -1);
+      take(st.available, i->second, -1);
       dispatch(self);
       close_if_stuck(self);
     },
@@ -256,17 +292,21 @@ caf::behavior scheduler(sched_ptr self, std::shared_ptr<objstore::object_table> 
       auto i = st.running.find(worker_id);
       if (i == st.running.end() || st.blocked.erase(worker_id) == 0)
         return;
-      take(st.available, i->second->request, 1); // may oversubscribe until it ends
+      take(st.available, i->second, 1); // may oversubscribe until it ends
+    },
+    [=](requeue_atom, task_batch& batch) {
+      // Handed back by a worker whose task blocked: first in line again.
+      auto& ready = self->state.ready;
+      for (auto i = batch.tasks.rbegin(); i != batch.tasks.rend(); ++i)
+        ready.push_front(std::move(*i));
+      dispatch(self);
     },
     [=](drain_atom) -> caf::result<caf::unit_t> {
       auto& st = self->state;
       st.draining = true;
+      st.context->draining = true;
       for (auto& task : st.ready)
-        if (task->st.load() == task_record::queued)
-          fail_task(*st.table, *st.registry, task,
-                    make_error(errc::runtime_not_initialized,
-                               "rustyray::shutdown() ran before task " + task->options.name
-                                 + " started"));
+        fail_task(*st.table, task, shutdown_before_start(*task));
       st.ready.clear();
       st.drained = self->make_response_promise();
       close_if_stuck(self);
@@ -278,49 +318,21 @@ caf::behavior scheduler(sched_ptr self, std::shared_ptr<objstore::object_table> 
 
 } // namespace
 
-void task_registry::add(const task_ptr& task) {
-  std::lock_guard<std::mutex> guard{mtx_};
-  tasks_.emplace(task->result, task);
-}
-
-task_ptr task_registry::find(const object_id& result) const {
-  std::lock_guard<std::mutex> guard{mtx_};
-  auto i = tasks_.find(result);
-  return i == tasks_.end() ? nullptr : i->second;
-}
-
-void task_registry::remove(const object_id& result) {
-  task_ptr doomed; // destroyed outside the lock: its body holds refs
-  std::lock_guard<std::mutex> guard{mtx_};
-  if (auto i = tasks_.find(result); i != tasks_.end()) {
-    doomed = std::move(i->second);
-    tasks_.erase(i);
-  }
-}
-
-std::vector<task_ptr> task_registry::all() const {
-  std::lock_guard<std::mutex> guard{mtx_};
-  std::vector<task_ptr> result;
-  for (const auto& kvp : tasks_)
-    result.push_back(kvp.second);
-  return result;
-}
-
-void fail_task(objstore::object_table& table, task_registry& registry, const task_ptr& task,
+void fail_task(objstore::object_table& table, const task_ptr& task,
                caf::error reason) {
   for (int from : {task_record::waiting, task_record::queued}) {
     int expected = from;
     if (task->st.compare_exchange_strong(expected, task_record::cancelled)) {
       table.fail(task->result, std::move(reason));
-      release_task(table, registry, *task);
+      release_task(table, *task);
       return;
     }
   }
 }
 
 caf::actor spawn_scheduler(caf::actor_system& sys, std::shared_ptr<objstore::object_table> table,
-                           std::shared_ptr<task_registry> registry) {
-  return sys.spawn(scheduler, std::move(table), std::move(registry));
+                           std::shared_ptr<task_context> context) {
+  return sys.spawn(scheduler, std::move(table), std::move(context));
 }
 
 } // namespace rustyray::internal

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <memory>
 #include <mutex>
@@ -20,26 +21,19 @@ namespace rustyray::internal {
 /// stop; the reply comes when all that is done.
 using drain_atom = caf::atom_constant<caf::atom("rr_drain")>;
 
-/// The tasks of one runtime that have not finished: the scheduler actor, the
-/// resource totals, and the records by result ID (for `cancel`).
-class task_registry {
+/// What the scheduler, its workers and task submission share: the limits
+/// and whether shutdown is draining. (Records of pending tasks are found
+/// through their result objects: `object_table::producer_of`.)
+class task_context {
 public:
-  task_registry(std::size_t num_workers, resource_amounts total)
+  task_context(std::size_t num_workers, resource_amounts total)
     : num_workers(num_workers), total(std::move(total)) {
   }
 
   const std::size_t num_workers;
   const resource_amounts total;
-
-  void add(const task_ptr& task);
-  task_ptr find(const object_id& result) const;
-  void remove(const object_id& result);
-  /// Every record still registered (for shutdown).
-  std::vector<task_ptr> all() const;
-
-private:
-  mutable std::mutex mtx_;
-  std::unordered_map<object_id, task_ptr> tasks_; // guarded by mtx_
+  /// Set when shutdown drains: tasks not started yet fail instead of running.
+  std::atomic<bool> draining{false};
 };
 
 /// Spawns the scheduler: it queues ready tasks, dispatches them to a pool of
@@ -47,11 +41,11 @@ private:
 /// while a task blocks in `get`, and on `drain_atom` (shutdown) fails the
 /// queued tasks, lets the running ones finish and stops the workers.
 caf::actor spawn_scheduler(caf::actor_system& sys, std::shared_ptr<objstore::object_table> table,
-                           std::shared_ptr<task_registry> registry);
+                           std::shared_ptr<task_context> context);
 
 /// Marks a task that will not run (cancelled, shut down, unschedulable) as
 /// done: stores `reason` in its result and releases what it held.
-void fail_task(objstore::object_table& table, task_registry& registry, const task_ptr& task,
+void fail_task(objstore::object_table& table, const task_ptr& task,
                caf::error reason);
 
 } // namespace rustyray::internal

@@ -22,17 +22,18 @@ std::int64_t thousandths(double amount) {
 }
 
 /// The request in thousandths, or an error if it is malformed.
-caf::expected<internal::resource_amounts> request_of(const task_options& options) {
+caf::expected<internal::resource_amounts> request_of(const task_record& task) {
+  const auto& options = task.options;
   internal::resource_amounts request;
   if (!(options.num_cpus >= 0))
     return make_error(errc::invalid_argument,
-                      "task " + options.name + ": num_cpus must be >= 0, got "
+                      "task " + task.name() + ": num_cpus must be >= 0, got "
                         + std::to_string(options.num_cpus));
   if (options.num_cpus > 0)
     request["CPU"] = thousandths(options.num_cpus);
   for (const auto& [name, amount] : options.resources) {
     if (!(amount >= 0))
-      return make_error(errc::invalid_argument, "task " + options.name + ": resource \""
+      return make_error(errc::invalid_argument, "task " + task.name() + ": resource \""
                                                   + name + "\" must be >= 0");
     if (amount > 0)
       request[name] += thousandths(amount);
@@ -82,28 +83,30 @@ caf::error argument_error(std::size_t position, const object_id& id, const caf::
                             + to_string(id) + ") failed: " + text);
 }
 
-object_id submit_task(task_options options, std::vector<object_id> deps, task_body body) {
+object_id submit_task(task_options options, const std::type_info& function,
+                      std::string identity, std::vector<object_id> deps, task_body body) {
   auto rt = internal::current_or_throw();
   internal::check_not_stopping(*rt);
-  auto request = request_of(options);
+  auto task = std::make_shared<task_record>();
+  task->options = std::move(options);
+  task->function = &function;
+  task->identity = std::move(identity);
+  auto request = request_of(*task);
   if (!request)
     throw_caf_error(request.error());
   auto& table = *rt->table;
-  auto task = std::make_shared<task_record>();
   task->result = rt->next_id();
-  task->options = std::move(options);
   task->request = std::move(*request);
   task->deps = std::move(deps);
   task->body = std::move(body);
   task->nested = internal::current_blocking_observer != nullptr;
-  if (auto err = table.register_pending(task->result))
+  if (auto err = table.register_pending(task->result, task))
     throw_caf_error(err);
   if (auto why = unmet(task->request, rt->tasks->total); !why.empty()) {
     table.fail(task->result, make_error(errc::task_unschedulable,
-                                        "task " + task->options.name + " can never run: " + why));
+                                        "task " + task->name() + " can never run: " + why));
     return task->result;
   }
-  rt->tasks->add(task);
   // Each dependency is pinned while the task waits and runs, and resolves
   // through the store's waiters: no polling, no worker parked.
   task->unresolved = task->deps.size() + 1;
@@ -129,15 +132,28 @@ object_id submit_task(task_options options, std::vector<object_id> deps, task_bo
 
 } // namespace detail
 
+namespace internal {
+
+std::string task_record::name() const {
+  if (!options.name.empty())
+    return options.name;
+  if (!identity.empty())
+    if (auto registered = detail::remote_name_of(*function, identity); !registered.empty())
+      return registered;
+  return detail::callable_name(*function);
+}
+
+} // namespace internal
+
 bool cancel_task(const object_id& result) {
   auto rt = internal::current_or_throw();
-  auto task = rt->tasks->find(result);
+  auto task = std::dynamic_pointer_cast<task_record>(rt->table->producer_of(result));
   if (!task)
     return false;
   auto st = task->st.load();
   if (st == task_record::waiting || st == task_record::queued) {
-    internal::fail_task(*rt->table, *rt->tasks, task,
-                        make_error(errc::task_cancelled, "task " + task->options.name
+    internal::fail_task(*rt->table, task,
+                        make_error(errc::task_cancelled, "task " + task->name()
                                                            + " was cancelled before it ran"));
     if (task->st.load() == task_record::cancelled)
       return true;

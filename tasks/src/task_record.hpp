@@ -5,10 +5,12 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <typeinfo>
 #include <vector>
 
 #include <caf/allowed_unsafe_message_type.hpp>
 
+#include "object_table.hpp"
 #include "rustyray/object_id.hpp"
 #include "rustyray/tasks/task.hpp"
 
@@ -18,11 +20,15 @@ namespace rustyray::internal {
 using resource_amounts = std::map<std::string, std::int64_t>;
 
 /// One submitted task, from submission until it finished or was cancelled.
-struct task_record {
+struct task_record : objstore::producer {
   enum state : int { waiting, queued, running, finished, cancelled };
 
   object_id result;
   task_options options;
+  /// The function's type and pointer bytes: its name, found only when an
+  /// error needs it (`name()`), so submitting costs no name lookup.
+  const std::type_info* function = nullptr;
+  std::string identity;
   resource_amounts request;
   std::vector<object_id> deps;
   /// The deps this task pinned (and unpins when it is done).
@@ -35,11 +41,21 @@ struct task_record {
   /// Dependencies not yet resolved, plus one while submission registers them.
   std::atomic<std::size_t> unresolved{0};
   std::atomic<bool> cancel_requested{false};
+
+  /// `.name(...)`, else the `RUSTYRAY_REMOTE` name, else the function's type.
+  std::string name() const;
 };
 
 using task_ptr = std::shared_ptr<task_record>;
+
+/// Ready tasks with the same resource request, run one after another by one
+/// worker: one message hop for many small tasks.
+struct task_batch {
+  std::vector<task_ptr> tasks;
+};
 
 } // namespace rustyray::internal
 
 // Local only: tasks travel between the scheduler and its workers in-process.
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(rustyray::internal::task_ptr)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(rustyray::internal::task_batch)

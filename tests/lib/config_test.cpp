@@ -54,6 +54,11 @@ BOOST_AUTO_TEST_CASE(from_json_reads_every_field) {
   BOOST_TEST(cfg.num_workers == 3u);
   BOOST_TEST(cfg.object_store_capacity == 4096u);
   BOOST_TEST(cfg.buffer_pool_capacity == 0u);
+  auto more = config::from_json(
+    json{{"scheduler_policy", "stealing"}, {"resources", {{"GPU", 2}, {"CPU", 1.5}}}});
+  BOOST_TEST(more.scheduler_policy == "stealing");
+  BOOST_TEST(more.resources.at("GPU") == 2.0);
+  BOOST_TEST(more.resources.at("CPU") == 1.5);
   auto empty = config::from_json(json::object());
   BOOST_TEST(empty.object_store_capacity == config{}.object_store_capacity);
 }
@@ -71,6 +76,12 @@ BOOST_AUTO_TEST_CASE(wrong_type_is_named) {
   msg = invalid_config_message([] { config::from_json(json{{"num_workers", 1.5}}); });
   BOOST_TEST(msg.find("\"num_workers\"") != std::string::npos);
   invalid_config_message([] { config::from_json(json::array({1, 2})); });
+  msg = invalid_config_message([] { config::from_json(json{{"scheduler_policy", "fast"}}); });
+  BOOST_TEST(msg.find("\"scheduler_policy\"") != std::string::npos);
+  msg = invalid_config_message([] { config::from_json(json{{"resources", {{"GPU", -1}}}}); });
+  BOOST_TEST(msg.find("\"resources.GPU\"") != std::string::npos);
+  msg = invalid_config_message([] { config::from_json(json{{"resources", 3}}); });
+  BOOST_TEST(msg.find("\"resources\"") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(zero_capacity_is_refused_by_from_json_and_init) {

@@ -29,6 +29,12 @@ struct config {
   /// the store's capacity; 0 turns reuse off).
   std::uint64_t buffer_pool_capacity = std::uint64_t{1} << 30;
 
+  /// CAF's scheduler policy for a runtime with its own actor system:
+  /// "sharing" (default: lowest latency for calls from outside CAF) or
+  /// "stealing" (CAF's default). An embedding application's system keeps its
+  /// own setting.
+  std::string scheduler_policy = "sharing";
+
   /// What this node offers to tasks, by name: `{"CPU": 4, "GPU": 1}`. CPU
   /// defaults to `num_workers`; a task's `num_cpus` and `resources` must fit.
   std::map<std::string, double> resources;

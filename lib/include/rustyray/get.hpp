@@ -31,6 +31,11 @@ std::vector<T> get(const std::vector<object_ref<T>>& refs,
   static_assert(!std::is_void_v<T>, "use wait() for a vector of object_ref<void>");
   auto deadline = timeout == forever ? std::chrono::steady_clock::time_point::max()
                                      : std::chrono::steady_clock::now() + timeout;
+  std::vector<object_id> ids;
+  ids.reserve(refs.size());
+  for (const auto& ref : refs)
+    ids.push_back(ref.id());
+  detail::await_all(ids, timeout);
   std::vector<T> result;
   result.reserve(refs.size());
   for (const auto& ref : refs) {

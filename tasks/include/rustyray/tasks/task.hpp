@@ -40,9 +40,12 @@ using task_body = std::function<caf::expected<task_output>(bool last_attempt)>;
 /// Registers the result object, waits for `deps` through the object store and
 /// hands the task to the scheduler; returns the result's ID with one local
 /// reference held for the caller.
-object_id submit_task(task_options options, std::vector<object_id> deps, task_body body);
+/// `function` and `identity` (the bytes of a function pointer, empty for other
+/// callables) name an unnamed task when an error needs its name.
+object_id submit_task(task_options options, const std::type_info& function,
+                      std::string identity, std::vector<object_id> deps, task_body body);
 
-/// A readable name for a function's type (for unnamed tasks).
+/// A readable name for a function's type.
 std::string callable_name(const std::type_info& type);
 
 /// The value of one argument for the call: a stored value (moved on the last
@@ -174,25 +177,16 @@ private:
           deps.push_back(x.id());
       }(std::get<I>(*stored)),
       ...);
-    auto options = options_;
-    if (options.name.empty())
-      options.name = name_of_function();
+    std::string identity;
+    if constexpr (std::is_pointer_v<F> || std::is_member_function_pointer_v<F>)
+      identity = detail::identity_of(f_);
     detail::task_body body = [f = f_, stored](bool last_attempt) mutable {
       return detail::run_task<F, params>(f, *stored, last_attempt,
                                          std::index_sequence<I...>{});
     };
     return object_ref<result_type>::adopt(
-      detail::submit_task(std::move(options), std::move(deps), std::move(body)));
-  }
-
-  /// The `RUSTYRAY_REMOTE` name of a registered function, else its type.
-  std::string name_of_function() const {
-    if constexpr (std::is_pointer_v<F> || std::is_member_function_pointer_v<F>) {
-      auto name = detail::remote_name_of(typeid(F), detail::identity_of(f_));
-      if (!name.empty())
-        return name;
-    }
-    return detail::callable_name(typeid(F));
+      detail::submit_task(options_, typeid(F), std::move(identity), std::move(deps),
+                          std::move(body)));
   }
 
   F f_;
