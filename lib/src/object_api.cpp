@@ -121,6 +121,9 @@ struct sync_wait {
 /// passes; throws `runtime_not_initialized` if shutdown wakes it.
 void await_resolved(objstore::object_table& table, const std::vector<object_id>& ids,
                     std::size_t needed, std::chrono::milliseconds timeout) {
+  // Often enough is there already: then no waiter is registered at all.
+  if (table.count_resolved(ids) >= needed)
+    return;
   auto state = std::make_shared<sync_wait>();
   std::vector<std::pair<object_id, std::uint64_t>> registrations;
   std::size_t ready_at_once = 0;

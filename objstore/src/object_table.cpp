@@ -226,6 +226,17 @@ object_status object_table::status(const object_id& id) const {
   return object_status::unknown;
 }
 
+std::size_t object_table::count_resolved(const std::vector<object_id>& ids) const {
+  std::lock_guard<std::mutex> guard{mtx_};
+  std::size_t n = 0;
+  for (const auto& id : ids) {
+    auto i = entries_.find(id);
+    if (i == entries_.end() || i->second.st != state::pending)
+      ++n;
+  }
+  return n;
+}
+
 bool object_table::contains(const object_id& id) const {
   auto st = status(id);
   return st == object_status::ready || st == object_status::failed;

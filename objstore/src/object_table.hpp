@@ -98,6 +98,10 @@ public:
 
   [[nodiscard]] object_status status(const object_id& id) const;
 
+  /// How many of `ids` are no longer pending (hold a value or an error, or
+  /// are lost or unknown), under one lock.
+  [[nodiscard]] std::size_t count_resolved(const std::vector<object_id>& ids) const;
+
   /// Whether the object holds a value or a stored error.
   [[nodiscard]] bool contains(const object_id& id) const;
 

@@ -252,16 +252,16 @@ caf::behavior scheduler(sched_ptr self, std::shared_ptr<objstore::object_table> 
     finish_drain_if_idle(self);
   });
   return {
-    [=](task_ptr& task) {
+    [=](inbox_atom) {
       auto& st = self->state;
-      if (st.draining) {
-        fail_task(*st.table, task, shutdown_before_start(*task));
-        return;
+      for (auto& task : st.context->take_inbox()) {
+        if (st.draining)
+          fail_task(*st.table, task, shutdown_before_start(*task));
+        else if (task->nested)
+          st.ready.push_front(std::move(task));
+        else
+          st.ready.push_back(std::move(task));
       }
-      if (task->nested)
-        st.ready.push_front(std::move(task));
-      else
-        st.ready.push_back(std::move(task));
       dispatch(self);
     },
     [=](done_atom, std::size_t worker_id) {
@@ -317,6 +317,24 @@ caf::behavior scheduler(sched_ptr self, std::shared_ptr<objstore::object_table> 
 }
 
 } // namespace
+
+void task_context::submit(const caf::actor& scheduler, task_ptr task) {
+  bool was_empty = false;
+  {
+    std::lock_guard<std::mutex> guard{inbox_mtx_};
+    was_empty = inbox_.empty();
+    inbox_.push_back(std::move(task));
+  }
+  if (was_empty)
+    caf::anon_send(scheduler, inbox_atom::value);
+}
+
+std::vector<task_ptr> task_context::take_inbox() {
+  std::vector<task_ptr> result;
+  std::lock_guard<std::mutex> guard{inbox_mtx_};
+  result.swap(inbox_);
+  return result;
+}
 
 void fail_task(objstore::object_table& table, const task_ptr& task,
                caf::error reason) {

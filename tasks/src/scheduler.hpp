@@ -17,6 +17,9 @@ class object_table;
 
 namespace rustyray::internal {
 
+/// Tells the scheduler that `task_context::inbox` went from empty to not.
+using inbox_atom = caf::atom_constant<caf::atom("rr_inbox")>;
+
 /// Asks the scheduler to stop: queued tasks fail, running ones finish, workers
 /// stop; the reply comes when all that is done.
 using drain_atom = caf::atom_constant<caf::atom("rr_drain")>;
@@ -34,6 +37,18 @@ public:
   const resource_amounts total;
   /// Set when shutdown drains: tasks not started yet fail instead of running.
   std::atomic<bool> draining{false};
+
+  /// Hands a ready task to the scheduler. Tasks collect in an inbox and the
+  /// scheduler gets one message per non-empty inbox, not one per task: a
+  /// thread submitting many tasks pays for a lock, not a CAF message, each.
+  void submit(const caf::actor& scheduler, task_ptr task);
+
+  /// Everything in the inbox, oldest first (the scheduler's side).
+  std::vector<task_ptr> take_inbox();
+
+private:
+  std::mutex inbox_mtx_;
+  std::vector<task_ptr> inbox_; // guarded by inbox_mtx_
 };
 
 /// Spawns the scheduler: it queues ready tasks, dispatches them to a pool of

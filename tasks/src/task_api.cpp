@@ -55,10 +55,11 @@ std::string unmet(const internal::resource_amounts& request,
   return {};
 }
 
-void enqueue(const caf::actor& scheduler, const task_ptr& task) {
+void enqueue(const std::shared_ptr<internal::task_context>& context,
+             const caf::actor& scheduler, const task_ptr& task) {
   int expected = task_record::waiting;
   if (task->st.compare_exchange_strong(expected, task_record::queued))
-    caf::anon_send(scheduler, task);
+    context->submit(scheduler, task);
 }
 
 } // namespace
@@ -117,16 +118,16 @@ object_id submit_task(task_options options, const std::type_info& function,
     std::uint64_t token = 0;
     auto resolved = table.get_or_wait(
       dep,
-      [task, scheduler](const objstore::lookup&) {
+      [task, context = rt->tasks, scheduler](const objstore::lookup&) {
         if (--task->unresolved == 0)
-          enqueue(scheduler, task);
+          enqueue(context, scheduler, task);
       },
       token);
     if (resolved)
       --task->unresolved;
   }
   if (--task->unresolved == 0)
-    enqueue(scheduler, task);
+    enqueue(rt->tasks, scheduler, task);
   return task->result;
 }
 
