@@ -2,7 +2,6 @@
 // and object_store.hpp): everything that touches the runtime's object table.
 
 #include <condition_variable>
-#include <cxxabi.h>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -11,6 +10,7 @@
 
 #include <caf/all.hpp>
 
+#include "demangle.hpp"
 #include "object_table.hpp"
 #include "runtime_state.hpp"
 #include "rustyray/detail/object_access.hpp"
@@ -51,18 +51,12 @@ bool wait_until(std::condition_variable& cv, std::unique_lock<std::mutex>& lock,
   return cv.wait_until(lock, deadline, ready);
 }
 
-std::string demangle(const char* name) {
-  int status = 0;
-  std::unique_ptr<char, void (*)(void*)> out{abi::__cxa_demangle(name, nullptr, nullptr, &status),
-                                             std::free};
-  return status == 0 && out ? out.get() : name;
-}
 
 /// A readable name for a type as CAF identifies it in messages.
 std::string type_name(caf::rtti_pair type) {
   auto [nr, info] = type;
   if (nr == 0)
-    return info ? demangle(info->name()) : "an unknown type";
+    return info ? internal::demangle(info->name()) : "an unknown type";
   // CAF numbers its built-in types and names them "@i32", "@str", ...
   std::string name = caf::numbered_type_names[nr - 1];
   static const std::pair<const char*, const char*> readable[] = {

@@ -8,6 +8,7 @@
 
 #include <caf/all.hpp>
 
+#include "demangle.hpp"
 #include "object_table.hpp"
 #include "runtime_state.hpp"
 #include "rustyray/errc.hpp"
@@ -25,12 +26,7 @@ thread_local task_record* current_task = nullptr;
 
 std::string current_exception_type() {
   auto* type = abi::__cxa_current_exception_type();
-  if (type == nullptr)
-    return "an unknown exception";
-  int status = 0;
-  std::unique_ptr<char, void (*)(void*)> name{
-    abi::__cxa_demangle(type->name(), nullptr, nullptr, &status), std::free};
-  return status == 0 && name ? name.get() : type->name();
+  return type == nullptr ? "an unknown exception" : demangle(type->name());
 }
 
 void release_task(objstore::object_table& table, task_record& task) {

@@ -4,7 +4,7 @@
 #include <cstddef>
 #include <memory>
 #include <mutex>
-#include <unordered_map>
+#include <vector>
 
 #include <caf/atom.hpp>
 #include <caf/fwd.hpp>

@@ -1,10 +1,10 @@
 // The non-template core of task submission and cancellation (task.hpp).
 
 #include <cmath>
-#include <cxxabi.h>
 
 #include <caf/all.hpp>
 
+#include "demangle.hpp"
 #include "object_table.hpp"
 #include "runtime_state.hpp"
 #include "rustyray/tasks/task.hpp"
@@ -67,10 +67,7 @@ void enqueue(const std::shared_ptr<internal::task_context>& context,
 namespace detail {
 
 std::string callable_name(const std::type_info& type) {
-  int status = 0;
-  std::unique_ptr<char, void (*)(void*)> name{
-    abi::__cxa_demangle(type.name(), nullptr, nullptr, &status), std::free};
-  return status == 0 && name ? name.get() : type.name();
+  return internal::demangle(type.name());
 }
 
 caf::error argument_error(std::size_t position, const object_id& id, const caf::error& cause) {

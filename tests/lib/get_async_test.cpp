@@ -99,6 +99,7 @@ BOOST_AUTO_TEST_CASE(void_objects_call_the_value_handler_without_arguments) {
   });
   BOOST_REQUIRE(!test::fulfil(ref));
   BOOST_TEST(report<int>().first == "value");
+  stop(a); // its handler held a copy of the ref
 }
 
 BOOST_AUTO_TEST_CASE(shutdown_answers_a_waiting_actor) {
