@@ -337,8 +337,11 @@ void fail_task(objstore::object_table& table, const task_ptr& task,
   for (int from : {task_record::waiting, task_record::queued}) {
     int expected = from;
     if (task->st.compare_exchange_strong(expected, task_record::cancelled)) {
-      table.fail(task->result, std::move(reason));
+      // As after a run: inputs released before the result (an error) appears.
+      // The body is ours alone now: execute lost the race for the state.
+      task->body = nullptr;
       release_task(table, *task);
+      table.fail(task->result, std::move(reason));
       return;
     }
   }
