@@ -85,10 +85,9 @@ void execute(objstore::object_table& table, task_record& task) {
   for (int attempt = 1; attempt <= attempts; ++attempt) {
     try {
       output = task.body(attempt == attempts);
-      if (!output)
+      if (!output) // argument_error made it: a rustyray error with a text
         output = make_error(static_cast<errc>(output.error().code()),
-                            "task " + name() + " did not run: "
-                              + output.error().context().get_as<std::string>(0));
+                            "task " + name() + " did not run: " + error_text(output.error()));
       break; // argument errors are not retried: the same input fails again
     } catch (const std::exception& e) {
       output = make_error(errc::task_failed, "task " + name() + " threw "
@@ -313,6 +312,13 @@ caf::behavior scheduler(sched_ptr self, std::shared_ptr<objstore::object_table> 
 }
 
 } // namespace
+
+std::string error_text(const caf::error& err) {
+  const auto& context = err.context();
+  if (err.category() == errc_category && context.match_elements<std::string>())
+    return context.get_as<std::string>(0);
+  return caf::to_string(err);
+}
 
 void task_context::submit(const caf::actor& scheduler, task_ptr task) {
   bool was_empty = false;

@@ -71,14 +71,10 @@ std::string callable_name(const std::type_info& type) {
 }
 
 caf::error argument_error(std::size_t position, const object_id& id, const caf::error& cause) {
-  std::string text = cause.category() == errc_category
-                         && cause.context().match_elements<std::string>()
-                       ? cause.context().get_as<std::string>(0)
-                       : caf::to_string(cause);
   auto code = cause.category() == errc_category ? static_cast<errc>(cause.code())
                                                 : errc::system_error;
   return make_error(code, "argument " + std::to_string(position) + " (object "
-                            + to_string(id) + ") failed: " + text);
+                            + to_string(id) + ") failed: " + internal::error_text(cause));
 }
 
 object_id submit_task(task_options options, const std::type_info& function,
