@@ -221,7 +221,19 @@ std::vector<bool> wait_ready(const std::vector<object_id>& ids, std::size_t num_
 void await_all(const std::vector<object_id>& ids, std::chrono::milliseconds timeout) {
   auto rt = internal::current_or_throw();
   check_timeout(timeout);
-  await_resolved(*rt->table, ids, ids.size(), timeout);
+  // Objects tend to resolve in the order they were asked for: waiting for the
+  // last pending one alone, then looking again, takes one waiter and one
+  // wake-up in the common case instead of one per object.
+  auto deadline = deadline_after(timeout);
+  while (auto last = rt->table->last_pending(ids)) {
+    auto now = std::chrono::steady_clock::now();
+    if (now >= deadline)
+      return;
+    auto left = deadline == std::chrono::steady_clock::time_point::max()
+                  ? forever
+                  : std::chrono::ceil<std::chrono::milliseconds>(deadline - now);
+    await_resolved(*rt->table, {*last}, 1, left);
+  }
 }
 
 caf::error type_mismatch(const object_id& id, const caf::message& stored,

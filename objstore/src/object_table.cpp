@@ -237,6 +237,14 @@ std::size_t object_table::count_resolved(const std::vector<object_id>& ids) cons
   return n;
 }
 
+std::optional<object_id> object_table::last_pending(const std::vector<object_id>& ids) const {
+  std::lock_guard<std::mutex> guard{mtx_};
+  for (auto i = ids.rbegin(); i != ids.rend(); ++i)
+    if (auto e = entries_.find(*i); e != entries_.end() && e->second.st == state::pending)
+      return *i;
+  return std::nullopt;
+}
+
 bool object_table::contains(const object_id& id) const {
   auto st = status(id);
   return st == object_status::ready || st == object_status::failed;

@@ -102,6 +102,9 @@ public:
   /// are lost or unknown), under one lock.
   [[nodiscard]] std::size_t count_resolved(const std::vector<object_id>& ids) const;
 
+  /// The last of `ids` that is still pending, if any, under one lock.
+  [[nodiscard]] std::optional<object_id> last_pending(const std::vector<object_id>& ids) const;
+
   /// Whether the object holds a value or a stored error.
   [[nodiscard]] bool contains(const object_id& id) const;
 
