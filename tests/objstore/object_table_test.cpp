@@ -170,7 +170,7 @@ BOOST_AUTO_TEST_CASE(waiters_are_called_once_when_a_pending_object_resolves) {
   BOOST_TEST((t.status(oid(1)) == object_status::pending));
   BOOST_REQUIRE(!t.put(oid(3), blob(3), 1));
   BOOST_TEST(t.count_resolved({oid(1), oid(2), oid(3), oid(4)}) == 2u); // 3, and unknown 4
-  BOOST_TEST(t.last_pending({oid(1), oid(2), oid(3), oid(4)}) == oid(2));
+  BOOST_TEST((t.last_pending({oid(1), oid(2), oid(3), oid(4)}) == oid(2)));
   BOOST_TEST(!t.last_pending({oid(3), oid(4)}).has_value());
   std::vector<int> seen;
   std::uint64_t token = 0;
