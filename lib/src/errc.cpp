@@ -2,6 +2,8 @@
 
 #include <caf/make_message.hpp>
 
+#include "error_text.hpp"
+
 namespace rustyray {
 
 std::string to_string(errc code) {
@@ -48,6 +50,13 @@ caf::error make_error(errc code, std::string message) {
 
 caf::error make_error(errc code) {
   return make_error(code, to_string(code));
+}
+
+std::string internal::error_text(const caf::error& err) {
+  const auto& context = err.context();
+  if (err.category() == errc_category && context.match_elements<std::string>())
+    return context.get_as<std::string>(0);
+  return caf::to_string(err);
 }
 
 } // namespace rustyray

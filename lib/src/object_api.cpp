@@ -11,6 +11,7 @@
 #include <caf/all.hpp>
 
 #include "demangle.hpp"
+#include "error_text.hpp"
 #include "object_table.hpp"
 #include "runtime_state.hpp"
 #include "rustyray/detail/object_access.hpp"
@@ -245,12 +246,8 @@ caf::error type_mismatch(const object_id& id, const caf::message& stored,
 }
 
 void throw_caf_error(const caf::error& err) {
-  if (err.category() == errc_category) {
-    const auto& context = err.context();
-    auto text = context.match_elements<std::string>() ? context.get_as<std::string>(0)
-                                                      : std::string{"(no details)"};
-    throw_error(static_cast<errc>(err.code()), text);
-  }
+  if (err.category() == errc_category)
+    throw_error(static_cast<errc>(err.code()), internal::error_text(err));
   if (err == caf::sec::request_timeout)
     throw error{errc::timeout, "a request to a RustyRay actor timed out"};
   if (err == caf::sec::request_receiver_down)

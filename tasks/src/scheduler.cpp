@@ -9,6 +9,7 @@
 #include <caf/all.hpp>
 
 #include "demangle.hpp"
+#include "error_text.hpp"
 #include "object_table.hpp"
 #include "runtime_state.hpp"
 #include "rustyray/errc.hpp"
@@ -312,13 +313,6 @@ caf::behavior scheduler(sched_ptr self, std::shared_ptr<objstore::object_table> 
 }
 
 } // namespace
-
-std::string error_text(const caf::error& err) {
-  const auto& context = err.context();
-  if (err.category() == errc_category && context.match_elements<std::string>())
-    return context.get_as<std::string>(0);
-  return caf::to_string(err);
-}
 
 void task_context::submit(const caf::actor& scheduler, task_ptr task) {
   bool was_empty = false;

@@ -58,10 +58,6 @@ private:
 caf::actor spawn_scheduler(caf::actor_system& sys, std::shared_ptr<objstore::object_table> table,
                            std::shared_ptr<task_context> context);
 
-/// The text of a rustyray error (what it says, without the code), or CAF's
-/// rendering of any other error.
-std::string error_text(const caf::error& err);
-
 /// Marks a task that will not run (cancelled, shut down, unschedulable) as
 /// done: stores `reason` in its result and releases what it held.
 void fail_task(objstore::object_table& table, const task_ptr& task,

@@ -5,6 +5,7 @@
 #include <caf/all.hpp>
 
 #include "demangle.hpp"
+#include "error_text.hpp"
 #include "object_table.hpp"
 #include "runtime_state.hpp"
 #include "rustyray/tasks/task.hpp"
@@ -65,10 +66,6 @@ void enqueue(const std::shared_ptr<internal::task_context>& context,
 } // namespace
 
 namespace detail {
-
-std::string callable_name(const std::type_info& type) {
-  return internal::demangle(type.name());
-}
 
 caf::error argument_error(std::size_t position, const object_id& id, const caf::error& cause) {
   auto code = cause.category() == errc_category ? static_cast<errc>(cause.code())
@@ -134,7 +131,7 @@ std::string task_record::name() const {
   if (!identity.empty())
     if (auto registered = detail::remote_name_of(*function, identity); !registered.empty())
       return registered;
-  return detail::callable_name(*function);
+  return demangle(function->name());
 }
 
 } // namespace internal

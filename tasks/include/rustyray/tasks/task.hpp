@@ -45,8 +45,6 @@ using task_body = std::function<caf::expected<task_output>(bool last_attempt)>;
 object_id submit_task(task_options options, const std::type_info& function,
                       std::string identity, std::vector<object_id> deps, task_body body);
 
-/// A readable name for a function's type.
-std::string callable_name(const std::type_info& type);
 
 /// The value of one argument for the call: a stored value (moved on the last
 /// attempt, copied before), a ref passed through, or a dependency's value.
