@@ -49,7 +49,7 @@ object_table::~object_table() {
   // them without holding the lock.
   entry_map doomed;
   {
-    std::lock_guard<std::mutex> guard{mtx_};
+    std::lock_guard<internal::adaptive_mutex> guard{mtx_};
     doomed.swap(entries_);
     lru_.clear();
   }
@@ -59,7 +59,7 @@ caf::error object_table::put(const object_id& id, caf::message value, std::uint6
   deferred later;
   caf::error result;
   {
-    std::lock_guard<std::mutex> guard{mtx_};
+    std::lock_guard<internal::adaptive_mutex> guard{mtx_};
     if (closed_) {
       result = closed_reason_;
     } else if (auto err = make_room(id, size, later)) {
@@ -79,7 +79,7 @@ caf::error object_table::put(const object_id& id, caf::message value, std::uint6
 
 caf::error object_table::register_pending(const object_id& id,
                                           std::shared_ptr<producer> made_by) {
-  std::lock_guard<std::mutex> guard{mtx_};
+  std::lock_guard<internal::adaptive_mutex> guard{mtx_};
   if (closed_)
     return closed_reason_;
   auto& e = entries_[id];
@@ -89,7 +89,7 @@ caf::error object_table::register_pending(const object_id& id,
 }
 
 std::shared_ptr<producer> object_table::producer_of(const object_id& id) const {
-  std::lock_guard<std::mutex> guard{mtx_};
+  std::lock_guard<internal::adaptive_mutex> guard{mtx_};
   auto i = entries_.find(id);
   return i == entries_.end() ? nullptr : i->second.made_by;
 }
@@ -98,7 +98,7 @@ caf::error object_table::fulfil(const object_id& id, caf::message value, std::ui
   deferred later;
   caf::error result;
   {
-    std::lock_guard<std::mutex> guard{mtx_};
+    std::lock_guard<internal::adaptive_mutex> guard{mtx_};
     auto i = entries_.find(id);
     if (i == entries_.end() || i->second.st != state::pending) {
       // Nobody wants it any more (dropped or freed while pending).
@@ -128,7 +128,7 @@ caf::error object_table::fulfil(const object_id& id, caf::message value, std::ui
 void object_table::fail(const object_id& id, caf::error reason) {
   deferred later;
   {
-    std::lock_guard<std::mutex> guard{mtx_};
+    std::lock_guard<internal::adaptive_mutex> guard{mtx_};
     auto i = entries_.find(id);
     if (i == entries_.end() || i->second.st != state::pending)
       return;
@@ -140,7 +140,7 @@ void object_table::fail(const object_id& id, caf::error reason) {
 }
 
 std::optional<lookup> object_table::try_get(const object_id& id) {
-  std::lock_guard<std::mutex> guard{mtx_};
+  std::lock_guard<internal::adaptive_mutex> guard{mtx_};
   ++stats_.gets;
   auto i = entries_.find(id);
   if (i == entries_.end()) {
@@ -159,7 +159,7 @@ std::optional<lookup> object_table::try_get(const object_id& id) {
 
 std::optional<lookup> object_table::get_or_wait(const object_id& id, waiter on_ready,
                                                 std::uint64_t& token) {
-  std::lock_guard<std::mutex> guard{mtx_};
+  std::lock_guard<internal::adaptive_mutex> guard{mtx_};
   auto i = entries_.find(id);
   if (i == entries_.end())
     return lookup{unknown_object(id)};
@@ -175,7 +175,7 @@ std::optional<lookup> object_table::get_or_wait(const object_id& id, waiter on_r
 
 void object_table::cancel_wait(const object_id& id, std::uint64_t token) {
   waiter doomed;
-  std::lock_guard<std::mutex> guard{mtx_};
+  std::lock_guard<internal::adaptive_mutex> guard{mtx_};
   auto i = entries_.find(id);
   if (i == entries_.end())
     return;
@@ -190,7 +190,7 @@ void object_table::cancel_wait(const object_id& id, std::uint64_t token) {
 }
 
 void object_table::add_ref(const object_id& id) {
-  std::lock_guard<std::mutex> guard{mtx_};
+  std::lock_guard<internal::adaptive_mutex> guard{mtx_};
   if (auto i = entries_.find(id); i != entries_.end())
     ++i->second.refs;
 }
@@ -198,7 +198,7 @@ void object_table::add_ref(const object_id& id) {
 void object_table::release(const object_id& id) {
   deferred later;
   {
-    std::lock_guard<std::mutex> guard{mtx_};
+    std::lock_guard<internal::adaptive_mutex> guard{mtx_};
     auto i = entries_.find(id);
     if (i == entries_.end())
       return;
@@ -209,7 +209,7 @@ void object_table::release(const object_id& id) {
 }
 
 object_status object_table::status(const object_id& id) const {
-  std::lock_guard<std::mutex> guard{mtx_};
+  std::lock_guard<internal::adaptive_mutex> guard{mtx_};
   auto i = entries_.find(id);
   if (i == entries_.end())
     return object_status::unknown;
@@ -227,7 +227,7 @@ object_status object_table::status(const object_id& id) const {
 }
 
 std::size_t object_table::count_resolved(const std::vector<object_id>& ids) const {
-  std::lock_guard<std::mutex> guard{mtx_};
+  std::lock_guard<internal::adaptive_mutex> guard{mtx_};
   std::size_t n = 0;
   for (const auto& id : ids) {
     auto i = entries_.find(id);
@@ -238,7 +238,7 @@ std::size_t object_table::count_resolved(const std::vector<object_id>& ids) cons
 }
 
 std::optional<object_id> object_table::last_pending(const std::vector<object_id>& ids) const {
-  std::lock_guard<std::mutex> guard{mtx_};
+  std::lock_guard<internal::adaptive_mutex> guard{mtx_};
   for (auto i = ids.rbegin(); i != ids.rend(); ++i)
     if (auto e = entries_.find(*i); e != entries_.end() && e->second.st == state::pending)
       return *i;
@@ -251,7 +251,7 @@ bool object_table::contains(const object_id& id) const {
 }
 
 caf::error object_table::pin(const object_id& id) {
-  std::lock_guard<std::mutex> guard{mtx_};
+  std::lock_guard<internal::adaptive_mutex> guard{mtx_};
   auto i = entries_.find(id);
   if (i == entries_.end())
     return unknown_object(id);
@@ -267,7 +267,7 @@ caf::error object_table::pin(const object_id& id) {
 }
 
 caf::error object_table::unpin(const object_id& id) {
-  std::lock_guard<std::mutex> guard{mtx_};
+  std::lock_guard<internal::adaptive_mutex> guard{mtx_};
   auto i = entries_.find(id);
   if (i == entries_.end() || i->second.pins == 0)
     return make_error(errc::invalid_argument,
@@ -285,7 +285,7 @@ caf::error object_table::unpin(const object_id& id) {
 void object_table::free(const object_id& id) {
   deferred later;
   {
-    std::lock_guard<std::mutex> guard{mtx_};
+    std::lock_guard<internal::adaptive_mutex> guard{mtx_};
     auto i = entries_.find(id);
     if (i == entries_.end() || i->second.st == state::lost)
       return;
@@ -301,19 +301,19 @@ void object_table::free(const object_id& id) {
 }
 
 store_stats object_table::stats() const {
-  std::lock_guard<std::mutex> guard{mtx_};
+  std::lock_guard<internal::adaptive_mutex> guard{mtx_};
   return stats_;
 }
 
 std::size_t object_table::size() const {
-  std::lock_guard<std::mutex> guard{mtx_};
+  std::lock_guard<internal::adaptive_mutex> guard{mtx_};
   return entries_.size();
 }
 
 void object_table::close(caf::error reason) {
   deferred later;
   {
-    std::lock_guard<std::mutex> guard{mtx_};
+    std::lock_guard<internal::adaptive_mutex> guard{mtx_};
     closed_ = true;
     closed_reason_ = reason;
     for (auto& kvp : entries_)

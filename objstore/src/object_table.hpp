@@ -14,6 +14,7 @@
 #include <caf/expected.hpp>
 #include <caf/message.hpp>
 
+#include "adaptive_mutex.hpp"
 #include "rustyray/object_id.hpp"
 #include "rustyray/objstore/store_stats.hpp"
 
@@ -164,7 +165,7 @@ private:
   void lru_remove(entry& e);
 
   const recycler recycle_;
-  mutable std::mutex mtx_;
+  mutable internal::adaptive_mutex mtx_;
   // Everything below is guarded by mtx_.
   entry_map entries_;
   std::list<object_id> lru_; // front: most recently used; unpinned ready objects

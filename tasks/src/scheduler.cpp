@@ -143,7 +143,7 @@ struct scheduler_state {
   std::vector<std::size_t> idle;
   std::deque<task_ptr> ready;
   /// What each busy worker holds: the request of its batch.
-  std::unordered_map<std::size_t, resource_amounts> running;
+  std::unordered_map<std::size_t, resource_request> running;
   std::set<std::size_t> blocked;
   bool draining = false;
   std::size_t workers_down = 0;
@@ -203,7 +203,7 @@ void dispatch(sched_ptr self) {
       i = st.ready.erase(i); // cancelled while queued
       continue;
     }
-    if (!fits(st.available, (*i)->request)) {
+    if (!fits(st.available, *(*i)->request)) {
       ++i;
       ++skipped;
       continue;
@@ -226,12 +226,15 @@ void dispatch(sched_ptr self) {
     task_batch batch;
     batch.tasks.push_back(std::move(*i));
     i = st.ready.erase(i);
-    while (i != st.ready.end() && batch.tasks.size() < share && (*i)->request == request) {
+    auto same_request = [&](const task_ptr& task) {
+      return task->request == request || *task->request == *request;
+    };
+    while (i != st.ready.end() && batch.tasks.size() < share && same_request(*i)) {
       if ((*i)->st.load() == task_record::queued)
         batch.tasks.push_back(std::move(*i));
       i = st.ready.erase(i);
     }
-    take(st.available, request, 1);
+    take(st.available, *request, 1);
     st.running.emplace(worker_id, std::move(request));
     self->send(st.workers[worker_id], std::move(batch));
   }
@@ -266,7 +269,7 @@ caf::behavior scheduler(sched_ptr self, std::shared_ptr<objstore::object_table> 
       if (i == st.running.end())
         return;
       if (st.blocked.erase(worker_id) == 0)
-        take(st.available, i->second, -1);
+        take(st.available, *i->second, -1);
       st.running.erase(i);
       st.idle.push_back(worker_id);
       dispatch(self);
@@ -279,7 +282,7 @@ caf::behavior scheduler(sched_ptr self, std::shared_ptr<objstore::object_table> 
       if (i == st.running.end() || !st.blocked.insert(worker_id).second)
         return;
       // The blocked task lends its resources to others, as in Ray.
-      take(st.available, i->second, -1);
+      take(st.available, *i->second, -1);
       dispatch(self);
       close_if_stuck(self);
     },
@@ -288,7 +291,7 @@ caf::behavior scheduler(sched_ptr self, std::shared_ptr<objstore::object_table> 
       auto i = st.running.find(worker_id);
       if (i == st.running.end() || st.blocked.erase(worker_id) == 0)
         return;
-      take(st.available, i->second, 1); // may oversubscribe until it ends
+      take(st.available, *i->second, 1); // may oversubscribe until it ends
     },
     [=](requeue_atom, task_batch& batch) {
       // Handed back by a worker whose task blocked: first in line again.

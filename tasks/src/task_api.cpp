@@ -23,8 +23,13 @@ std::int64_t thousandths(double amount) {
 }
 
 /// The request in thousandths, or an error if it is malformed.
-caf::expected<internal::resource_amounts> request_of(const task_record& task) {
+caf::expected<internal::resource_request> request_of(const task_record& task) {
   const auto& options = task.options;
+  if (options.num_cpus == 1.0 && options.resources.empty()) {
+    static const auto one_cpu =
+      std::make_shared<const internal::resource_amounts>(internal::resource_amounts{{"CPU", 1000}});
+    return one_cpu;
+  }
   internal::resource_amounts request;
   if (!(options.num_cpus >= 0))
     return make_error(errc::invalid_argument,
@@ -39,7 +44,7 @@ caf::expected<internal::resource_amounts> request_of(const task_record& task) {
     if (amount > 0)
       request[name] += thousandths(amount);
   }
-  return request;
+  return std::make_shared<const internal::resource_amounts>(std::move(request));
 }
 
 /// Why the request can never be met on this node, or an empty string.
@@ -93,7 +98,7 @@ object_id submit_task(task_options options, const std::type_info& function,
   task->nested = internal::current_blocking_observer != nullptr;
   if (auto err = table.register_pending(task->result, task))
     throw_caf_error(err);
-  if (auto why = unmet(task->request, rt->tasks->total); !why.empty()) {
+  if (auto why = unmet(*task->request, rt->tasks->total); !why.empty()) {
     table.fail(task->result, make_error(errc::task_unschedulable,
                                         "task " + task->name() + " can never run: " + why));
     return task->result;

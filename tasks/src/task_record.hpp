@@ -19,6 +19,10 @@ namespace rustyray::internal {
 /// Resource amounts in thousandths, so fractions add up exactly.
 using resource_amounts = std::map<std::string, std::int64_t>;
 
+/// A task's request, shared: most tasks ask for the same (one CPU), and the
+/// scheduler compares and holds requests per dispatch.
+using resource_request = std::shared_ptr<const resource_amounts>;
+
 /// One submitted task, from submission until it finished or was cancelled.
 struct task_record : objstore::producer {
   enum state : int { waiting, queued, running, finished, cancelled };
@@ -29,7 +33,7 @@ struct task_record : objstore::producer {
   /// error needs it (`name()`), so submitting costs no name lookup.
   const std::type_info* function = nullptr;
   std::string identity;
-  resource_amounts request;
+  resource_request request;
   std::vector<object_id> deps;
   /// The deps this task pinned (and unpins when it is done).
   std::vector<object_id> pinned;

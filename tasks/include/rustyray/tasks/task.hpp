@@ -165,22 +165,21 @@ private:
                   "takes the ref itself)");
     using stored_tuple =
       std::tuple<typename detail::stored_arg<std::tuple_element_t<I, params>, Args>::type...>;
-    // Shared by the body across retries; refs held here count as references.
-    auto stored = std::make_shared<stored_tuple>(std::forward<Args>(args)...);
+    // Kept by the body across retries; refs held here count as references.
+    stored_tuple stored{std::forward<Args>(args)...};
     std::vector<object_id> deps;
     (
       [&](const auto& x) {
         using entry = detail::stored_arg<std::tuple_element_t<I, params>, Args>;
         if constexpr (entry::is_dependency)
           deps.push_back(x.id());
-      }(std::get<I>(*stored)),
+      }(std::get<I>(stored)),
       ...);
     std::string identity;
     if constexpr (std::is_pointer_v<F> || std::is_member_function_pointer_v<F>)
       identity = detail::identity_of(f_);
-    detail::task_body body = [f = f_, stored](bool last_attempt) mutable {
-      return detail::run_task<F, params>(f, *stored, last_attempt,
-                                         std::index_sequence<I...>{});
+    detail::task_body body = [f = f_, stored = std::move(stored)](bool last_attempt) mutable {
+      return detail::run_task<F, params>(f, stored, last_attempt, std::index_sequence<I...>{});
     };
     return object_ref<result_type>::adopt(
       detail::submit_task(options_, typeid(F), std::move(identity), std::move(deps),
