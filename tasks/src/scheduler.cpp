@@ -9,6 +9,7 @@
 #include <caf/all.hpp>
 
 #include "demangle.hpp"
+#include "dependencies.hpp"
 #include "error_text.hpp"
 #include "object_table.hpp"
 #include "runtime_state.hpp"
@@ -31,9 +32,7 @@ std::string current_exception_type() {
 }
 
 void release_task(objstore::object_table& table, task_record& task) {
-  for (const auto& dep : task.pinned)
-    (void)table.unpin(dep);
-  task.pinned.clear();
+  objstore::unpin_all(table, task.pinned);
 }
 
 /// Tells the scheduler while the worker's task blocks in get or wait, so it

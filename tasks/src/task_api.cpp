@@ -5,6 +5,7 @@
 #include <caf/all.hpp>
 
 #include "demangle.hpp"
+#include "dependencies.hpp"
 #include "error_text.hpp"
 #include "object_table.hpp"
 #include "runtime_state.hpp"
@@ -105,24 +106,10 @@ object_id submit_task(task_options options, const std::type_info& function,
   }
   // Each dependency is pinned while the task waits and runs, and resolves
   // through the store's waiters: no polling, no worker parked.
-  task->unresolved = task->deps.size() + 1;
-  auto scheduler = rt->scheduler;
-  for (const auto& dep : task->deps) {
-    if (!table.pin(dep))
-      task->pinned.push_back(dep);
-    std::uint64_t token = 0;
-    auto resolved = table.get_or_wait(
-      dep,
-      [task, context = rt->tasks, scheduler](const objstore::lookup&) {
-        if (--task->unresolved == 0)
-          enqueue(context, scheduler, task);
-      },
-      token);
-    if (resolved)
-      --task->unresolved;
-  }
-  if (--task->unresolved == 0)
-    enqueue(rt->tasks, scheduler, task);
+  objstore::await_dependencies(table, task->deps, task->pinned, task->unresolved,
+                               [task, context = rt->tasks, scheduler = rt->scheduler] {
+                                 enqueue(context, scheduler, task);
+                               });
   return task->result;
 }
 

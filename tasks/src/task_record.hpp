@@ -42,7 +42,7 @@ struct task_record : objstore::producer {
   bool nested = false;
 
   std::atomic<int> st{waiting};
-  /// Dependencies not yet resolved, plus one while submission registers them.
+  /// Dependencies not yet resolved (objstore::await_dependencies).
   std::atomic<std::size_t> unresolved{0};
   std::atomic<bool> cancel_requested{false};
 

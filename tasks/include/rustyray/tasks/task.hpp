@@ -65,9 +65,11 @@ caf::expected<std::decay_t<Param>> resolve_arg(Stored& stored, [[maybe_unused]] 
 /// and the object and keeps the cause's text, so chains read to the root.
 caf::error argument_error(std::size_t position, const object_id& id, const caf::error& cause);
 
-template <class F, class Params, class Stored, std::size_t... I>
-caf::expected<task_output> run_task(F& f, Stored& stored, [[maybe_unused]] bool last_attempt,
-                                    std::index_sequence<I...>) {
+/// Resolves the stored arguments for parameters `Params` and passes them to
+/// `call`; returns the error of the first argument that holds one instead.
+template <class Params, class Stored, class Call, std::size_t... I>
+caf::error with_args(Stored& stored, [[maybe_unused]] bool last_attempt,
+                     std::index_sequence<I...>, Call&& call) {
   std::tuple<caf::expected<std::decay_t<std::tuple_element_t<I, Params>>>...> args{
     resolve_arg<std::tuple_element_t<I, Params>>(std::get<I>(stored), last_attempt)...};
   caf::error failure;
@@ -83,15 +85,28 @@ caf::expected<task_output> run_task(F& f, Stored& stored, [[maybe_unused]] bool 
     ...);
   if (failure)
     return failure;
-  using result = typename callable_traits<F>::result_type;
-  if constexpr (std::is_void_v<result>) {
-    f(std::move(*std::get<I>(args))...);
-    return task_output{caf::message{}, 0};
-  } else {
-    auto value = f(std::move(*std::get<I>(args))...);
-    auto size = value_size(value);
-    return task_output{caf::make_message(std::move(value)), size};
-  }
+  call(std::move(*std::get<I>(args))...);
+  return {};
+}
+
+/// Calls `f` (returning `R`) on the stored arguments; shared by tasks and
+/// actor methods.
+template <class R, class Params, class F, class Stored, std::size_t... I>
+caf::expected<task_output> run_task(F& f, Stored& stored, bool last_attempt,
+                                    std::index_sequence<I...> indices) {
+  task_output output;
+  auto failure = with_args<Params>(stored, last_attempt, indices, [&](auto&&... args) {
+    if constexpr (std::is_void_v<R>) {
+      std::invoke(f, std::forward<decltype(args)>(args)...);
+    } else {
+      auto value = std::invoke(f, std::forward<decltype(args)>(args)...);
+      output.size = value_size(value);
+      output.value = caf::make_message(std::move(value));
+    }
+  });
+  if (failure)
+    return failure;
+  return output;
 }
 
 } // namespace detail
@@ -179,7 +194,8 @@ private:
     if constexpr (std::is_pointer_v<F> || std::is_member_function_pointer_v<F>)
       identity = detail::identity_of(f_);
     detail::task_body body = [f = f_, stored = std::move(stored)](bool last_attempt) mutable {
-      return detail::run_task<F, params>(f, stored, last_attempt, std::index_sequence<I...>{});
+      return detail::run_task<typename traits::result_type, params>(
+        f, stored, last_attempt, std::index_sequence<I...>{});
     };
     return object_ref<result_type>::adopt(
       detail::submit_task(options_, typeid(F), std::move(identity), std::move(deps),
