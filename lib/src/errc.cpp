@@ -39,6 +39,8 @@ std::string to_string(errc code) {
       return "task_unschedulable";
     case errc::system_error:
       return "system_error";
+    case errc::name_taken:
+      return "name_taken";
   }
   return "errc(" + std::to_string(static_cast<int>(code)) + ")";
 }

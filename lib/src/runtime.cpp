@@ -13,6 +13,9 @@
 #include "rustyray/objstore/atoms.hpp"
 #include "rustyray/objstore/store_stats.hpp"
 #include "rustyray/objstore/stored_object.hpp"
+#include "actor_directory.hpp"
+#include "actor_host.hpp"
+#include "bridge.hpp"
 #include "function_registry.hpp"
 #include "scheduler.hpp"
 #include "store_actor.hpp"
@@ -77,6 +80,8 @@ void start(std::shared_ptr<runtime_state> rt, config cfg) {
   rt->tasks = std::make_shared<task_context>(num_workers,
                                               resource_totals(rt->cfg, num_workers));
   rt->scheduler = spawn_scheduler(*rt->system, rt->table, rt->tasks);
+  rt->actors = std::make_shared<actor_directory>();
+  rt->bridge = spawn_bridge(*rt->system);
   std::atomic_store(&global_runtime, std::move(rt));
 }
 
@@ -153,6 +158,10 @@ void shutdown() {
   if (!rt)
     return;
   rt->stopping = true;
+  // Actors run the calls already queued, then on_stop, then quit.
+  auto actor_hosts = rt->actors->hosts();
+  for (auto& host : actor_hosts)
+    caf::anon_send(host, internal::stop_atom::value);
   {
     // Queued tasks fail, running ones finish (gets still work meanwhile),
     // the workers stop.
@@ -168,6 +177,19 @@ void shutdown() {
   rt->table->close(make_error(errc::runtime_not_initialized,
                               "rustyray::shutdown() ran while this call waited for an "
                               "object; finish waiting before shutting down"));
+  {
+    // Calls still waiting for arguments got errors from the close above.
+    caf::scoped_actor self{*rt->system};
+    for (auto& host : actor_hosts)
+      self->monitor(host);
+    std::size_t down = 0;
+    self->receive_for(down, actor_hosts.size())([](const caf::down_msg&) {});
+    self->send_exit(rt->bridge, caf::exit_reason::user_shutdown);
+  }
+  // A detached actor's thread ends only when no handle to it remains.
+  actor_hosts.clear();
+  rt->actors->clear();
+  rt->bridge = nullptr;
   {
     caf::scoped_actor self{*rt->system};
     self->monitor(rt->store);

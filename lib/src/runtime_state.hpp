@@ -47,6 +47,7 @@ private:
 };
 
 class task_context;
+class actor_directory;
 
 /// Everything one runtime (one `init` … `shutdown`) owns.
 struct runtime_state {
@@ -65,6 +66,9 @@ struct runtime_state {
   caf::actor store;
   std::shared_ptr<task_context> tasks;
   caf::actor scheduler;
+  std::shared_ptr<actor_directory> actors;
+  /// Sends requests to the application's CAF actors for `wrap(...).ask`.
+  caf::actor bridge;
   /// Set by shutdown: new submissions and puts are refused.
   std::atomic<bool> stopping{false};
 

@@ -1,6 +1,7 @@
 #include <mutex>
 #include <unordered_map>
 
+#include "demangle.hpp"
 #include "function_registry.hpp"
 #include "rustyray/error.hpp"
 #include "rustyray/tasks/remote.hpp"
@@ -43,6 +44,14 @@ std::string normalize(std::string name) {
     return fn + "(" + args + ")";
   }
   return name;
+}
+
+caf::error not_registered(const std::string& name) {
+  return make_error(errc::function_not_registered,
+                    "no function named \"" + name
+                      + "\" is registered in this process; register it with "
+                        "RUSTYRAY_REMOTE(" + name + ") at namespace scope in every "
+                        "process of the cluster");
 }
 
 } // namespace
@@ -97,12 +106,23 @@ caf::expected<caf::message> invoke_remote(const std::string& name, const caf::me
       invoke = i->second.invoke;
   }
   if (!invoke)
-    return make_error(errc::function_not_registered,
-                      "no function named \"" + name
-                        + "\" is registered in this process; register it with "
-                          "RUSTYRAY_REMOTE(" + name + ") at namespace scope in every "
-                          "process of the cluster");
+    return not_registered(name);
   return invoke(args);
+}
+
+caf::expected<member_invoker> find_member_invoker(const std::string& name,
+                                                  const std::type_info& cls) {
+  auto& r = functions();
+  std::lock_guard<std::mutex> guard{r.mtx};
+  auto i = r.by_name.find(name);
+  if (i == r.by_name.end() || !i->second.invoke_member)
+    return not_registered(name);
+  if (i->second.owner != std::type_index(cls))
+    return make_error(errc::type_mismatch, "\"" + name + "\" is a method of "
+                                             + internal::demangle(i->second.owner.name())
+                                             + ", not of the actor's class "
+                                             + internal::demangle(cls.name()));
+  return i->second.invoke_member;
 }
 
 } // namespace detail

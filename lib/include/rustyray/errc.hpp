@@ -44,13 +44,16 @@ enum class errc : std::uint8_t {
   /// CAF itself reported an error that has no RustyRay meaning; the message
   /// carries CAF's rendering of it.
   system_error,
+  /// An actor was started with a name another live actor has: pick another
+  /// name, or `get_actor` the existing one.
+  name_taken,
 };
 
 /// The enumerator's name, e.g. `"object_lost"`.
 std::string to_string(errc code);
 
 /// The last enumerator, for code that iterates over every `errc`.
-constexpr errc last_errc = errc::system_error;
+constexpr errc last_errc = errc::name_taken;
 
 /// The CAF error category of `errc` values.
 constexpr caf::atom_value errc_category = caf::atom("rustyray");

@@ -12,6 +12,9 @@
 /// }
 /// ~~~
 
+#include "rustyray/actors/actor.hpp"
+#include "rustyray/actors/actor_handle.hpp"
+#include "rustyray/actors/caf_interop.hpp"
 #include "rustyray/config.hpp"
 #include "rustyray/errc.hpp"
 #include "rustyray/error.hpp"

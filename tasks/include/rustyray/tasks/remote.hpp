@@ -21,13 +21,39 @@ namespace rustyray::detail {
 /// will ask for it by name).
 using remote_invoker = std::function<caf::expected<caf::message>(const caf::message& args)>;
 
+/// Runs a registered member function on an instance of its class (how plain
+/// CAF code and other processes call actor methods by name).
+using member_invoker =
+  std::function<caf::expected<caf::message>(void* instance, const caf::message& args)>;
+
 /// One name of `RUSTYRAY_REMOTE`: the function's identity (its type and the
-/// bytes of its pointer) and, for free functions, how to invoke it.
+/// bytes of its pointer) and how to invoke it.
 struct remote_function {
   std::string name;
   std::type_index type;
   std::string identity;
-  remote_invoker invoke; // empty for member functions (actors call them)
+  remote_invoker invoke;        // free functions
+  std::type_index owner;        // member functions: their class, else void
+  member_invoker invoke_member; // member functions
+};
+
+template <class M>
+struct member_class;
+template <class R, class C, class... Args>
+struct member_class<R (C::*)(Args...)> {
+  using type = C;
+};
+template <class R, class C, class... Args>
+struct member_class<R (C::*)(Args...) const> {
+  using type = C;
+};
+template <class R, class C, class... Args>
+struct member_class<R (C::*)(Args...) noexcept> {
+  using type = C;
+};
+template <class R, class C, class... Args>
+struct member_class<R (C::*)(Args...) const noexcept> {
+  using type = C;
 };
 
 /// Adds to the process-wide registry; a second registration of a name is
@@ -49,29 +75,46 @@ std::string identity_of(const F& f) {
   return bytes;
 }
 
-template <class F, std::size_t... I>
-caf::expected<caf::message> invoke_with(F f, const caf::message& args, std::index_sequence<I...>) {
+/// Calls `call(args...)` for a function of type `F` with the elements of
+/// `args`, or says that they do not match its parameters.
+template <class F, class Call, std::size_t... I>
+caf::expected<caf::message> invoke_with(Call&& call, const caf::message& args,
+                                        std::index_sequence<I...>) {
   using traits = callable_traits<F>;
   using params = typename traits::arg_types;
   if (!args.match_elements<std::decay_t<std::tuple_element_t<I, params>>...>())
     return make_error(errc::type_mismatch,
                       "the arguments do not match the registered function's parameters");
   if constexpr (std::is_void_v<typename traits::result_type>) {
-    f(args.get_as<std::decay_t<std::tuple_element_t<I, params>>>(I)...);
+    call(args.get_as<std::decay_t<std::tuple_element_t<I, params>>>(I)...);
     return caf::message{};
   } else {
-    return caf::make_message(f(args.get_as<std::decay_t<std::tuple_element_t<I, params>>>(I)...));
+    return caf::make_message(
+      call(args.get_as<std::decay_t<std::tuple_element_t<I, params>>>(I)...));
   }
 }
 
 template <class F>
 remote_function describe_remote(std::string name, F f) {
-  remote_function fn{std::move(name), std::type_index(typeid(F)), identity_of(f), {}};
-  if constexpr (!std::is_member_function_pointer_v<F>) {
-    constexpr auto arity = callable_traits<F>::arity;
-    fn.invoke = [f](const caf::message& args) {
-      return invoke_with(f, args, std::make_index_sequence<arity>{});
+  remote_function fn{std::move(name), std::type_index(typeid(F)), identity_of(f), {},
+                     std::type_index(typeid(void)), {}};
+  [[maybe_unused]] constexpr auto arity = callable_traits<F>::arity;
+  if constexpr (std::is_member_function_pointer_v<F>) {
+    using owner = typename member_class<F>::type;
+    fn.owner = std::type_index(typeid(owner));
+    fn.invoke_member = [f](void* instance, const caf::message& args) {
+      auto call = [&](const auto&... xs) -> decltype(auto) {
+        return (static_cast<owner*>(instance)->*f)(xs...);
+      };
+      return invoke_with<F>(call, args, std::make_index_sequence<arity>{});
     };
+  } else {
+    using result = std::decay_t<typename callable_traits<F>::result_type>;
+    // An actor factory returns an instance, not a message: actors build it.
+    if constexpr (std::is_void_v<result> || caf::is_serializable_or_whitelisted<result>::value)
+      fn.invoke = [f](const caf::message& args) {
+        return invoke_with<F>(f, args, std::make_index_sequence<arity>{});
+      };
   }
   return fn;
 }
@@ -105,6 +148,12 @@ struct overload {
 /// Invokes a registered free function by name; `function_not_registered` if
 /// this process has none of that name.
 caf::expected<caf::message> invoke_remote(const std::string& name, const caf::message& args);
+
+/// The registered member function `name` of class `cls`:
+/// `function_not_registered` if there is none of that name, `type_mismatch`
+/// if it belongs to another class.
+caf::expected<member_invoker> find_member_invoker(const std::string& name,
+                                                  const std::type_info& cls);
 
 } // namespace rustyray::detail
 

@@ -1,0 +1,288 @@
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <tuple>
+#include <type_traits>
+#include <typeinfo>
+#include <utility>
+#include <vector>
+
+#include <caf/expected.hpp>
+
+#include "rustyray/actors/actor_handle.hpp"
+#include "rustyray/object_ref.hpp"
+#include "rustyray/tasks/task.hpp"
+
+namespace rustyray {
+
+namespace detail {
+
+/// Runs one call on the actor's instance (passed as `void*`).
+using call_body = std::function<caf::expected<task_output>(void* instance)>;
+
+/// Everything the runtime needs to build (and rebuild) an actor.
+struct actor_spec {
+  const std::type_info* cls = nullptr;
+  std::string name;
+  int max_restarts = 0;
+  int max_concurrency = 1;
+  /// Objects the factory's arguments wait for.
+  std::vector<object_id> deps;
+  /// Builds a new instance from the stored arguments (copied, so a restart
+  /// can build again), or says which argument holds an error.
+  std::function<caf::expected<std::shared_ptr<void>>()> factory;
+  std::function<void(void*)> on_start;
+  std::function<void(void*)> on_stop;
+};
+
+/// Starts the actor; returns its record. Throws `name_taken` and
+/// `runtime_not_initialized`.
+std::shared_ptr<actor_core> create_actor(actor_spec spec);
+
+/// The actor's ID (nil for a null core).
+object_id actor_id_of(const actor_core* core) noexcept;
+
+/// Registers the call's result object, waits for `deps` and queues the call
+/// at the actor; returns the result's ID with one local reference.
+object_id submit_call(const std::shared_ptr<actor_core>& core, const object_id& actor,
+                      const std::type_info& method, std::string identity,
+                      std::vector<object_id> deps, call_body body);
+
+/// The named actor if its class is `cls`; empty if there is none of that name;
+/// throws `type_mismatch` naming both classes if it has another class.
+std::shared_ptr<actor_core> named_actor(const std::string& name, const std::type_info& cls);
+
+/// `kill(handle)`.
+void kill_actor(const std::shared_ptr<actor_core>& core, const object_id& actor,
+                bool no_restart);
+
+/// Thrown by `exit_actor()`; deliberately not a std::exception, so that user
+/// code catching std::exception does not swallow it.
+struct actor_exit_signal {};
+
+template <class C, class = void>
+struct has_on_start : std::false_type {};
+template <class C>
+struct has_on_start<C, std::void_t<decltype(std::declval<C&>().on_start())>> : std::true_type {};
+
+template <class C, class = void>
+struct has_on_stop : std::false_type {};
+template <class C>
+struct has_on_stop<C, std::void_t<decltype(std::declval<C&>().on_stop())>> : std::true_type {};
+
+/// The class a factory builds: `C` for a factory returning `C` or
+/// `std::unique_ptr<C>`.
+template <class R>
+struct built_class {
+  using type = R;
+};
+template <class C, class D>
+struct built_class<std::unique_ptr<C, D>> {
+  using type = C;
+};
+
+} // namespace detail
+
+/// One method call ready to submit: `handle.task(&C::method).remote(args...)`.
+template <class C, class M>
+class actor_method {
+public:
+  using traits = detail::callable_traits<M>;
+  using params = typename traits::arg_types;
+  using result_type = std::decay_t<typename traits::result_type>;
+
+  static_assert(std::is_member_function_pointer_v<M>,
+                "rustyray: handle.task() takes a member function pointer: &C::method");
+
+  actor_method(actor_handle<C> handle, M method) : handle_(std::move(handle)), method_(method) {
+  }
+
+  /// Submits the call and returns a ref to its result at once. Calls from
+  /// one caller (thread) run in submission order, one at a time; arguments
+  /// are values or `object_ref`s, as for tasks.
+  template <class... Args>
+  object_ref<result_type> remote(Args&&... args) const {
+    static_assert(std::tuple_size_v<params> == sizeof...(Args),
+                  "rustyray: remote() got a different number of arguments than the "
+                  "method takes");
+    return submit(std::index_sequence_for<Args...>{}, std::forward<Args>(args)...);
+  }
+
+private:
+  template <std::size_t... I, class... Args>
+  object_ref<result_type> submit(std::index_sequence<I...>, Args&&... args) const {
+    static_assert((detail::stored_arg<std::tuple_element_t<I, params>, Args>::valid && ...),
+                  "rustyray: an argument of remote() does not fit the method's parameter: "
+                  "pass a value convertible to the parameter type T, or an object_ref<T> "
+                  "of exactly that T (a parameter declared object_ref<T> takes the ref "
+                  "itself)");
+    using stored_tuple =
+      std::tuple<typename detail::stored_arg<std::tuple_element_t<I, params>, Args>::type...>;
+    stored_tuple stored{std::forward<Args>(args)...};
+    std::vector<object_id> deps;
+    (
+      [&](const auto& x) {
+        using entry = detail::stored_arg<std::tuple_element_t<I, params>, Args>;
+        if constexpr (entry::is_dependency)
+          deps.push_back(x.id());
+      }(std::get<I>(stored)),
+      ...);
+    detail::call_body body = [method = method_, stored = std::move(stored)](void* instance) mutable {
+      auto call = [&](auto&&... xs) -> decltype(auto) {
+        return (static_cast<C*>(instance)->*method)(std::forward<decltype(xs)>(xs)...);
+      };
+      return detail::run_task<typename traits::result_type, params>(
+        call, stored, true, std::index_sequence<I...>{});
+    };
+    return object_ref<result_type>::adopt(
+      detail::submit_call(handle_.core(), handle_.id(), typeid(M), detail::identity_of(method_),
+                          std::move(deps), std::move(body)));
+  }
+
+  actor_handle<C> handle_;
+  M method_;
+};
+
+/// An actor class ready to start: options chain, `remote` starts it.
+///
+/// ~~~
+/// struct Counter {
+///   static Counter create(int start) { return Counter{start}; }
+///   int add(int x) { return value += x; }
+///   int value;
+/// };
+/// auto counter = rustyray::actor(Counter::create).name("counter").remote(10);
+/// ~~~
+template <class F>
+class actor_builder {
+public:
+  using traits = detail::callable_traits<F>;
+  using params = typename traits::arg_types;
+  using class_type = typename detail::built_class<std::decay_t<typename traits::result_type>>::type;
+
+  static_assert(!std::is_void_v<typename traits::result_type>,
+                "rustyray: an actor factory returns the instance: C or std::unique_ptr<C>");
+
+  explicit actor_builder(F factory) : factory_(std::move(factory)) {
+  }
+
+  /// Registers the actor under `label`: `get_actor<C>(label)` finds it, and
+  /// it lives until `kill` or `shutdown` even without handles. A name in use
+  /// makes `remote` throw `name_taken`.
+  actor_builder& name(std::string label) {
+    spec_.name = std::move(label);
+    return *this;
+  }
+
+  /// Rebuilds the actor from its factory and original arguments up to `n`
+  /// times when it dies (`kill(h, false)`, `exit_actor()`).
+  actor_builder& max_restarts(int n) {
+    spec_.max_restarts = n;
+    return *this;
+  }
+
+  /// Lets up to `n` calls run at once, on `n` threads (default 1). Calls are
+  /// then not ordered, and the class must be safe to call concurrently.
+  actor_builder& max_concurrency(int n) {
+    spec_.max_concurrency = n;
+    return *this;
+  }
+
+  /// Starts the actor and returns its handle at once; the factory runs on the
+  /// actor's own thread once every `object_ref` argument exists. Arguments
+  /// are checked as for tasks.
+  template <class... Args>
+  actor_handle<class_type> remote(Args&&... args) const {
+    static_assert(std::tuple_size_v<params> == sizeof...(Args),
+                  "rustyray: remote() got a different number of arguments than the "
+                  "factory takes");
+    return start(std::index_sequence_for<Args...>{}, std::forward<Args>(args)...);
+  }
+
+private:
+  template <std::size_t... I, class... Args>
+  actor_handle<class_type> start(std::index_sequence<I...>, Args&&... args) const {
+    static_assert((detail::stored_arg<std::tuple_element_t<I, params>, Args>::valid && ...),
+                  "rustyray: an argument of remote() does not fit the factory's parameter: "
+                  "pass a value convertible to the parameter type T, or an object_ref<T> "
+                  "of exactly that T");
+    using stored_tuple =
+      std::tuple<typename detail::stored_arg<std::tuple_element_t<I, params>, Args>::type...>;
+    stored_tuple stored{std::forward<Args>(args)...};
+    auto spec = spec_;
+    spec.cls = &typeid(class_type);
+    (
+      [&](const auto& x) {
+        using entry = detail::stored_arg<std::tuple_element_t<I, params>, Args>;
+        if constexpr (entry::is_dependency)
+          spec.deps.push_back(x.id());
+      }(std::get<I>(stored)),
+      ...);
+    spec.factory = [f = factory_, stored = std::move(stored)]() mutable
+      -> caf::expected<std::shared_ptr<void>> {
+      std::shared_ptr<void> instance;
+      auto failure = detail::with_args<params>(stored, false, std::index_sequence<I...>{},
+                                               [&](auto&&... xs) {
+        auto built = std::invoke(f, std::forward<decltype(xs)>(xs)...);
+        if constexpr (std::is_same_v<decltype(built), class_type>)
+          instance = std::make_shared<class_type>(std::move(built));
+        else
+          instance = std::shared_ptr<class_type>(std::move(built));
+      });
+      if (failure)
+        return failure;
+      return instance;
+    };
+    if constexpr (detail::has_on_start<class_type>::value)
+      spec.on_start = [](void* instance) { static_cast<class_type*>(instance)->on_start(); };
+    if constexpr (detail::has_on_stop<class_type>::value)
+      spec.on_stop = [](void* instance) { static_cast<class_type*>(instance)->on_stop(); };
+    auto core = detail::create_actor(std::move(spec));
+    auto id = detail::actor_id_of(core.get());
+    return actor_handle<class_type>{std::move(core), id};
+  }
+
+  F factory_;
+  detail::actor_spec spec_;
+};
+
+/// Turns a factory (a static member or free function returning `C` or
+/// `std::unique_ptr<C>`, or a lambda) into an actor ready to start.
+template <class F>
+actor_builder<std::decay_t<F>> actor(F&& factory) {
+  return actor_builder<std::decay_t<F>>{std::forward<F>(factory)};
+}
+
+/// The actor named `name`, or nothing. Throws `type_mismatch` if that actor's
+/// class is not `C`.
+template <class C>
+std::optional<actor_handle<C>> get_actor(const std::string& name) {
+  auto core = detail::named_actor(name, typeid(C));
+  if (!core)
+    return std::nullopt;
+  auto id = detail::actor_id_of(core.get());
+  return actor_handle<C>{std::move(core), id};
+}
+
+/// Kills the actor: the calls queued and every later call fail with
+/// `actor_died`, `on_stop` runs, the name is released. With
+/// `no_restart = false` an actor with restarts left is rebuilt instead, and
+/// later calls run on the new instance.
+template <class C>
+void kill(const actor_handle<C>& handle, bool no_restart = true) {
+  detail::kill_actor(handle.core(), handle.id(), no_restart);
+}
+
+/// Inside an actor method: ends the actor after this call, which fails with
+/// `actor_died`; an actor with restarts left is rebuilt. Outside an actor
+/// method it throws `invalid_argument`.
+[[noreturn]] void exit_actor();
+
+/// Inside an actor (factory, hooks, methods): whether this instance was
+/// rebuilt after the actor died.
+[[nodiscard]] bool was_restarted() noexcept;
+
+} // namespace rustyray

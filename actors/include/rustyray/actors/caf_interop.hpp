@@ -1,0 +1,138 @@
+#pragma once
+
+#include <functional>
+#include <string>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+
+#include <caf/actor_cast.hpp>
+#include <caf/atom.hpp>
+#include <caf/event_based_actor.hpp>
+#include <caf/message.hpp>
+#include <caf/replies_to.hpp>
+#include <caf/response_type.hpp>
+#include <caf/typed_actor.hpp>
+
+#include "rustyray/actors/actor_handle.hpp"
+#include "rustyray/detail/value_size.hpp"
+#include "rustyray/object_ref.hpp"
+
+namespace rustyray {
+
+/// Calls a method of a RustyRay actor by its `RUSTYRAY_REMOTE` name.
+using call_atom = caf::atom_constant<caf::atom("rr_call")>;
+
+/// How plain CAF code talks to a RustyRay actor: `(call_atom, "C::method",
+/// make_message(args...))` answers with the method's result as a message, or
+/// with the error (`function_not_registered`, `type_mismatch`, `task_failed`,
+/// `actor_died`). Calls from one CAF actor run in the order sent.
+///
+/// ~~~
+/// RUSTYRAY_REMOTE(&Counter::add);
+/// auto counter = rustyray::caf_interface(handle);
+/// self->request(counter, caf::infinite, rustyray::call_atom::value,
+///               std::string{"Counter::add"}, caf::make_message(5))
+///   .then([](caf::message& result) { /* result.get_as<int>(0) */ });
+/// ~~~
+using actor_interface =
+  caf::typed_actor<caf::replies_to<call_atom, std::string, caf::message>::with<caf::message>>;
+
+/// The actor behind `handle` as a typed CAF actor.
+template <class C>
+actor_interface caf_interface(const actor_handle<C>& handle) {
+  return caf::actor_cast<actor_interface>(handle.caf_handle());
+}
+
+namespace detail {
+
+/// Registers a pending object for a reply; returns its ID with one local ref.
+object_id register_reply();
+
+/// Gives the object its value (or error) when the reply arrives.
+void resolve_reply(const object_id& id, caf::message value, std::uint64_t size);
+void fail_reply(const object_id& id, const caf::error& reason);
+
+/// Runs `job` inside the runtime's bridge actor, an event-based actor that
+/// sends requests on behalf of threads and tasks and never blocks.
+void run_in_bridge(std::function<void(caf::event_based_actor*)> job);
+
+template <class List>
+struct single_reply;
+template <>
+struct single_reply<caf::detail::type_list<>> {
+  using type = void;
+};
+template <class T>
+struct single_reply<caf::detail::type_list<T>> {
+  using type = T;
+};
+
+} // namespace detail
+
+/// An existing CAF actor of the application, made callable like a RustyRay
+/// actor: `ask(args...)` sends a request and returns an `object_ref` to the
+/// reply at once, which tasks and actors can take as an argument.
+///
+/// ~~~
+/// using adder = caf::typed_actor<caf::replies_to<int, int>::with<int>>;
+/// auto wrapped = rustyray::wrap(system.spawn(adder_impl));
+/// rustyray::object_ref<int> sum = wrapped.ask(1, 2);
+/// ~~~
+/// For a dynamically typed `caf::actor`, name the reply type: `ask<int>(1, 2)`.
+template <class Handle>
+class wrapped_actor {
+public:
+  explicit wrapped_actor(Handle handle) : handle_(std::move(handle)) {
+  }
+
+  template <class R = void, class... Args>
+  auto ask(Args&&... args) const {
+    using reply = typename reply_type<R, std::decay_t<Args>...>::type;
+    auto id = detail::register_reply();
+    detail::run_in_bridge(
+      [handle = handle_, id, xs = std::make_tuple(std::forward<Args>(args)...)](
+        caf::event_based_actor* self) mutable {
+        auto on_error = [id](caf::error& err) { detail::fail_reply(id, err); };
+        auto request = std::apply(
+          [&](auto&... values) { return self->request(handle, caf::infinite, std::move(values)...); },
+          xs);
+        if constexpr (std::is_void_v<reply>) {
+          request.then([id] { detail::resolve_reply(id, caf::message{}, 0); }, on_error);
+        } else {
+          request.then(
+            [id](reply& value) {
+              auto size = value_size(value);
+              detail::resolve_reply(id, caf::make_message(std::move(value)), size);
+            },
+            on_error);
+        }
+      });
+    return object_ref<reply>::adopt(id);
+  }
+
+  [[nodiscard]] const Handle& caf_handle() const noexcept {
+    return handle_;
+  }
+
+private:
+  // Typed handles name their reply; for caf::actor the caller does.
+  template <class R, class... Xs>
+  struct reply_type {
+    using type = R;
+  };
+  template <class... Xs>
+  struct reply_type<void, Xs...> {
+    using type = typename detail::single_reply<
+      caf::response_type_t<typename Handle::signatures, Xs...>>::type;
+  };
+
+  Handle handle_;
+};
+
+template <class Handle>
+wrapped_actor<Handle> wrap(Handle handle) {
+  return wrapped_actor<Handle>{std::move(handle)};
+}
+
+} // namespace rustyray

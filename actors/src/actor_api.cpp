@@ -1,0 +1,204 @@
+// The non-template core of actors (actor.hpp, actor_handle.hpp,
+// caf_interop.hpp): creation, calls, names, kill, and the bridge to CAF.
+
+#include <atomic>
+
+#include <caf/all.hpp>
+
+#include "actor_core.hpp"
+#include "actor_directory.hpp"
+#include "actor_host.hpp"
+#include "bridge.hpp"
+#include "demangle.hpp"
+#include "dependencies.hpp"
+#include "runtime_state.hpp"
+#include "rustyray/actors/actor.hpp"
+#include "rustyray/actors/caf_interop.hpp"
+#include "rustyray/error.hpp"
+
+namespace rustyray {
+
+namespace internal {
+
+bool in_actor() noexcept;
+bool actor_restarted() noexcept;
+
+namespace {
+
+/// Calls of one caller run in order; a caller is a thread (an actor's host
+/// and every task worker have their own).
+std::uint64_t this_caller() noexcept {
+  static std::atomic<std::uint64_t> next{1};
+  thread_local std::uint64_t id = next.fetch_add(1);
+  return id;
+}
+
+} // namespace
+
+std::string call_record::name() const {
+  if (method == nullptr)
+    return identity; // a call by registered name
+  if (auto registered = detail::remote_name_of(*method, identity); !registered.empty())
+    return registered;
+  return demangle(method->name());
+}
+
+} // namespace internal
+
+namespace detail {
+
+using internal::demangle;
+
+actor_core::~actor_core() {
+  if (auto h = host())
+    caf::anon_send(h, internal::stop_atom::value);
+}
+
+std::shared_ptr<actor_core> find_actor(const object_id& id, const std::type_info& cls) noexcept {
+  auto rt = internal::current();
+  if (!rt)
+    return nullptr;
+  auto core = rt->actors->find(id);
+  return core && core->cls == cls ? core : nullptr;
+}
+
+caf::actor caf_actor_of(const actor_core* core) noexcept {
+  return core == nullptr ? caf::actor{} : core->host();
+}
+
+object_id actor_id_of(const actor_core* core) noexcept {
+  return core == nullptr ? object_id{} : core->id;
+}
+
+std::shared_ptr<actor_core> create_actor(actor_spec spec) {
+  auto rt = internal::current_or_throw();
+  internal::check_not_stopping(*rt);
+  auto label = demangle(spec.cls->name());
+  if (spec.max_restarts < 0)
+    throw error{errc::invalid_argument, "actor " + label + ": max_restarts must be >= 0, got "
+                                          + std::to_string(spec.max_restarts)};
+  if (spec.max_concurrency < 1)
+    throw error{errc::invalid_argument, "actor " + label + ": max_concurrency must be >= 1, got "
+                                          + std::to_string(spec.max_concurrency)};
+  if (!spec.name.empty() && rt->actors->find_name(spec.name))
+    throw_caf_error(make_error(errc::name_taken,
+                               "an actor named \"" + spec.name
+                                 + "\" is already running; pick another name, use "
+                                   "rustyray::get_actor to reach it, or kill it first"));
+  auto id = rt->next_id();
+  const auto& cls = *spec.cls;
+  auto name = spec.name;
+  auto host = internal::spawn_actor_host(*rt->system, rt->table, rt->actors, id, std::move(spec));
+  auto core = std::make_shared<actor_core>(id, cls, std::move(name), host);
+  if (auto err = rt->actors->add(core, host)) {
+    // Lost a race for the name: this actor never runs.
+    caf::anon_send<caf::message_priority::high>(host, internal::kill_atom::value, true);
+    throw_caf_error(err); // the core's destructor stops the host
+  }
+  return core;
+}
+
+object_id submit_call(const std::shared_ptr<actor_core>& core, const object_id& actor,
+                      const std::type_info& method, std::string identity,
+                      std::vector<object_id> deps, call_body body) {
+  auto rt = internal::current_or_throw();
+  internal::check_not_stopping(*rt);
+  auto& table = *rt->table;
+  auto call = std::make_shared<internal::call_record>();
+  call->result = rt->next_id();
+  call->caller = internal::this_caller();
+  call->method = &method;
+  call->identity = std::move(identity);
+  call->deps = std::move(deps);
+  call->body = std::move(body);
+  if (auto err = table.register_pending(call->result, call))
+    throw_caf_error(err);
+  auto host = caf_actor_of(core.get());
+  if (!host) {
+    call->body = nullptr;
+    table.fail(call->result,
+               make_error(errc::actor_died,
+                          "actor " + to_string(actor)
+                            + " is not known in this process (a default-constructed handle, "
+                              "or one loaded for an actor that is gone); get a handle from "
+                              "actor(...).remote() or get_actor"));
+    return call->result;
+  }
+  if (call->deps.empty()) {
+    call->ready = true;
+  } else {
+    // Waiters first, then the call: its pins are complete before the host
+    // can see it, and a `ready` arriving before the call is simply ignored.
+    objstore::await_dependencies(table, call->deps, call->pinned, call->unresolved,
+                                 [call, host] {
+                                   call->ready = true;
+                                   caf::anon_send(host, internal::ready_atom::value, call);
+                                 });
+  }
+  auto result = call->result;
+  caf::anon_send(host, std::move(call));
+  return result;
+}
+
+std::shared_ptr<actor_core> named_actor(const std::string& name, const std::type_info& cls) {
+  auto rt = internal::current_or_throw();
+  auto core = rt->actors->find_name(name);
+  if (core && core->cls != cls)
+    throw error{errc::type_mismatch, "the actor named \"" + name + "\" is a "
+                                       + demangle(core->cls.name()) + ", not a "
+                                       + demangle(cls.name())
+                                       + "; call get_actor with its class"};
+  return core;
+}
+
+void kill_actor(const std::shared_ptr<actor_core>& core, const object_id& actor,
+                bool no_restart) {
+  auto rt = internal::current_or_throw();
+  auto host = caf_actor_of(core.get());
+  if (!host)
+    throw error{errc::invalid_argument, "kill: actor " + to_string(actor)
+                                          + " is not known in this process"};
+  caf::anon_send<caf::message_priority::high>(host, internal::kill_atom::value, no_restart);
+  if (no_restart)
+    rt->actors->release_name(core->id);
+}
+
+object_id register_reply() {
+  auto rt = internal::current_or_throw();
+  internal::check_not_stopping(*rt);
+  auto id = rt->next_id();
+  if (auto err = rt->table->register_pending(id))
+    throw_caf_error(err);
+  return id;
+}
+
+void resolve_reply(const object_id& id, caf::message value, std::uint64_t size) {
+  if (auto rt = internal::current())
+    (void)rt->table->fulfil(id, std::move(value), size);
+}
+
+void fail_reply(const object_id& id, const caf::error& reason) {
+  if (auto rt = internal::current())
+    rt->table->fail(id, reason);
+}
+
+void run_in_bridge(std::function<void(caf::event_based_actor*)> job) {
+  auto rt = internal::current_or_throw();
+  caf::anon_send(rt->bridge, internal::bridge_job{std::move(job)});
+}
+
+} // namespace detail
+
+void exit_actor() {
+  if (!internal::in_actor())
+    throw error{errc::invalid_argument,
+                "rustyray::exit_actor() was called outside an actor method; only an actor "
+                "can end itself (use kill(handle) from outside)"};
+  throw detail::actor_exit_signal{};
+}
+
+bool was_restarted() noexcept {
+  return internal::actor_restarted();
+}
+
+} // namespace rustyray

@@ -1,0 +1,85 @@
+#include "actor_directory.hpp"
+
+#include "rustyray/errc.hpp"
+
+namespace rustyray::internal {
+
+caf::error actor_directory::add(const std::shared_ptr<detail::actor_core>& core,
+                                const caf::actor& host) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  if (!core->name.empty() && !by_name_.emplace(core->name, core).second)
+    return make_error(errc::name_taken,
+                      "an actor named \"" + core->name
+                        + "\" is already running; pick another name, use "
+                          "rustyray::get_actor to reach it, or kill it first");
+  by_id_.emplace(core->id, entry{core, host, core->name});
+  return {};
+}
+
+std::shared_ptr<detail::actor_core> actor_directory::find(const object_id& id) const {
+  std::lock_guard<std::mutex> guard{mtx_};
+  auto i = by_id_.find(id);
+  return i == by_id_.end() ? nullptr : i->second.core.lock();
+}
+
+std::shared_ptr<detail::actor_core> actor_directory::find_name(const std::string& name) const {
+  std::lock_guard<std::mutex> guard{mtx_};
+  auto i = by_name_.find(name);
+  return i == by_name_.end() ? nullptr : i->second;
+}
+
+void actor_directory::release_name(const object_id& id) {
+  std::shared_ptr<detail::actor_core> dropped; // destroyed outside the lock
+  std::lock_guard<std::mutex> guard{mtx_};
+  auto i = by_id_.find(id);
+  if (i == by_id_.end() || i->second.name.empty())
+    return;
+  auto j = by_name_.find(i->second.name);
+  if (j != by_name_.end() && j->second->id == id) {
+    dropped = std::move(j->second);
+    by_name_.erase(j);
+  }
+  i->second.name.clear();
+}
+
+void actor_directory::remove(const object_id& id) {
+  std::shared_ptr<detail::actor_core> dropped;
+  caf::actor host;
+  std::lock_guard<std::mutex> guard{mtx_};
+  auto i = by_id_.find(id);
+  if (i == by_id_.end())
+    return;
+  if (!i->second.name.empty()) {
+    auto j = by_name_.find(i->second.name);
+    if (j != by_name_.end() && j->second->id == id) {
+      dropped = std::move(j->second);
+      by_name_.erase(j);
+    }
+  }
+  host = std::move(i->second.host);
+  by_id_.erase(i);
+}
+
+std::vector<caf::actor> actor_directory::hosts() const {
+  std::lock_guard<std::mutex> guard{mtx_};
+  std::vector<caf::actor> result;
+  result.reserve(by_id_.size());
+  for (const auto& [id, e] : by_id_)
+    result.push_back(e.host);
+  return result;
+}
+
+void actor_directory::clear() {
+  std::unordered_map<object_id, entry> ids;
+  std::unordered_map<std::string, std::shared_ptr<detail::actor_core>> names;
+  {
+    std::lock_guard<std::mutex> guard{mtx_};
+    ids.swap(by_id_);
+    names.swap(by_name_);
+  }
+  for (auto& [id, e] : ids)
+    if (auto core = e.core.lock())
+      core->detach();
+}
+
+} // namespace rustyray::internal

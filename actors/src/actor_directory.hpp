@@ -1,0 +1,53 @@
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <caf/actor.hpp>
+#include <caf/error.hpp>
+
+#include "actor_core.hpp"
+
+namespace rustyray::internal {
+
+/// The actors of one runtime: by ID (for handles loaded from bytes and for
+/// shutdown) and by name (named actors live on without handles).
+class actor_directory {
+public:
+  /// Adds a new actor; `name_taken` if its name belongs to a live actor.
+  caf::error add(const std::shared_ptr<detail::actor_core>& core, const caf::actor& host);
+
+  /// The live actor with this ID, or null.
+  [[nodiscard]] std::shared_ptr<detail::actor_core> find(const object_id& id) const;
+
+  /// The actor of this name, or null.
+  [[nodiscard]] std::shared_ptr<detail::actor_core> find_name(const std::string& name) const;
+
+  /// The actor died for good (kill, no restarts left): its name is free.
+  void release_name(const object_id& id);
+
+  /// The host stopped.
+  void remove(const object_id& id);
+
+  /// Every host still running.
+  [[nodiscard]] std::vector<caf::actor> hosts() const;
+
+  /// Shutdown: forgets every actor; handles still held detach from CAF.
+  void clear();
+
+private:
+  struct entry {
+    std::weak_ptr<detail::actor_core> core;
+    caf::actor host;
+    std::string name;
+  };
+
+  mutable std::mutex mtx_;
+  std::unordered_map<object_id, entry> by_id_;                                   // guarded
+  std::unordered_map<std::string, std::shared_ptr<detail::actor_core>> by_name_; // guarded
+};
+
+} // namespace rustyray::internal

@@ -1,0 +1,27 @@
+#pragma once
+
+#include <memory>
+
+#include <caf/atom.hpp>
+#include <caf/fwd.hpp>
+
+#include "actor_core.hpp"
+#include "actor_directory.hpp"
+
+namespace rustyray::internal {
+
+/// The host's protocol besides a `call_ptr` (a new call) and
+/// `actor_interface`'s `call_atom`.
+using ready_atom = caf::atom_constant<caf::atom("rr_ready")>;
+using stop_atom = caf::atom_constant<caf::atom("rr_stop")>;
+using kill_atom = caf::atom_constant<caf::atom("rr_kill")>;
+
+/// Spawns the detached CAF actor that owns one instance: it builds it from
+/// `spec` once the factory's arguments exist, runs calls (per caller in
+/// submission order), restarts it, and on `stop_atom` runs the queued calls,
+/// then `on_stop`, then quits. Its own thread: methods may block in `get`.
+caf::actor spawn_actor_host(caf::actor_system& sys, std::shared_ptr<objstore::object_table> table,
+                            std::shared_ptr<actor_directory> directory, const object_id& id,
+                            detail::actor_spec spec);
+
+} // namespace rustyray::internal

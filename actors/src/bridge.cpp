@@ -1,0 +1,21 @@
+#include "bridge.hpp"
+
+#include <caf/all.hpp>
+
+namespace rustyray::internal {
+
+namespace {
+
+caf::behavior bridge(caf::event_based_actor* self) {
+  return {
+    [=](bridge_job& job) { job(self); },
+  };
+}
+
+} // namespace
+
+caf::actor spawn_bridge(caf::actor_system& sys) {
+  return sys.spawn(bridge);
+}
+
+} // namespace rustyray::internal
