@@ -44,11 +44,16 @@ void actor_directory::release_name(const object_id& id) {
 
 void actor_directory::remove(const object_id& id) {
   std::shared_ptr<detail::actor_core> dropped;
+  std::shared_ptr<detail::actor_core> live;
   caf::actor host;
   std::lock_guard<std::mutex> guard{mtx_};
   auto i = by_id_.find(id);
   if (i == by_id_.end())
     return;
+  // A handle that outlives its host must not keep the stopped actor (and
+  // its thread) alive.
+  if ((live = i->second.core.lock()))
+    live->detach();
   if (!i->second.name.empty()) {
     auto j = by_name_.find(i->second.name);
     if (j != by_name_.end() && j->second->id == id) {

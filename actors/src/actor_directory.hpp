@@ -29,7 +29,7 @@ public:
   /// The actor died for good (kill, no restarts left): its name is free.
   void release_name(const object_id& id);
 
-  /// The host stopped.
+  /// The host stopped: its handles detach from it.
   void remove(const object_id& id);
 
   /// Every host still running.

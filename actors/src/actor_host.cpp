@@ -1,6 +1,7 @@
 #include "actor_host.hpp"
 
 #include <cxxabi.h>
+#include <chrono>
 #include <deque>
 #include <unordered_map>
 
@@ -20,6 +21,7 @@ namespace {
 using run_atom = caf::atom_constant<caf::atom("rr_run")>;
 using done_atom = caf::atom_constant<caf::atom("rr_cdone")>;
 using start_atom = caf::atom_constant<caf::atom("rr_start")>;
+using continue_atom = caf::atom_constant<caf::atom("rr_cont")>;
 
 /// What the code running on an actor's thread may ask: `was_restarted`,
 /// `exit_actor`.
@@ -126,8 +128,11 @@ void finish(host_ptr self, const call_ptr& call) {
   objstore::unpin_all(*st.table, call->pinned);
   auto output = std::move(call->output);
   if (call->promise.pending()) {
+    // actor_interface answers with one element, the result as a message;
+    // deliver(message) alone would send the result's elements instead.
     if (output)
-      call->promise.deliver(std::move(output->value));
+      call->promise.deliver(
+        caf::message_builder{}.append(std::move(output->value)).move_to_message());
     else
       call->promise.deliver(std::move(output.error()));
   } else if (output) {
@@ -243,13 +248,20 @@ void die(host_ptr self, const std::string& why, bool may_restart) {
   quit_if_done(self);
 }
 
-/// Concurrency 1: runs the caller's ready calls in order.
+/// Concurrency 1: runs the caller's ready calls in order. After about a
+/// millisecond it continues through the mailbox, so that `kill` (and other
+/// callers) get their turn between calls.
 void pump(host_ptr self, std::uint64_t caller) {
   auto& st = self->state;
   if (st.ph != host_state::phase::alive)
     return;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(1);
   auto q = st.queues.find(caller);
   while (q != st.queues.end() && !q->second.empty() && q->second.front()->ready.load()) {
+    if (std::chrono::steady_clock::now() > deadline) {
+      self->send(self, continue_atom::value, caller);
+      return;
+    }
     auto call = std::move(q->second.front());
     q->second.pop_front();
     if (q->second.empty())
@@ -375,6 +387,7 @@ caf::behavior host(host_ptr self, std::shared_ptr<objstore::object_table> table,
       construct(self);
     },
     [=](call_ptr& call) { accept(self, call); },
+    [=](continue_atom, std::uint64_t caller) { pump(self, caller); },
     [=](ready_atom, call_ptr& call) {
       if (!call->accepted || call->done)
         return;

@@ -102,7 +102,7 @@ public:
         } else {
           request.then(
             [id](reply& value) {
-              auto size = value_size(value);
+              auto size = detail::value_size(value);
               detail::resolve_reply(id, caf::make_message(std::move(value)), size);
             },
             on_error);

@@ -1,0 +1,196 @@
+#define BOOST_TEST_MODULE actors_calls
+#include <boost/test/unit_test.hpp>
+
+#include <future>
+#include <thread>
+#include <unordered_set>
+
+#include <caf/binary_deserializer.hpp>
+#include <caf/binary_serializer.hpp>
+
+#include "actor_support.hpp"
+
+using namespace rustyray;
+using namespace std::chrono_literals;
+using test::Counter;
+using test::runtime_fixture;
+
+namespace {
+
+int use_counter(actor_handle<Counter> counter, int x) {
+  return counter.task(&Counter::add).remote(x).get();
+}
+
+int slow_five() {
+  std::this_thread::sleep_for(300ms);
+  return 5;
+}
+
+} // namespace
+
+BOOST_FIXTURE_TEST_SUITE(calls, runtime_fixture)
+
+BOOST_AUTO_TEST_CASE(hundred_calls_from_one_caller_run_in_order) {
+  auto counter = actor(Counter::create).remote(0);
+  std::vector<object_ref<std::vector<int>>> refs;
+  for (int i = 0; i < 100; ++i)
+    refs.push_back(counter.task(&Counter::record).remote(i));
+  auto last = refs.back().get();
+  BOOST_REQUIRE_EQUAL(last.size(), 100u);
+  for (int i = 0; i < 100; ++i)
+    BOOST_CHECK_EQUAL(last[i], i);
+  // Each result saw exactly the calls before it.
+  for (int i = 0; i < 100; ++i)
+    BOOST_CHECK_EQUAL(refs[i].get().size(), static_cast<std::size_t>(i + 1));
+}
+
+BOOST_AUTO_TEST_CASE(factories_returning_unique_ptr_and_ref_arguments) {
+  auto start = put(40);
+  auto counter = actor(Counter::create_unique).remote(start);
+  auto two = put(2);
+  BOOST_CHECK_EQUAL(counter.task(&Counter::add).remote(two).get(), 42);
+  BOOST_CHECK_EQUAL(counter.task(&Counter::value).remote().get(), 42);
+  object_ref<void> done = counter.task(&Counter::reset).remote();
+  done.get();
+  BOOST_CHECK_EQUAL(counter.task(&Counter::value).remote().get(), 0);
+  // The factory's arguments are kept for restarts until the actor stops.
+  test::drop_and_wait_stopped(counter);
+}
+
+BOOST_AUTO_TEST_CASE(a_call_waiting_for_a_ref_holds_later_calls_of_its_caller_only) {
+  auto counter = actor(Counter::create).remote(0);
+  auto slow = task(slow_five).remote();
+  auto first = counter.task(&Counter::record).remote(slow); // waits ~300 ms
+  auto second = counter.task(&Counter::record).remote(1);
+  // Another caller (thread) is not held behind the waiting call.
+  auto other = std::async(std::launch::async, [&] {
+    auto start = std::chrono::steady_clock::now();
+    auto seen = counter.task(&Counter::record).remote(100).get();
+    return std::make_pair(seen, std::chrono::steady_clock::now() - start);
+  });
+  auto [seen_by_other, waited] = other.get();
+  BOOST_CHECK(waited < 250ms);
+  BOOST_CHECK_EQUAL(seen_by_other.size(), 1u);
+  auto after = second.get();
+  BOOST_REQUIRE_EQUAL(after.size(), 3u);
+  BOOST_CHECK_EQUAL(after[0], 100);
+  BOOST_CHECK_EQUAL(after[1], 5); // the first call, once its ref existed
+  BOOST_CHECK_EQUAL(after[2], 1); // then the second
+  BOOST_CHECK_EQUAL(first.get().size(), 2u);
+}
+
+BOOST_AUTO_TEST_CASE(a_method_that_throws_stores_a_task_error_and_the_actor_lives_on) {
+  auto counter = actor(Counter::create).remote(7);
+  auto failed = counter.task(&Counter::fail).remote(std::string{"no way"});
+  try {
+    failed.get();
+    BOOST_FAIL("expected task_error");
+  } catch (const task_error& e) {
+    std::string what = e.what();
+    BOOST_CHECK(what.find("std::invalid_argument") != std::string::npos);
+    BOOST_CHECK(what.find("no way") != std::string::npos);
+    BOOST_CHECK(what.find("Counter") != std::string::npos);
+  }
+  BOOST_CHECK_EQUAL(counter.task(&Counter::add).remote(1).get(), 8);
+}
+
+BOOST_AUTO_TEST_CASE(an_argument_holding_an_error_fails_the_call_only) {
+  auto counter = actor(Counter::create).remote(1);
+  auto bad = test::make_pending<int>();
+  test::fail(bad, errc::task_failed, "upstream broke");
+  auto call = counter.task(&Counter::add).remote(bad);
+  try {
+    call.get();
+    BOOST_FAIL("expected an error");
+  } catch (const error& e) {
+    BOOST_CHECK(std::string{e.what()}.find("upstream broke") != std::string::npos);
+  }
+  BOOST_CHECK_EQUAL(counter.task(&Counter::add).remote(1).get(), 2);
+}
+
+BOOST_AUTO_TEST_CASE(a_handle_passed_to_a_task_is_used_by_the_task) {
+  auto counter = actor(Counter::create).remote(10);
+  BOOST_CHECK_EQUAL(task(use_counter).remote(counter, 5).get(), 15);
+  BOOST_CHECK_EQUAL(counter.task(&Counter::value).remote().get(), 15);
+}
+
+BOOST_AUTO_TEST_CASE(a_handle_travels_through_the_store_and_through_bytes) {
+  auto counter = actor(Counter::create).remote(1);
+  auto stored = put(counter);
+  auto back = stored.get();
+  BOOST_CHECK((back == counter));
+  BOOST_CHECK_EQUAL(back.task(&Counter::add).remote(1).get(), 2);
+
+  caf::actor_system& sys = *internal::current_or_throw()->system;
+  std::vector<char> bytes;
+  caf::binary_serializer sink{sys, bytes};
+  BOOST_REQUIRE(!sink(counter));
+  BOOST_CHECK_EQUAL(bytes.size(), sizeof(object_id)); // the ID and nothing else
+  actor_handle<Counter> loaded;
+  caf::binary_deserializer source{sys, bytes};
+  BOOST_REQUIRE(!source(loaded));
+  BOOST_CHECK((loaded == counter));
+  BOOST_CHECK_EQUAL(loaded.task(&Counter::add).remote(1).get(), 3);
+
+  std::unordered_set<actor_handle<Counter>> set{counter, back, loaded};
+  BOOST_CHECK_EQUAL(set.size(), 1u);
+}
+
+BOOST_AUTO_TEST_CASE(a_default_handle_fails_calls_with_actor_died) {
+  actor_handle<Counter> none;
+  BOOST_CHECK(none.id().is_nil());
+  BOOST_CHECK(!none.caf_handle());
+  auto call = none.task(&Counter::value).remote();
+  BOOST_CHECK(test::code_of([&] { call.get(); }) == errc::actor_died);
+}
+
+BOOST_AUTO_TEST_CASE(many_threads_call_one_actor_without_losing_a_call) {
+  auto counter = actor(Counter::create).remote(0);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t)
+    threads.emplace_back([&] {
+      std::vector<object_ref<int>> refs;
+      for (int i = 0; i < 500; ++i)
+        refs.push_back(counter.task(&Counter::add).remote(1));
+      (void)get(refs);
+    });
+  for (auto& t : threads)
+    t.join();
+  BOOST_CHECK_EQUAL(counter.task(&Counter::value).remote().get(), 8 * 500);
+}
+
+BOOST_AUTO_TEST_CASE(max_concurrency_runs_calls_at_once) {
+  struct Meeting {
+    static Meeting create() {
+      return {};
+    }
+    // Returns only once two calls are inside at the same time.
+    bool meet() {
+      ++inside;
+      auto deadline = std::chrono::steady_clock::now() + 5s;
+      while (inside.load() < 2 && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(1ms);
+      return inside.load() >= 2;
+    }
+    std::atomic<int> inside{0};
+    Meeting() = default;
+    Meeting(Meeting&& other) noexcept : inside(other.inside.load()) {
+    }
+  };
+  auto meeting = actor(Meeting::create).max_concurrency(2).remote();
+  auto a = meeting.task(&Meeting::meet).remote();
+  auto b = meeting.task(&Meeting::meet).remote();
+  BOOST_CHECK(a.get());
+  BOOST_CHECK(b.get());
+}
+
+BOOST_AUTO_TEST_CASE(bad_options_are_refused) {
+  BOOST_CHECK(test::code_of([] { (void)actor(Counter::create).max_restarts(-1).remote(0); })
+              == errc::invalid_argument);
+  BOOST_CHECK(test::code_of([] { (void)actor(Counter::create).max_concurrency(0).remote(0); })
+              == errc::invalid_argument);
+  BOOST_CHECK(test::code_of([] { exit_actor(); }) == errc::invalid_argument);
+  BOOST_CHECK(!was_restarted());
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -1,0 +1,83 @@
+#define BOOST_TEST_MODULE actors_interop
+#include <boost/test/unit_test.hpp>
+
+#include "actor_support.hpp"
+
+using namespace rustyray;
+using namespace std::chrono_literals;
+using test::Counter;
+using test::embedded_fixture;
+
+RUSTYRAY_REMOTE(Counter::create, &Counter::add, &Counter::value);
+
+namespace {
+
+using adder = caf::typed_actor<caf::replies_to<int, int>::with<int>>;
+
+adder::behavior_type adder_impl() {
+  return {[](int x, int y) { return x + y; }};
+}
+
+/// An application actor that awaits an actor call's result without blocking.
+caf::behavior awaiting(caf::event_based_actor* self, actor_handle<Counter> counter,
+                       caf::actor reply_to) {
+  get_async(self, counter.task(&Counter::add).remote(10))
+    .then([=](int value) { self->send(reply_to, value); },
+          [=](const caf::error&) { self->send(reply_to, -1); });
+  return {};
+}
+
+} // namespace
+
+BOOST_FIXTURE_TEST_SUITE(interop, embedded_fixture)
+
+BOOST_AUTO_TEST_CASE(plain_caf_code_calls_an_actor_through_its_typed_interface) {
+  auto counter = actor(Counter::create).remote(1);
+  actor_interface iface = caf_interface(counter);
+  int result = 0;
+  self->request(iface, caf::infinite, call_atom::value, std::string{"Counter::add"},
+                caf::make_message(41))
+    .receive([&](caf::message& reply) { result = reply.get_as<int>(0); },
+             [&](caf::error& err) { BOOST_FAIL(sys.render(err)); });
+  BOOST_CHECK_EQUAL(result, 42);
+  // Calls from RustyRay see the same state.
+  BOOST_CHECK_EQUAL(counter.task(&Counter::value).remote().get(), 42);
+
+  auto code_of_reply = [&](std::string method, caf::message args) {
+    std::uint8_t code = 0;
+    self->request(iface, caf::infinite, call_atom::value, std::move(method), std::move(args))
+      .receive([&](caf::message&) {}, [&](caf::error& err) { code = err.code(); });
+    return static_cast<errc>(code);
+  };
+  BOOST_CHECK(code_of_reply("Counter::nothing", caf::make_message(1))
+              == errc::function_not_registered);
+  BOOST_CHECK(code_of_reply("Counter::add", caf::make_message(std::string{"x"}))
+              == errc::type_mismatch);
+  BOOST_CHECK((caf::actor_cast<caf::actor>(iface) == counter.caf_handle()));
+}
+
+BOOST_AUTO_TEST_CASE(a_wrapped_typed_actor_answers_with_object_refs) {
+  auto app_actor = sys.spawn(adder_impl);
+  auto wrapped = wrap(app_actor);
+  object_ref<int> sum = wrapped.ask(1, 2);
+  BOOST_CHECK_EQUAL(sum.get(), 3);
+  // The ref feeds actors and tasks like any other.
+  auto counter = actor(Counter::create).remote(100);
+  BOOST_CHECK_EQUAL(counter.task(&Counter::add).remote(sum).get(), 103);
+  // A dynamically typed CAF actor: the caller names the reply type.
+  auto dynamic = wrap(caf::actor_cast<caf::actor>(app_actor));
+  BOOST_CHECK_EQUAL(dynamic.ask<int>(20, 22).get(), 42);
+  self->send_exit(app_actor, caf::exit_reason::user_shutdown);
+}
+
+BOOST_AUTO_TEST_CASE(an_event_based_actor_awaits_an_actor_result) {
+  auto counter = actor(Counter::create).remote(5);
+  auto app = sys.spawn(awaiting, counter, caf::actor{self});
+  int result = 0;
+  self->receive([&](int value) { result = value; },
+                caf::after(10s) >> [] { BOOST_FAIL("no answer"); });
+  BOOST_CHECK_EQUAL(result, 15);
+  self->send_exit(app, caf::exit_reason::user_shutdown);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

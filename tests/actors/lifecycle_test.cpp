@@ -1,0 +1,144 @@
+#define BOOST_TEST_MODULE actors_lifecycle
+#include <boost/test/unit_test.hpp>
+
+#include <future>
+#include <thread>
+
+#include "actor_support.hpp"
+
+using namespace rustyray;
+using namespace std::chrono_literals;
+using test::Counter;
+using test::hooks;
+using test::runtime_fixture;
+
+namespace {
+
+struct hooks_reset : runtime_fixture {
+  hooks_reset() {
+    hooks.starts = 0;
+    hooks.stops = 0;
+    hooks.calls_before_stop = -1;
+  }
+};
+
+struct Broken {
+  static Broken create() {
+    throw std::runtime_error("no database");
+  }
+  int value() {
+    return 1;
+  }
+};
+
+} // namespace
+
+BOOST_FIXTURE_TEST_SUITE(lifecycle, hooks_reset)
+
+BOOST_AUTO_TEST_CASE(on_start_runs_before_calls_and_last_handle_drop_runs_on_stop) {
+  {
+    auto counter = actor(Counter::create).remote(0);
+    BOOST_CHECK_EQUAL(counter.task(&Counter::add).remote(1).get(), 1);
+    BOOST_CHECK_EQUAL(hooks.starts.load(), 1);
+    // Queued calls still run after the last handle is gone.
+    for (int i = 0; i < 20; ++i)
+      (void)counter.task(&Counter::slow_add).remote(1);
+    test::drop_and_wait_stopped(counter);
+  }
+  BOOST_CHECK_EQUAL(hooks.stops.load(), 1);
+  BOOST_CHECK_EQUAL(hooks.calls_before_stop.load(), 21);
+}
+
+BOOST_AUTO_TEST_CASE(named_actors_are_found_from_other_threads_and_names_are_unique) {
+  auto counter = actor(Counter::create).name("shared").remote(5);
+  auto from_thread = std::async(std::launch::async, [] {
+    auto found = get_actor<Counter>("shared");
+    BOOST_REQUIRE(found.has_value());
+    return found->task(&Counter::add).remote(1).get();
+  });
+  BOOST_CHECK_EQUAL(from_thread.get(), 6);
+  BOOST_CHECK(!get_actor<Counter>("nobody").has_value());
+  BOOST_CHECK(test::code_of([] { (void)get_actor<Broken>("shared"); }) == errc::type_mismatch);
+  BOOST_CHECK(test::code_of([] { (void)actor(Counter::create).name("shared").remote(0); })
+              == errc::name_taken);
+  // A named actor lives on without handles.
+  auto id = counter.id();
+  counter = actor_handle<Counter>{};
+  auto again = get_actor<Counter>("shared");
+  BOOST_REQUIRE(again.has_value());
+  BOOST_CHECK((again->id() == id));
+  BOOST_CHECK_EQUAL(again->task(&Counter::value).remote().get(), 6);
+  kill(*again);
+  BOOST_CHECK(!get_actor<Counter>("shared").has_value());
+  test::drop_and_wait_stopped(*again);
+}
+
+BOOST_AUTO_TEST_CASE(kill_fails_pending_and_later_calls_and_runs_on_stop) {
+  auto counter = actor(Counter::create).remote(0);
+  auto slow = counter.task(&Counter::slow_add).remote(1); // running when killed
+  std::vector<object_ref<int>> pending;
+  for (int i = 0; i < 50; ++i)
+    pending.push_back(counter.task(&Counter::slow_add).remote(1));
+  std::this_thread::sleep_for(5ms);
+  kill(counter);
+  int died = 0;
+  for (auto& ref : pending)
+    try {
+      ref.get();
+    } catch (const error& e) {
+      BOOST_CHECK(e.code() == errc::actor_died);
+      ++died;
+    }
+  BOOST_CHECK(died > 40); // all but those that ran before the kill arrived
+  BOOST_CHECK(test::code_of([&] { counter.task(&Counter::value).remote().get(); })
+              == errc::actor_died);
+  BOOST_CHECK_EQUAL(hooks.stops.load(), 1);
+  (void)slow.get(); // the running call finished
+}
+
+BOOST_AUTO_TEST_CASE(restart_rebuilds_the_state_from_the_factory) {
+  auto counter = actor(Counter::create).max_restarts(2).remote(100);
+  BOOST_CHECK_EQUAL(counter.task(&Counter::add).remote(5).get(), 105);
+  BOOST_CHECK(!counter.task(&Counter::restarted).remote().get());
+  kill(counter, /*no_restart=*/false);
+  BOOST_CHECK_EQUAL(counter.task(&Counter::value).remote().get(), 100);
+  BOOST_CHECK(counter.task(&Counter::restarted).remote().get());
+  // exit_actor: that call fails, the actor comes back once more.
+  BOOST_CHECK(test::code_of([&] { counter.task(&Counter::quit).remote().get(); })
+              == errc::actor_died);
+  BOOST_CHECK_EQUAL(counter.task(&Counter::add).remote(1).get(), 101);
+  // No restarts left: dead for good.
+  BOOST_CHECK(test::code_of([&] { counter.task(&Counter::quit).remote().get(); })
+              == errc::actor_died);
+  BOOST_CHECK(test::code_of([&] { counter.task(&Counter::value).remote().get(); })
+              == errc::actor_died);
+  BOOST_CHECK_EQUAL(hooks.starts.load(), 3);
+}
+
+BOOST_AUTO_TEST_CASE(a_factory_that_throws_fails_every_call_with_the_cause) {
+  auto broken = actor(Broken::create).remote();
+  for (int i = 0; i < 3; ++i) {
+    try {
+      broken.task(&Broken::value).remote().get();
+      BOOST_FAIL("expected actor_died");
+    } catch (const error& e) {
+      BOOST_CHECK(e.code() == errc::actor_died);
+      BOOST_CHECK(std::string{e.what()}.find("no database") != std::string::npos);
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(shutdown_runs_queued_calls_then_on_stop) {
+  auto counter = actor(Counter::create).remote(0);
+  for (int i = 0; i < 10; ++i)
+    (void)counter.task(&Counter::slow_add).remote(1);
+  shutdown();
+  BOOST_CHECK_EQUAL(hooks.stops.load(), 1);
+  BOOST_CHECK_EQUAL(hooks.calls_before_stop.load(), 10);
+  // Handles outlive the runtime safely.
+  BOOST_CHECK(!counter.caf_handle());
+  BOOST_CHECK(test::code_of([&] { (void)counter.task(&Counter::value).remote(); })
+              == errc::runtime_not_initialized);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
