@@ -36,6 +36,28 @@ std::vector<rustyray::object_ref<int>> create_object_containing_refs() {
   return refs;
 }
 
+/// Ray's benchmark actor: answers a small value.
+struct bench_actor {
+  static bench_actor create() {
+    return {};
+  }
+  int small_value() {
+    return 1;
+  }
+  int small_value_arg(int x) {
+    return x;
+  }
+};
+
+/// Runs `fn(i)` on `n` threads at once and waits for all.
+void on_threads(std::size_t n, const std::function<void(std::size_t)>& fn) {
+  std::vector<std::thread> threads;
+  for (std::size_t i = 0; i < n; ++i)
+    threads.emplace_back(fn, i);
+  for (auto& t : threads)
+    t.join();
+}
+
 /// The raw-CAF floor: a worker actor answering requests, the same pattern
 /// without RustyRay in between.
 caf::behavior caf_worker(caf::event_based_actor*) {
@@ -139,6 +161,22 @@ int main(int argc, char** argv) {
                           : std::string{};
   };
 
+  // Ray scales n to the machine's CPUs; so do we (stated in each line).
+  const std::size_t n = std::max(2u, std::thread::hardware_concurrency());
+  const std::string n_field = ",\"n\":" + std::to_string(n);
+  std::vector<caf::actor> caf_targets;
+  for (std::size_t i = 0; i < n; ++i)
+    caf_targets.push_back(caf_sys.spawn(caf_worker));
+  result caf_1_n_result;
+  result caf_n_n_result;
+  auto actor_calls_async = [](const rustyray::actor_handle<bench_actor>& a, int calls) {
+    std::vector<rustyray::object_ref<int>> refs;
+    refs.reserve(calls);
+    for (int i = 0; i < calls; ++i)
+      refs.push_back(a.task(&bench_actor::small_value).remote());
+    (void)rustyray::get(refs);
+  };
+
   std::vector<metric> metrics{
     {"single_client_get_calls_Plasma_Store",
      [&] { emit("single_client_get_calls_Plasma_Store",
@@ -218,6 +256,107 @@ int main(int argc, char** argv) {
        });
        emit("single_client_get_object_containing_10k_refs", r, "ops/s");
      }},
+    {"1_1_actor_calls_sync",
+     [&] {
+       auto a = rustyray::actor(bench_actor::create).remote();
+       auto r = timeit(s, [&] { (void)a.task(&bench_actor::small_value).remote().get(); });
+       emit("1_1_actor_calls_sync", r, "ops/s",
+            ratio("vs_caf_request_response_sync", r, caf_sync_result));
+     }},
+    {"1_1_actor_calls_async",
+     [&] {
+       auto a = rustyray::actor(bench_actor::create).remote();
+       auto r = timeit(s, [&] { actor_calls_async(a, 1000); }, 1000);
+       emit("1_1_actor_calls_async", r, "ops/s",
+            ratio("vs_caf_request_response_async", r, caf_async_result));
+     }},
+    {"1_1_actor_calls_concurrent",
+     [&] {
+       auto a = rustyray::actor(bench_actor::create).max_concurrency(16).remote();
+       auto r = timeit(s, [&] { actor_calls_async(a, 1000); }, 1000);
+       emit("1_1_actor_calls_concurrent", r, "ops/s",
+            ratio("vs_caf_request_response_async", r, caf_async_result));
+     }},
+    {"caf_1_n_calls_async",
+     [&] {
+       caf::scoped_actor self{caf_sys};
+       caf_1_n_result = timeit(
+         s,
+         [&] {
+           for (int i = 0; i < 1000; ++i)
+             self->send(caf_targets[i % n], 1);
+           int got = 0;
+           self->receive_for(got, 1000)([](int) {});
+         },
+         1000);
+       emit("caf_1_n_calls_async", caf_1_n_result, "ops/s", n_field);
+     }},
+    {"1_n_actor_calls_async",
+     [&] {
+       std::vector<rustyray::actor_handle<bench_actor>> actors;
+       for (std::size_t i = 0; i < n; ++i)
+         actors.push_back(rustyray::actor(bench_actor::create).remote());
+       auto r = timeit(
+         s,
+         [&] {
+           std::vector<rustyray::object_ref<int>> refs;
+           refs.reserve(1000);
+           for (int i = 0; i < 1000; ++i)
+             refs.push_back(actors[i % n].task(&bench_actor::small_value).remote());
+           (void)rustyray::get(refs);
+         },
+         1000);
+       emit("1_n_actor_calls_async", r, "ops/s",
+            n_field + ratio("vs_caf_1_n_calls_async", r, caf_1_n_result));
+     }},
+    {"caf_n_n_calls_async",
+     [&] {
+       caf_n_n_result = timeit(
+         s,
+         [&] {
+           on_threads(n, [&](std::size_t t) {
+             caf::scoped_actor self{caf_sys};
+             for (int i = 0; i < 1000; ++i)
+               self->send(caf_targets[t], 1);
+             int got = 0;
+             self->receive_for(got, 1000)([](int) {});
+           });
+         },
+         1000.0 * n);
+       emit("caf_n_n_calls_async", caf_n_n_result, "ops/s", n_field);
+     }},
+    {"n_n_actor_calls_async",
+     [&] {
+       std::vector<rustyray::actor_handle<bench_actor>> actors;
+       for (std::size_t i = 0; i < n; ++i)
+         actors.push_back(rustyray::actor(bench_actor::create).remote());
+       auto r = timeit(
+         s, [&] { on_threads(n, [&](std::size_t t) { actor_calls_async(actors[t], 1000); }); },
+         1000.0 * n);
+       emit("n_n_actor_calls_async", r, "ops/s",
+            n_field + ratio("vs_caf_n_n_calls_async", r, caf_n_n_result));
+     }},
+    {"n_n_actor_calls_with_arg_async",
+     [&] {
+       std::vector<rustyray::actor_handle<bench_actor>> actors;
+       for (std::size_t i = 0; i < n; ++i)
+         actors.push_back(rustyray::actor(bench_actor::create).remote());
+       auto arg = rustyray::put(1);
+       auto r = timeit(
+         s,
+         [&] {
+           on_threads(n, [&](std::size_t t) {
+             std::vector<rustyray::object_ref<int>> refs;
+             refs.reserve(1000);
+             for (int i = 0; i < 1000; ++i)
+               refs.push_back(actors[t].task(&bench_actor::small_value_arg).remote(arg));
+             (void)rustyray::get(refs);
+           });
+         },
+         1000.0 * n);
+       emit("n_n_actor_calls_with_arg_async", r, "ops/s",
+            n_field + ratio("vs_caf_n_n_calls_async", r, caf_n_n_result));
+     }},
     {"memcpy_gigabytes",
      [&] {
        memcpy_result = timeit(s, [&] { std::memcpy(target.data(), buffer.data(), buffer.size()); },
@@ -246,4 +385,6 @@ int main(int argc, char** argv) {
   small = {};
   rustyray::shutdown();
   caf::anon_send_exit(caf_target, caf::exit_reason::user_shutdown);
+  for (auto& t : caf_targets)
+    caf::anon_send_exit(t, caf::exit_reason::user_shutdown);
 }
