@@ -119,17 +119,8 @@ private:
                   "pass a value convertible to the parameter type T, or an object_ref<T> "
                   "of exactly that T (a parameter declared object_ref<T> takes the ref "
                   "itself)");
-    using stored_tuple =
-      std::tuple<typename detail::stored_arg<std::tuple_element_t<I, params>, Args>::type...>;
-    stored_tuple stored{std::forward<Args>(args)...};
-    std::vector<object_id> deps;
-    (
-      [&](const auto& x) {
-        using entry = detail::stored_arg<std::tuple_element_t<I, params>, Args>;
-        if constexpr (entry::is_dependency)
-          deps.push_back(x.id());
-      }(std::get<I>(stored)),
-      ...);
+    detail::stored_args_t<params, Args...> stored{std::forward<Args>(args)...};
+    auto deps = detail::dependencies_of<params>(stored, std::index_sequence<I...>{});
     detail::call_body body = [method = method_, stored = std::move(stored)](void* instance) mutable {
       auto call = [&](auto&&... xs) -> decltype(auto) {
         return (static_cast<C*>(instance)->*method)(std::forward<decltype(xs)>(xs)...);
@@ -209,18 +200,11 @@ private:
                   "rustyray: an argument of remote() does not fit the factory's parameter: "
                   "pass a value convertible to the parameter type T, or an object_ref<T> "
                   "of exactly that T");
-    using stored_tuple =
-      std::tuple<typename detail::stored_arg<std::tuple_element_t<I, params>, Args>::type...>;
-    stored_tuple stored{std::forward<Args>(args)...};
+    // Kept for restarts: the factory copies them at every build.
+    detail::stored_args_t<params, Args...> stored{std::forward<Args>(args)...};
     auto spec = spec_;
     spec.cls = &typeid(class_type);
-    (
-      [&](const auto& x) {
-        using entry = detail::stored_arg<std::tuple_element_t<I, params>, Args>;
-        if constexpr (entry::is_dependency)
-          spec.deps.push_back(x.id());
-      }(std::get<I>(stored)),
-      ...);
+    spec.deps = detail::dependencies_of<params>(stored, std::index_sequence<I...>{});
     spec.factory = [f = factory_, stored = std::move(stored)]() mutable
       -> caf::expected<std::shared_ptr<void>> {
       std::shared_ptr<void> instance;

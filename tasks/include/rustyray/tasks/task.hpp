@@ -178,18 +178,9 @@ private:
                   "parameter: pass a value convertible to the parameter type T, or an "
                   "object_ref<T> of exactly that T (a parameter declared object_ref<T> "
                   "takes the ref itself)");
-    using stored_tuple =
-      std::tuple<typename detail::stored_arg<std::tuple_element_t<I, params>, Args>::type...>;
     // Kept by the body across retries; refs held here count as references.
-    stored_tuple stored{std::forward<Args>(args)...};
-    std::vector<object_id> deps;
-    (
-      [&](const auto& x) {
-        using entry = detail::stored_arg<std::tuple_element_t<I, params>, Args>;
-        if constexpr (entry::is_dependency)
-          deps.push_back(x.id());
-      }(std::get<I>(stored)),
-      ...);
+    detail::stored_args_t<params, Args...> stored{std::forward<Args>(args)...};
+    auto deps = detail::dependencies_of<params>(stored, std::index_sequence<I...>{});
     std::string identity;
     if constexpr (std::is_pointer_v<F> || std::is_member_function_pointer_v<F>)
       identity = detail::identity_of(f_);

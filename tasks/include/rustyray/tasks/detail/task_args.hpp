@@ -1,6 +1,9 @@
 #pragma once
 
+#include <tuple>
 #include <type_traits>
+#include <utility>
+#include <vector>
 
 #include "rustyray/object_ref.hpp"
 
@@ -40,5 +43,34 @@ struct stored_arg {
 
   using type = std::conditional_t<arg_is_ref, arg, param>;
 };
+
+/// The tuple that keeps the arguments `Args` for parameters `Params` until
+/// the call runs.
+template <class Params, class Indices, class... Args>
+struct stored_args;
+
+template <class Params, std::size_t... I, class... Args>
+struct stored_args<Params, std::index_sequence<I...>, Args...> {
+  using type = std::tuple<typename stored_arg<std::tuple_element_t<I, Params>, Args>::type...>;
+};
+
+template <class Params, class... Args>
+using stored_args_t =
+  typename stored_args<Params, std::index_sequence_for<Args...>, Args...>::type;
+
+/// The IDs of the stored refs that the call waits for (refs passed where the
+/// function takes the value), in argument order.
+template <class Params, class Stored, std::size_t... I>
+std::vector<object_id> dependencies_of(const Stored& stored, std::index_sequence<I...>) {
+  std::vector<object_id> deps;
+  (
+    [&](const auto& x) {
+      using entry = stored_arg<std::tuple_element_t<I, Params>, std::tuple_element_t<I, Stored>>;
+      if constexpr (entry::is_dependency)
+        deps.push_back(x.id());
+    }(std::get<I>(stored)),
+    ...);
+  return deps;
+}
 
 } // namespace rustyray::detail
