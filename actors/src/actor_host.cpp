@@ -1,6 +1,5 @@
 #include "actor_host.hpp"
 
-#include <cxxabi.h>
 #include <chrono>
 #include <deque>
 #include <unordered_map>
@@ -45,11 +44,6 @@ private:
   const actor_scope_state* previous_;
 };
 
-std::string current_exception_type() {
-  auto* type = abi::__cxa_current_exception_type();
-  return type == nullptr ? "an unknown exception" : demangle(type->name());
-}
-
 enum class outcome { finished, exited };
 
 /// Runs one call on `instance`; the output lands in `call.output`.
@@ -60,19 +54,14 @@ outcome execute(call_record& call, void* instance, const actor_scope_state& scop
   try {
     call.output = call.body(instance);
     if (!call.output)
-      call.output = make_error(static_cast<errc>(call.output.error().code()),
-                               "actor method " + name() + " did not run: "
-                                 + error_text(call.output.error()));
+      call.output = did_not_run("actor method " + name(), call.output.error());
   } catch (const detail::actor_exit_signal&) {
     call.output = make_error(errc::actor_died, "actor method " + name()
                                                  + " ended the actor through exit_actor()");
     return outcome::exited;
-  } catch (const std::exception& e) {
-    call.output = make_error(errc::task_failed, "actor method " + name() + " threw "
-                                                  + current_exception_type() + ": " + e.what());
   } catch (...) {
     call.output = make_error(errc::task_failed,
-                             "actor method " + name() + " threw " + current_exception_type());
+                             "actor method " + name() + " threw " + current_exception_text());
   }
   return outcome::finished;
 }
@@ -206,10 +195,8 @@ void construct(host_ptr self) {
     } else {
       failure = error_text(built.error());
     }
-  } catch (const std::exception& e) {
-    failure = "the factory threw " + current_exception_type() + ": " + e.what();
   } catch (...) {
-    failure = "the factory threw " + current_exception_type();
+    failure = "the factory threw " + current_exception_text();
   }
   if (!failure.empty()) {
     st.instance.reset();
@@ -310,6 +297,15 @@ void dispatch(host_ptr self) {
   }
 }
 
+/// Runs what became runnable for `caller`: its queue in order, or any ready
+/// call when calls may run at once.
+void run_ready(host_ptr self, std::uint64_t caller) {
+  if (self->state.spec.max_concurrency > 1)
+    dispatch(self);
+  else
+    pump(self, caller);
+}
+
 void pump_all(host_ptr self) {
   auto& st = self->state;
   if (st.spec.max_concurrency > 1) {
@@ -334,10 +330,7 @@ void accept(host_ptr self, const call_ptr& call) {
   call->accepted = true;
   st.queues[call->caller].push_back(call);
   ++st.queued;
-  if (st.spec.max_concurrency > 1)
-    dispatch(self);
-  else
-    pump(self, call->caller);
+  run_ready(self, call->caller);
 }
 
 /// A call from plain CAF code (`actor_interface`): the method by its
@@ -348,7 +341,7 @@ call_ptr interface_call(host_ptr self, const std::string& method, caf::message a
   call->identity = method;
   call->ready = true;
   auto invoker = detail::find_member_invoker(method, *self->state.spec.cls);
-  call->body = [invoker = std::move(invoker), method,
+  call->body = [invoker = std::move(invoker),
                 args = std::move(args)](void* instance) -> caf::expected<detail::task_output> {
     if (!invoker)
       return std::move(invoker.error());
@@ -391,10 +384,7 @@ caf::behavior host(host_ptr self, std::shared_ptr<objstore::object_table> table,
     [=](ready_atom, call_ptr& call) {
       if (!call->accepted || call->done)
         return;
-      if (self->state.spec.max_concurrency > 1)
-        dispatch(self);
-      else
-        pump(self, call->caller);
+      run_ready(self, call->caller);
     },
     [=](done_atom, call_ptr& call, bool exited, std::size_t runner_index) {
       auto& st = self->state;

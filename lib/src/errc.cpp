@@ -1,7 +1,11 @@
 #include "rustyray/errc.hpp"
 
+#include <cxxabi.h>
+#include <exception>
+
 #include <caf/make_message.hpp>
 
+#include "demangle.hpp"
 #include "error_text.hpp"
 
 namespace rustyray {
@@ -59,6 +63,22 @@ std::string internal::error_text(const caf::error& err) {
   if (err.category() == errc_category && context.match_elements<std::string>())
     return context.get_as<std::string>(0);
   return caf::to_string(err);
+}
+
+std::string internal::current_exception_text() {
+  auto* type = abi::__cxa_current_exception_type();
+  std::string name = type == nullptr ? "an unknown exception" : demangle(type->name());
+  try {
+    throw;
+  } catch (const std::exception& e) {
+    return name + ": " + e.what();
+  } catch (...) {
+    return name;
+  }
+}
+
+caf::error internal::did_not_run(const std::string& what, const caf::error& cause) {
+  return make_error(static_cast<errc>(cause.code()), what + " did not run: " + error_text(cause));
 }
 
 } // namespace rustyray

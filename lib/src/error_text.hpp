@@ -10,4 +10,12 @@ namespace rustyray::internal {
 /// rendering of any other error.
 std::string error_text(const caf::error& err);
 
+/// Inside a catch handler: the exception's type and, for a std::exception,
+/// its what(): "std::runtime_error: no database".
+std::string current_exception_text();
+
+/// An argument error of a call that did not run, as its result: same code,
+/// "<what> did not run: <cause>".
+caf::error did_not_run(const std::string& what, const caf::error& cause);
+
 } // namespace rustyray::internal

@@ -1,6 +1,5 @@
 #include "scheduler.hpp"
 
-#include <cxxabi.h>
 #include <algorithm>
 #include <deque>
 #include <set>
@@ -8,7 +7,6 @@
 
 #include <caf/all.hpp>
 
-#include "demangle.hpp"
 #include "dependencies.hpp"
 #include "error_text.hpp"
 #include "object_table.hpp"
@@ -25,11 +23,6 @@ using unblocked_atom = caf::atom_constant<caf::atom("rr_unblock")>;
 using requeue_atom = caf::atom_constant<caf::atom("rr_requeue")>;
 
 thread_local task_record* current_task = nullptr;
-
-std::string current_exception_type() {
-  auto* type = abi::__cxa_current_exception_type();
-  return type == nullptr ? "an unknown exception" : demangle(type->name());
-}
 
 void release_task(objstore::object_table& table, task_record& task) {
   objstore::unpin_all(table, task.pinned);
@@ -86,15 +79,11 @@ void execute(objstore::object_table& table, task_record& task) {
     try {
       output = task.body(attempt == attempts);
       if (!output) // argument_error made it: a rustyray error with a text
-        output = make_error(static_cast<errc>(output.error().code()),
-                            "task " + name() + " did not run: " + error_text(output.error()));
+        output = did_not_run("task " + name(), output.error());
       break; // argument errors are not retried: the same input fails again
-    } catch (const std::exception& e) {
-      output = make_error(errc::task_failed, "task " + name() + " threw "
-                                               + current_exception_type() + ": " + e.what());
     } catch (...) {
       output = make_error(errc::task_failed,
-                          "task " + name() + " threw " + current_exception_type());
+                          "task " + name() + " threw " + current_exception_text());
     }
   }
   current_task = nullptr;
