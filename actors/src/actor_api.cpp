@@ -80,11 +80,8 @@ std::shared_ptr<actor_core> create_actor(actor_spec spec) {
   if (spec.max_concurrency < 1)
     throw error{errc::invalid_argument, "actor " + label + ": max_concurrency must be >= 1, got "
                                           + std::to_string(spec.max_concurrency)};
-  if (!spec.name.empty() && rt->actors->find_name(spec.name))
-    throw_caf_error(make_error(errc::name_taken,
-                               "an actor named \"" + spec.name
-                                 + "\" is already running; pick another name, use "
-                                   "rustyray::get_actor to reach it, or kill it first"));
+  if (auto err = rt->actors->check_name(spec.name))
+    throw_caf_error(err);
   auto id = rt->next_id();
   const auto& cls = *spec.cls;
   auto name = spec.name;

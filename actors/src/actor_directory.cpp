@@ -4,14 +4,27 @@
 
 namespace rustyray::internal {
 
+namespace {
+
+caf::error name_taken(const std::string& name) {
+  return make_error(errc::name_taken,
+                    "an actor named \"" + name
+                      + "\" is already running; pick another name, use "
+                        "rustyray::get_actor to reach it, or kill it first");
+}
+
+} // namespace
+
+caf::error actor_directory::check_name(const std::string& name) const {
+  std::lock_guard<std::mutex> guard{mtx_};
+  return !name.empty() && by_name_.count(name) > 0 ? name_taken(name) : caf::error{};
+}
+
 caf::error actor_directory::add(const std::shared_ptr<detail::actor_core>& core,
                                 const caf::actor& host) {
   std::lock_guard<std::mutex> guard{mtx_};
   if (!core->name.empty() && !by_name_.emplace(core->name, core).second)
-    return make_error(errc::name_taken,
-                      "an actor named \"" + core->name
-                        + "\" is already running; pick another name, use "
-                          "rustyray::get_actor to reach it, or kill it first");
+    return name_taken(core->name);
   by_id_.emplace(core->id, entry{core, host, core->name});
   return {};
 }

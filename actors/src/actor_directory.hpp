@@ -17,6 +17,10 @@ namespace rustyray::internal {
 /// shutdown) and by name (named actors live on without handles).
 class actor_directory {
 public:
+  /// `name_taken` if `name` belongs to a live actor (checked before spawning;
+  /// `add` checks again under the same lock it inserts with).
+  [[nodiscard]] caf::error check_name(const std::string& name) const;
+
   /// Adds a new actor; `name_taken` if its name belongs to a live actor.
   caf::error add(const std::shared_ptr<detail::actor_core>& core, const caf::actor& host);
 
