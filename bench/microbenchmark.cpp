@@ -49,6 +49,34 @@ struct bench_actor {
   }
 };
 
+/// Ray's async pattern: `calls` submissions (`submit(i)` returns the ref of
+/// call i), then one get of them all.
+template <class Submit>
+void submit_then_get(int calls, Submit submit) {
+  std::vector<rustyray::object_ref<int>> refs;
+  refs.reserve(calls);
+  for (int i = 0; i < calls; ++i)
+    refs.push_back(submit(i));
+  (void)rustyray::get(refs);
+}
+
+/// The raw-CAF floor of that pattern: `calls` messages (call i to
+/// `target_of(i)`), then every reply.
+template <class Target>
+void send_then_receive(caf::scoped_actor& self, int calls, Target target_of) {
+  for (int i = 0; i < calls; ++i)
+    self->send(target_of(i), 1);
+  int received = 0;
+  self->receive_for(received, calls)([](int) {});
+}
+
+std::vector<rustyray::actor_handle<bench_actor>> start_actors(std::size_t n) {
+  std::vector<rustyray::actor_handle<bench_actor>> actors;
+  for (std::size_t i = 0; i < n; ++i)
+    actors.push_back(rustyray::actor(bench_actor::create).remote());
+  return actors;
+}
+
 /// Runs `fn(i)` on `n` threads at once and waits for all.
 void on_threads(std::size_t n, const std::function<void(std::size_t)>& fn) {
   std::vector<std::thread> threads;
@@ -169,12 +197,9 @@ int main(int argc, char** argv) {
     caf_targets.push_back(caf_sys.spawn(caf_worker));
   result caf_1_n_result;
   result caf_n_n_result;
-  auto actor_calls_async = [](const rustyray::actor_handle<bench_actor>& a, int calls) {
-    std::vector<rustyray::object_ref<int>> refs;
-    refs.reserve(calls);
-    for (int i = 0; i < calls; ++i)
-      refs.push_back(a.task(&bench_actor::small_value).remote());
-    (void)rustyray::get(refs);
+  auto small_task = [](int) { return rustyray::task(small_value).remote(); };
+  auto small_call = [](const rustyray::actor_handle<bench_actor>& a) {
+    return [a](int) { return a.task(&bench_actor::small_value).remote(); };
   };
 
   std::vector<metric> metrics{
@@ -196,14 +221,7 @@ int main(int argc, char** argv) {
      [&] {
        caf::scoped_actor self{caf_sys};
        caf_async_result = timeit(
-         s,
-         [&] {
-           for (int i = 0; i < 1000; ++i)
-             self->send(caf_target, 1);
-           int n = 0;
-           self->receive_for(n, 1000)([](int) {});
-         },
-         1000);
+         s, [&] { send_then_receive(self, 1000, [&](int) { return caf_target; }); }, 1000);
        emit("caf_request_response_async", caf_async_result, "ops/s");
      }},
     {"single_client_tasks_sync",
@@ -214,28 +232,13 @@ int main(int argc, char** argv) {
      }},
     {"single_client_tasks_async",
      [&] {
-       std::vector<rustyray::object_ref<int>> refs;
-       auto r = timeit(
-         s,
-         [&] {
-           refs.clear();
-           for (int i = 0; i < 1000; ++i)
-             refs.push_back(rustyray::task(small_value).remote());
-           (void)rustyray::get(refs);
-         },
-         1000);
+       auto r = timeit(s, [&] { submit_then_get(1000, small_task); }, 1000);
        emit("single_client_tasks_async", r, "ops/s",
             ratio("vs_caf_request_response_async", r, caf_async_result));
      }},
     {"single_client_tasks_and_get_batch",
      [&] {
-       auto r = timeit(s, [] {
-         std::vector<rustyray::object_ref<int>> refs;
-         refs.reserve(1000);
-         for (int i = 0; i < 1000; ++i)
-           refs.push_back(rustyray::task(small_value).remote());
-         (void)rustyray::get(refs);
-       });
+       auto r = timeit(s, [&] { submit_then_get(1000, small_task); });
        emit("single_client_tasks_and_get_batch", r, "batches/s");
      }},
     {"single_client_wait_1k_refs",
@@ -266,14 +269,14 @@ int main(int argc, char** argv) {
     {"1_1_actor_calls_async",
      [&] {
        auto a = rustyray::actor(bench_actor::create).remote();
-       auto r = timeit(s, [&] { actor_calls_async(a, 1000); }, 1000);
+       auto r = timeit(s, [&] { submit_then_get(1000, small_call(a)); }, 1000);
        emit("1_1_actor_calls_async", r, "ops/s",
             ratio("vs_caf_request_response_async", r, caf_async_result));
      }},
     {"1_1_actor_calls_concurrent",
      [&] {
        auto a = rustyray::actor(bench_actor::create).max_concurrency(16).remote();
-       auto r = timeit(s, [&] { actor_calls_async(a, 1000); }, 1000);
+       auto r = timeit(s, [&] { submit_then_get(1000, small_call(a)); }, 1000);
        emit("1_1_actor_calls_concurrent", r, "ops/s",
             ratio("vs_caf_request_response_async", r, caf_async_result));
      }},
@@ -281,29 +284,18 @@ int main(int argc, char** argv) {
      [&] {
        caf::scoped_actor self{caf_sys};
        caf_1_n_result = timeit(
-         s,
-         [&] {
-           for (int i = 0; i < 1000; ++i)
-             self->send(caf_targets[i % n], 1);
-           int got = 0;
-           self->receive_for(got, 1000)([](int) {});
-         },
+         s, [&] { send_then_receive(self, 1000, [&](int i) { return caf_targets[i % n]; }); },
          1000);
        emit("caf_1_n_calls_async", caf_1_n_result, "ops/s", n_field);
      }},
     {"1_n_actor_calls_async",
      [&] {
-       std::vector<rustyray::actor_handle<bench_actor>> actors;
-       for (std::size_t i = 0; i < n; ++i)
-         actors.push_back(rustyray::actor(bench_actor::create).remote());
+       auto actors = start_actors(n);
        auto r = timeit(
          s,
          [&] {
-           std::vector<rustyray::object_ref<int>> refs;
-           refs.reserve(1000);
-           for (int i = 0; i < 1000; ++i)
-             refs.push_back(actors[i % n].task(&bench_actor::small_value).remote());
-           (void)rustyray::get(refs);
+           submit_then_get(
+             1000, [&](int i) { return actors[i % n].task(&bench_actor::small_value).remote(); });
          },
          1000);
        emit("1_n_actor_calls_async", r, "ops/s",
@@ -316,10 +308,7 @@ int main(int argc, char** argv) {
          [&] {
            on_threads(n, [&](std::size_t t) {
              caf::scoped_actor self{caf_sys};
-             for (int i = 0; i < 1000; ++i)
-               self->send(caf_targets[t], 1);
-             int got = 0;
-             self->receive_for(got, 1000)([](int) {});
+             send_then_receive(self, 1000, [&](int) { return caf_targets[t]; });
            });
          },
          1000.0 * n);
@@ -327,30 +316,25 @@ int main(int argc, char** argv) {
      }},
     {"n_n_actor_calls_async",
      [&] {
-       std::vector<rustyray::actor_handle<bench_actor>> actors;
-       for (std::size_t i = 0; i < n; ++i)
-         actors.push_back(rustyray::actor(bench_actor::create).remote());
+       auto actors = start_actors(n);
        auto r = timeit(
-         s, [&] { on_threads(n, [&](std::size_t t) { actor_calls_async(actors[t], 1000); }); },
+         s,
+         [&] { on_threads(n, [&](std::size_t t) { submit_then_get(1000, small_call(actors[t])); }); },
          1000.0 * n);
        emit("n_n_actor_calls_async", r, "ops/s",
             n_field + ratio("vs_caf_n_n_calls_async", r, caf_n_n_result));
      }},
     {"n_n_actor_calls_with_arg_async",
      [&] {
-       std::vector<rustyray::actor_handle<bench_actor>> actors;
-       for (std::size_t i = 0; i < n; ++i)
-         actors.push_back(rustyray::actor(bench_actor::create).remote());
+       auto actors = start_actors(n);
        auto arg = rustyray::put(1);
        auto r = timeit(
          s,
          [&] {
            on_threads(n, [&](std::size_t t) {
-             std::vector<rustyray::object_ref<int>> refs;
-             refs.reserve(1000);
-             for (int i = 0; i < 1000; ++i)
-               refs.push_back(actors[t].task(&bench_actor::small_value_arg).remote(arg));
-             (void)rustyray::get(refs);
+             submit_then_get(1000, [&](int) {
+               return actors[t].task(&bench_actor::small_value_arg).remote(arg);
+             });
            });
          },
          1000.0 * n);
