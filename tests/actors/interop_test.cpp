@@ -77,7 +77,11 @@ BOOST_AUTO_TEST_CASE(an_event_based_actor_awaits_an_actor_result) {
   self->receive([&](int value) { result = value; },
                 caf::after(10s) >> [] { BOOST_FAIL("no answer"); });
   BOOST_CHECK_EQUAL(result, 15);
+  // The handler's copy of the ref dies with the actor: wait for that before
+  // the fixture checks that no object is left.
+  self->monitor(app);
   self->send_exit(app, caf::exit_reason::user_shutdown);
+  self->receive([](const caf::down_msg&) {});
 }
 
 BOOST_AUTO_TEST_SUITE_END()
