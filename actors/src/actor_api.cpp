@@ -121,17 +121,14 @@ object_id submit_call(const std::shared_ptr<actor_core>& core, const object_id& 
                               "actor(...).remote() or get_actor"));
     return call->result;
   }
-  if (call->deps.empty()) {
+  // Waiters first, then the call: its pins are complete before the host can
+  // see it, and a `ready` arriving before the call is simply ignored.
+  if (objstore::await_dependencies(table, call->deps, call->pinned, call->unresolved,
+                                   [call, host] {
+                                     call->ready = true;
+                                     caf::anon_send(host, internal::ready_atom::value, call);
+                                   }))
     call->ready = true;
-  } else {
-    // Waiters first, then the call: its pins are complete before the host
-    // can see it, and a `ready` arriving before the call is simply ignored.
-    objstore::await_dependencies(table, call->deps, call->pinned, call->unresolved,
-                                 [call, host] {
-                                   call->ready = true;
-                                   caf::anon_send(host, internal::ready_atom::value, call);
-                                 });
-  }
   auto result = call->result;
   caf::anon_send(host, std::move(call));
   return result;

@@ -1,7 +1,10 @@
 #include "actor_host.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <deque>
+#include <mutex>
+#include <thread>
 #include <unordered_map>
 
 #include <caf/all.hpp>
@@ -11,14 +14,17 @@
 #include "error_text.hpp"
 #include "rustyray/actors/caf_interop.hpp"
 #include "rustyray/errc.hpp"
+#include "runtime_state.hpp"
 #include "rustyray/tasks/remote.hpp"
 
 namespace rustyray::internal {
 
 namespace {
 
-using run_atom = caf::atom_constant<caf::atom("rr_run")>;
+using wake_atom = caf::atom_constant<caf::atom("rr_wake")>;
 using done_atom = caf::atom_constant<caf::atom("rr_cdone")>;
+using idle_atom = caf::atom_constant<caf::atom("rr_idle")>;
+using check_atom = caf::atom_constant<caf::atom("rr_check")>;
 using start_atom = caf::atom_constant<caf::atom("rr_start")>;
 using continue_atom = caf::atom_constant<caf::atom("rr_cont")>;
 
@@ -66,16 +72,220 @@ outcome execute(call_record& call, void* instance, const actor_scope_state& scop
   return outcome::finished;
 }
 
-/// Runs calls for a host with max_concurrency > 1, one at a time each.
-caf::behavior runner(caf::event_based_actor* self, caf::actor host, std::string actor,
-                     std::size_t index) {
+/// Stores the call's output as its result. Any thread may do this, except
+/// for a call from plain CAF code: only its host answers the requester.
+void settle(objstore::object_table& table, call_record& call) {
+  call.body = nullptr; // the arguments (and refs among them) go first
+  objstore::unpin_all(table, call.pinned);
+  auto output = std::move(call.output);
+  if (call.promise.pending()) {
+    // actor_interface answers with one element, the result as a message;
+    // deliver(message) alone would send the result's elements instead.
+    if (output)
+      call.promise.deliver(
+        caf::message_builder{}.append(std::move(output->value)).move_to_message());
+    else
+      call.promise.deliver(std::move(output.error()));
+  } else if (output) {
+    (void)table.fulfil(call.result, std::move(output->value), output->size);
+  } else {
+    table.fail(call.result, std::move(output.error()));
+  }
+}
+
+/// What the runners of a host with max_concurrency > 1 share with it. Ready
+/// calls wait here and whichever runner is free takes the next one, so a call
+/// costs no message unless a runner must be woken; a runner settles the
+/// result itself.
+///
+/// Runners beyond the machine's cores only cost thread switches, so no more
+/// than `cores` runners are awake unless some are blocked: a call waiting in
+/// `get` or `wait`, or running for over `blocked_after` (a lock, a sleep,
+/// another call of the same actor), lets one more runner start, so such calls
+/// cannot hold the others back.
+struct run_pool {
+  using clock = std::chrono::steady_clock;
+  static constexpr auto blocked_after = std::chrono::milliseconds(10);
+
+  struct runner_slot {
+    caf::actor handle;
+    /// When its current call started; zero while it runs none.
+    clock::time_point started;
+    /// Its call waits in `get` or `wait`.
+    bool in_get = false;
+  };
+
+  run_pool(std::shared_ptr<objstore::object_table> table, std::size_t max_runners)
+    : table(std::move(table)),
+      max_runners(max_runners),
+      cores(std::max(1u, std::thread::hardware_concurrency())) {
+  }
+  const std::shared_ptr<objstore::object_table> table;
+  const std::size_t max_runners;
+  const std::size_t cores;
+
+  std::mutex mtx;
+  // Everything below is guarded by mtx.
+  std::deque<call_ptr> ready;
+  /// Runners take calls only while open: closed while the instance is being
+  /// built, after it died and from the moment a call ends it.
+  bool open = false;
+  std::shared_ptr<void> instance;
+  bool restarted = false;
+  /// The host is stopping: the runner that finds nothing left tells it.
+  bool report_idle = false;
+  /// The host will look again for blocked runners (a check is on its way).
+  bool check_pending = false;
+  std::vector<runner_slot> runners;
+  std::vector<std::size_t> idle;
+  std::size_t awake = 0;   // runners taking calls, not waiting for a wake-up
+  std::size_t running = 0; // calls taken and not settled yet
+
+  [[nodiscard]] bool busy() const {
+    return !ready.empty() || running > 0;
+  }
+
+  [[nodiscard]] std::size_t blocked() const {
+    auto limit = clock::now() - blocked_after;
+    return static_cast<std::size_t>(
+      std::count_if(runners.begin(), runners.end(), [&](const runner_slot& r) {
+        return r.in_get || (r.started != clock::time_point{} && r.started < limit);
+      }));
+  }
+};
+
+using pool_ptr = std::shared_ptr<run_pool>;
+
+caf::actor spawn_runner(caf::actor_system& sys, const pool_ptr& pool, const caf::actor& host,
+                        const std::string& actor, std::size_t index);
+
+/// Under the pool's lock: a runner to wake when more calls are ready than
+/// awake runners are free to take; null when none is needed or allowed. If
+/// ready calls wait for a runner, `recheck` asks the caller to have the host
+/// look again after `blocked_after`.
+caf::actor runner_to_wake(const pool_ptr& shared, caf::actor_system& sys, const caf::actor& host,
+                          const std::string& actor, bool& recheck) {
+  auto& pool = *shared;
+  if (!pool.open || pool.ready.size() <= pool.awake - pool.running)
+    return {};
+  std::size_t index = 0;
+  if (pool.awake >= pool.cores + pool.blocked()) {
+    index = pool.max_runners; // every core has a runner making progress
+  } else if (!pool.idle.empty()) {
+    index = pool.idle.back();
+    pool.idle.pop_back();
+  } else if (pool.runners.size() < pool.max_runners) {
+    index = pool.runners.size();
+    pool.runners.push_back({spawn_runner(sys, shared, host, actor, index)});
+  }
+  if (index == pool.max_runners) {
+    if (pool.awake < pool.max_runners && !pool.check_pending)
+      recheck = pool.check_pending = true;
+    return {};
+  }
+  ++pool.awake;
+  return pool.runners[index].handle;
+}
+
+/// Tells the pool while a runner's call waits in `get` or `wait`, so another
+/// runner can start at once.
+class runner_blocking : public blocking_observer {
+public:
+  runner_blocking(caf::event_based_actor* self, pool_ptr pool, caf::actor host,
+                  const std::string& actor, std::size_t index)
+    : self_(self), pool_(std::move(pool)), host_(std::move(host)), actor_(actor), index_(index) {
+  }
+
+  void on_block() override {
+    caf::actor other;
+    bool recheck = false;
+    {
+      std::lock_guard<std::mutex> guard{pool_->mtx};
+      pool_->runners[index_].in_get = true;
+      other = runner_to_wake(pool_, self_->system(), host_, actor_, recheck);
+    }
+    wake(other, recheck, host_);
+  }
+
+  void on_unblock() override {
+    std::lock_guard<std::mutex> guard{pool_->mtx};
+    pool_->runners[index_].in_get = false;
+  }
+
+  /// Sends what `runner_to_wake` asked for.
+  static void wake(const caf::actor& other, bool recheck, const caf::actor& host) {
+    if (other)
+      caf::anon_send(other, wake_atom::value);
+    if (recheck)
+      caf::delayed_anon_send(host, run_pool::blocked_after, check_atom::value);
+  }
+
+private:
+  caf::event_based_actor* self_;
+  pool_ptr pool_;
+  caf::actor host_;
+  const std::string& actor_;
+  std::size_t index_;
+};
+
+/// A runner of a host with max_concurrency > 1: once woken, it takes ready
+/// calls from the pool until there are none.
+caf::behavior runner(caf::event_based_actor* self, pool_ptr pool, caf::actor host,
+                     std::string actor, std::size_t index) {
   return {
-    [=](run_atom, call_ptr& call, std::shared_ptr<void>& instance, bool restarted) {
-      actor_scope_state scope{restarted};
-      auto result = execute(*call, instance.get(), scope, actor);
-      self->send(host, done_atom::value, std::move(call), result == outcome::exited, index);
+    [=](wake_atom) {
+      auto& p = *pool;
+      runner_blocking blocking{self, pool, host, actor, index};
+      std::unique_lock<std::mutex> guard{p.mtx};
+      for (;;) {
+        if (!p.open || p.ready.empty()) {
+          --p.awake;
+          p.idle.push_back(index);
+          bool tell = p.report_idle && !p.busy();
+          guard.unlock();
+          if (tell)
+            self->send(host, idle_atom::value);
+          return;
+        }
+        auto call = std::move(p.ready.front());
+        p.ready.pop_front();
+        auto instance = p.instance;
+        actor_scope_state scope{p.restarted};
+        ++p.running;
+        p.runners[index].started = run_pool::clock::now();
+        bool recheck = false;
+        auto other = runner_to_wake(pool, self->system(), host, actor, recheck);
+        guard.unlock();
+        runner_blocking::wake(other, recheck, host);
+        current_blocking_observer = &blocking;
+        auto result = execute(*call, instance.get(), scope, actor);
+        current_blocking_observer = nullptr;
+        instance.reset();
+        bool exited = result == outcome::exited;
+        if (exited || call->promise.pending()) {
+          guard.lock();
+          p.runners[index].started = {};
+          if (exited)
+            p.open = false; // no more calls on an instance that ended
+          guard.unlock();
+          // The host settles it and counts it done.
+          self->send(host, done_atom::value, std::move(call), exited);
+          guard.lock();
+          continue;
+        }
+        settle(*p.table, *call);
+        call.reset();
+        guard.lock();
+        p.runners[index].started = {};
+        --p.running;
+      }
     },
   };
+}
+
+caf::actor spawn_runner(caf::actor_system& sys, const pool_ptr& pool, const caf::actor& host,
+                        const std::string& actor, std::size_t index) {
+  return sys.spawn<caf::detached>(runner, pool, host, actor, index);
 }
 
 struct host_state {
@@ -91,15 +301,14 @@ struct host_state {
   int restarts_done = 0;
   actor_scope_state scope;
 
-  /// Accepted calls not finished yet, per caller, in submission order.
+  /// Accepted calls that have not started, per caller, in submission order
+  /// (with max_concurrency > 1: only those still waiting for arguments).
   std::unordered_map<std::uint64_t, std::deque<call_ptr>> queues;
   std::size_t queued = 0;
   bool stopping = false;
 
-  // max_concurrency > 1
-  std::vector<caf::actor> runners;
-  std::vector<std::size_t> idle;
-  std::size_t in_flight = 0;
+  /// The runners' share, with max_concurrency > 1.
+  pool_ptr pool;
 
   /// The factory's argument wait.
   std::vector<object_id> pinned;
@@ -111,24 +320,8 @@ struct host_state {
 using host_ptr = caf::stateful_actor<host_state>*;
 
 void finish(host_ptr self, const call_ptr& call) {
-  auto& st = self->state;
   call->done = true;
-  call->body = nullptr; // the arguments (and refs among them) go first
-  objstore::unpin_all(*st.table, call->pinned);
-  auto output = std::move(call->output);
-  if (call->promise.pending()) {
-    // actor_interface answers with one element, the result as a message;
-    // deliver(message) alone would send the result's elements instead.
-    if (output)
-      call->promise.deliver(
-        caf::message_builder{}.append(std::move(output->value)).move_to_message());
-    else
-      call->promise.deliver(std::move(output.error()));
-  } else if (output) {
-    (void)st.table->fulfil(call->result, std::move(output->value), output->size);
-  } else {
-    st.table->fail(call->result, std::move(output.error()));
-  }
+  settle(*self->state.table, *call);
 }
 
 void fail_call(host_ptr self, const call_ptr& call, caf::error reason) {
@@ -148,21 +341,40 @@ void run_on_stop(host_ptr self) {
   }
 }
 
-void stop_runners(host_ptr self) {
-  for (auto& r : self->state.runners)
-    self->send_exit(r, caf::exit_reason::user_shutdown);
-  self->state.runners.clear();
-  self->state.idle.clear();
+/// Lets the runners take calls on the current instance, or stops them.
+void open_pool(host_ptr self, bool open) {
+  auto& st = self->state;
+  if (!st.pool)
+    return;
+  std::lock_guard<std::mutex> guard{st.pool->mtx};
+  st.pool->open = open;
+  st.pool->instance = open ? st.instance : nullptr;
+  st.pool->restarted = st.scope.restarted;
 }
 
 /// Quits once stopping and nothing is queued or running.
 void quit_if_done(host_ptr self) {
   auto& st = self->state;
-  if (!st.stopping || st.queued > 0 || st.in_flight > 0 || st.ph == host_state::phase::starting)
+  if (!st.stopping || st.queued > 0 || st.ph == host_state::phase::starting)
     return;
+  if (st.pool) {
+    std::lock_guard<std::mutex> guard{st.pool->mtx};
+    st.pool->report_idle = true;
+    if (st.pool->busy())
+      return; // the last runner to finish says so
+  }
   run_on_stop(self);
+  open_pool(self, false);
   st.instance.reset();
-  stop_runners(self);
+  if (st.pool) {
+    std::vector<run_pool::runner_slot> runners;
+    {
+      std::lock_guard<std::mutex> guard{st.pool->mtx};
+      runners.swap(st.pool->runners);
+    }
+    for (auto& r : runners)
+      self->send_exit(r.handle, caf::exit_reason::user_shutdown);
+  }
   st.directory->remove(st.id);
   self->quit();
 }
@@ -172,10 +384,19 @@ void fail_queued(host_ptr self, const caf::error& reason) {
   auto& st = self->state;
   auto queues = std::move(st.queues);
   st.queues.clear();
+  st.queued = 0;
   for (auto& [caller, queue] : queues)
     for (auto& call : queue)
       fail_call(self, call, reason);
-  st.queued = st.in_flight;
+  if (st.pool) {
+    std::deque<call_ptr> ready;
+    {
+      std::lock_guard<std::mutex> guard{st.pool->mtx};
+      ready.swap(st.pool->ready);
+    }
+    for (auto& call : ready)
+      fail_call(self, call, reason);
+  }
 }
 
 void pump_all(host_ptr self);
@@ -209,6 +430,7 @@ void construct(host_ptr self) {
     return;
   }
   st.ph = host_state::phase::alive;
+  open_pool(self, true);
   pump_all(self);
 }
 
@@ -218,6 +440,7 @@ void construct(host_ptr self) {
 void die(host_ptr self, const std::string& why, bool may_restart) {
   auto& st = self->state;
   auto reason = make_error(errc::actor_died, "actor " + st.label + " " + why);
+  open_pool(self, false);
   fail_queued(self, reason);
   run_on_stop(self);
   st.instance.reset();
@@ -265,42 +488,41 @@ void pump(host_ptr self, std::uint64_t caller) {
   quit_if_done(self);
 }
 
-/// Concurrency > 1: hands ready calls, in any order, to idle runners.
+/// Concurrency > 1: moves the ready calls, in any order, to the runners'
+/// pool and wakes as many runners as they need.
 void dispatch(host_ptr self) {
   auto& st = self->state;
   if (st.ph != host_state::phase::alive)
     return;
-  for (auto q = st.queues.begin(); q != st.queues.end();) {
-    auto& queue = q->second;
-    for (auto i = queue.begin(); i != queue.end();) {
-      if (!(*i)->ready.load()) {
-        ++i;
-        continue;
+  std::vector<caf::actor> wake;
+  bool recheck = false;
+  {
+    std::lock_guard<std::mutex> guard{st.pool->mtx};
+    for (auto q = st.queues.begin(); q != st.queues.end();) {
+      auto& queue = q->second;
+      for (auto i = queue.begin(); i != queue.end();) {
+        if ((*i)->ready.load()) {
+          st.pool->ready.push_back(std::move(*i));
+          --st.queued;
+          i = queue.erase(i);
+        } else {
+          ++i;
+        }
       }
-      std::size_t r = 0;
-      if (!st.idle.empty()) {
-        r = st.idle.back();
-        st.idle.pop_back();
-      } else if (st.runners.size() < static_cast<std::size_t>(st.spec.max_concurrency)) {
-        r = st.runners.size();
-        st.runners.push_back(
-          self->system().spawn<caf::detached>(runner, caf::actor{self}, st.label, r));
-      } else {
-        return;
-      }
-      ++st.in_flight;
-      self->send(st.runners[r], run_atom::value, std::move(*i), st.instance,
-                 st.scope.restarted);
-      i = queue.erase(i);
+      q = queue.empty() ? st.queues.erase(q) : std::next(q);
     }
-    q = queue.empty() ? st.queues.erase(q) : std::next(q);
+    while (auto r = runner_to_wake(st.pool, self->system(), self, st.label, recheck))
+      wake.push_back(std::move(r));
   }
+  for (auto& r : wake)
+    runner_blocking::wake(r, false, nullptr);
+  runner_blocking::wake(nullptr, recheck, self);
 }
 
 /// Runs what became runnable for `caller`: its queue in order, or any ready
 /// call when calls may run at once.
 void run_ready(host_ptr self, std::uint64_t caller) {
-  if (self->state.spec.max_concurrency > 1)
+  if (self->state.pool)
     dispatch(self);
   else
     pump(self, caller);
@@ -308,7 +530,7 @@ void run_ready(host_ptr self, std::uint64_t caller) {
 
 void pump_all(host_ptr self) {
   auto& st = self->state;
-  if (st.spec.max_concurrency > 1) {
+  if (st.pool) {
     dispatch(self);
   } else {
     std::vector<std::uint64_t> callers;
@@ -365,13 +587,15 @@ caf::behavior host(host_ptr self, std::shared_ptr<objstore::object_table> table,
   st.label = demangle(st.spec.cls->name())
              + (st.spec.name.empty() ? "" : " \"" + st.spec.name + "\"") + " (" + to_string(id)
              + ")";
+  if (st.spec.max_concurrency > 1)
+    st.pool = std::make_shared<run_pool>(st.table,
+                                         static_cast<std::size_t>(st.spec.max_concurrency));
   self->set_down_handler([](caf::down_msg&) {});
   // The factory runs once its arguments exist, on this actor's own thread.
   auto deps = st.spec.deps;
-  objstore::await_dependencies(*st.table, deps, st.pinned, st.unresolved,
-                               [host = caf::actor{self}] {
-                                 caf::anon_send(host, start_atom::value);
-                               });
+  auto start = [host = caf::actor{self}] { caf::anon_send(host, start_atom::value); };
+  if (objstore::await_dependencies(*st.table, deps, st.pinned, st.unresolved, start))
+    start();
   return {
     [=](start_atom) {
       if (self->state.ph != host_state::phase::starting)
@@ -382,22 +606,31 @@ caf::behavior host(host_ptr self, std::shared_ptr<objstore::object_table> table,
     [=](call_ptr& call) { accept(self, call); },
     [=](continue_atom, std::uint64_t caller) { pump(self, caller); },
     [=](ready_atom, call_ptr& call) {
-      if (!call->accepted || call->done)
-        return;
-      run_ready(self, call->caller);
+      // With a pool the call may be settled by a runner already: only
+      // dispatch, which finds it in the queues if it is still there.
+      if (self->state.pool || (call->accepted && !call->done))
+        run_ready(self, call->caller);
     },
-    [=](done_atom, call_ptr& call, bool exited, std::size_t runner_index) {
+    [=](done_atom, call_ptr& call, bool exited) {
+      // From a runner: a call from plain CAF code, or one that ended the
+      // instance.
       auto& st = self->state;
-      --st.in_flight;
-      --st.queued;
       finish(self, call);
-      if (runner_index < st.runners.size())
-        st.idle.push_back(runner_index);
+      {
+        std::lock_guard<std::mutex> guard{st.pool->mtx};
+        --st.pool->running;
+      }
       if (exited && st.ph == host_state::phase::alive)
         die(self, "ended itself through exit_actor()", true);
-      else
-        dispatch(self);
       quit_if_done(self);
+    },
+    [=](idle_atom) { quit_if_done(self); },
+    [=](check_atom) {
+      {
+        std::lock_guard<std::mutex> guard{self->state.pool->mtx};
+        self->state.pool->check_pending = false;
+      }
+      dispatch(self);
     },
     [=](call_atom, std::string& method, caf::message& args) -> caf::result<caf::message> {
       auto call = interface_call(self, method, std::move(args));

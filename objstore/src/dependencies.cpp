@@ -2,7 +2,7 @@
 
 namespace rustyray::objstore {
 
-void await_dependencies(object_table& table, const std::vector<object_id>& deps,
+bool await_dependencies(object_table& table, const std::vector<object_id>& deps,
                         std::vector<object_id>& pinned, std::atomic<std::size_t>& unresolved,
                         const std::function<void()>& on_ready) {
   // One extra count while the waiters are registered, so `on_ready` cannot
@@ -22,8 +22,7 @@ void await_dependencies(object_table& table, const std::vector<object_id>& deps,
     if (resolved)
       --unresolved;
   }
-  if (--unresolved == 0)
-    on_ready();
+  return --unresolved == 0;
 }
 
 void unpin_all(object_table& table, std::vector<object_id>& pinned) {
