@@ -1,5 +1,6 @@
 #include "rustyray/runtime.hpp"
 
+#include <atomic>
 #include <algorithm>
 #include <chrono>
 #include <mutex>
@@ -26,10 +27,19 @@ namespace internal {
 
 namespace {
 
-// Serializes init and shutdown; the pointer itself is read lock-free through
-// std::atomic_load by every API call.
+// Serializes init and shutdown.
 std::mutex lifecycle_mtx;
+// Written by `publish` only. std::atomic_load of a shared_ptr takes a mutex
+// (libstdc++ keeps a small pool of them), which every API call from every
+// thread would contend for: threads re-read the pointer only when the
+// generation moved, and keep a weak copy in between.
 std::shared_ptr<runtime_state> global_runtime;
+std::atomic<std::uint64_t> runtime_generation{1};
+
+void publish(std::shared_ptr<runtime_state> rt) {
+  std::atomic_store(&global_runtime, std::move(rt));
+  runtime_generation.fetch_add(1, std::memory_order_acq_rel);
+}
 
 std::uint64_t random_node_id() {
   std::random_device rd;
@@ -82,13 +92,20 @@ void start(std::shared_ptr<runtime_state> rt, config cfg) {
   rt->scheduler = spawn_scheduler(*rt->system, rt->table, rt->tasks);
   rt->actors = std::make_shared<actor_directory>();
   rt->bridge = spawn_bridge(*rt->system);
-  std::atomic_store(&global_runtime, std::move(rt));
+  publish(std::move(rt));
 }
 
 } // namespace
 
 std::shared_ptr<runtime_state> current() noexcept {
-  return std::atomic_load(&global_runtime);
+  thread_local std::weak_ptr<runtime_state> cached;
+  thread_local std::uint64_t cached_generation = 0;
+  auto generation = runtime_generation.load(std::memory_order_acquire);
+  if (generation != cached_generation) {
+    cached = std::atomic_load(&global_runtime);
+    cached_generation = generation;
+  }
+  return cached.lock();
 }
 
 std::shared_ptr<runtime_state> current_or_throw() {
@@ -171,7 +188,7 @@ void shutdown() {
     self->send_exit(rt->scheduler, caf::exit_reason::user_shutdown);
   }
   rt->scheduler = nullptr;
-  std::atomic_store(&internal::global_runtime, std::shared_ptr<internal::runtime_state>{});
+  internal::publish(nullptr);
   // Wake every waiter first: blocked gets return, and the store actor receives
   // a message for each promise it holds, ahead of the exit below.
   rt->table->close(make_error(errc::runtime_not_initialized,

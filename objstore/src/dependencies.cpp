@@ -2,25 +2,18 @@
 
 namespace rustyray::objstore {
 
-bool await_dependencies(object_table& table, const std::vector<object_id>& deps,
-                        std::vector<object_id>& pinned, std::atomic<std::size_t>& unresolved,
-                        const std::function<void()>& on_ready) {
-  // One extra count while the waiters are registered, so `on_ready` cannot
-  // run before the loop is done.
+bool await_each(object_table& table, const std::vector<object_id>& deps,
+                std::vector<object_id>& pinned, std::atomic<std::size_t>& unresolved,
+                const std::function<waiter()>& make_waiter) {
+  // One extra count while the waiters are registered, so that no waiter can
+  // see zero before the loop is done.
   unresolved = deps.size() + 1;
   for (const auto& dep : deps) {
-    if (!table.pin(dep))
-      pinned.push_back(dep);
-    std::uint64_t token = 0;
-    auto resolved = table.get_or_wait(
-      dep,
-      [counter = &unresolved, on_ready](const lookup&) {
-        if (--*counter == 0)
-          on_ready();
-      },
-      token);
-    if (resolved)
+    bool pin_took = false;
+    if (table.pin_or_wait(dep, pin_took, make_waiter))
       --unresolved;
+    if (pin_took)
+      pinned.push_back(dep);
   }
   return --unresolved == 0;
 }

@@ -173,6 +173,24 @@ std::optional<lookup> object_table::get_or_wait(const object_id& id, waiter on_r
   return std::nullopt;
 }
 
+bool object_table::pin_or_wait(const object_id& id, bool& pinned,
+                               const std::function<waiter()>& make_waiter) {
+  std::lock_guard<internal::adaptive_mutex> guard{mtx_};
+  pinned = false;
+  auto i = entries_.find(id);
+  if (i == entries_.end())
+    return true;
+  auto& e = i->second;
+  if (e.st == state::lost)
+    return true;
+  pin_entry(e);
+  pinned = true;
+  if (e.st != state::pending || closed_)
+    return true;
+  e.waiters.emplace_back(next_token_++, make_waiter());
+  return false;
+}
+
 void object_table::cancel_wait(const object_id& id, std::uint64_t token) {
   waiter doomed;
   std::lock_guard<internal::adaptive_mutex> guard{mtx_};
@@ -258,12 +276,16 @@ caf::error object_table::pin(const object_id& id) {
   auto& e = i->second;
   if (e.st == state::lost)
     return e.error;
+  pin_entry(e);
+  return caf::none;
+}
+
+void object_table::pin_entry(entry& e) {
   if (++e.pins == 1 && e.st == state::ready) {
     lru_remove(e);
     ++stats_.pinned;
     stats_.pinned_bytes += e.size;
   }
-  return caf::none;
 }
 
 caf::error object_table::unpin(const object_id& id) {

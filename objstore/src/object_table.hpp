@@ -89,6 +89,14 @@ public:
   std::optional<lookup> get_or_wait(const object_id& id, waiter on_ready,
                                     std::uint64_t& token);
 
+  /// For an argument of a task or call, under one lock: pins the object
+  /// unless it is lost or unknown (`pinned` says whether that took) and, if it
+  /// is pending, registers the waiter `make_waiter` builds. Returns true if it
+  /// is resolved already (value, error, lost or unknown): then no waiter is
+  /// built.
+  bool pin_or_wait(const object_id& id, bool& pinned,
+                   const std::function<waiter()>& make_waiter);
+
   /// Drops a registration of `get_or_wait` (after a timeout).
   void cancel_wait(const object_id& id, std::uint64_t token);
 
@@ -161,6 +169,7 @@ private:
   void resolve(entry& e, const lookup& result, deferred& later);
   void erase(entry_map::iterator i, deferred& later);
   lookup result_of(const object_id& id, entry& e);
+  void pin_entry(entry& e);
   void lru_insert(const object_id& id, entry& e);
   void lru_remove(entry& e);
 
