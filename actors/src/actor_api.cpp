@@ -37,7 +37,7 @@ std::uint64_t this_caller() noexcept {
 
 std::string call_record::name() const {
   if (method == nullptr)
-    return identity; // a call by registered name
+    return by_name;
   if (auto registered = detail::remote_name_of(*method, identity); !registered.empty())
     return registered;
   return demangle(method->name());
@@ -96,7 +96,7 @@ std::shared_ptr<actor_core> create_actor(actor_spec spec) {
 }
 
 object_id submit_call(const std::shared_ptr<actor_core>& core, const object_id& actor,
-                      const std::type_info& method, std::string identity,
+                      const std::type_info& method, function_identity identity,
                       std::vector<object_id> deps, call_body body) {
   auto rt = internal::current_or_throw();
   internal::check_not_stopping(*rt);
@@ -105,7 +105,7 @@ object_id submit_call(const std::shared_ptr<actor_core>& core, const object_id& 
   call->result = rt->next_id();
   call->caller = internal::this_caller();
   call->method = &method;
-  call->identity = std::move(identity);
+  call->identity = identity;
   call->deps = std::move(deps);
   call->body = std::move(body);
   if (auto err = table.register_pending(call->result, call))

@@ -63,7 +63,9 @@ struct call_record : objstore::producer {
   /// Calls of one caller run in submission order.
   std::uint64_t caller = 0;
   const std::type_info* method = nullptr;
-  std::string identity;
+  detail::function_identity identity;
+  /// The registered name, for a call from plain CAF code (`method` null).
+  std::string by_name;
   std::vector<object_id> deps;
   std::vector<object_id> pinned;
   detail::call_body body;

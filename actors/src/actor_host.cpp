@@ -560,7 +560,7 @@ void accept(host_ptr self, const call_ptr& call) {
 call_ptr interface_call(host_ptr self, const std::string& method, caf::message args) {
   auto call = std::make_shared<call_record>();
   call->caller = (std::uint64_t{1} << 63) | self->current_sender()->id();
-  call->identity = method;
+  call->by_name = method;
   call->ready = true;
   auto invoker = detail::find_member_invoker(method, *self->state.spec.cls);
   call->body = [invoker = std::move(invoker),

@@ -82,17 +82,17 @@ void add_remote_function(remote_function fn) {
   auto& r = functions();
   std::lock_guard<std::mutex> guard{r.mtx};
   auto name = fn.name;
-  auto key = std::string{fn.type.name()} + fn.identity;
+  auto key = std::string{fn.type.name()} + fn.identity.bytes();
   if (!r.by_name.emplace(name, std::move(fn)).second)
     r.duplicates.push_back(name);
   else
     r.name_by_identity.emplace(std::move(key), name);
 }
 
-std::string remote_name_of(std::type_index type, const std::string& identity) {
+std::string remote_name_of(std::type_index type, const function_identity& identity) {
   auto& r = functions();
   std::lock_guard<std::mutex> guard{r.mtx};
-  auto i = r.name_by_identity.find(std::string{type.name()} + identity);
+  auto i = r.name_by_identity.find(std::string{type.name()} + identity.bytes());
   return i == r.name_by_identity.end() ? std::string{} : i->second;
 }
 

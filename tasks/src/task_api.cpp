@@ -81,13 +81,14 @@ caf::error argument_error(std::size_t position, const object_id& id, const caf::
 }
 
 object_id submit_task(task_options options, const std::type_info& function,
-                      std::string identity, std::vector<object_id> deps, task_body body) {
+                      function_identity identity, std::vector<object_id> deps,
+                      task_body body) {
   auto rt = internal::current_or_throw();
   internal::check_not_stopping(*rt);
   auto task = std::make_shared<task_record>();
   task->options = std::move(options);
   task->function = &function;
-  task->identity = std::move(identity);
+  task->identity = identity;
   auto request = request_of(*task);
   if (!request)
     throw_caf_error(request.error());

@@ -32,7 +32,7 @@ struct task_record : objstore::producer {
   /// The function's type and pointer bytes: its name, found only when an
   /// error needs it (`name()`), so submitting costs no name lookup.
   const std::type_info* function = nullptr;
-  std::string identity;
+  detail::function_identity identity;
   resource_request request;
   std::vector<object_id> deps;
   /// The deps this task pinned (and unpins when it is done).

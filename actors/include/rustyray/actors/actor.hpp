@@ -48,7 +48,7 @@ object_id actor_id_of(const actor_core* core) noexcept;
 /// Registers the call's result object, waits for `deps` and queues the call
 /// at the actor; returns the result's ID with one local reference.
 object_id submit_call(const std::shared_ptr<actor_core>& core, const object_id& actor,
-                      const std::type_info& method, std::string identity,
+                      const std::type_info& method, function_identity identity,
                       std::vector<object_id> deps, call_body body);
 
 /// The named actor if its class is `cls`; empty if there is none of that name;

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <array>
+#include <cstdint>
 #include <cstring>
 #include <functional>
 #include <string>
@@ -17,6 +19,37 @@
 
 namespace rustyray::detail {
 
+/// The bytes of a function pointer or member function pointer: with its
+/// type, what finds its registered name. Empty for other callables. Fixed
+/// size, so a submission does not allocate for it.
+class function_identity {
+public:
+  function_identity() = default;
+
+  template <class F>
+  static function_identity of(const F& f) {
+    static_assert(sizeof(F) <= capacity, "a function pointer larger than 16 bytes");
+    function_identity id;
+    std::memcpy(id.bytes_.data(), &f, sizeof(F));
+    id.size_ = static_cast<std::uint8_t>(sizeof(F));
+    return id;
+  }
+
+  [[nodiscard]] bool empty() const noexcept {
+    return size_ == 0;
+  }
+
+  /// The bytes, as a key of the registry.
+  [[nodiscard]] std::string bytes() const {
+    return std::string(bytes_.data(), size_);
+  }
+
+private:
+  static constexpr std::size_t capacity = 16;
+  std::array<char, capacity> bytes_{};
+  std::uint8_t size_ = 0;
+};
+
 /// Runs a registered function on arguments in a message (how another process
 /// will ask for it by name).
 using remote_invoker = std::function<caf::expected<caf::message>(const caf::message& args)>;
@@ -31,7 +64,7 @@ using member_invoker =
 struct remote_function {
   std::string name;
   std::type_index type;
-  std::string identity;
+  function_identity identity;
   remote_invoker invoke;        // free functions
   std::type_index owner;        // member functions: their class, else void
   member_invoker invoke_member; // member functions
@@ -61,7 +94,7 @@ struct member_class<R (C::*)(Args...) const noexcept> {
 void add_remote_function(remote_function fn);
 
 /// The registered name of a function, or an empty string.
-std::string remote_name_of(std::type_index type, const std::string& identity);
+std::string remote_name_of(std::type_index type, const function_identity& identity);
 
 /// Splits the text of `RUSTYRAY_REMOTE`'s arguments into names: commas inside
 /// parentheses or angle brackets do not split; `&C::f` is named `C::f`;
@@ -69,10 +102,8 @@ std::string remote_name_of(std::type_index type, const std::string& identity);
 std::vector<std::string> split_remote_names(const char* text);
 
 template <class F>
-std::string identity_of(const F& f) {
-  std::string bytes(sizeof(F), '\0');
-  std::memcpy(bytes.data(), &f, sizeof(F));
-  return bytes;
+function_identity identity_of(const F& f) {
+  return function_identity::of(f);
 }
 
 /// Calls `call(args...)` for a function of type `F` with the elements of

@@ -43,7 +43,8 @@ using task_body = std::function<caf::expected<task_output>(bool last_attempt)>;
 /// `function` and `identity` (the bytes of a function pointer, empty for other
 /// callables) name an unnamed task when an error needs its name.
 object_id submit_task(task_options options, const std::type_info& function,
-                      std::string identity, std::vector<object_id> deps, task_body body);
+                      function_identity identity, std::vector<object_id> deps,
+                      task_body body);
 
 
 /// The value of one argument for the call: a stored value (moved on the last
@@ -181,7 +182,7 @@ private:
     // Kept by the body across retries; refs held here count as references.
     detail::stored_args_t<params, Args...> stored{std::forward<Args>(args)...};
     auto deps = detail::dependencies_of<params>(stored, std::index_sequence<I...>{});
-    std::string identity;
+    detail::function_identity identity;
     if constexpr (std::is_pointer_v<F> || std::is_member_function_pointer_v<F>)
       identity = detail::identity_of(f_);
     detail::task_body body = [f = f_, stored = std::move(stored)](bool last_attempt) mutable {
@@ -189,7 +190,7 @@ private:
         f, stored, last_attempt, std::index_sequence<I...>{});
     };
     return object_ref<result_type>::adopt(
-      detail::submit_task(options_, typeid(F), std::move(identity), std::move(deps),
+      detail::submit_task(options_, typeid(F), identity, std::move(deps),
                           std::move(body)));
   }
 
