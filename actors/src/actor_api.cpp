@@ -106,7 +106,7 @@ object_id submit_call(const std::shared_ptr<actor_core>& core, const object_id& 
   call->caller = internal::this_caller();
   call->method = &method;
   call->identity = identity;
-  call->deps = std::move(deps);
+  call->deps.ids = std::move(deps);
   call->body = std::move(body);
   if (auto err = table.register_pending(call->result, call))
     throw_caf_error(err);
@@ -123,11 +123,11 @@ object_id submit_call(const std::shared_ptr<actor_core>& core, const object_id& 
   }
   // Waiters first, then the call: its pins are complete before the host can
   // see it, and a `ready` arriving before the call is simply ignored.
-  if (objstore::await_dependencies(table, call->deps, call->pinned, call->unresolved,
-                                   [call, host] {
-                                     call->ready = true;
-                                     caf::anon_send(host, internal::ready_atom::value, call);
-                                   }))
+  auto on_ready = [call, host] {
+    call->ready = true;
+    caf::anon_send(host, internal::ready_atom::value, call);
+  };
+  if (objstore::await_dependencies(table, call->deps, on_ready))
     call->ready = true;
   auto result = call->result;
   caf::anon_send(host, std::move(call));

@@ -12,7 +12,7 @@
 #include <caf/allowed_unsafe_message_type.hpp>
 #include <caf/response_promise.hpp>
 
-#include "object_table.hpp"
+#include "dependencies.hpp"
 #include "rustyray/actors/actor.hpp"
 
 namespace rustyray::detail {
@@ -66,10 +66,9 @@ struct call_record : objstore::producer {
   detail::function_identity identity;
   /// The registered name, for a call from plain CAF code (`method` null).
   std::string by_name;
-  std::vector<object_id> deps;
-  std::vector<object_id> pinned;
+  /// Pinned until the call is done.
+  objstore::dependency_wait deps;
   detail::call_body body;
-  std::atomic<std::size_t> unresolved{0};
   /// Every argument exists (set by whoever resolved the last one).
   std::atomic<bool> ready{false};
   /// Set by a runner thread (max_concurrency > 1) for the host to finish.

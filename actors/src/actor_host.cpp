@@ -76,7 +76,7 @@ outcome execute(call_record& call, void* instance, const actor_scope_state& scop
 /// for a call from plain CAF code: only its host answers the requester.
 void settle(objstore::object_table& table, call_record& call) {
   call.body = nullptr; // the arguments (and refs among them) go first
-  objstore::unpin_all(table, call.pinned);
+  objstore::unpin_all(table, call.deps);
   auto output = std::move(call.output);
   if (call.promise.pending()) {
     // actor_interface answers with one element, the result as a message;
@@ -311,8 +311,7 @@ struct host_state {
   pool_ptr pool;
 
   /// The factory's argument wait.
-  std::vector<object_id> pinned;
-  std::atomic<std::size_t> unresolved{0};
+  objstore::dependency_wait factory_deps;
 
   static inline const char* name = "rustyray.actor";
 };
@@ -592,15 +591,15 @@ caf::behavior host(host_ptr self, std::shared_ptr<objstore::object_table> table,
                                          static_cast<std::size_t>(st.spec.max_concurrency));
   self->set_down_handler([](caf::down_msg&) {});
   // The factory runs once its arguments exist, on this actor's own thread.
-  auto deps = st.spec.deps;
+  st.factory_deps.ids = st.spec.deps;
   auto start = [host = caf::actor{self}] { caf::anon_send(host, start_atom::value); };
-  if (objstore::await_dependencies(*st.table, deps, st.pinned, st.unresolved, start))
+  if (objstore::await_dependencies(*st.table, st.factory_deps, start))
     start();
   return {
     [=](start_atom) {
       if (self->state.ph != host_state::phase::starting)
         return; // killed while waiting
-      objstore::unpin_all(*self->state.table, self->state.pinned);
+      objstore::unpin_all(*self->state.table, self->state.factory_deps);
       construct(self);
     },
     [=](call_ptr& call) { accept(self, call); },
@@ -646,7 +645,7 @@ caf::behavior host(host_ptr self, std::shared_ptr<objstore::object_table> table,
       if (st.ph != host_state::phase::alive) {
         if (no_restart && st.ph == host_state::phase::starting) {
           // Killed before its arguments existed: it never runs.
-          objstore::unpin_all(*st.table, st.pinned);
+          objstore::unpin_all(*st.table, st.factory_deps);
           st.ph = host_state::phase::dead;
           st.death = make_error(errc::actor_died, "actor " + st.label + " was killed");
           st.directory->release_name(st.id);

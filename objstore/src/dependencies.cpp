@@ -2,26 +2,26 @@
 
 namespace rustyray::objstore {
 
-bool await_each(object_table& table, const std::vector<object_id>& deps,
-                std::vector<object_id>& pinned, std::atomic<std::size_t>& unresolved,
+bool await_each(object_table& table, dependency_wait& deps,
                 const std::function<waiter()>& make_waiter) {
   // One extra count while the waiters are registered, so that no waiter can
   // see zero before the loop is done.
-  unresolved = deps.size() + 1;
-  for (const auto& dep : deps) {
+  deps.unresolved = deps.ids.size() + 1;
+  deps.pinned = 0;
+  for (std::size_t i = 0; i < deps.ids.size(); ++i) {
     bool pin_took = false;
-    if (table.pin_or_wait(dep, pin_took, make_waiter))
-      --unresolved;
+    if (table.pin_or_wait(deps.ids[i], pin_took, make_waiter))
+      --deps.unresolved;
     if (pin_took)
-      pinned.push_back(dep);
+      std::swap(deps.ids[i], deps.ids[deps.pinned++]);
   }
-  return --unresolved == 0;
+  return --deps.unresolved == 0;
 }
 
-void unpin_all(object_table& table, std::vector<object_id>& pinned) {
-  for (const auto& dep : pinned)
-    (void)table.unpin(dep);
-  pinned.clear();
+void unpin_all(object_table& table, dependency_wait& deps) {
+  for (std::size_t i = 0; i < deps.pinned; ++i)
+    (void)table.unpin(deps.ids[i]);
+  deps.pinned = 0;
 }
 
 } // namespace rustyray::objstore

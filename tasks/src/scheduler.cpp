@@ -25,7 +25,7 @@ using requeue_atom = caf::atom_constant<caf::atom("rr_requeue")>;
 thread_local task_record* current_task = nullptr;
 
 void release_task(objstore::object_table& table, task_record& task) {
-  objstore::unpin_all(table, task.pinned);
+  objstore::unpin_all(table, task.deps);
 }
 
 /// Tells the scheduler while the worker's task blocks in get or wait, so it

@@ -95,7 +95,7 @@ object_id submit_task(task_options options, const std::type_info& function,
   auto& table = *rt->table;
   task->result = rt->next_id();
   task->request = std::move(*request);
-  task->deps = std::move(deps);
+  task->deps.ids = std::move(deps);
   task->body = std::move(body);
   task->nested = internal::current_blocking_observer != nullptr;
   if (auto err = table.register_pending(task->result, task))
@@ -107,7 +107,7 @@ object_id submit_task(task_options options, const std::type_info& function,
   }
   // Each dependency is pinned while the task waits and runs, and resolves
   // through the store's waiters: no polling, no worker parked.
-  if (objstore::await_dependencies(table, task->deps, task->pinned, task->unresolved,
+  if (objstore::await_dependencies(table, task->deps,
                                    [task, context = rt->tasks, scheduler = rt->scheduler] {
                                      enqueue(context, scheduler, task);
                                    }))

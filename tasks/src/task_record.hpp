@@ -10,7 +10,7 @@
 
 #include <caf/allowed_unsafe_message_type.hpp>
 
-#include "object_table.hpp"
+#include "dependencies.hpp"
 #include "rustyray/object_id.hpp"
 #include "rustyray/tasks/task.hpp"
 
@@ -34,16 +34,13 @@ struct task_record : objstore::producer {
   const std::type_info* function = nullptr;
   detail::function_identity identity;
   resource_request request;
-  std::vector<object_id> deps;
-  /// The deps this task pinned (and unpins when it is done).
-  std::vector<object_id> pinned;
+  /// Pinned until the task is done.
+  objstore::dependency_wait deps;
   detail::task_body body;
   /// Submitted from inside a running task: dispatched first, depth-first.
   bool nested = false;
 
   std::atomic<int> st{waiting};
-  /// Dependencies not yet resolved (objstore::await_dependencies).
-  std::atomic<std::size_t> unresolved{0};
   std::atomic<bool> cancel_requested{false};
 
   /// `.name(...)`, else the `RUSTYRAY_REMOTE` name, else the function's type.
