@@ -21,6 +21,19 @@ namespace rustyray {
 
 namespace {
 
+caf::error nil_ref_error() {
+  return make_error(errc::invalid_argument,
+                    "this object_ref names no object (default-constructed or moved "
+                    "from); get refs from put() or a task submission");
+}
+
+caf::error not_ready_error(const object_id& id, std::chrono::milliseconds timeout) {
+  return make_error(errc::timeout,
+                    "object " + to_string(id) + " was not ready within "
+                      + std::to_string(timeout.count())
+                      + " ms; wait longer, or check that the task producing it can run");
+}
+
 using objstore::lookup;
 
 [[noreturn]] void invalid_argument(const std::string& what) {
@@ -171,9 +184,7 @@ caf::expected<caf::message> get_message(const object_id& id,
   auto rt = internal::current_or_throw();
   check_timeout(timeout);
   if (id.is_nil())
-    return make_error(errc::invalid_argument,
-                      "this object_ref names no object (default-constructed or moved "
-                      "from); get refs from put() or a task submission");
+    return nil_ref_error();
   auto& table = *rt->table;
   if (auto found = table.try_get(id))
     return std::move(*found);
@@ -189,10 +200,7 @@ caf::expected<caf::message> get_message(const object_id& id,
     table.cancel_wait(id, token);
     guard.lock();
     if (!state->result)
-      return make_error(errc::timeout,
-                        "object " + to_string(id) + " was not ready within "
-                          + std::to_string(timeout.count())
-                          + " ms; wait longer, or check that the task producing it can run");
+      return not_ready_error(id, timeout);
   }
   return std::move(*state->result);
 }
@@ -219,7 +227,8 @@ std::vector<bool> wait_ready(const std::vector<object_id>& ids, std::size_t num_
   return flags;
 }
 
-void await_all(const std::vector<object_id>& ids, std::chrono::milliseconds timeout) {
+std::vector<caf::expected<caf::message>> get_messages(const std::vector<object_id>& ids,
+                                                      std::chrono::milliseconds timeout) {
   auto rt = internal::current_or_throw();
   check_timeout(timeout);
   // Objects tend to resolve in the order they were asked for: waiting for the
@@ -229,12 +238,24 @@ void await_all(const std::vector<object_id>& ids, std::chrono::milliseconds time
   while (auto last = rt->table->last_pending(ids)) {
     auto now = std::chrono::steady_clock::now();
     if (now >= deadline)
-      return;
+      break; // the pending ones report a timeout
     auto left = deadline == std::chrono::steady_clock::time_point::max()
                   ? forever
                   : std::chrono::ceil<std::chrono::milliseconds>(deadline - now);
     await_resolved(*rt->table, {*last}, 1, left);
   }
+  std::vector<caf::expected<caf::message>> messages;
+  messages.reserve(ids.size());
+  auto found = rt->table->try_get_all(ids);
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    if (ids[i].is_nil())
+      messages.emplace_back(nil_ref_error());
+    else if (found[i])
+      messages.emplace_back(std::move(*found[i]));
+    else
+      messages.emplace_back(not_ready_error(ids[i], timeout));
+  }
+  return messages;
 }
 
 caf::error type_mismatch(const object_id& id, const caf::message& stored,

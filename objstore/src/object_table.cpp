@@ -141,6 +141,19 @@ void object_table::fail(const object_id& id, caf::error reason) {
 
 std::optional<lookup> object_table::try_get(const object_id& id) {
   std::lock_guard<internal::adaptive_mutex> guard{mtx_};
+  return try_get_locked(id);
+}
+
+std::vector<std::optional<lookup>> object_table::try_get_all(const std::vector<object_id>& ids) {
+  std::vector<std::optional<lookup>> found;
+  found.reserve(ids.size());
+  std::lock_guard<internal::adaptive_mutex> guard{mtx_};
+  for (const auto& id : ids)
+    found.push_back(try_get_locked(id));
+  return found;
+}
+
+std::optional<lookup> object_table::try_get_locked(const object_id& id) {
   ++stats_.gets;
   auto i = entries_.find(id);
   if (i == entries_.end()) {

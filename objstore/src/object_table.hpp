@@ -84,6 +84,9 @@ public:
   /// nothing if it is still pending.
   std::optional<lookup> try_get(const object_id& id);
 
+  /// `try_get` of each of `ids`, under one lock.
+  std::vector<std::optional<lookup>> try_get_all(const std::vector<object_id>& ids);
+
   /// As `try_get`, without counting, and registers `on_ready` if the object is
   /// pending; `token` then identifies the registration for `cancel_wait`.
   std::optional<lookup> get_or_wait(const object_id& id, waiter on_ready,
@@ -163,6 +166,7 @@ private:
   };
 
   // All private functions expect mtx_ to be held.
+  std::optional<lookup> try_get_locked(const object_id& id);
   caf::error make_room(const object_id& id, std::uint64_t size, deferred& later);
   void store_value(entry& e, caf::message value, std::uint64_t size);
   void drop_value(entry& e, caf::error reason, deferred& later);

@@ -118,6 +118,17 @@ BOOST_AUTO_TEST_CASE(get_with_timeout_on_a_pending_object_throws_timeout) {
   BOOST_TEST(get(ref, 0ms) == 5);
 }
 
+BOOST_AUTO_TEST_CASE(get_of_a_list_reports_the_first_failure_in_order) {
+  auto ready = put(1);
+  auto pending = test::make_pending<int>();
+  std::vector<object_ref<int>> refs{ready, pending, ready};
+  BOOST_TEST(code_of([&] { get(refs, 30ms); }) == errc::timeout);
+  std::vector<object_ref<int>> with_nil{ready, object_ref<int>{}};
+  BOOST_TEST(code_of([&] { get(with_nil); }) == errc::invalid_argument);
+  BOOST_REQUIRE(!test::fulfil(pending, 2));
+  BOOST_TEST((get(refs, 0ms) == std::vector<int>{1, 2, 1}));
+}
+
 BOOST_AUTO_TEST_CASE(negative_timeouts_are_invalid_arguments) {
   auto ref = put(1);
   BOOST_TEST(code_of([&] { get(ref, -1ms); }) == errc::invalid_argument);

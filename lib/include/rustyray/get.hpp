@@ -29,22 +29,18 @@ template <class T>
 std::vector<T> get(const std::vector<object_ref<T>>& refs,
                    std::chrono::milliseconds timeout = forever) {
   static_assert(!std::is_void_v<T>, "use wait() for a vector of object_ref<void>");
-  auto deadline = timeout == forever ? std::chrono::steady_clock::time_point::max()
-                                     : std::chrono::steady_clock::now() + timeout;
   std::vector<object_id> ids;
   ids.reserve(refs.size());
   for (const auto& ref : refs)
     ids.push_back(ref.id());
-  detail::await_all(ids, timeout);
+  auto messages = detail::get_messages(ids, timeout);
   std::vector<T> result;
   result.reserve(refs.size());
-  for (const auto& ref : refs) {
-    auto left = std::chrono::milliseconds{0};
-    if (timeout == forever)
-      left = forever;
-    else if (auto now = std::chrono::steady_clock::now(); now < deadline)
-      left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now);
-    result.push_back(ref.get(left));
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    auto value = detail::unpack<T>(ids[i], std::move(messages[i]));
+    if (!value)
+      detail::throw_caf_error(value.error());
+    result.push_back(std::move(*value));
   }
   return result;
 }

@@ -41,9 +41,10 @@ caf::expected<caf::message> get_message(const object_id& id,
 std::vector<bool> wait_ready(const std::vector<object_id>& ids, std::size_t num_returns,
                              std::chrono::milliseconds timeout);
 
-/// Blocks until every object of `ids` (duplicates allowed) holds a value or
-/// an error, or `timeout` has passed: one wake-up for the lot.
-void await_all(const std::vector<object_id>& ids, std::chrono::milliseconds timeout);
+/// `get_message` of each of `ids` (duplicates allowed), the timeout bounding
+/// the whole call: one wake-up and one store lookup for the lot.
+std::vector<caf::expected<caf::message>> get_messages(const std::vector<object_id>& ids,
+                                                      std::chrono::milliseconds timeout);
 
 /// A `type_mismatch` error naming what is stored and what was asked for.
 caf::error type_mismatch(const object_id& id, const caf::message& stored,
