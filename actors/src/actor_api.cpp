@@ -123,12 +123,14 @@ object_id submit_call(const std::shared_ptr<actor_core>& core, const object_id& 
   }
   // Waiters first, then the call: its pins are complete before the host can
   // see it, and a `ready` arriving before the call is simply ignored.
-  auto on_ready = [call, host] {
-    call->ready = true;
-    caf::anon_send(host, internal::ready_atom::value, call);
+  auto make_on_ready = [&] {
+    return [call, host] {
+      call->ready.store(true, std::memory_order_release);
+      caf::anon_send(host, internal::ready_atom::value, call);
+    };
   };
-  if (objstore::await_dependencies(table, call->deps, on_ready))
-    call->ready = true;
+  if (objstore::await_dependencies(table, call->deps, make_on_ready))
+    call->ready.store(true, std::memory_order_release);
   auto result = call->result;
   caf::anon_send(host, std::move(call));
   return result;

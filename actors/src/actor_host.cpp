@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <ctime>
 #include <deque>
 #include <mutex>
 #include <thread>
@@ -49,6 +50,15 @@ public:
 private:
   const actor_scope_state* previous_;
 };
+
+/// The monotonic clock at the kernel tick's resolution (a few ms): a few
+/// nanoseconds a read instead of a full clock read per call, enough for the
+/// millisecond budgets below.
+std::chrono::nanoseconds coarse_now() noexcept {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+  return std::chrono::seconds{ts.tv_sec} + std::chrono::nanoseconds{ts.tv_nsec};
+}
 
 enum class outcome { finished, exited };
 
@@ -104,13 +114,12 @@ void settle(objstore::object_table& table, call_record& call) {
 /// another call of the same actor), lets one more runner start, so such calls
 /// cannot hold the others back.
 struct run_pool {
-  using clock = std::chrono::steady_clock;
   static constexpr auto blocked_after = std::chrono::milliseconds(10);
 
   struct runner_slot {
     caf::actor handle;
     /// When its current call started; zero while it runs none.
-    clock::time_point started;
+    std::chrono::nanoseconds started{0};
     /// Its call waits in `get` or `wait`.
     bool in_get = false;
   };
@@ -146,10 +155,10 @@ struct run_pool {
   }
 
   [[nodiscard]] std::size_t blocked() const {
-    auto limit = clock::now() - blocked_after;
+    auto limit = coarse_now() - blocked_after;
     return static_cast<std::size_t>(
       std::count_if(runners.begin(), runners.end(), [&](const runner_slot& r) {
-        return r.in_get || (r.started != clock::time_point{} && r.started < limit);
+        return r.in_get || (r.started.count() != 0 && r.started < limit);
       }));
   }
 };
@@ -252,7 +261,7 @@ caf::behavior runner(caf::event_based_actor* self, pool_ptr pool, caf::actor hos
         auto instance = p.instance;
         actor_scope_state scope{p.restarted};
         ++p.running;
-        p.runners[index].started = run_pool::clock::now();
+        p.runners[index].started = coarse_now();
         bool recheck = false;
         auto other = runner_to_wake(pool, self->system(), host, actor, recheck);
         guard.unlock();
@@ -457,17 +466,17 @@ void die(host_ptr self, const std::string& why, bool may_restart) {
   quit_if_done(self);
 }
 
-/// Concurrency 1: runs the caller's ready calls in order. After about a
-/// millisecond it continues through the mailbox, so that `kill` (and other
+/// Concurrency 1: runs the caller's ready calls in order. After a few
+/// milliseconds it continues through the mailbox, so that `kill` (and other
 /// callers) get their turn between calls.
 void pump(host_ptr self, std::uint64_t caller) {
   auto& st = self->state;
   if (st.ph != host_state::phase::alive)
     return;
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(1);
+  auto deadline = coarse_now() + std::chrono::milliseconds(2);
   auto q = st.queues.find(caller);
   while (q != st.queues.end() && !q->second.empty() && q->second.front()->ready.load()) {
-    if (std::chrono::steady_clock::now() > deadline) {
+    if (coarse_now() > deadline) {
       self->send(self, continue_atom::value, caller);
       return;
     }
@@ -593,7 +602,7 @@ caf::behavior host(host_ptr self, std::shared_ptr<objstore::object_table> table,
   // The factory runs once its arguments exist, on this actor's own thread.
   st.factory_deps.ids = st.spec.deps;
   auto start = [host = caf::actor{self}] { caf::anon_send(host, start_atom::value); };
-  if (objstore::await_dependencies(*st.table, st.factory_deps, start))
+  if (objstore::await_dependencies(*st.table, st.factory_deps, [&] { return start; }))
     start();
   return {
     [=](start_atom) {

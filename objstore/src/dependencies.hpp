@@ -27,19 +27,19 @@ bool await_each(object_table& table, dependency_wait& deps,
                 const std::function<waiter()>& make_waiter);
 
 /// Pins each of `deps`. Returns true if every one of them already holds a
-/// value or an error: the caller goes on at once and `on_ready` is never
-/// called (no message round trip for arguments that exist). Otherwise
-/// `on_ready` runs on the thread that resolves the last one. No polling, no
-/// thread parked. `deps` must live until then: keep it in the object that
-/// `on_ready` holds.
-template <class OnReady>
+/// value or an error: the caller goes on at once (no message round trip for
+/// arguments that exist). Otherwise the function `make_on_ready()` returns
+/// runs on the thread that resolves the last one. No polling, no thread
+/// parked. `deps` must live until then: keep it in the object that function
+/// holds.
+template <class MakeOnReady>
 [[nodiscard]] bool await_dependencies(object_table& table, dependency_wait& deps,
-                                      OnReady on_ready) {
-  // Only a dependency still pending pays for a waiter (and a copy of
-  // on_ready); this one holds two references, small enough for
-  // std::function to keep without allocating.
-  auto make_waiter = [&deps, &on_ready]() -> waiter {
-    return [counter = &deps.unresolved, on_ready](const lookup&) {
+                                      MakeOnReady make_on_ready) {
+  // Only a dependency still pending pays for a waiter and for building the
+  // function (copies of shared pointers, atomic counts); this one holds two
+  // references, small enough for std::function to keep without allocating.
+  auto make_waiter = [&deps, &make_on_ready]() -> waiter {
+    return [counter = &deps.unresolved, on_ready = make_on_ready()](const lookup&) {
       if (--*counter == 0)
         on_ready();
     };

@@ -107,10 +107,12 @@ object_id submit_task(task_options options, const std::type_info& function,
   }
   // Each dependency is pinned while the task waits and runs, and resolves
   // through the store's waiters: no polling, no worker parked.
-  if (objstore::await_dependencies(table, task->deps,
-                                   [task, context = rt->tasks, scheduler = rt->scheduler] {
-                                     enqueue(context, scheduler, task);
-                                   }))
+  auto make_on_ready = [&] {
+    return [task, context = rt->tasks, scheduler = rt->scheduler] {
+      enqueue(context, scheduler, task);
+    };
+  };
+  if (objstore::await_dependencies(table, task->deps, make_on_ready))
     enqueue(rt->tasks, rt->scheduler, task);
   return task->result;
 }
