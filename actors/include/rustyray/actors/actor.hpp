@@ -175,8 +175,11 @@ public:
     return *this;
   }
 
-  /// Lets up to `n` calls run at once, on `n` threads (default 1). Calls are
-  /// then not ordered, and the class must be safe to call concurrently.
+  /// Lets up to `n` calls run at once, on up to `n` threads (default 1).
+  /// Calls are then not ordered, and the class must be safe to call
+  /// concurrently. As many calls as the machine has cores start at once;
+  /// more start while running ones block (in `get`/`wait` at once, otherwise
+  /// once they have run for 10 ms).
   actor_builder& max_concurrency(int n) {
     spec_.max_concurrency = n;
     return *this;
