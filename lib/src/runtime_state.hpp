@@ -10,6 +10,7 @@
 
 #include "buffer_pool.hpp"
 #include "object_table.hpp"
+#include "recorder.hpp"
 #include "rustyray/config.hpp"
 #include "rustyray/object_id.hpp"
 
@@ -61,6 +62,8 @@ struct runtime_state {
   std::unique_ptr<caf::actor_system> own_system;
   caf::actor_system* system = nullptr;
 
+  /// Counters and executed work, for `state()` and `timeline()`.
+  std::shared_ptr<recorder> recording;
   std::shared_ptr<buffer_pool> pool;
   std::shared_ptr<objstore::object_table> table;
   caf::actor store;
