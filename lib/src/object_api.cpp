@@ -232,7 +232,6 @@ object_id put_message(caf::message value, std::uint64_t size) {
 
 caf::expected<caf::message> get_message(const object_id& id,
                                         std::chrono::milliseconds timeout) {
-  auto started = std::chrono::steady_clock::now();
   auto rt = internal::current_or_throw();
   check_timeout(timeout);
   if (id.is_nil())
@@ -247,7 +246,9 @@ caf::expected<caf::message> get_message(const object_id& id,
   if (auto found = table.get_or_wait(id, [state](const lookup& r) { state->set(r); }, token))
     return std::move(*found);
   internal::blocking_scope blocking;
-  slow_get_alarm alarm{*rt, started};
+  // The clock is read only once a get must wait: a get that finds its
+  // object (millions per second) pays nothing for the alarm.
+  slow_get_alarm alarm{*rt, std::chrono::steady_clock::now()};
   std::unique_lock<std::mutex> guard{state->mtx};
   auto ready = [&] { return state->result.has_value(); };
   if (!wait_until(state->cv, guard, deadline_after(timeout), ready, alarm, [&] { return id; })) {
@@ -292,15 +293,17 @@ void await_all(const std::vector<object_id>& ids, std::chrono::milliseconds time
   // last pending one alone, then looking again, takes one waiter and one
   // wake-up in the common case instead of one per object.
   auto deadline = deadline_after(timeout);
-  slow_get_alarm alarm{*rt, std::chrono::steady_clock::now()};
+  std::optional<slow_get_alarm> alarm;
   while (auto last = rt->table->last_pending(ids)) {
     auto now = std::chrono::steady_clock::now();
+    if (!alarm)
+      alarm.emplace(*rt, now);
     if (now >= deadline)
       return;
     auto left = deadline == std::chrono::steady_clock::time_point::max()
                   ? forever
                   : std::chrono::ceil<std::chrono::milliseconds>(deadline - now);
-    await_resolved(*rt->table, {*last}, 1, left, &alarm);
+    await_resolved(*rt->table, {*last}, 1, left, &*alarm);
   }
 }
 

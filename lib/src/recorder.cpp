@@ -18,12 +18,23 @@ std::uint64_t this_thread_number() noexcept {
   return number;
 }
 
-/// The lane this thread used last, and whose recorder it belongs to.
-struct cached_lane {
+/// The lane this thread used last, and whose recorder it belongs to; hands
+/// the lane back when the thread ends.
+struct lane_binding {
   std::uint64_t generation = 0;
   recorder::lane* lane = nullptr;
+  std::weak_ptr<recorder> owner;
+
+  lane_binding() = default;
+  lane_binding(const lane_binding&) = delete;
+  lane_binding& operator=(const lane_binding&) = delete;
+
+  ~lane_binding() {
+    if (auto r = owner.lock())
+      r->release(*lane);
+  }
 };
-thread_local cached_lane cached;
+thread_local lane_binding cached;
 
 } // namespace
 
@@ -58,11 +69,35 @@ recorder::lane& recorder::local() {
   std::lock_guard<std::mutex> guard{lanes_mtx_};
   auto& slot = lane_of_thread_[this_thread_number()];
   if (slot == nullptr) {
-    lanes_.push_back(std::make_unique<lane>(*this, static_cast<std::uint32_t>(lanes_.size())));
-    slot = lanes_.back().get();
+    if (!free_lanes_.empty()) {
+      slot = free_lanes_.back();
+      free_lanes_.pop_back();
+    } else {
+      lanes_.push_back(std::make_unique<lane>(*this, static_cast<std::uint32_t>(lanes_.size())));
+      slot = lanes_.back().get();
+    }
   }
-  cached = {generation_, slot};
+  // A thread that used another runtime's recorder before leaves that lane
+  // in place: that recorder ends with its runtime.
+  cached.generation = generation_;
+  cached.lane = slot;
+  cached.owner = weak_from_this();
   return *slot;
+}
+
+void recorder::release(lane& l) {
+  {
+    std::lock_guard<std::mutex> guard{l.mtx_};
+    if (!l.staged_.empty())
+      flush(l.staged_);
+    // The next thread names it anew; runs kept in the ring show that name.
+    l.label_.clear();
+  }
+  l.labelled_ = false;
+  l.names_.clear();
+  std::lock_guard<std::mutex> guard{lanes_mtx_};
+  lane_of_thread_.erase(this_thread_number());
+  free_lanes_.push_back(&l);
 }
 
 counter_values recorder::totals() const {

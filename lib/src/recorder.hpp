@@ -64,8 +64,11 @@ struct execution {
 /// counters are written by that thread only (relaxed atomics, no locked
 /// instruction) and summed when read. Its executions collect in a small
 /// buffer under the lane's own mutex, which only `collect` contends for, and
-/// move in batches into one ring that keeps the most recent `capacity`.
-class recorder {
+/// move in batches into one ring that keeps the most recent `capacity`. When
+/// a thread ends, its buffer moves to the ring and its lane (counters and all)
+/// serves the next new thread: actors come and go with threads of their own,
+/// and lanes must not pile up. Create it with `std::make_shared`.
+class recorder : public std::enable_shared_from_this<recorder> {
 public:
   /// Keeps at most `capacity` executions; 0 records none (counters still count).
   explicit recorder(std::size_t capacity);
@@ -133,6 +136,9 @@ public:
   /// The calling thread's lane, registered on its first use.
   lane& local();
 
+  /// The calling thread ends: its lane goes back for reuse.
+  void release(lane& l);
+
   /// Nanoseconds since the recorder started (steady clock).
   [[nodiscard]] std::int64_t now() const noexcept {
     return (std::chrono::steady_clock::now() - start_).count();
@@ -171,6 +177,7 @@ private:
   mutable std::mutex lanes_mtx_;
   std::vector<std::unique_ptr<lane>> lanes_;               // guarded by lanes_mtx_
   std::unordered_map<std::uint64_t, lane*> lane_of_thread_; // guarded by lanes_mtx_
+  std::vector<lane*> free_lanes_;                          // guarded by lanes_mtx_
   std::unordered_set<std::string> names_;                  // guarded by lanes_mtx_
 
   mutable std::mutex ring_mtx_;
