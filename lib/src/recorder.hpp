@@ -40,8 +40,12 @@ struct execution {
   enum class kind : std::uint8_t { task, actor_call };
   enum class outcome : std::uint8_t { finished, failed };
 
-  /// Interned by the recorder, so an event costs no string copy.
+  /// The function's or method's name, interned by the recorder: a run costs
+  /// no string copy.
   const std::string* name = nullptr;
+  /// A name given with `.name(...)`, shown instead: given names may be as
+  /// many as runs, so they are copied, not interned.
+  std::string given_name;
   object_id result;
   /// The actor of an actor call.
   object_id actor;
@@ -96,10 +100,14 @@ public:
     /// time this lane sees it: names are demangled once per lane, not per task.
     template <class F>
     const std::string* name(const void* type, const std::string& key, F&& make) {
-      auto i = names_.find({type, key});
-      if (i == names_.end())
-        i = names_.emplace(std::make_pair(type, key), owner_.intern(make())).first;
-      return i->second;
+      // By type first (one hash of a pointer), then the few functions of
+      // that type: no key string is built per lookup.
+      auto& known = names_[type];
+      for (const auto& [k, interned] : known)
+        if (k == key)
+          return interned;
+      known.emplace_back(key, owner_.intern(make()));
+      return known.back().second;
     }
 
     /// Names the lane's thread in the timeline, unless it has a name already.
@@ -116,17 +124,12 @@ public:
   private:
     friend class recorder;
 
-    struct key_hash {
-      std::size_t operator()(const std::pair<const void*, std::string>& k) const noexcept {
-        return std::hash<const void*>{}(k.first) ^ std::hash<std::string>{}(k.second);
-      }
-    };
-
     recorder& owner_;
     const std::uint32_t index_;
     std::array<std::atomic<std::uint64_t>, static_cast<std::size_t>(counter::count_)> counts_{};
     // Touched by the lane's thread only.
-    std::unordered_map<std::pair<const void*, std::string>, const std::string*, key_hash> names_;
+    std::unordered_map<const void*, std::vector<std::pair<std::string, const std::string*>>>
+      names_;
     bool labelled_ = false;
     std::mutex mtx_;
     std::vector<execution> staged_; // guarded by mtx_

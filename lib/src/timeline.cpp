@@ -52,7 +52,7 @@ void timeline(const std::string& path) {
       args["attempts"] = e.attempts;
     if (!e.error.empty())
       args["error"] = e.error;
-    events.push_back({{"name", *e.name},
+    events.push_back({{"name", e.given_name.empty() ? *e.name : e.given_name},
                       {"cat", e.what == internal::execution::kind::task ? "task" : "actor_call"},
                       {"ph", "X"},
                       {"ts", micros(e.start)},

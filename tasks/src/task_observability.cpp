@@ -65,9 +65,10 @@ void record_run(recorder& recording, const task_record& task, std::int64_t start
   execution e;
   // A name per run would cost a demangle per task: each lane computes a
   // function's name once.
-  e.name = task.options.name.empty()
-             ? lane.name(task.function, task.identity, [&] { return task.name(); })
-             : lane.name(nullptr, task.options.name, [&] { return task.options.name; });
+  if (task.options.name.empty())
+    e.name = lane.name(task.function, task.identity, [&] { return task.name(); });
+  else
+    e.given_name = task.options.name;
   e.result = task.result;
   e.start = started;
   e.end = ended;
