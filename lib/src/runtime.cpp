@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <mutex>
 #include <random>
 #include <thread>
@@ -87,6 +88,12 @@ void start(std::shared_ptr<runtime_state> rt, config cfg) {
 }
 
 } // namespace
+
+std::string node_text(std::uint64_t node) {
+  char text[17];
+  std::snprintf(text, sizeof(text), "%016llx", static_cast<unsigned long long>(node));
+  return text;
+}
 
 std::shared_ptr<runtime_state> current() noexcept {
   return std::atomic_load(&global_runtime);

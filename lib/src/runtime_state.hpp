@@ -3,6 +3,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <string>
 
 #include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
@@ -79,6 +80,9 @@ struct runtime_state {
     return {node, next_sequence.fetch_add(1, std::memory_order_relaxed)};
   }
 };
+
+/// A node ID as object IDs print it: 16 hex digits.
+std::string node_text(std::uint64_t node);
 
 /// The running runtime, or null. Callers keep the pointer only for the call.
 std::shared_ptr<runtime_state> current() noexcept;

@@ -4,8 +4,6 @@
 
 #include "rustyray/state.hpp"
 
-#include <sstream>
-
 #include "actor_observability.hpp"
 #include "recorder.hpp"
 #include "runtime_state.hpp"
@@ -17,12 +15,6 @@ namespace {
 
 /// How many of the largest objects `state()` lists.
 constexpr std::size_t largest_listed = 5;
-
-std::string hex(std::uint64_t x) {
-  std::ostringstream out;
-  out << std::hex << x;
-  return out.str();
-}
 
 nlohmann::json store_state(const objstore::object_table& table) {
   auto stats = table.stats();
@@ -50,7 +42,7 @@ nlohmann::json state() {
   auto totals = recording.totals();
   auto pending = rt->table->producers();
   auto node = internal::workers_state(*rt);
-  node["id"] = hex(rt->node);
+  node["id"] = internal::node_text(rt->node);
   node["uptime_seconds"] = static_cast<double>(recording.now()) / 1e9;
   auto counters = nlohmann::json::object();
   for (std::size_t i = 0; i < totals.size(); ++i)

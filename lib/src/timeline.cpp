@@ -1,6 +1,5 @@
 #include "rustyray/timeline.hpp"
 
-#include <cstdio>
 #include <fstream>
 #include <vector>
 
@@ -28,8 +27,7 @@ double micros(std::int64_t nanos) {
 void timeline(const std::string& path) {
   auto rt = internal::current_or_throw();
   auto snap = rt->recording->collect();
-  char node[17];
-  std::snprintf(node, sizeof(node), "%016llx", static_cast<unsigned long long>(rt->node));
+  auto node = internal::node_text(rt->node);
   // The node as the process: 31 bits of its ID fit every trace viewer, and
   // the full ID is the process's name.
   auto pid = static_cast<std::int64_t>(rt->node & 0x7fffffff);
@@ -37,7 +35,7 @@ void timeline(const std::string& path) {
   events.push_back({{"name", "process_name"},
                     {"ph", "M"},
                     {"pid", pid},
-                    {"args", {{"name", std::string{"rustyray node "} + node}}}});
+                    {"args", {{"name", "rustyray node " + node}}}});
   std::vector<bool> lane_used(snap.labels.size(), false);
   for (const auto& e : snap.events) {
     lane_used[e.lane] = true;
