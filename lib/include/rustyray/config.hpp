@@ -47,7 +47,7 @@ struct config {
   std::map<std::string, double> resources;
 
   /// Task runs and actor calls the timeline keeps (the most recent ones, about
-  /// 100 bytes each; see `rustyray::timeline`); 0 turns recording off.
+  /// 130 bytes each; see `rustyray::timeline`); 0 turns recording off.
   std::size_t timeline_capacity = 100000;
 
   /// How long a `get` may wait before it logs one warning to stderr naming
