@@ -85,9 +85,11 @@ std::shared_ptr<actor_core> create_actor(actor_spec spec) {
   auto id = rt->next_id();
   const auto& cls = *spec.cls;
   auto name = spec.name;
-  auto host = internal::spawn_actor_host(*rt->system, rt->table, rt->actors, id, std::move(spec));
+  auto vitals = std::make_shared<internal::actor_vitals>(cls, name);
+  auto host = internal::spawn_actor_host(*rt->system, rt->table, rt->actors, id, std::move(spec),
+                                         vitals, rt->recording);
   auto core = std::make_shared<actor_core>(id, cls, std::move(name), host);
-  if (auto err = rt->actors->add(core, host)) {
+  if (auto err = rt->actors->add(core, host, std::move(vitals))) {
     // Lost a race for the name: this actor never runs.
     caf::anon_send<caf::message_priority::high>(host, internal::kill_atom::value, true);
     throw_caf_error(err); // the core's destructor stops the host
@@ -103,6 +105,7 @@ object_id submit_call(const std::shared_ptr<actor_core>& core, const object_id& 
   auto& table = *rt->table;
   auto call = std::make_shared<internal::call_record>();
   call->result = rt->next_id();
+  call->actor = actor;
   call->caller = internal::this_caller();
   call->method = &method;
   call->identity = identity;

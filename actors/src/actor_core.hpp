@@ -60,6 +60,8 @@ namespace rustyray::internal {
 struct call_record : objstore::producer {
   /// The result object; nil for calls from plain CAF code (`promise`).
   object_id result;
+  /// The actor that runs it.
+  object_id actor;
   /// Calls of one caller run in submission order.
   std::uint64_t caller = 0;
   const std::type_info* method = nullptr;
@@ -80,6 +82,9 @@ struct call_record : objstore::producer {
 
   /// The registered name of the method, else its type.
   std::string name() const;
+
+  /// "call Counter::add of actor 9f2c….3 (waiting for arguments)".
+  std::string describe() const override;
 };
 
 using call_ptr = std::shared_ptr<call_record>;

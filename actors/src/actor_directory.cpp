@@ -21,11 +21,12 @@ caf::error actor_directory::check_name(const std::string& name) const {
 }
 
 caf::error actor_directory::add(const std::shared_ptr<detail::actor_core>& core,
-                                const caf::actor& host) {
+                                const caf::actor& host,
+                                std::shared_ptr<const actor_vitals> vitals) {
   std::lock_guard<std::mutex> guard{mtx_};
   if (!core->name.empty() && !by_name_.emplace(core->name, core).second)
     return name_taken(core->name);
-  by_id_.emplace(core->id, entry{core, host, core->name});
+  by_id_.emplace(core->id, entry{core, host, core->name, std::move(vitals)});
   return {};
 }
 
@@ -84,6 +85,16 @@ std::vector<caf::actor> actor_directory::hosts() const {
   result.reserve(by_id_.size());
   for (const auto& [id, e] : by_id_)
     result.push_back(e.host);
+  return result;
+}
+
+std::vector<std::pair<object_id, std::shared_ptr<const actor_vitals>>>
+actor_directory::vitals() const {
+  std::vector<std::pair<object_id, std::shared_ptr<const actor_vitals>>> result;
+  std::lock_guard<std::mutex> guard{mtx_};
+  result.reserve(by_id_.size());
+  for (const auto& [id, e] : by_id_)
+    result.emplace_back(id, e.vitals);
   return result;
 }
 

@@ -10,6 +10,7 @@
 #include <caf/error.hpp>
 
 #include "actor_core.hpp"
+#include "actor_vitals.hpp"
 
 namespace rustyray::internal {
 
@@ -22,7 +23,8 @@ public:
   [[nodiscard]] caf::error check_name(const std::string& name) const;
 
   /// Adds a new actor; `name_taken` if its name belongs to a live actor.
-  caf::error add(const std::shared_ptr<detail::actor_core>& core, const caf::actor& host);
+  caf::error add(const std::shared_ptr<detail::actor_core>& core, const caf::actor& host,
+                 std::shared_ptr<const actor_vitals> vitals);
 
   /// The live actor with this ID, or null.
   [[nodiscard]] std::shared_ptr<detail::actor_core> find(const object_id& id) const;
@@ -42,11 +44,16 @@ public:
   /// Shutdown: forgets every actor; handles still held detach from CAF.
   void clear();
 
+  /// Every actor whose host still runs, with its vitals (for `state()`).
+  [[nodiscard]] std::vector<std::pair<object_id, std::shared_ptr<const actor_vitals>>>
+  vitals() const;
+
 private:
   struct entry {
     std::weak_ptr<detail::actor_core> core;
     caf::actor host;
     std::string name;
+    std::shared_ptr<const actor_vitals> vitals;
   };
 
   mutable std::mutex mtx_;

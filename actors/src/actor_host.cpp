@@ -10,6 +10,7 @@
 
 #include <caf/all.hpp>
 
+#include "actor_observability.hpp"
 #include "demangle.hpp"
 #include "dependencies.hpp"
 #include "error_text.hpp"
@@ -64,9 +65,11 @@ enum class outcome { finished, exited };
 
 /// Runs one call on `instance`; the output lands in `call.output`.
 outcome execute(call_record& call, void* instance, const actor_scope_state& scope,
-                const std::string& actor) {
+                const std::string& actor, recorder& recording) {
   actor_scope in_actor{scope};
   auto name = [&] { return call.name() + " of " + actor; };
+  auto started = recording.now();
+  auto result = outcome::finished;
   try {
     call.output = call.body(instance);
     if (!call.output)
@@ -74,12 +77,13 @@ outcome execute(call_record& call, void* instance, const actor_scope_state& scop
   } catch (const detail::actor_exit_signal&) {
     call.output = make_error(errc::actor_died, "actor method " + name()
                                                  + " ended the actor through exit_actor()");
-    return outcome::exited;
+    result = outcome::exited;
   } catch (...) {
     call.output = make_error(errc::task_failed,
                              "actor method " + name() + " threw " + current_exception_text());
   }
-  return outcome::finished;
+  record_call(recording, call, actor, started);
+  return result;
 }
 
 /// Stores the call's output as its result. Any thread may do this, except
@@ -124,12 +128,15 @@ struct run_pool {
     bool in_get = false;
   };
 
-  run_pool(std::shared_ptr<objstore::object_table> table, std::size_t max_runners)
+  run_pool(std::shared_ptr<objstore::object_table> table, std::shared_ptr<recorder> recording,
+           std::size_t max_runners)
     : table(std::move(table)),
+      recording(std::move(recording)),
       max_runners(max_runners),
       cores(std::max(1u, std::thread::hardware_concurrency())) {
   }
   const std::shared_ptr<objstore::object_table> table;
+  const std::shared_ptr<recorder> recording;
   const std::size_t max_runners;
   const std::size_t cores;
 
@@ -267,7 +274,7 @@ caf::behavior runner(caf::event_based_actor* self, pool_ptr pool, caf::actor hos
         guard.unlock();
         runner_blocking::wake(other, recheck, host);
         current_blocking_observer = &blocking;
-        auto result = execute(*call, instance.get(), scope, actor);
+        auto result = execute(*call, instance.get(), scope, actor, *p.recording);
         current_blocking_observer = nullptr;
         instance.reset();
         bool exited = result == outcome::exited;
@@ -303,6 +310,8 @@ struct host_state {
   object_id id;
   detail::actor_spec spec;
   std::string label; // for messages: class, name and ID
+  std::shared_ptr<actor_vitals> vitals;
+  std::shared_ptr<recorder> recording;
 
   enum class phase { starting, alive, dead } ph = phase::starting;
   std::shared_ptr<void> instance;
@@ -326,6 +335,14 @@ struct host_state {
 };
 
 using host_ptr = caf::stateful_actor<host_state>*;
+
+/// Changes the phase and shows it to `state()`.
+void enter(host_state& st, host_state::phase ph) {
+  st.ph = ph;
+  st.vitals->current = ph == host_state::phase::alive  ? actor_vitals::alive
+                       : ph == host_state::phase::dead ? actor_vitals::dead
+                                                       : actor_vitals::starting;
+}
 
 void finish(host_ptr self, const call_ptr& call) {
   call->done = true;
@@ -429,7 +446,7 @@ void construct(host_ptr self) {
   }
   if (!failure.empty()) {
     st.instance.reset();
-    st.ph = host_state::phase::dead;
+    enter(st, host_state::phase::dead);
     st.death = make_error(errc::actor_died, "actor " + st.label + " could not be created: "
                                               + failure);
     st.directory->release_name(st.id);
@@ -437,7 +454,7 @@ void construct(host_ptr self) {
     quit_if_done(self);
     return;
   }
-  st.ph = host_state::phase::alive;
+  enter(st, host_state::phase::alive);
   open_pool(self, true);
   pump_all(self);
 }
@@ -453,11 +470,11 @@ void die(host_ptr self, const std::string& why, bool may_restart) {
   run_on_stop(self);
   st.instance.reset();
   if (may_restart && st.restarts_done < st.spec.max_restarts) {
-    ++st.restarts_done;
+    st.vitals->restarts = ++st.restarts_done;
     construct(self);
     return;
   }
-  st.ph = host_state::phase::dead;
+  enter(st, host_state::phase::dead);
   st.death = make_error(errc::actor_died,
                         "actor " + st.label + " " + why
                           + (st.spec.max_restarts > 0 ? " and has no restarts left" : "")
@@ -484,7 +501,7 @@ void pump(host_ptr self, std::uint64_t caller) {
     q->second.pop_front();
     if (q->second.empty())
       st.queues.erase(q);
-    auto result = execute(*call, st.instance.get(), st.scope, st.label);
+    auto result = execute(*call, st.instance.get(), st.scope, st.label, *st.recording);
     --st.queued;
     finish(self, call);
     if (result == outcome::exited) {
@@ -568,6 +585,7 @@ void accept(host_ptr self, const call_ptr& call) {
 call_ptr interface_call(host_ptr self, const std::string& method, caf::message args) {
   auto call = std::make_shared<call_record>();
   call->caller = (std::uint64_t{1} << 63) | self->current_sender()->id();
+  call->actor = self->state.id;
   call->by_name = method;
   call->ready = true;
   auto invoker = detail::find_member_invoker(method, *self->state.spec.cls);
@@ -586,17 +604,20 @@ call_ptr interface_call(host_ptr self, const std::string& method, caf::message a
 
 caf::behavior host(host_ptr self, std::shared_ptr<objstore::object_table> table,
                    std::shared_ptr<actor_directory> directory, object_id id,
-                   detail::actor_spec spec) {
+                   detail::actor_spec spec, std::shared_ptr<actor_vitals> vitals,
+                   std::shared_ptr<recorder> recording) {
   auto& st = self->state;
   st.table = std::move(table);
   st.directory = std::move(directory);
   st.id = id;
   st.spec = std::move(spec);
+  st.vitals = std::move(vitals);
+  st.recording = std::move(recording);
   st.label = demangle(st.spec.cls->name())
              + (st.spec.name.empty() ? "" : " \"" + st.spec.name + "\"") + " (" + to_string(id)
              + ")";
   if (st.spec.max_concurrency > 1)
-    st.pool = std::make_shared<run_pool>(st.table,
+    st.pool = std::make_shared<run_pool>(st.table, st.recording,
                                          static_cast<std::size_t>(st.spec.max_concurrency));
   self->set_down_handler([](caf::down_msg&) {});
   // The factory runs once its arguments exist, on this actor's own thread.
@@ -655,7 +676,7 @@ caf::behavior host(host_ptr self, std::shared_ptr<objstore::object_table> table,
         if (no_restart && st.ph == host_state::phase::starting) {
           // Killed before its arguments existed: it never runs.
           objstore::unpin_all(*st.table, st.factory_deps);
-          st.ph = host_state::phase::dead;
+          enter(st, host_state::phase::dead);
           st.death = make_error(errc::actor_died, "actor " + st.label + " was killed");
           st.directory->release_name(st.id);
           fail_queued(self, st.death);
@@ -671,9 +692,10 @@ caf::behavior host(host_ptr self, std::shared_ptr<objstore::object_table> table,
 
 caf::actor spawn_actor_host(caf::actor_system& sys, std::shared_ptr<objstore::object_table> table,
                             std::shared_ptr<actor_directory> directory, const object_id& id,
-                            detail::actor_spec spec) {
+                            detail::actor_spec spec, std::shared_ptr<actor_vitals> vitals,
+                            std::shared_ptr<recorder> recording) {
   return sys.spawn<caf::detached>(host, std::move(table), std::move(directory), id,
-                                  std::move(spec));
+                                  std::move(spec), std::move(vitals), std::move(recording));
 }
 
 bool in_actor() noexcept {

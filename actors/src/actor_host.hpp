@@ -7,8 +7,11 @@
 
 #include "actor_core.hpp"
 #include "actor_directory.hpp"
+#include "actor_vitals.hpp"
 
 namespace rustyray::internal {
+
+class recorder;
 
 /// The host's protocol besides a `call_ptr` (a new call) and
 /// `actor_interface`'s `call_atom`.
@@ -20,8 +23,10 @@ using kill_atom = caf::atom_constant<caf::atom("rr_kill")>;
 /// `spec` once the factory's arguments exist, runs calls (per caller in
 /// submission order), restarts it, and on `stop_atom` runs the queued calls,
 /// then `on_stop`, then quits. Its own thread: methods may block in `get`.
+/// It keeps `vitals` current and records its calls in `recording`.
 caf::actor spawn_actor_host(caf::actor_system& sys, std::shared_ptr<objstore::object_table> table,
                             std::shared_ptr<actor_directory> directory, const object_id& id,
-                            detail::actor_spec spec);
+                            detail::actor_spec spec, std::shared_ptr<actor_vitals> vitals,
+                            std::shared_ptr<recorder> recording);
 
 } // namespace rustyray::internal

@@ -1,5 +1,7 @@
 #include "rustyray/config.hpp"
 
+#include <cctype>
+#include <cstdlib>
 #include <fstream>
 #include <limits>
 
@@ -15,24 +17,163 @@ namespace {
   throw error{errc::invalid_config, what};
 }
 
+/// Where a value came from, for error messages: a JSON key or an environment
+/// variable.
+struct origin {
+  std::string key;
+  std::string variable; // empty for JSON
+
+  /// `config key "resources.GPU"`, `environment variable RUSTYRAY_RESOURCES (key "GPU")`.
+  std::string name(const std::string& sub = {}) const {
+    if (variable.empty())
+      return "config key \"" + (sub.empty() ? key : key + "." + sub) + "\"";
+    return "environment variable " + variable + (sub.empty() ? "" : " (key \"" + sub + "\")");
+  }
+};
+
 template <class T>
-void read_unsigned(const nlohmann::json& value, const std::string& key, T& out) {
+void read_unsigned(const nlohmann::json& value, const origin& from, T& out) {
   // JSON parsers give non-negative literals as signed integers: accept both.
   if (!value.is_number_integer() || value.get<std::int64_t>() < 0
       || value.get<std::uint64_t>() > std::numeric_limits<T>::max())
-    invalid("config key \"" + key + "\" must be a non-negative integer, got " + value.dump());
+    invalid(from.name() + " must be a non-negative integer, got " + value.dump());
   out = value.get<T>();
 }
 
-void read_resources(const nlohmann::json& value, std::map<std::string, double>& out) {
+template <class T>
+void read_positive(const nlohmann::json& value, const origin& from, T& out) {
+  read_unsigned(value, from, out);
+  if (out == 0)
+    invalid(from.name() + " must be positive, got 0");
+}
+
+void read_resources(const nlohmann::json& value, const origin& from,
+                    std::map<std::string, double>& out) {
   if (!value.is_object())
-    invalid("config key \"resources\" must be an object of names to amounts, got "
-            + value.dump());
+    invalid(from.name() + " must be an object of names to amounts, got " + value.dump());
+  // A later source replaces the whole map: RUSTYRAY_RESOURCES='{"GPU":1}'
+  // means exactly that, not a file's map plus GPU.
+  out.clear();
   for (const auto& [name, amount] : value.items()) {
-    if (!amount.is_number() || amount.get<double>() < 0)
-      invalid("config key \"resources." + name + "\" must be a non-negative number, got "
-              + amount.dump());
+    if (!amount.is_number() || !(amount.get<double>() >= 0))
+      invalid(from.name(name) + " must be a non-negative number, got " + amount.dump());
     out[name] = amount.get<double>();
+  }
+}
+
+void read_policy(const nlohmann::json& value, const origin& from, std::string& out) {
+  if (!value.is_string() || (value != "sharing" && value != "stealing"))
+    invalid(from.name() + " must be \"sharing\" or \"stealing\", got " + value.dump());
+  out = value.get<std::string>();
+}
+
+/// Milliseconds as a number, or a string with a unit: "250ms", "10s", "2min".
+void read_duration(const nlohmann::json& value, const origin& from,
+                   std::chrono::milliseconds& out) {
+  auto bad = [&] {
+    invalid(from.name()
+            + " must be a duration: milliseconds as a non-negative integer, or a string "
+              "like \"500ms\", \"10s\" or \"2min\"; got "
+            + value.dump());
+  };
+  if (value.is_number_integer()) {
+    if (value.get<std::int64_t>() < 0)
+      bad();
+    out = std::chrono::milliseconds{value.get<std::int64_t>()};
+    return;
+  }
+  if (!value.is_string())
+    bad();
+  const auto& text = value.get_ref<const std::string&>();
+  std::size_t digits = 0;
+  while (digits < text.size() && std::isdigit(static_cast<unsigned char>(text[digits])))
+    ++digits;
+  if (digits == 0 || digits > 12)
+    bad();
+  auto amount = std::stoll(text.substr(0, digits));
+  auto unit = text.substr(digits);
+  if (unit == "ms")
+    out = std::chrono::milliseconds{amount};
+  else if (unit == "s")
+    out = std::chrono::seconds{amount};
+  else if (unit == "min")
+    out = std::chrono::minutes{amount};
+  else
+    bad();
+}
+
+/// One field of `config`: its key, how to read it (checking its range) and
+/// how to write it. The one list of fields and rules: JSON keys, environment
+/// variables, `validate`, `to_json` and the unknown-key message all use it.
+struct field {
+  const char* key;
+  void (*read)(const nlohmann::json& value, const origin& from, config& out);
+  nlohmann::json (*write)(const config& in);
+};
+
+const field fields[] = {
+  {"num_workers",
+   [](const nlohmann::json& v, const origin& o, config& c) { read_unsigned(v, o, c.num_workers); },
+   [](const config& c) -> nlohmann::json { return c.num_workers; }},
+  {"object_store_capacity",
+   [](const nlohmann::json& v, const origin& o, config& c) {
+     read_positive(v, o, c.object_store_capacity);
+   },
+   [](const config& c) -> nlohmann::json { return c.object_store_capacity; }},
+  {"buffer_pool_capacity",
+   [](const nlohmann::json& v, const origin& o, config& c) {
+     read_unsigned(v, o, c.buffer_pool_capacity);
+   },
+   [](const config& c) -> nlohmann::json { return c.buffer_pool_capacity; }},
+  {"scheduler_policy",
+   [](const nlohmann::json& v, const origin& o, config& c) { read_policy(v, o, c.scheduler_policy); },
+   [](const config& c) -> nlohmann::json { return c.scheduler_policy; }},
+  {"resources",
+   [](const nlohmann::json& v, const origin& o, config& c) { read_resources(v, o, c.resources); },
+   [](const config& c) -> nlohmann::json { return c.resources; }},
+  {"timeline_capacity",
+   [](const nlohmann::json& v, const origin& o, config& c) {
+     read_unsigned(v, o, c.timeline_capacity);
+   },
+   [](const config& c) -> nlohmann::json { return c.timeline_capacity; }},
+  {"slow_get_warning",
+   [](const nlohmann::json& v, const origin& o, config& c) {
+     read_duration(v, o, c.slow_get_warning);
+   },
+   [](const config& c) -> nlohmann::json { return c.slow_get_warning.count(); }},
+};
+
+std::string known_keys() {
+  std::string result;
+  for (const auto& f : fields)
+    result += (result.empty() ? "" : ", ") + std::string{f.key};
+  return result;
+}
+
+/// `RUSTYRAY_NUM_WORKERS` for `num_workers`.
+std::string variable_of(const char* key) {
+  std::string name = "RUSTYRAY_";
+  for (const char* c = key; *c != '\0'; ++c)
+    name += static_cast<char>(std::toupper(static_cast<unsigned char>(*c)));
+  return name;
+}
+
+/// An environment value as JSON: numbers and objects as written, anything
+/// that is not JSON (a bare word like `stealing` or `10s`) as a string.
+nlohmann::json env_value(const char* text) {
+  auto parsed = nlohmann::json::parse(text, nullptr, false);
+  if (parsed.is_discarded())
+    return std::string{text};
+  return parsed;
+}
+
+void apply_environment(config& cfg) {
+  for (const auto& f : fields) {
+    auto variable = variable_of(f.key);
+    const char* text = std::getenv(variable.c_str());
+    if (text == nullptr || *text == '\0')
+      continue;
+    f.read(env_value(text), origin{f.key, variable}, cfg);
   }
 }
 
@@ -43,26 +184,15 @@ config config::from_json(const nlohmann::json& json) {
     invalid("a config must be a JSON object of field names to values, got " + json.dump());
   config result;
   for (const auto& [key, value] : json.items()) {
-    if (key == "num_workers")
-      read_unsigned(value, key, result.num_workers);
-    else if (key == "object_store_capacity")
-      read_unsigned(value, key, result.object_store_capacity);
-    else if (key == "buffer_pool_capacity")
-      read_unsigned(value, key, result.buffer_pool_capacity);
-    else if (key == "resources")
-      read_resources(value, result.resources);
-    else if (key == "scheduler_policy") {
-      if (!value.is_string())
-        invalid("config key \"scheduler_policy\" must be \"sharing\" or \"stealing\", got "
-                + value.dump());
-      result.scheduler_policy = value.get<std::string>();
-    }
-    else
-      invalid("unknown config key \"" + key
-              + "\"; known keys: num_workers, object_store_capacity, buffer_pool_capacity, resources, "
-              "scheduler_policy");
+    const field* match = nullptr;
+    for (const auto& f : fields)
+      if (key == f.key)
+        match = &f;
+    if (match == nullptr)
+      invalid("unknown config key \"" + key + "\"; known keys: " + known_keys());
+    match->read(value, origin{key, {}}, result);
   }
-  result.validate();
+  apply_environment(result);
   return result;
 }
 
@@ -76,15 +206,24 @@ config config::from_file(const std::string& path) {
   return from_json(json);
 }
 
+config config::from_env() {
+  config result;
+  apply_environment(result);
+  return result;
+}
+
 void config::validate() const {
-  if (object_store_capacity == 0)
-    invalid("config key \"object_store_capacity\" must be positive (bytes the store may hold)");
-  if (scheduler_policy != "sharing" && scheduler_policy != "stealing")
-    invalid("config key \"scheduler_policy\" must be \"sharing\" or \"stealing\", got \""
-            + scheduler_policy + "\"");
-  for (const auto& [name, amount] : resources)
-    if (!(amount >= 0))
-      invalid("config key \"resources." + name + "\" must be a non-negative number");
+  // The readers hold the rules: run each field's value through its reader.
+  config scratch;
+  for (const auto& f : fields)
+    f.read(f.write(*this), origin{f.key, {}}, scratch);
+}
+
+nlohmann::json config::to_json() const {
+  auto result = nlohmann::json::object();
+  for (const auto& f : fields)
+    result[f.key] = f.write(*this);
+  return result;
 }
 
 } // namespace rustyray

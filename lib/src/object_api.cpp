@@ -1,7 +1,9 @@
 // The non-template core of put / get / wait / pin / free (detail/object_access.hpp
 // and object_store.hpp): everything that touches the runtime's object table.
 
+#include <algorithm>
 #include <condition_variable>
+#include <cstdio>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -65,6 +67,63 @@ bool wait_until(std::condition_variable& cv, std::unique_lock<std::mutex>& lock,
   return cv.wait_until(lock, deadline, ready);
 }
 
+/// Logs one warning when a get has waited longer than
+/// `config.slow_get_warning`: a get that never returns is the usual sign of
+/// stuck work, and the warning says what the object waits for.
+class slow_get_alarm {
+public:
+  using time_point = std::chrono::steady_clock::time_point;
+
+  slow_get_alarm(const internal::runtime_state& rt, time_point started)
+    : table_(*rt.table),
+      limit_(rt.cfg.slow_get_warning),
+      due_(limit_.count() > 0 ? started + limit_ : time_point::max()) {
+  }
+
+  /// When a wait until `deadline` must wake up to ring.
+  [[nodiscard]] time_point wake(time_point deadline) const {
+    return std::min(due_, deadline);
+  }
+
+  /// Warns about `id` if the time has come, once.
+  void ring(const object_id& id) {
+    if (std::chrono::steady_clock::now() < due_)
+      return;
+    due_ = time_point::max();
+    auto producer = table_.producer_of(id);
+    auto text = "rustyray: warning: a get has waited more than "
+                + std::to_string(limit_.count()) + " ms for object " + to_string(id)
+                + ", which "
+                + (producer ? producer->describe() + " will produce"
+                            : std::string{"no task or actor call of this process produces "
+                                          "(a reply awaited from a CAF actor?)"})
+                + "; rustyray::state() shows what tasks wait for (warned once per get; "
+                  "config.slow_get_warning sets when)\n";
+    // One write, so lines from several threads do not interleave.
+    std::fwrite(text.data(), 1, text.size(), stderr);
+  }
+
+private:
+  objstore::object_table& table_;
+  std::chrono::milliseconds limit_;
+  time_point due_;
+};
+
+/// As `wait_until`, waking up once on the way to ring `alarm` if the wait
+/// outlasts it; `pending()` names the object still awaited.
+template <class Predicate, class Pending>
+bool wait_until(std::condition_variable& cv, std::unique_lock<std::mutex>& lock,
+                std::chrono::steady_clock::time_point deadline, Predicate ready,
+                slow_get_alarm& alarm, Pending pending) {
+  while (!wait_until(cv, lock, alarm.wake(deadline), ready)) {
+    if (std::chrono::steady_clock::now() >= deadline)
+      return false;
+    lock.unlock();
+    alarm.ring(pending());
+    lock.lock();
+  }
+  return true;
+}
 
 /// A readable name for a type as CAF identifies it in messages.
 std::string type_name(caf::rtti_pair type) {
@@ -126,9 +185,11 @@ struct sync_wait {
 };
 
 /// Blocks until `needed` of `ids` hold a value or an error, or the deadline
-/// passes; throws `runtime_not_initialized` if shutdown wakes it.
+/// passes; throws `runtime_not_initialized` if shutdown wakes it. A get
+/// passes its `alarm`.
 void await_resolved(objstore::object_table& table, const std::vector<object_id>& ids,
-                    std::size_t needed, std::chrono::milliseconds timeout) {
+                    std::size_t needed, std::chrono::milliseconds timeout,
+                    slow_get_alarm* alarm = nullptr) {
   // Often enough is there already: then no waiter is registered at all.
   if (table.count_resolved(ids) >= needed)
     return;
@@ -146,9 +207,12 @@ void await_resolved(objstore::object_table& table, const std::vector<object_id>&
     internal::blocking_scope blocking;
     std::unique_lock<std::mutex> guard{state->mtx};
     state->needed = needed - ready_at_once;
-    wait_until(state->cv, guard, deadline_after(timeout), [&] {
-      return state->resolved >= state->needed || state->shutdown_reason;
-    });
+    auto ready = [&] { return state->resolved >= state->needed || state->shutdown_reason; };
+    if (alarm)
+      wait_until(state->cv, guard, deadline_after(timeout), ready, *alarm,
+                 [&] { return table.last_pending(ids).value_or(ids.front()); });
+    else
+      wait_until(state->cv, guard, deadline_after(timeout), ready);
     if (state->shutdown_reason)
       detail::throw_caf_error(state->shutdown_reason);
   }
@@ -193,9 +257,12 @@ caf::expected<caf::message> get_message(const object_id& id,
   if (auto found = table.get_or_wait(id, [state](const lookup& r) { state->set(r); }, token))
     return std::move(*found);
   internal::blocking_scope blocking;
+  // The clock is read only once a get must wait: a get that finds its
+  // object (millions per second) pays nothing for the alarm.
+  slow_get_alarm alarm{*rt, std::chrono::steady_clock::now()};
   std::unique_lock<std::mutex> guard{state->mtx};
   auto ready = [&] { return state->result.has_value(); };
-  if (!wait_until(state->cv, guard, deadline_after(timeout), ready)) {
+  if (!wait_until(state->cv, guard, deadline_after(timeout), ready, alarm, [&] { return id; })) {
     guard.unlock();
     table.cancel_wait(id, token);
     guard.lock();
@@ -235,14 +302,17 @@ std::vector<caf::expected<caf::message>> get_messages(const std::vector<object_i
   // last pending one alone, then looking again, takes one waiter and one
   // wake-up in the common case instead of one per object.
   auto deadline = deadline_after(timeout);
+  std::optional<slow_get_alarm> alarm;
   while (auto last = rt->table->last_pending(ids)) {
     auto now = std::chrono::steady_clock::now();
+    if (!alarm)
+      alarm.emplace(*rt, now);
     if (now >= deadline)
       break; // the pending ones report a timeout
     auto left = deadline == std::chrono::steady_clock::time_point::max()
                   ? forever
                   : std::chrono::ceil<std::chrono::milliseconds>(deadline - now);
-    await_resolved(*rt->table, {*last}, 1, left);
+    await_resolved(*rt->table, {*last}, 1, left, &*alarm);
   }
   std::vector<caf::expected<caf::message>> messages;
   messages.reserve(ids.size());

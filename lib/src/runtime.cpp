@@ -3,6 +3,7 @@
 #include <atomic>
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <mutex>
 #include <random>
 #include <thread>
@@ -81,14 +82,15 @@ void start(std::shared_ptr<runtime_state> rt, config cfg) {
                        ? rt->cfg.num_workers
                        : std::max<std::size_t>(1, std::thread::hardware_concurrency());
   rt->node = random_node_id();
+  rt->recording = std::make_shared<recorder>(rt->cfg.timeline_capacity);
   rt->pool = std::make_shared<buffer_pool>(
     std::min(rt->cfg.buffer_pool_capacity, rt->cfg.object_store_capacity));
   rt->table = std::make_shared<objstore::object_table>(
     rt->cfg.object_store_capacity,
     [pool = rt->pool](caf::message& dropped) { pool->recycle(dropped); });
   rt->store = objstore::spawn_store_actor(*rt->system, rt->table);
-  rt->tasks = std::make_shared<task_context>(num_workers,
-                                              resource_totals(rt->cfg, num_workers));
+  rt->tasks = std::make_shared<task_context>(
+    num_workers, resource_totals(rt->cfg, num_workers), rt->recording);
   rt->scheduler = spawn_scheduler(*rt->system, rt->table, rt->tasks);
   rt->actors = std::make_shared<actor_directory>();
   rt->bridge = spawn_bridge(*rt->system);
@@ -96,6 +98,12 @@ void start(std::shared_ptr<runtime_state> rt, config cfg) {
 }
 
 } // namespace
+
+std::string node_text(std::uint64_t node) {
+  char text[17];
+  std::snprintf(text, sizeof(text), "%016llx", static_cast<unsigned long long>(node));
+  return text;
+}
 
 std::shared_ptr<runtime_state> current() noexcept {
   thread_local std::weak_ptr<runtime_state> cached;
@@ -135,6 +143,14 @@ void configure(caf::actor_system_config& cfg) {
   // CAF 0.17 has no built-in std::vector<uint8_t>; byte buffers are common objects.
   cfg.add_message_type<std::vector<std::uint8_t>>("rustyray::bytes");
   cfg.add_error_category(errc_category, internal::render_error);
+}
+
+void init() {
+  init(config::from_env());
+}
+
+void init(caf::actor_system& system) {
+  init(system, config::from_env());
 }
 
 void init(config cfg) {

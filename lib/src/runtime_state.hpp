@@ -3,6 +3,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <string>
 
 #include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
@@ -10,6 +11,7 @@
 
 #include "buffer_pool.hpp"
 #include "object_table.hpp"
+#include "recorder.hpp"
 #include "rustyray/config.hpp"
 #include "rustyray/object_id.hpp"
 
@@ -61,6 +63,8 @@ struct runtime_state {
   std::unique_ptr<caf::actor_system> own_system;
   caf::actor_system* system = nullptr;
 
+  /// Counters and executed work, for `state()` and `timeline()`.
+  std::shared_ptr<recorder> recording;
   std::shared_ptr<buffer_pool> pool;
   std::shared_ptr<objstore::object_table> table;
   caf::actor store;
@@ -76,6 +80,9 @@ struct runtime_state {
     return {node, next_sequence.fetch_add(1, std::memory_order_relaxed)};
   }
 };
+
+/// A node ID as object IDs print it: 16 hex digits.
+std::string node_text(std::uint64_t node);
 
 /// The running runtime, or null. Callers keep the pointer only for the call.
 std::shared_ptr<runtime_state> current() noexcept;

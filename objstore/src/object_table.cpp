@@ -1,5 +1,6 @@
 #include "object_table.hpp"
 
+#include <algorithm>
 #include <string>
 
 #include "rustyray/errc.hpp"
@@ -338,6 +339,38 @@ void object_table::free(const object_id& id) {
 store_stats object_table::stats() const {
   std::lock_guard<internal::adaptive_mutex> guard{mtx_};
   return stats_;
+}
+
+std::vector<std::pair<object_id, std::shared_ptr<producer>>> object_table::producers() const {
+  std::vector<std::pair<object_id, std::shared_ptr<producer>>> result;
+  std::lock_guard<internal::adaptive_mutex> guard{mtx_};
+  for (const auto& [id, e] : entries_)
+    if (e.made_by)
+      result.emplace_back(id, e.made_by);
+  return result;
+}
+
+std::vector<std::pair<object_id, std::uint64_t>> object_table::largest(std::size_t n) const {
+  std::vector<std::pair<object_id, std::uint64_t>> result;
+  if (n == 0)
+    return result;
+  // A min-heap of the n largest so far: O(objects * log n) under the lock.
+  auto smaller = [](const auto& a, const auto& b) { return a.second > b.second; };
+  std::lock_guard<internal::adaptive_mutex> guard{mtx_};
+  for (const auto& [id, e] : entries_) {
+    if (e.st != state::ready)
+      continue;
+    if (result.size() < n) {
+      result.emplace_back(id, e.size);
+      std::push_heap(result.begin(), result.end(), smaller);
+    } else if (e.size > result.front().second) {
+      std::pop_heap(result.begin(), result.end(), smaller);
+      result.back() = {id, e.size};
+      std::push_heap(result.begin(), result.end(), smaller);
+    }
+  }
+  std::sort_heap(result.begin(), result.end(), smaller);
+  return result;
 }
 
 std::size_t object_table::size() const {

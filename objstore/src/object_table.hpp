@@ -6,6 +6,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <string>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -33,10 +34,15 @@ using recycler = std::function<void(caf::message&)>;
 using waiter = std::function<void(const lookup&)>;
 
 /// What produces a pending object (a task): kept with the object until it
-/// resolves, so the producer can be found from the object's ID (`cancel`).
+/// resolves, so the producer can be found from the object's ID (`cancel`,
+/// `state()`, the slow-get warning).
 class producer {
 public:
   virtual ~producer() = default;
+
+  /// What it is and where it stands, for people: "task plus1 (queued)".
+  /// Safe to call from any thread.
+  [[nodiscard]] virtual std::string describe() const = 0;
 };
 
 /// The state of one object, as `status` reports it.
@@ -131,6 +137,12 @@ public:
   void free(const object_id& id);
 
   [[nodiscard]] store_stats stats() const;
+
+  /// Every pending object that has a producer, with it (for `state()`).
+  [[nodiscard]] std::vector<std::pair<object_id, std::shared_ptr<producer>>> producers() const;
+
+  /// The `n` largest objects holding a value, with their sizes, largest first.
+  [[nodiscard]] std::vector<std::pair<object_id, std::uint64_t>> largest(std::size_t n) const;
 
   /// Objects the table tracks in any state, pending and lost ones included:
   /// zero once every ref is gone.

@@ -12,6 +12,7 @@
 #include "object_table.hpp"
 #include "runtime_state.hpp"
 #include "rustyray/errc.hpp"
+#include "task_observability.hpp"
 
 namespace rustyray::internal {
 
@@ -66,7 +67,7 @@ caf::error shutdown_before_start(const task_record& task) {
 }
 
 /// Runs one task on the worker's thread: attempts, retries, the result.
-void execute(objstore::object_table& table, task_record& task) {
+void execute(objstore::object_table& table, recorder& recording, task_record& task) {
   int expected = task_record::queued;
   if (!task.st.compare_exchange_strong(expected, task_record::running))
     return; // cancelled while queued: the canceller stored the result
@@ -75,7 +76,9 @@ void execute(objstore::object_table& table, task_record& task) {
   auto name = [&] { return task.name(); };
   auto attempts = 1 + (opts.retry_exceptions ? std::max(opts.max_retries, 0) : 0);
   caf::expected<detail::task_output> output{caf::error{}};
-  for (int attempt = 1; attempt <= attempts; ++attempt) {
+  auto started = recording.now();
+  int attempt = 1;
+  for (; attempt <= attempts; ++attempt) {
     try {
       output = task.body(attempt == attempts);
       if (!output) // argument_error made it: a rustyray error with a text
@@ -87,6 +90,8 @@ void execute(objstore::object_table& table, task_record& task) {
     }
   }
   current_task = nullptr;
+  // Before the result appears: whoever sees it finds the run recorded.
+  record_run(recording, task, started, std::min(attempt, attempts), output);
   task.st = task_record::finished;
   // Drop the arguments (and the refs among them) and the pins before the
   // result appears, so whoever sees the result sees them released.
@@ -115,7 +120,7 @@ caf::behavior worker(caf::event_based_actor* self, caf::actor scheduler, std::si
         if (context->draining.load())
           fail_task(*table, task, shutdown_before_start(*task));
         else
-          execute(*table, *task);
+          execute(*table, *context->recording, *task);
       }
       current_blocking_observer = nullptr;
       self->send(scheduler, done_atom::value, id);
@@ -287,6 +292,11 @@ caf::behavior scheduler(sched_ptr self, std::shared_ptr<objstore::object_table> 
       for (auto i = batch.tasks.rbegin(); i != batch.tasks.rend(); ++i)
         ready.push_front(std::move(*i));
       dispatch(self);
+    },
+    [=](snapshot_atom) {
+      const auto& st = self->state;
+      return scheduler_snapshot{st.workers.size(), st.idle.size(), st.running.size(),
+                                st.blocked.size(), st.available};
     },
     [=](drain_atom) -> caf::result<caf::unit_t> {
       auto& st = self->state;

@@ -6,6 +6,7 @@
 #include <mutex>
 #include <vector>
 
+#include <caf/allowed_unsafe_message_type.hpp>
 #include <caf/atom.hpp>
 #include <caf/fwd.hpp>
 
@@ -17,6 +18,8 @@ class object_table;
 
 namespace rustyray::internal {
 
+class recorder;
+
 /// Tells the scheduler that `task_context::inbox` went from empty to not.
 using inbox_atom = caf::atom_constant<caf::atom("rr_inbox")>;
 
@@ -24,17 +27,35 @@ using inbox_atom = caf::atom_constant<caf::atom("rr_inbox")>;
 /// stop; the reply comes when all that is done.
 using drain_atom = caf::atom_constant<caf::atom("rr_drain")>;
 
+/// Asks the scheduler for a `scheduler_snapshot` (for `state()`).
+using snapshot_atom = caf::atom_constant<caf::atom("rr_snap")>;
+
+/// The scheduler's view of its workers and resources at one moment.
+struct scheduler_snapshot {
+  /// Worker actors spawned so far (they start on demand).
+  std::size_t started = 0;
+  std::size_t idle = 0;
+  /// Workers holding tasks, including those blocked in get.
+  std::size_t busy = 0;
+  /// Busy workers whose task waits in get (their CPU is lent to others).
+  std::size_t blocked = 0;
+  resource_amounts available;
+};
+
 /// What the scheduler, its workers and task submission share: the limits
 /// and whether shutdown is draining. (Records of pending tasks are found
 /// through their result objects: `object_table::producer_of`.)
 class task_context {
 public:
-  task_context(std::size_t num_workers, resource_amounts total)
-    : num_workers(num_workers), total(std::move(total)) {
+  task_context(std::size_t num_workers, resource_amounts total,
+               std::shared_ptr<internal::recorder> recording)
+    : num_workers(num_workers), total(std::move(total)), recording(std::move(recording)) {
   }
 
   const std::size_t num_workers;
   const resource_amounts total;
+  /// Where workers record the runs of tasks.
+  const std::shared_ptr<internal::recorder> recording;
   /// Set when shutdown drains: tasks not started yet fail instead of running.
   std::atomic<bool> draining{false};
 
@@ -64,3 +85,5 @@ void fail_task(objstore::object_table& table, const task_ptr& task,
                caf::error reason);
 
 } // namespace rustyray::internal
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(rustyray::internal::scheduler_snapshot)

@@ -8,6 +8,7 @@
 #include "dependencies.hpp"
 #include "error_text.hpp"
 #include "object_table.hpp"
+#include "recorder.hpp"
 #include "runtime_state.hpp"
 #include "rustyray/tasks/task.hpp"
 #include "scheduler.hpp"
@@ -100,7 +101,10 @@ object_id submit_task(task_options options, const std::type_info& function,
   task->nested = internal::current_blocking_observer != nullptr;
   if (auto err = table.register_pending(task->result, task))
     throw_caf_error(err);
+  auto& lane = rt->recording->local();
+  lane.bump(internal::counter::tasks_submitted);
   if (auto why = unmet(*task->request, rt->tasks->total); !why.empty()) {
+    lane.bump(internal::counter::tasks_failed);
     table.fail(task->result, make_error(errc::task_unschedulable,
                                         "task " + task->name() + " can never run: " + why));
     return task->result;
@@ -142,8 +146,10 @@ bool cancel_task(const object_id& result) {
     internal::fail_task(*rt->table, task,
                         make_error(errc::task_cancelled, "task " + task->name()
                                                            + " was cancelled before it ran"));
-    if (task->st.load() == task_record::cancelled)
+    if (task->st.load() == task_record::cancelled) {
+      rt->recording->local().bump(internal::counter::tasks_cancelled);
       return true;
+    }
   }
   if (task->st.load() == task_record::running) {
     task->cancel_requested = true;

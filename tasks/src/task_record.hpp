@@ -45,6 +45,9 @@ struct task_record : objstore::producer {
 
   /// `.name(...)`, else the `RUSTYRAY_REMOTE` name, else the function's type.
   std::string name() const;
+
+  /// "task plus1 (waiting for arguments)".
+  std::string describe() const override;
 };
 
 using task_ptr = std::shared_ptr<task_record>;

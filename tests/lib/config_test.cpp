@@ -108,3 +108,120 @@ BOOST_AUTO_TEST_CASE(from_file_reads_json_and_reports_bad_files) {
   std::remove(bad.c_str());
   std::remove(unknown.c_str());
 }
+
+namespace {
+
+/// Sets an environment variable for one test case.
+class scoped_env {
+public:
+  scoped_env(const char* name, const char* value) : name_(name) {
+    setenv(name, value, 1);
+  }
+  scoped_env(const scoped_env&) = delete;
+  scoped_env& operator=(const scoped_env&) = delete;
+  ~scoped_env() {
+    unsetenv(name_);
+  }
+
+private:
+  const char* name_;
+};
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(observability_fields_have_defaults_and_read_durations_with_units) {
+  config cfg;
+  BOOST_TEST(cfg.timeline_capacity == 100000u);
+  BOOST_TEST(cfg.slow_get_warning.count() == 10000);
+  BOOST_TEST(config::from_json(json{{"timeline_capacity", 0}}).timeline_capacity == 0u);
+  BOOST_TEST(config::from_json(json{{"slow_get_warning", 250}}).slow_get_warning.count() == 250);
+  BOOST_TEST(config::from_json(json{{"slow_get_warning", "500ms"}}).slow_get_warning.count()
+             == 500);
+  BOOST_TEST(config::from_json(json{{"slow_get_warning", "3s"}}).slow_get_warning.count()
+             == 3000);
+  BOOST_TEST(config::from_json(json{{"slow_get_warning", "2min"}}).slow_get_warning.count()
+             == 120000);
+  for (auto bad : {json("10 parsecs"), json("s"), json(-5), json(1.5), json("-3s")}) {
+    auto msg = invalid_config_message([&] { config::from_json(json{{"slow_get_warning", bad}}); });
+    BOOST_TEST(msg.find("\"slow_get_warning\"") != std::string::npos, msg);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(to_json_writes_what_from_json_reads) {
+  config cfg;
+  cfg.num_workers = 3;
+  cfg.scheduler_policy = "stealing";
+  cfg.resources = {{"GPU", 2}};
+  cfg.slow_get_warning = std::chrono::milliseconds(1500);
+  auto back = config::from_json(cfg.to_json());
+  BOOST_TEST(back.to_json() == cfg.to_json());
+  BOOST_TEST(back.slow_get_warning.count() == 1500);
+  BOOST_TEST(back.resources.at("GPU") == 2.0);
+}
+
+BOOST_AUTO_TEST_CASE(environment_variables_override_json_and_file_values) {
+  scoped_env workers{"RUSTYRAY_NUM_WORKERS", "7"};
+  scoped_env policy{"RUSTYRAY_SCHEDULER_POLICY", "stealing"}; // a bare word is a string
+  scoped_env resources{"RUSTYRAY_RESOURCES", R"({"GPU": 2})"};
+  scoped_env warning{"RUSTYRAY_SLOW_GET_WARNING", "250ms"};
+  scoped_env empty{"RUSTYRAY_TIMELINE_CAPACITY", ""}; // set but empty: unset
+  auto cfg = config::from_json(json{{"num_workers", 3}, {"resources", {{"CPU", 1}}}});
+  BOOST_TEST(cfg.num_workers == 7u);
+  BOOST_TEST(cfg.scheduler_policy == "stealing");
+  BOOST_TEST(cfg.resources.size() == 1u); // the variable replaces the whole map
+  BOOST_TEST(cfg.resources.at("GPU") == 2.0);
+  BOOST_TEST(cfg.slow_get_warning.count() == 250);
+  BOOST_TEST(cfg.timeline_capacity == config{}.timeline_capacity);
+  auto file = write_temp(R"({"num_workers": 5, "object_store_capacity": 4096})");
+  auto from_file = config::from_file(file);
+  BOOST_TEST(from_file.num_workers == 7u);
+  BOOST_TEST(from_file.object_store_capacity == 4096u); // not overridden
+  std::remove(file.c_str());
+  BOOST_TEST(config::from_env().num_workers == 7u);
+  BOOST_TEST(config{}.num_workers == 0u); // a config built in code is left alone
+}
+
+BOOST_AUTO_TEST_CASE(init_without_a_config_applies_the_environment_and_with_one_does_not) {
+  scoped_env workers{"RUSTYRAY_NUM_WORKERS", "3"};
+  scoped_env capacity{"RUSTYRAY_OBJECT_STORE_CAPACITY", "1048576"};
+  init();
+  auto s = state();
+  BOOST_TEST(s["config"]["num_workers"] == 3);
+  BOOST_TEST(s["object_store"]["capacity"] == 1048576);
+  BOOST_TEST(s["node"]["workers"]["limit"] == 3);
+  shutdown();
+  config explicit_cfg;
+  explicit_cfg.num_workers = 2;
+  init(explicit_cfg);
+  BOOST_TEST(state()["config"]["num_workers"] == 2);
+  BOOST_TEST(state()["config"]["object_store_capacity"] == config{}.object_store_capacity);
+  shutdown();
+}
+
+BOOST_AUTO_TEST_CASE(a_bad_environment_value_is_invalid_config_naming_the_variable) {
+  {
+    scoped_env bad{"RUSTYRAY_NUM_WORKERS", "four"};
+    auto msg = invalid_config_message([] { config::from_env(); });
+    BOOST_TEST(msg.find("RUSTYRAY_NUM_WORKERS") != std::string::npos, msg);
+    BOOST_TEST(msg.find("four") != std::string::npos, msg);
+    msg = invalid_config_message([] { config::from_json(json::object()); });
+    BOOST_TEST(msg.find("RUSTYRAY_NUM_WORKERS") != std::string::npos, msg);
+    msg = invalid_config_message([] { init(); });
+    BOOST_TEST(msg.find("RUSTYRAY_NUM_WORKERS") != std::string::npos, msg);
+    BOOST_TEST(!is_initialized());
+  }
+  struct {
+    const char* variable;
+    const char* value;
+  } cases[] = {{"RUSTYRAY_OBJECT_STORE_CAPACITY", "0"},
+               {"RUSTYRAY_SCHEDULER_POLICY", "fast"},
+               {"RUSTYRAY_RESOURCES", R"({"GPU": -1})"},
+               {"RUSTYRAY_SLOW_GET_WARNING", "soon"},
+               {"RUSTYRAY_TIMELINE_CAPACITY", "-1"},
+               {"RUSTYRAY_BUFFER_POOL_CAPACITY", "1.5"}};
+  for (const auto& c : cases) {
+    scoped_env bad{c.variable, c.value};
+    auto msg = invalid_config_message([] { config::from_env(); });
+    BOOST_TEST(msg.find(c.variable) != std::string::npos, msg);
+  }
+}

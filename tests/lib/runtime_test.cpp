@@ -62,6 +62,9 @@ BOOST_AUTO_TEST_CASE(every_call_without_runtime_fails_with_runtime_not_initializ
   BOOST_TEST(code_of([&] { unpin(ref); }) == errc::runtime_not_initialized);
   BOOST_TEST(code_of([&] { rustyray::free(ref); }) == errc::runtime_not_initialized);
   BOOST_TEST(code_of([&] { (void)contains(ref); }) == errc::runtime_not_initialized);
+  BOOST_TEST(code_of([] { (void)state(); }) == errc::runtime_not_initialized);
+  BOOST_TEST(code_of([] { timeline("/tmp/rustyray_unused_timeline.json"); })
+             == errc::runtime_not_initialized);
   auto result = try_get(ref);
   BOOST_REQUIRE(!result);
   BOOST_TEST(result.error().code() == static_cast<std::uint8_t>(errc::runtime_not_initialized));

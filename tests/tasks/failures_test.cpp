@@ -165,6 +165,66 @@ BOOST_AUTO_TEST_CASE(a_running_task_sees_cancel_requested) {
   BOOST_TEST(!cancel_requested()); // outside a task
 }
 
+BOOST_AUTO_TEST_CASE(a_dependant_already_waiting_fails_with_its_producers_error) {
+  std::promise<void> gate;
+  auto opened = gate.get_future().share();
+  auto producer = task([opened]() -> int {
+                    opened.wait();
+                    throw std::runtime_error("producer gave up");
+                  })
+                    .name("producer")
+                    .remote();
+  auto dependant = task(plus1).name("dependant").remote(producer);
+  // Waiting, and state() says for what: no silent hang.
+  auto oldest = state()["tasks"]["oldest_waiting"];
+  BOOST_REQUIRE(oldest.size() == 1u);
+  BOOST_TEST(oldest[0]["name"] == "dependant");
+  BOOST_TEST(oldest[0]["waiting_for"][0]["object"] == to_string(producer.id()));
+  gate.set_value();
+  auto msg = task_error_message(dependant);
+  BOOST_TEST(msg.find("task dependant did not run") != std::string::npos, msg);
+  BOOST_TEST(msg.find("producer gave up") != std::string::npos, msg);
+}
+
+BOOST_AUTO_TEST_CASE(a_dependant_of_a_cancelled_producer_fails_with_task_cancelled) {
+  std::promise<void> gate;
+  auto opened = gate.get_future().share();
+  auto blocker = task([opened] {
+                   opened.wait();
+                   return 1;
+                 }).remote();
+  auto producer = task(plus1).name("producer").remote(blocker);
+  auto dependant = task(plus1).name("dependant").remote(producer); // waits now
+  BOOST_TEST(cancel(producer));
+  BOOST_TEST(code_of([&] { dependant.get(); }) == errc::task_cancelled);
+  gate.set_value();
+  BOOST_TEST(blocker.get() == 1);
+}
+
+BOOST_AUTO_TEST_CASE(a_dependant_of_a_call_to_a_killed_actor_fails_with_actor_died) {
+  struct Sleeper {
+    static Sleeper create() {
+      return {};
+    }
+    int echo(int x) {
+      return x;
+    }
+  };
+  std::promise<void> gate;
+  auto opened = gate.get_future().share();
+  auto blocker = task([opened] {
+                   opened.wait();
+                   return 1;
+                 }).remote();
+  auto sleeper = actor(Sleeper::create).remote();
+  auto call = sleeper.task(&Sleeper::echo).remote(blocker); // queued at the actor
+  auto dependant = task(plus1).remote(call);
+  kill(sleeper);
+  BOOST_TEST(code_of([&] { dependant.get(); }) == errc::actor_died);
+  gate.set_value();
+  BOOST_TEST(blocker.get() == 1);
+}
+
 BOOST_AUTO_TEST_CASE(cancel_of_a_plain_object_is_false) {
   auto plain = put(1);
   BOOST_TEST(!cancel(plain));

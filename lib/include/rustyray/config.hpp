@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <map>
@@ -10,7 +11,13 @@
 namespace rustyray {
 
 /// Settings of a runtime, passed to `init`. Every field has a default that
-/// suits a single machine; JSON files use the field names as keys.
+/// suits a single machine; JSON files use the field names as keys, and an
+/// environment variable `RUSTYRAY_<FIELD>` (the field name in upper case,
+/// e.g. `RUSTYRAY_NUM_WORKERS=4`) overrides a file's value.
+///
+/// Where the environment applies: `from_json`, `from_file`, `from_env` and
+/// `init()` without a config. A config built field by field in code and passed
+/// to `init(cfg)` is taken as it is.
 ///
 /// ~~~
 /// auto cfg = rustyray::config::from_json({{"object_store_capacity", 64 << 20}});
@@ -39,17 +46,36 @@ struct config {
   /// defaults to `num_workers`; a task's `num_cpus` and `resources` must fit.
   std::map<std::string, double> resources;
 
-  /// Reads a config from a JSON object whose keys are field names. An unknown
-  /// key, a wrong type or an out-of-range value throws `error` with code
-  /// `invalid_config` naming the key.
+  /// Task runs and actor calls the timeline keeps (the most recent ones, about
+  /// 130 bytes each; see `rustyray::timeline`); 0 turns recording off.
+  std::size_t timeline_capacity = 100000;
+
+  /// How long a `get` may wait before it logs one warning to stderr naming
+  /// the object and what would produce it; 0 never warns. In JSON and the
+  /// environment: milliseconds as a number, or a string with a unit such as
+  /// `"500ms"`, `"10s"` or `"2min"`.
+  std::chrono::milliseconds slow_get_warning = std::chrono::seconds(10);
+
+  /// Reads a config from a JSON object whose keys are field names, then
+  /// applies the `RUSTYRAY_<FIELD>` environment variables. An unknown key, a
+  /// wrong type or an out-of-range value throws `error` with code
+  /// `invalid_config` naming the key or the variable.
   static config from_json(const nlohmann::json& json);
 
   /// Reads a JSON file as `from_json` does; a missing or malformed file also
   /// throws `invalid_config`.
   static config from_file(const std::string& path);
 
+  /// The defaults with the `RUSTYRAY_<FIELD>` environment variables applied
+  /// (what `init()` without a config uses). A variable that is set but empty
+  /// counts as unset.
+  static config from_env();
+
   /// Throws `invalid_config` if a field is out of range.
   void validate() const;
+
+  /// The fields as `from_json` reads them (durations in milliseconds).
+  [[nodiscard]] nlohmann::json to_json() const;
 };
 
 } // namespace rustyray

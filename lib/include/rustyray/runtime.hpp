@@ -9,21 +9,30 @@ class actor_system_config;
 
 namespace rustyray {
 
-/// Starts the global runtime with an actor system of its own. Throws `error`
-/// with code `already_initialized` if a runtime is up, `invalid_config` if
-/// `cfg` is out of range.
+/// Starts the global runtime with an actor system of its own, configured by
+/// the defaults and the `RUSTYRAY_<FIELD>` environment variables
+/// (`config::from_env()`). Throws `error` with code `already_initialized` if
+/// a runtime is up, `invalid_config` naming a variable with a bad value.
 ///
 /// ~~~
 /// rustyray::init();
 /// auto ref = rustyray::put(42);
 /// rustyray::shutdown();
 /// ~~~
-void init(config cfg = {});
+void init();
 
-/// Starts the global runtime inside a CAF application's own actor system.
-/// The application must have called `configure` on the system's config before
-/// creating the system. The system must outlive `shutdown()`.
-void init(caf::actor_system& system, config cfg = {});
+/// As `init()`, with `cfg` exactly as given (`invalid_config` if a field is
+/// out of range).
+void init(config cfg);
+
+/// Starts the global runtime inside a CAF application's own actor system,
+/// configured as `init()` is. The application must have called `configure`
+/// on the system's config before creating the system. The system must
+/// outlive `shutdown()`.
+void init(caf::actor_system& system);
+
+/// As `init(system)`, with `cfg` exactly as given.
+void init(caf::actor_system& system, config cfg);
 
 /// Registers RustyRay's message types and error category in a CAF
 /// application's config; call it before constructing the `actor_system`.

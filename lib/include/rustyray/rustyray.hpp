@@ -25,6 +25,8 @@
 #include "rustyray/object_store.hpp"
 #include "rustyray/put.hpp"
 #include "rustyray/runtime.hpp"
+#include "rustyray/state.hpp"
 #include "rustyray/tasks/task.hpp"
+#include "rustyray/timeline.hpp"
 #include "rustyray/timeout.hpp"
 #include "rustyray/wait.hpp"

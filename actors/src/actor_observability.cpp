@@ -1,0 +1,67 @@
+#include "actor_observability.hpp"
+
+#include <unordered_map>
+
+#include <nlohmann/json.hpp>
+
+#include "actor_directory.hpp"
+#include "demangle.hpp"
+#include "error_text.hpp"
+#include "runtime_state.hpp"
+
+namespace rustyray::internal {
+
+std::string call_record::describe() const {
+  return "call " + name() + " of actor " + to_string(actor)
+         + (ready.load() ? " (queued or running)" : " (waiting for arguments)");
+}
+
+void record_call(recorder& recording, const call_record& call, const std::string& actor,
+                 std::int64_t started) {
+  auto ended = recording.now();
+  auto& lane = recording.local();
+  lane.bump(counter::actor_calls);
+  if (!call.output)
+    lane.bump(counter::actor_calls_failed);
+  if (recording.capacity() == 0)
+    return;
+  lane.label([&] { return "actor " + actor; });
+  execution e;
+  if (call.method != nullptr)
+    e.name = lane.name(call.method, call.identity, [&] { return call.name(); });
+  else
+    e.given_name = call.by_name; // a call from plain CAF code, by registered name
+  e.result = call.result;
+  e.actor = call.actor;
+  e.start = started;
+  e.end = ended;
+  e.what = execution::kind::actor_call;
+  if (!call.output) {
+    e.how = execution::outcome::failed;
+    e.error = error_text(call.output.error());
+  }
+  lane.record(std::move(e));
+}
+
+nlohmann::json actors_state(
+  const runtime_state& rt,
+  const std::vector<std::pair<object_id, std::shared_ptr<objstore::producer>>>& pending) {
+  std::unordered_map<object_id, std::size_t> unfinished;
+  for (const auto& [id, made_by] : pending)
+    if (auto call = dynamic_cast<const call_record*>(made_by.get()))
+      ++unfinished[call->actor];
+  static const char* const phases[] = {"starting", "alive", "dead"};
+  auto result = nlohmann::json::array();
+  for (const auto& [id, vitals] : rt.actors->vitals()) {
+    auto calls = unfinished.find(id);
+    result.push_back({{"id", to_string(id)},
+                      {"class", demangle(vitals->cls.name())},
+                      {"name", vitals->name},
+                      {"state", phases[vitals->current.load()]},
+                      {"restarts", vitals->restarts.load()},
+                      {"queued_calls", calls == unfinished.end() ? 0 : calls->second}});
+  }
+  return result;
+}
+
+} // namespace rustyray::internal

@@ -1,0 +1,169 @@
+#include "task_observability.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <unordered_map>
+
+#include <caf/all.hpp>
+#include <nlohmann/json.hpp>
+
+#include "error_text.hpp"
+#include "runtime_state.hpp"
+#include "scheduler.hpp"
+
+namespace rustyray::internal {
+
+namespace {
+
+/// How many waiting tasks `state()` lists.
+constexpr std::size_t oldest_listed = 10;
+
+const char* state_name(int st) {
+  switch (st) {
+    case task_record::waiting:
+      return "waiting for arguments";
+    case task_record::queued:
+      return "queued";
+    case task_record::running:
+      return "running";
+    case task_record::finished:
+      return "finished";
+    case task_record::cancelled:
+      return "cancelled";
+  }
+  return "unknown";
+}
+
+/// Amounts in thousandths as numbers of units.
+nlohmann::json units(const resource_amounts& amounts) {
+  auto result = nlohmann::json::object();
+  for (const auto& [name, amount] : amounts)
+    result[name] = static_cast<double>(amount) / 1000.0;
+  return result;
+}
+
+std::uint64_t total(const counter_values& totals, counter c) {
+  return totals[static_cast<std::size_t>(c)];
+}
+
+} // namespace
+
+std::string task_record::describe() const {
+  return "task " + name() + " (" + state_name(st.load()) + ")";
+}
+
+void record_run(recorder& recording, const task_record& task, std::int64_t started,
+                int attempts, const caf::expected<detail::task_output>& output) {
+  auto ended = recording.now();
+  auto& lane = recording.local();
+  lane.bump(output ? counter::tasks_finished : counter::tasks_failed);
+  if (attempts > 1)
+    lane.bump(counter::tasks_retried, static_cast<std::uint64_t>(attempts - 1));
+  if (recording.capacity() == 0)
+    return;
+  lane.label([] { return std::string{"task worker"}; });
+  execution e;
+  // A name per run would cost a demangle per task: each lane computes a
+  // function's name once.
+  if (task.options.name.empty())
+    e.name = lane.name(task.function, task.identity, [&] { return task.name(); });
+  else
+    e.given_name = task.options.name;
+  e.result = task.result;
+  e.start = started;
+  e.end = ended;
+  e.attempts = static_cast<std::uint16_t>(std::min(attempts, 65535));
+  e.what = execution::kind::task;
+  if (!output) {
+    e.how = execution::outcome::failed;
+    e.error = error_text(output.error());
+  }
+  lane.record(std::move(e));
+}
+
+nlohmann::json workers_state(const runtime_state& rt) {
+  const auto& context = *rt.tasks;
+  nlohmann::json workers{{"limit", context.num_workers}};
+  nlohmann::json resources{{"total", units(context.total)}};
+  if (rt.stopping.load()) {
+    workers["error"] = "shutdown is running";
+    return {{"resources", resources}, {"workers", workers}};
+  }
+  // The scheduler never blocks, so it answers at once; the timeout only
+  // guards against a scheduler that is gone.
+  caf::scoped_actor self{*rt.system};
+  self->request(rt.scheduler, std::chrono::seconds(5), snapshot_atom::value)
+    .receive(
+      [&](const scheduler_snapshot& snap) {
+        workers["started"] = snap.started;
+        workers["busy"] = snap.busy;
+        workers["blocked_in_get"] = snap.blocked;
+        workers["idle"] = snap.idle;
+        resources["available"] = units(snap.available);
+      },
+      [&](const caf::error& err) {
+        workers["error"] = "the scheduler did not answer: " + caf::to_string(err);
+      });
+  return {{"resources", resources}, {"workers", workers}};
+}
+
+nlohmann::json tasks_state(const runtime_state& rt, const producer_list& pending,
+                           const counter_values& totals) {
+  std::size_t waiting = 0;
+  std::size_t queued = 0;
+  std::size_t running = 0;
+  std::vector<std::shared_ptr<task_record>> oldest;
+  std::unordered_map<object_id, const objstore::producer*> producer_of;
+  for (const auto& [id, made_by] : pending) {
+    producer_of.emplace(id, made_by.get());
+    auto task = std::dynamic_pointer_cast<task_record>(made_by);
+    if (!task)
+      continue;
+    switch (task->st.load()) {
+      case task_record::waiting:
+        ++waiting;
+        oldest.push_back(std::move(task));
+        break;
+      case task_record::queued:
+        ++queued;
+        break;
+      case task_record::running:
+        ++running;
+        break;
+      default: // finished or cancelled, its result about to appear
+        break;
+    }
+  }
+  // Sequence numbers count up from init: the smallest were submitted first.
+  auto by_age = [](const auto& a, const auto& b) {
+    return a->result.sequence() < b->result.sequence();
+  };
+  auto listed = std::min(oldest.size(), oldest_listed);
+  std::partial_sort(oldest.begin(), oldest.begin() + static_cast<std::ptrdiff_t>(listed),
+                    oldest.end(), by_age);
+  oldest.resize(listed);
+  auto oldest_json = nlohmann::json::array();
+  for (const auto& task : oldest) {
+    auto waiting_for = nlohmann::json::array();
+    for (const auto& dep : task->deps.ids) {
+      if (rt.table->status(dep) != objstore::object_status::pending)
+        continue;
+      auto p = producer_of.find(dep);
+      waiting_for.push_back(
+        {{"object", to_string(dep)},
+         {"producer", p == producer_of.end() ? nlohmann::json{} : nlohmann::json(p->second->describe())}});
+    }
+    oldest_json.push_back({{"task_id", to_string(task->result)},
+                           {"name", task->name()},
+                           {"waiting_for", std::move(waiting_for)}});
+  }
+  return {{"waiting_for_arguments", waiting},
+          {"queued", queued},
+          {"running", running},
+          {"finished", total(totals, counter::tasks_finished)},
+          {"failed", total(totals, counter::tasks_failed)},
+          {"cancelled", total(totals, counter::tasks_cancelled)},
+          {"oldest_waiting", std::move(oldest_json)}};
+}
+
+} // namespace rustyray::internal

@@ -1,0 +1,38 @@
+#pragma once
+
+// What the tasks module contributes to `state()` and `timeline()`.
+
+#include <cstdint>
+#include <memory>
+#include <utility>
+#include <vector>
+
+#include <caf/expected.hpp>
+#include <nlohmann/json_fwd.hpp>
+
+#include "object_table.hpp"
+#include "recorder.hpp"
+#include "task_record.hpp"
+
+namespace rustyray::internal {
+
+struct runtime_state;
+
+/// Pending objects with their producers, as `object_table::producers` lists them.
+using producer_list = std::vector<std::pair<object_id, std::shared_ptr<objstore::producer>>>;
+
+/// Records one run of `task` (started at `started`, `attempts` tries) in the
+/// worker thread's lane: its timeline event and the counters.
+void record_run(recorder& recording, const task_record& task, std::int64_t started,
+                int attempts, const caf::expected<detail::task_output>& output);
+
+/// The scheduler's side of `state()["node"]`: resources total and available,
+/// and the workers. Asks the scheduler actor.
+nlohmann::json workers_state(const runtime_state& rt);
+
+/// `state()["tasks"]`: live tasks by state, the oldest waiting ones and what
+/// they wait for, and the totals since start.
+nlohmann::json tasks_state(const runtime_state& rt, const producer_list& pending,
+                           const counter_values& totals);
+
+} // namespace rustyray::internal
