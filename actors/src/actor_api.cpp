@@ -86,9 +86,10 @@ std::shared_ptr<actor_core> create_actor(actor_spec spec) {
   const auto& cls = *spec.cls;
   auto name = spec.name;
   auto vitals = std::make_shared<internal::actor_vitals>(cls, name);
+  auto inbox = std::make_shared<internal::call_inbox>();
   auto host = internal::spawn_actor_host(*rt->system, rt->table, rt->actors, id, std::move(spec),
-                                         vitals, rt->recording);
-  auto core = std::make_shared<actor_core>(id, cls, std::move(name), host);
+                                         inbox, vitals, rt->recording);
+  auto core = std::make_shared<actor_core>(id, cls, std::move(name), host, std::move(inbox));
   if (auto err = rt->actors->add(core, host, std::move(vitals))) {
     // Lost a race for the name: this actor never runs.
     caf::anon_send<caf::message_priority::high>(host, internal::kill_atom::value, true);
@@ -135,7 +136,17 @@ object_id submit_call(const std::shared_ptr<actor_core>& core, const object_id& 
   if (objstore::await_dependencies(table, call->deps, make_on_ready))
     call->ready.store(true, std::memory_order_release);
   auto result = call->result;
-  caf::anon_send(host, std::move(call));
+  bool notify = false;
+  if (!core->inbox->push(call, notify)) {
+    // The host quit between the look-up and now (shutdown).
+    objstore::unpin_all(table, call->deps);
+    call->body = nullptr;
+    table.fail(result, make_error(errc::actor_died, "actor " + to_string(actor)
+                                                      + " has stopped; start a new actor"));
+    return result;
+  }
+  if (notify)
+    caf::anon_send(host, internal::inbox_atom::value);
   return result;
 }
 

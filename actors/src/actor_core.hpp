@@ -15,14 +15,19 @@
 #include "dependencies.hpp"
 #include "rustyray/actors/actor.hpp"
 
+namespace rustyray::internal {
+class call_inbox;
+} // namespace rustyray::internal
+
 namespace rustyray::detail {
 
 /// One actor as its handles see it: what `actor_handle` points to. The last
 /// handle's destruction asks the host to stop (after the queued calls).
 class actor_core {
 public:
-  actor_core(const object_id& id, const std::type_info& cls, std::string name, caf::actor host)
-    : id(id), cls(cls), name(std::move(name)), host_(std::move(host)) {
+  actor_core(const object_id& id, const std::type_info& cls, std::string name, caf::actor host,
+             std::shared_ptr<internal::call_inbox> inbox)
+    : id(id), cls(cls), name(std::move(name)), inbox(std::move(inbox)), host_(std::move(host)) {
   }
 
   actor_core(const actor_core&) = delete;
@@ -33,6 +38,8 @@ public:
   const object_id id;
   const std::type_info& cls;
   const std::string name;
+  /// Where calls go on their way to the host.
+  const std::shared_ptr<internal::call_inbox> inbox;
 
   /// The CAF actor hosting the instance; invalid after `detach`.
   [[nodiscard]] caf::actor host() const {
@@ -88,6 +95,55 @@ struct call_record : objstore::producer {
 };
 
 using call_ptr = std::shared_ptr<call_record>;
+
+/// Calls on their way to an actor's host. A submitter appends and sends the
+/// host a message only if none is on its way already: a burst of calls costs
+/// one CAF message (and at most one wake-up), not one each. Calls keep their
+/// submission order.
+class call_inbox {
+public:
+  /// Appends `call`; `notify` says whether the caller must send the host an
+  /// `inbox_atom`. False if the host has stopped: the call was not taken.
+  bool push(call_ptr call, bool& notify) {
+    std::lock_guard<std::mutex> guard{mtx_};
+    if (closed_)
+      return false;
+    calls_.push_back(std::move(call));
+    notify = !notified_;
+    notified_ = true;
+    return true;
+  }
+
+  /// The host: every call so far; the next push notifies again.
+  std::vector<call_ptr> take() {
+    std::vector<call_ptr> calls;
+    std::lock_guard<std::mutex> guard{mtx_};
+    calls.swap(calls_);
+    notified_ = false;
+    return calls;
+  }
+
+  /// The host, when it quits: later pushes fail. Returns the calls that came
+  /// in the meantime.
+  std::vector<call_ptr> close() {
+    std::lock_guard<std::mutex> guard{mtx_};
+    closed_ = true;
+    notified_ = false;
+    return std::move(calls_);
+  }
+
+  /// Calls are waiting, and a message for them is on its way to the host.
+  [[nodiscard]] bool pending() const {
+    std::lock_guard<std::mutex> guard{mtx_};
+    return !calls_.empty();
+  }
+
+private:
+  mutable std::mutex mtx_;
+  std::vector<call_ptr> calls_; // guarded by mtx_
+  bool notified_ = false;       // guarded by mtx_
+  bool closed_ = false;         // guarded by mtx_
+};
 
 } // namespace rustyray::internal
 

@@ -310,6 +310,7 @@ struct host_state {
   object_id id;
   detail::actor_spec spec;
   std::string label; // for messages: class, name and ID
+  std::shared_ptr<call_inbox> inbox;
   std::shared_ptr<actor_vitals> vitals;
   std::shared_ptr<recorder> recording;
 
@@ -380,8 +381,9 @@ void open_pool(host_ptr self, bool open) {
 /// Quits once stopping and nothing is queued or running.
 void quit_if_done(host_ptr self) {
   auto& st = self->state;
-  if (!st.stopping || st.queued > 0 || st.ph == host_state::phase::starting)
-    return;
+  if (!st.stopping || st.queued > 0 || st.ph == host_state::phase::starting
+      || st.inbox->pending())
+    return; // pending: the inbox's message is on its way
   if (st.pool) {
     std::lock_guard<std::mutex> guard{st.pool->mtx};
     st.pool->report_idle = true;
@@ -400,6 +402,9 @@ void quit_if_done(host_ptr self) {
     for (auto& r : runners)
       self->send_exit(r.handle, caf::exit_reason::user_shutdown);
   }
+  // A call pushed since the check above finds the inbox closed, or is here.
+  for (auto& call : st.inbox->close())
+    fail_call(self, call, make_error(errc::actor_died, "actor " + st.label + " has stopped"));
   st.directory->remove(st.id);
   self->quit();
 }
@@ -604,13 +609,14 @@ call_ptr interface_call(host_ptr self, const std::string& method, caf::message a
 
 caf::behavior host(host_ptr self, std::shared_ptr<objstore::object_table> table,
                    std::shared_ptr<actor_directory> directory, object_id id,
-                   detail::actor_spec spec, std::shared_ptr<actor_vitals> vitals,
-                   std::shared_ptr<recorder> recording) {
+                   detail::actor_spec spec, std::shared_ptr<call_inbox> inbox,
+                   std::shared_ptr<actor_vitals> vitals, std::shared_ptr<recorder> recording) {
   auto& st = self->state;
   st.table = std::move(table);
   st.directory = std::move(directory);
   st.id = id;
   st.spec = std::move(spec);
+  st.inbox = std::move(inbox);
   st.vitals = std::move(vitals);
   st.recording = std::move(recording);
   st.label = demangle(st.spec.cls->name())
@@ -632,7 +638,11 @@ caf::behavior host(host_ptr self, std::shared_ptr<objstore::object_table> table,
       objstore::unpin_all(*self->state.table, self->state.factory_deps);
       construct(self);
     },
-    [=](call_ptr& call) { accept(self, call); },
+    [=](inbox_atom) {
+      for (auto& call : self->state.inbox->take())
+        accept(self, call);
+      quit_if_done(self); // stopping: these may have been the last
+    },
     [=](continue_atom, std::uint64_t caller) { pump(self, caller); },
     [=](ready_atom, call_ptr& call) {
       // With a pool the call may be settled by a runner already: only
@@ -692,10 +702,12 @@ caf::behavior host(host_ptr self, std::shared_ptr<objstore::object_table> table,
 
 caf::actor spawn_actor_host(caf::actor_system& sys, std::shared_ptr<objstore::object_table> table,
                             std::shared_ptr<actor_directory> directory, const object_id& id,
-                            detail::actor_spec spec, std::shared_ptr<actor_vitals> vitals,
+                            detail::actor_spec spec, std::shared_ptr<call_inbox> inbox,
+                            std::shared_ptr<actor_vitals> vitals,
                             std::shared_ptr<recorder> recording) {
   return sys.spawn<caf::detached>(host, std::move(table), std::move(directory), id,
-                                  std::move(spec), std::move(vitals), std::move(recording));
+                                  std::move(spec), std::move(inbox), std::move(vitals),
+                                  std::move(recording));
 }
 
 bool in_actor() noexcept {

@@ -18,6 +18,8 @@ class recorder;
 using ready_atom = caf::atom_constant<caf::atom("rr_ready")>;
 using stop_atom = caf::atom_constant<caf::atom("rr_stop")>;
 using kill_atom = caf::atom_constant<caf::atom("rr_kill")>;
+/// New calls wait in the actor's `call_inbox`.
+using inbox_atom = caf::atom_constant<caf::atom("rr_inbox")>;
 
 /// Spawns the detached CAF actor that owns one instance: it builds it from
 /// `spec` once the factory's arguments exist, runs calls (per caller in
@@ -26,7 +28,8 @@ using kill_atom = caf::atom_constant<caf::atom("rr_kill")>;
 /// It keeps `vitals` current and records its calls in `recording`.
 caf::actor spawn_actor_host(caf::actor_system& sys, std::shared_ptr<objstore::object_table> table,
                             std::shared_ptr<actor_directory> directory, const object_id& id,
-                            detail::actor_spec spec, std::shared_ptr<actor_vitals> vitals,
+                            detail::actor_spec spec, std::shared_ptr<call_inbox> inbox,
+                            std::shared_ptr<actor_vitals> vitals,
                             std::shared_ptr<recorder> recording);
 
 } // namespace rustyray::internal
