@@ -488,14 +488,16 @@ void die(host_ptr self, const std::string& why, bool may_restart) {
   quit_if_done(self);
 }
 
-/// Concurrency 1: runs the caller's ready calls in order. After a few
-/// milliseconds it continues through the mailbox, so that `kill` (and other
-/// callers) get their turn between calls.
-void pump(host_ptr self, std::uint64_t caller) {
+/// How long a host runs calls back to back before it lets its mailbox in.
+constexpr auto pump_budget = std::chrono::milliseconds(2);
+
+/// Concurrency 1: runs the caller's ready calls in order. Past `deadline` it
+/// continues through the mailbox, so that `kill` (and other callers) get
+/// their turn between calls.
+void pump(host_ptr self, std::uint64_t caller, std::chrono::nanoseconds deadline) {
   auto& st = self->state;
   if (st.ph != host_state::phase::alive)
     return;
-  auto deadline = coarse_now() + std::chrono::milliseconds(2);
   auto q = st.queues.find(caller);
   while (q != st.queues.end() && !q->second.empty() && q->second.front()->ready.load()) {
     if (coarse_now() > deadline) {
@@ -555,7 +557,7 @@ void run_ready(host_ptr self, std::uint64_t caller) {
   if (self->state.pool)
     dispatch(self);
   else
-    pump(self, caller);
+    pump(self, caller, coarse_now() + pump_budget);
 }
 
 void pump_all(host_ptr self) {
@@ -567,22 +569,47 @@ void pump_all(host_ptr self) {
     callers.reserve(st.queues.size());
     for (const auto& [caller, queue] : st.queues)
       callers.push_back(caller);
+    auto deadline = coarse_now() + pump_budget;
     for (auto caller : callers)
-      pump(self, caller);
+      pump(self, caller, deadline);
   }
   quit_if_done(self);
 }
 
-void accept(host_ptr self, const call_ptr& call) {
+/// Queues the call behind its caller's earlier ones; false if it failed at
+/// once (the actor is dead).
+bool enqueue(host_ptr self, const call_ptr& call) {
   auto& st = self->state;
   if (st.ph == host_state::phase::dead) {
     fail_call(self, call, st.death);
-    return;
+    return false;
   }
   call->accepted = true;
   st.queues[call->caller].push_back(call);
   ++st.queued;
-  run_ready(self, call->caller);
+  return true;
+}
+
+void accept(host_ptr self, const call_ptr& call) {
+  if (enqueue(self, call))
+    run_ready(self, call->caller);
+}
+
+/// A batch from the inbox: queued first, then run within one budget, so a
+/// batch of slow calls cannot keep `kill` waiting.
+void accept_all(host_ptr self, std::vector<call_ptr> calls) {
+  std::vector<std::uint64_t> callers;
+  for (const auto& call : calls)
+    if (enqueue(self, call)
+        && std::find(callers.begin(), callers.end(), call->caller) == callers.end())
+      callers.push_back(call->caller);
+  if (self->state.pool) {
+    dispatch(self);
+    return;
+  }
+  auto deadline = coarse_now() + pump_budget;
+  for (auto caller : callers)
+    pump(self, caller, deadline);
 }
 
 /// A call from plain CAF code (`actor_interface`): the method by its
@@ -639,11 +666,12 @@ caf::behavior host(host_ptr self, std::shared_ptr<objstore::object_table> table,
       construct(self);
     },
     [=](inbox_atom) {
-      for (auto& call : self->state.inbox->take())
-        accept(self, call);
+      accept_all(self, self->state.inbox->take());
       quit_if_done(self); // stopping: these may have been the last
     },
-    [=](continue_atom, std::uint64_t caller) { pump(self, caller); },
+    [=](continue_atom, std::uint64_t caller) {
+      pump(self, caller, coarse_now() + pump_budget);
+    },
     [=](ready_atom, call_ptr& call) {
       // With a pool the call may be settled by a runner already: only
       // dispatch, which finds it in the queues if it is still there.

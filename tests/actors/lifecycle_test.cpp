@@ -96,6 +96,27 @@ BOOST_AUTO_TEST_CASE(kill_fails_pending_and_later_calls_and_runs_on_stop) {
   (void)slow.get(); // the running call finished
 }
 
+BOOST_AUTO_TEST_CASE(kill_overtakes_a_burst_of_slow_calls_to_a_running_actor) {
+  auto counter = actor(Counter::create).remote(0);
+  BOOST_REQUIRE_EQUAL(counter.task(&Counter::value).remote().get(), 0); // running
+  // The burst reaches the host in one batch; it must not run the batch
+  // through before it looks at its mailbox again.
+  std::vector<object_ref<int>> pending;
+  for (int i = 0; i < 50; ++i)
+    pending.push_back(counter.task(&Counter::slow_add).remote(1));
+  std::this_thread::sleep_for(5ms);
+  kill(counter);
+  int died = 0;
+  for (auto& ref : pending)
+    try {
+      ref.get();
+    } catch (const error& e) {
+      BOOST_CHECK(e.code() == errc::actor_died);
+      ++died;
+    }
+  BOOST_CHECK(died > 40);
+}
+
 BOOST_AUTO_TEST_CASE(restart_rebuilds_the_state_from_the_factory) {
   auto counter = actor(Counter::create).max_restarts(2).remote(100);
   BOOST_CHECK_EQUAL(counter.task(&Counter::add).remote(5).get(), 105);
