@@ -18,6 +18,8 @@ struct hook_counts {
   std::atomic<int> starts{0};
   std::atomic<int> stops{0};
   std::atomic<int> calls_before_stop{-1};
+  /// Calls of `slow_add` that have started.
+  std::atomic<int> slow_started{0};
 };
 inline hook_counts hooks;
 
@@ -45,6 +47,7 @@ public:
   }
 
   int slow_add(int x) {
+    ++hooks.slow_started;
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
     return add(x);
   }
@@ -86,6 +89,14 @@ private:
   int calls_ = 0;
   std::vector<int> history_;
 };
+
+/// Waits (up to 30 s) until `n` calls of `slow_add` have started.
+inline bool slow_calls_started(int n) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (hooks.slow_started.load() < n && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  return hooks.slow_started.load() >= n;
+}
 
 /// Drops `handle` (it must be the last one) and blocks until the actor has
 /// stopped.

@@ -19,6 +19,7 @@ struct hooks_reset : runtime_fixture {
     hooks.starts = 0;
     hooks.stops = 0;
     hooks.calls_before_stop = -1;
+    hooks.slow_started = 0;
   }
 };
 
@@ -79,7 +80,7 @@ BOOST_AUTO_TEST_CASE(kill_fails_pending_and_later_calls_and_runs_on_stop) {
   std::vector<object_ref<int>> pending;
   for (int i = 0; i < 50; ++i)
     pending.push_back(counter.task(&Counter::slow_add).remote(1));
-  std::this_thread::sleep_for(5ms);
+  BOOST_REQUIRE(test::slow_calls_started(1));
   kill(counter);
   int died = 0;
   for (auto& ref : pending)
@@ -104,7 +105,7 @@ BOOST_AUTO_TEST_CASE(kill_overtakes_a_burst_of_slow_calls_to_a_running_actor) {
   std::vector<object_ref<int>> pending;
   for (int i = 0; i < 50; ++i)
     pending.push_back(counter.task(&Counter::slow_add).remote(1));
-  std::this_thread::sleep_for(5ms);
+  BOOST_REQUIRE(test::slow_calls_started(1));
   kill(counter);
   int died = 0;
   for (auto& ref : pending)
