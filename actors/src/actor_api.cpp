@@ -141,8 +141,7 @@ object_id submit_call(const std::shared_ptr<actor_core>& core, const object_id& 
     // The host quit between the look-up and now (shutdown).
     objstore::unpin_all(table, call->deps);
     call->body = nullptr;
-    table.fail(result, make_error(errc::actor_died, "actor " + to_string(actor)
-                                                      + " has stopped; start a new actor"));
+    table.fail(result, internal::stopped_error(to_string(actor)));
     return result;
   }
   if (notify)

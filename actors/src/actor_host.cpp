@@ -203,6 +203,15 @@ caf::actor runner_to_wake(const pool_ptr& shared, caf::actor_system& sys, const 
   return pool.runners[index].handle;
 }
 
+/// Sends what `runner_to_wake` asked for: a wake-up to `runner` (if any)
+/// and, if `recheck`, a look for blocked runners to `host` later.
+void send_wake_ups(const caf::actor& runner, bool recheck, const caf::actor& host) {
+  if (runner)
+    caf::anon_send(runner, wake_atom::value);
+  if (recheck)
+    caf::delayed_anon_send(host, run_pool::blocked_after, check_atom::value);
+}
+
 /// Tells the pool while a runner's call waits in `get` or `wait`, so another
 /// runner can start at once.
 class runner_blocking : public blocking_observer {
@@ -220,20 +229,12 @@ public:
       pool_->runners[index_].in_get = true;
       other = runner_to_wake(pool_, self_->system(), host_, actor_, recheck);
     }
-    wake(other, recheck, host_);
+    send_wake_ups(other, recheck, host_);
   }
 
   void on_unblock() override {
     std::lock_guard<std::mutex> guard{pool_->mtx};
     pool_->runners[index_].in_get = false;
-  }
-
-  /// Sends what `runner_to_wake` asked for.
-  static void wake(const caf::actor& other, bool recheck, const caf::actor& host) {
-    if (other)
-      caf::anon_send(other, wake_atom::value);
-    if (recheck)
-      caf::delayed_anon_send(host, run_pool::blocked_after, check_atom::value);
   }
 
 private:
@@ -272,7 +273,7 @@ caf::behavior runner(caf::event_based_actor* self, pool_ptr pool, caf::actor hos
         bool recheck = false;
         auto other = runner_to_wake(pool, self->system(), host, actor, recheck);
         guard.unlock();
-        runner_blocking::wake(other, recheck, host);
+        send_wake_ups(other, recheck, host);
         current_blocking_observer = &blocking;
         auto result = execute(*call, instance.get(), scope, actor, *p.recording);
         current_blocking_observer = nullptr;
@@ -404,7 +405,7 @@ void quit_if_done(host_ptr self) {
   }
   // A call pushed since the check above finds the inbox closed, or is here.
   for (auto& call : st.inbox->close())
-    fail_call(self, call, make_error(errc::actor_died, "actor " + st.label + " has stopped"));
+    fail_call(self, call, stopped_error(st.label));
   st.directory->remove(st.id);
   self->quit();
 }
@@ -547,8 +548,8 @@ void dispatch(host_ptr self) {
       wake.push_back(std::move(r));
   }
   for (auto& r : wake)
-    runner_blocking::wake(r, false, nullptr);
-  runner_blocking::wake(nullptr, recheck, self);
+    send_wake_ups(r, false, nullptr);
+  send_wake_ups(nullptr, recheck, self);
 }
 
 /// Runs what became runnable for `caller`: its queue in order, or any ready
@@ -736,6 +737,10 @@ caf::actor spawn_actor_host(caf::actor_system& sys, std::shared_ptr<objstore::ob
   return sys.spawn<caf::detached>(host, std::move(table), std::move(directory), id,
                                   std::move(spec), std::move(inbox), std::move(vitals),
                                   std::move(recording));
+}
+
+caf::error stopped_error(const std::string& actor) {
+  return make_error(errc::actor_died, "actor " + actor + " has stopped; start a new actor");
 }
 
 bool in_actor() noexcept {

@@ -32,4 +32,7 @@ caf::actor spawn_actor_host(caf::actor_system& sys, std::shared_ptr<objstore::ob
                             std::shared_ptr<actor_vitals> vitals,
                             std::shared_ptr<recorder> recording);
 
+/// What a call gets that reaches an actor after its host quit.
+caf::error stopped_error(const std::string& actor);
+
 } // namespace rustyray::internal
