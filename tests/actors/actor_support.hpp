@@ -98,6 +98,21 @@ inline bool slow_calls_started(int n) {
   return hooks.slow_started.load() >= n;
 }
 
+/// Gets each ref; counts those that failed, checking they failed with
+/// `actor_died`.
+template <class T>
+int count_actor_died(const std::vector<object_ref<T>>& refs) {
+  int died = 0;
+  for (const auto& ref : refs)
+    try {
+      ref.get();
+    } catch (const error& e) {
+      BOOST_CHECK(e.code() == errc::actor_died);
+      ++died;
+    }
+  return died;
+}
+
 /// Drops `handle` (it must be the last one) and blocks until the actor has
 /// stopped.
 template <class C>

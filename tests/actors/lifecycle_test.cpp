@@ -82,14 +82,7 @@ BOOST_AUTO_TEST_CASE(kill_fails_pending_and_later_calls_and_runs_on_stop) {
     pending.push_back(counter.task(&Counter::slow_add).remote(1));
   BOOST_REQUIRE(test::slow_calls_started(1));
   kill(counter);
-  int died = 0;
-  for (auto& ref : pending)
-    try {
-      ref.get();
-    } catch (const error& e) {
-      BOOST_CHECK(e.code() == errc::actor_died);
-      ++died;
-    }
+  int died = test::count_actor_died(pending);
   BOOST_CHECK(died > 40); // all but those that ran before the kill arrived
   BOOST_CHECK(test::code_of([&] { counter.task(&Counter::value).remote().get(); })
               == errc::actor_died);
@@ -107,14 +100,7 @@ BOOST_AUTO_TEST_CASE(kill_overtakes_a_burst_of_slow_calls_to_a_running_actor) {
     pending.push_back(counter.task(&Counter::slow_add).remote(1));
   BOOST_REQUIRE(test::slow_calls_started(1));
   kill(counter);
-  int died = 0;
-  for (auto& ref : pending)
-    try {
-      ref.get();
-    } catch (const error& e) {
-      BOOST_CHECK(e.code() == errc::actor_died);
-      ++died;
-    }
+  int died = test::count_actor_died(pending);
   BOOST_CHECK(died > 40);
 }
 
