@@ -15,6 +15,14 @@ using test::runtime_fixture;
 
 namespace {
 
+/// A task returning 1 once `gate` is set: what comes after it waits.
+object_ref<int> blocked_until(std::promise<void>& gate) {
+  return task([opened = gate.get_future().share()] {
+           opened.wait();
+           return 1;
+         }).remote();
+}
+
 int explode(int x) {
   if (x < 0)
     throw std::invalid_argument("negative input " + std::to_string(x));
@@ -129,11 +137,7 @@ BOOST_AUTO_TEST_CASE(a_task_that_can_never_fit_fails_at_once) {
 
 BOOST_AUTO_TEST_CASE(cancel_before_start_means_it_never_runs) {
   std::promise<void> gate;
-  auto opened = gate.get_future().share();
-  auto blocker = task([opened] {
-                   opened.wait();
-                   return 1;
-                 }).remote();
+  auto blocker = blocked_until(gate);
   std::atomic<int> ran{0};
   auto waiting = task([&ran](int x) {
                    ++ran;
@@ -188,11 +192,7 @@ BOOST_AUTO_TEST_CASE(a_dependant_already_waiting_fails_with_its_producers_error)
 
 BOOST_AUTO_TEST_CASE(a_dependant_of_a_cancelled_producer_fails_with_task_cancelled) {
   std::promise<void> gate;
-  auto opened = gate.get_future().share();
-  auto blocker = task([opened] {
-                   opened.wait();
-                   return 1;
-                 }).remote();
+  auto blocker = blocked_until(gate);
   auto producer = task(plus1).name("producer").remote(blocker);
   auto dependant = task(plus1).name("dependant").remote(producer); // waits now
   BOOST_TEST(cancel(producer));
@@ -211,11 +211,7 @@ BOOST_AUTO_TEST_CASE(a_dependant_of_a_call_to_a_killed_actor_fails_with_actor_di
     }
   };
   std::promise<void> gate;
-  auto opened = gate.get_future().share();
-  auto blocker = task([opened] {
-                   opened.wait();
-                   return 1;
-                 }).remote();
+  auto blocker = blocked_until(gate);
   auto sleeper = actor(Sleeper::create).remote();
   auto call = sleeper.task(&Sleeper::echo).remote(blocker); // queued at the actor
   auto dependant = task(plus1).remote(call);
