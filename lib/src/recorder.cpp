@@ -152,7 +152,10 @@ void recorder::flush(std::vector<execution>& staged) {
     if (ring_.size() < capacity_) {
       ring_.push_back(std::move(e));
     } else {
-      ring_[next_] = std::move(e);
+      // Swapped, not move-assigned: a string moved onto a longer one keeps
+      // the old heap buffer, so slots would collect the longest error text
+      // they ever held. `staged.clear()` frees the old execution instead.
+      std::swap(ring_[next_], e);
       next_ = (next_ + 1) % capacity_;
       ++dropped_;
     }
