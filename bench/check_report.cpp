@@ -106,10 +106,16 @@ void check_scaling(const json& s) {
       problem(at + "x missing or not increasing: " + p.dump());
     else
       last_x = p["x"].get<double>();
-    for (const auto& c : s.value("columns", json::array()))
-      if (!positive_number(p.value(c.value("key", std::string{}), json{})))
-        problem(at + "column " + c.value("key", std::string{}) + " not a positive number in " +
+    for (const auto& c : s.value("columns", json::array())) {
+      auto v = p.value(c.value("key", std::string{}), json{});
+      if (!v.is_number() || !std::isfinite(v.get<double>()) || v.get<double>() < 0)
+        problem(at + "column " + c.value("key", std::string{}) + " not a number >= 0 in " +
                 p.dump());
+    }
+    // The per-item costs the report compares across points must be measured.
+    for (const auto& key : s.value("flat", json::array()))
+      if (!positive_number(p.value(key.get<std::string>(), json{})))
+        problem(at + key.get<std::string>() + " not a positive number in " + p.dump());
   }
   if (s.value("flat", json::array()).empty())
     problem(at + "no per-item column named in flat");

@@ -368,6 +368,7 @@ int main(int argc, char** argv) {
   json metric_entries = json::array();
   json scaling_entries = json::array();
   json failures = json::array();
+  json load_after_metrics;
   {
     bench::caf_floors floors{n};
     bench::asio_pool pool{workers};
@@ -427,6 +428,7 @@ int main(int argc, char** argv) {
       metric_entries.push_back(std::move(entry));
     }
 
+    load_after_metrics = load_average();
     const auto plan = opts.quick ? bench::scaling_plan::quick() : bench::scaling_plan::full();
     for (const auto& s : series) {
       if (!selected(opts.filter, s.name))
@@ -457,6 +459,7 @@ int main(int argc, char** argv) {
                   {{"cpu", cpu_model()},
                    {"hardware_threads", std::thread::hardware_concurrency()},
                    {"load_average_before", load_before},
+                   {"load_average_after_metrics", load_after_metrics},
                    {"load_average_after", load_average()}}},
                  {"schedule",
                   {{"warmup_s", opts.sched.warmup_s},

@@ -150,9 +150,10 @@ void markdown_header(std::ostringstream& md, const json& report) {
   md << "Machine: " << machine.value("cpu", "unknown CPU") << ", "
      << machine.value("hardware_threads", 0) << " hardware threads; load average "
      << load_text(machine["load_average_before"]) << " before the run, "
+     << load_text(machine["load_average_after_metrics"]) << " after the metrics, "
      << load_text(machine["load_average_after"])
-     << " after (other work on the machine moves every figure: compare the ratios within "
-        "one run).\n\n";
+     << " at the end (the actors series alone starts thousands of threads). Other work on "
+        "the machine moves every figure: compare the ratios within one run.\n\n";
   md << "Schedule: Ray's timeit, " << sched.value("warmup_s", 0.0) << " s of warm-up, then "
      << sched.value("runs", 0) << " timed runs of " << sched.value("run_s", 0.0)
      << " s; a value is the mean rate of the runs, ± their standard deviation. RustyRay runs "

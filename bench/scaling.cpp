@@ -3,8 +3,12 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
+#include <fstream>
 #include <stdexcept>
 #include <thread>
+
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include "report.hpp"
 #include "timeit.hpp"
@@ -60,6 +64,29 @@ std::pair<double, int> repeat(const scaling_plan& plan, bool first_point, Once o
   return {median(seconds), runs()};
 }
 
+/// Bytes of this process in RAM now (0 where /proc is missing).
+double resident_bytes() {
+  std::ifstream statm{"/proc/self/statm"};
+  double size = 0;
+  double resident = 0;
+  statm >> size >> resident;
+  return resident * static_cast<double>(sysconf(_SC_PAGESIZE));
+}
+
+/// Minor page faults of this process so far (pages the kernel mapped on first touch).
+double minor_faults() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return static_cast<double>(usage.ru_minflt);
+}
+
+/// The median of `xs` without the untimed first run's entry, if `repeat` made one.
+double median_of_timed(std::vector<double> xs, int repeats) {
+  if (xs.size() > static_cast<std::size_t>(repeats))
+    xs.erase(xs.begin());
+  return median(std::move(xs));
+}
+
 nlohmann::ordered_json column(const char* key, const char* label) {
   return {{"key", key}, {"label", label}};
 }
@@ -71,23 +98,38 @@ nlohmann::ordered_json tasks_async(const scaling_plan& plan, const progress_fn& 
     {"about", "`single_client_tasks_async` with N tasks in place of 1,000: submit N `small_value` "
               "tasks, then one `get` of all N"},
     {"note", "The time includes submitting, scheduling, running and getting every task. Every "
-             "outstanding task holds a record and a pending result object until it runs, so "
-             "memory grows with N."},
+             "task holds a record and a pending result object until it has run, so memory grows "
+             "with N: the resident bytes per task are the process's growth in RAM from before "
+             "the first submission to after the last (tasks run meanwhile, so fewer than N are "
+             "waiting then; 0 where the allocator reused freed memory). Once that no longer "
+             "fits in the CPU's caches, each task costs some cache misses more."},
     {"x", "outstanding tasks"},
-    {"columns", {column("seconds", "seconds per run"), column("us_per_item", "µs per task")}},
+    {"columns",
+     {column("seconds", "seconds per run"), column("us_per_item", "µs per task"),
+      column("resident_bytes_per_item", "resident bytes per task")}},
     {"flat", {"us_per_item"}},
     {"points", nlohmann::ordered_json::array()}};
   for (auto n : plan.outstanding_tasks) {
     progress(std::to_string(n) + " tasks");
-    auto [seconds, repeats] = repeat(plan, n == plan.outstanding_tasks.front(), [n = n] {
+    std::vector<double> growth;
+    auto [seconds, repeats] = repeat(plan, n == plan.outstanding_tasks.front(), [&, n = n] {
       double start = now_s();
-      submit_then_get(static_cast<int>(n), [](int) { return rustyray::task(small_value).remote(); });
+      double before = resident_bytes();
+      std::vector<rustyray::object_ref<int>> refs;
+      refs.reserve(n);
+      for (std::size_t i = 0; i < n; ++i)
+        refs.push_back(rustyray::task(small_value).remote());
+      growth.push_back(std::max(0.0, resident_bytes() - before));
+      (void)rustyray::get(refs);
       return now_s() - start;
     });
-    series["points"].push_back({{"x", n},
-                                {"repeats", repeats},
-                                {"seconds", round_sig(seconds, 4)},
-                                {"us_per_item", round_sig(seconds * 1e6 / static_cast<double>(n), 4)}});
+    series["points"].push_back(
+      {{"x", n},
+       {"repeats", repeats},
+       {"seconds", round_sig(seconds, 4)},
+       {"us_per_item", round_sig(seconds * 1e6 / static_cast<double>(n), 4)},
+       {"resident_bytes_per_item",
+        round_sig(median_of_timed(growth, repeats) / static_cast<double>(n), 4)}});
   }
   return series;
 }
@@ -102,13 +144,17 @@ nlohmann::ordered_json object_size(const scaling_plan& plan, const progress_fn& 
     {"note", "Small objects cost a fixed amount per call, so µs per MiB falls as they grow; "
              "from a few MiB on the copies dominate: put copies the buffer into the store once "
              "(buffers of 4 MiB and more into reused, already mapped memory), get copies it into "
-             "a new vector, whose fresh pages the kernel maps on first touch."},
+             "a new vector, whose fresh memory the kernel maps and zeroes on first touch (the "
+             "page-fault columns count those faults: 256 per MiB with 4 KiB pages, 0.5 with "
+             "transparent huge pages, each of which zeroes 2 MiB); and once objects outgrow "
+             "the CPU's caches, a copy runs at memory bandwidth (compare `memcpy_gigabytes`)."},
     {"x", "bytes"},
     {"columns",
      {column("ops", "operations per run"), column("put_us_per_op", "put µs"),
       column("put_gb_per_s", "put GB/s"), column("put_us_per_mib", "put µs per MiB"),
-      column("get_us_per_op", "get µs"), column("get_gb_per_s", "get GB/s"),
-      column("get_us_per_mib", "get µs per MiB")}},
+      column("put_faults_per_mib", "put page faults per MiB"), column("get_us_per_op", "get µs"),
+      column("get_gb_per_s", "get GB/s"), column("get_us_per_mib", "get µs per MiB"),
+      column("get_faults_per_mib", "get page faults per MiB")}},
     {"flat", {"put_us_per_mib", "get_us_per_mib"}},
     {"points", nlohmann::ordered_json::array()}};
   for (auto size : plan.object_sizes) {
@@ -116,21 +162,30 @@ nlohmann::ordered_json object_size(const scaling_plan& plan, const progress_fn& 
     const std::vector<std::uint8_t> value(size, 1);
     const auto ops = std::clamp<std::size_t>((std::size_t{64} << 20) / size, 1, 10000);
     const bool first = size == plan.object_sizes.front();
+    std::vector<double> put_faults;
     auto [put_s, put_repeats] = repeat(plan, first, [&] {
+      double faults = minor_faults();
       double start = now_s();
       for (std::size_t i = 0; i < ops; ++i)
         (void)rustyray::put(value);
-      return now_s() - start;
+      double elapsed = now_s() - start;
+      put_faults.push_back(minor_faults() - faults);
+      return elapsed;
     });
     auto stored = rustyray::put(value);
+    std::vector<double> get_faults;
     auto [get_s, get_repeats] = repeat(plan, first, [&] {
+      double faults = minor_faults();
       double start = now_s();
       for (std::size_t i = 0; i < ops; ++i)
         if (rustyray::get(stored).size() != size)
           throw std::runtime_error("get returned an object of the wrong size");
-      return now_s() - start;
+      double elapsed = now_s() - start;
+      get_faults.push_back(minor_faults() - faults);
+      return elapsed;
     });
     const double mib = static_cast<double>(size) / (1 << 20);
+    const double all_mib = mib * static_cast<double>(ops);
     const double per_put = put_s / static_cast<double>(ops);
     const double per_get = get_s / static_cast<double>(ops);
     series["points"].push_back(
@@ -140,9 +195,11 @@ nlohmann::ordered_json object_size(const scaling_plan& plan, const progress_fn& 
        {"put_us_per_op", round_sig(per_put * 1e6, 4)},
        {"put_gb_per_s", round_sig(static_cast<double>(size) / per_put / 1e9, 4)},
        {"put_us_per_mib", round_sig(per_put * 1e6 / mib, 4)},
+       {"put_faults_per_mib", round_sig(median_of_timed(put_faults, put_repeats) / all_mib, 4)},
        {"get_us_per_op", round_sig(per_get * 1e6, 4)},
        {"get_gb_per_s", round_sig(static_cast<double>(size) / per_get / 1e9, 4)},
-       {"get_us_per_mib", round_sig(per_get * 1e6 / mib, 4)}});
+       {"get_us_per_mib", round_sig(per_get * 1e6 / mib, 4)},
+       {"get_faults_per_mib", round_sig(median_of_timed(get_faults, get_repeats) / all_mib, 4)}});
   }
   return series;
 }
@@ -207,36 +264,44 @@ nlohmann::ordered_json actors(const scaling_plan& plan, const progress_fn& progr
               "the handles and wait until every actor has stopped (teardown, timed apart)"},
     {"note", "Each actor is a detached CAF actor with a thread of its own (so that its methods "
              "may block in `get`), so µs per actor includes starting a thread, and teardown "
-             "includes joining it."},
+             "includes stopping it; the resident bytes per actor include the touched part of "
+             "that thread's stack. The first call on a new actor waits until its thread has "
+             "started and run the factory; with one actor nothing overlaps that wait, with "
+             "more the actors start side by side."},
     {"x", "actors"},
     {"columns",
      {column("seconds", "seconds per run"), column("us_per_item", "µs per actor"),
-      column("teardown_us_per_item", "teardown µs per actor")}},
+      column("teardown_us_per_item", "teardown µs per actor"),
+      column("resident_bytes_per_item", "resident bytes per actor")}},
     {"flat", {"us_per_item"}},
     {"points", nlohmann::ordered_json::array()}};
   (void)await_no_actors(); // actors of earlier metrics
   for (auto n : plan.actor_counts) {
     progress(std::to_string(n) + " actors");
     std::vector<double> teardowns;
+    std::vector<double> growth;
     auto [seconds, repeats] = repeat(plan, n == plan.actor_counts.front(), [&, n = n] {
       double start = now_s();
+      double before = resident_bytes();
       auto handles = start_actors(n);
       submit_then_get(static_cast<int>(n), [&](int i) {
         return handles[static_cast<std::size_t>(i)].task(&bench_actor::small_value).remote();
       });
       double elapsed = now_s() - start;
+      growth.push_back(std::max(0.0, resident_bytes() - before));
       handles.clear();
       teardowns.push_back(await_no_actors());
       return elapsed;
     });
-    if (teardowns.size() > static_cast<std::size_t>(repeats))
-      teardowns.erase(teardowns.begin()); // the untimed first run's
     series["points"].push_back(
       {{"x", n},
        {"repeats", repeats},
        {"seconds", round_sig(seconds, 4)},
        {"us_per_item", round_sig(seconds * 1e6 / static_cast<double>(n), 4)},
-       {"teardown_us_per_item", round_sig(median(teardowns) * 1e6 / static_cast<double>(n), 4)}});
+       {"teardown_us_per_item",
+        round_sig(median_of_timed(teardowns, repeats) * 1e6 / static_cast<double>(n), 4)},
+       {"resident_bytes_per_item",
+        round_sig(median_of_timed(growth, repeats) / static_cast<double>(n), 4)}});
   }
   return series;
 }
