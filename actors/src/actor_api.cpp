@@ -89,6 +89,7 @@ std::shared_ptr<actor_core> create_actor(actor_spec spec) {
   auto inbox = std::make_shared<internal::call_inbox>();
   auto host = internal::spawn_actor_host(*rt->system, rt->table, rt->actors, id, std::move(spec),
                                          inbox, vitals, rt->recording);
+  internal::release_thread_logger(); // the spawn took it (runtime_state.hpp)
   auto core = std::make_shared<actor_core>(id, cls, std::move(name), host, std::move(inbox));
   if (auto err = rt->actors->add(core, host, std::move(vitals))) {
     // Lost a race for the name: this actor never runs.
