@@ -6,6 +6,7 @@
 
 #include <caf/all.hpp>
 
+#include "actor_core.hpp"
 #include "actor_support.hpp"
 #include "conditions.hpp"
 
@@ -39,6 +40,14 @@ int ended_with_actor_died(const std::vector<object_ref<T>>& refs) {
     ++died;
   }
   return died;
+}
+
+/// Waits until the host has taken every call submitted so far from its
+/// inbox: `kill` travels with high priority and would overtake calls still
+/// on their way, which then run on the new instance after a restart.
+template <class C>
+bool all_calls_taken(const actor_handle<C>& handle) {
+  return test::eventually([&] { return !handle.core()->inbox->pending(); });
 }
 
 /// Waits until the CAF actor behind a handle is gone.
@@ -175,6 +184,7 @@ BOOST_AUTO_TEST_CASE(a_restart_while_calls_are_queued_fails_them_and_later_calls
   for (int i = 0; i < 5; ++i)
     waiting.push_back(counter.task(&Counter::add).remote(pending));
   BOOST_REQUIRE(test::slow_calls_started(1));
+  BOOST_REQUIRE(all_calls_taken(counter));
   kill(counter, /*no_restart=*/false);
   BOOST_TEST(ended_with_actor_died(queued) > 10);
   BOOST_TEST(ended_with_actor_died(waiting) == 5);
@@ -191,6 +201,7 @@ BOOST_AUTO_TEST_CASE(a_factory_that_throws_on_restart_fails_queued_and_later_cal
   for (int i = 0; i < 20; ++i)
     queued.push_back(fragile.task(&Fragile::slow).remote(i));
   BOOST_REQUIRE(test::slow_calls_started(1));
+  BOOST_REQUIRE(all_calls_taken(fragile));
   kill(fragile, /*no_restart=*/false);
   BOOST_TEST(ended_with_actor_died(queued) > 10);
   try {
