@@ -1,8 +1,12 @@
 #define BOOST_TEST_MODULE tasks_timeout
 #include <boost/test/unit_test.hpp>
 
+#include <unistd.h>
+
 #include <atomic>
 #include <cmath>
+#include <cstdio>
+#include <fstream>
 #include <future>
 #include <limits>
 #include <memory>
@@ -89,6 +93,34 @@ BOOST_AUTO_TEST_CASE(an_overrunning_task_times_out_sees_cancel_and_its_return_is
   BOOST_TEST(probe->saw_cancel.load());
   BOOST_TEST(code_of([&] { ref.get(); }) == errc::timeout);
   BOOST_TEST(!cancel(ref)); // finished: nothing to cancel
+}
+
+BOOST_AUTO_TEST_CASE(a_timed_out_attempt_is_a_failed_event_of_its_own_in_the_timeline) {
+  auto probe = std::make_shared<overrun_probe>();
+  auto ref = task(overrunning(probe)).name("late_event").timeout(20ms).remote();
+  BOOST_TEST(code_of([&] { ref.get(); }) == errc::timeout);
+  BOOST_REQUIRE(eventually([&] { return probe->returned.load(); }));
+  // Recorded by the worker once the function returned.
+  nlohmann::json found;
+  BOOST_TEST(eventually([&] {
+    char path[] = "/tmp/rustyray_timeline_XXXXXX";
+    auto fd = mkstemp(path);
+    if (fd < 0)
+      return false;
+    close(fd);
+    timeline(path);
+    std::ifstream in{path};
+    auto trace = nlohmann::json::parse(in);
+    std::remove(path);
+    for (const auto& e : trace["traceEvents"])
+      if (e["ph"] == "X" && e["name"] == "late_event")
+        found = e;
+    return !found.is_null();
+  }));
+  BOOST_TEST(found["args"]["outcome"] == "failed");
+  BOOST_TEST(found["args"]["error"].get<std::string>().find("ran past its timeout")
+             != std::string::npos);
+  BOOST_TEST(found["dur"].get<double>() >= 20000.0); // it ran on past the 20 ms
 }
 
 BOOST_AUTO_TEST_CASE(a_task_that_finishes_in_time_is_not_touched) {
