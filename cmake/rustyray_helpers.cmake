@@ -22,7 +22,9 @@ function(rustyray_add_test module unit)
   # Tests may reach into private headers (src/) to check internal state.
   target_include_directories(${target} PRIVATE ${PROJECT_SOURCE_DIR}/tests/support
     ${PROJECT_SOURCE_DIR}/lib/src
-    ${PROJECT_SOURCE_DIR}/objstore/src)
+    ${PROJECT_SOURCE_DIR}/objstore/src
+    ${PROJECT_SOURCE_DIR}/tasks/src
+    ${PROJECT_SOURCE_DIR}/actors/src)
   target_compile_definitions(${target} PRIVATE BOOST_TEST_DYN_LINK)
   add_test(NAME ${module}.${unit} COMMAND ${target})
   set_tests_properties(${module}.${unit} PROPERTIES TIMEOUT 300 LABELS "${module};${arg_LABELS}")

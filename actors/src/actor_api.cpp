@@ -35,6 +35,12 @@ std::uint64_t this_caller() noexcept {
 
 } // namespace
 
+call_record::~call_record() {
+  if (promise.pending())
+    promise.deliver(make_error(errc::actor_died, "actor " + to_string(actor)
+                                                   + " stopped before it answered this call"));
+}
+
 std::string call_record::name() const {
   if (method == nullptr)
     return by_name;
@@ -89,6 +95,7 @@ std::shared_ptr<actor_core> create_actor(actor_spec spec) {
   auto inbox = std::make_shared<internal::call_inbox>();
   auto host = internal::spawn_actor_host(*rt->system, rt->table, rt->actors, id, std::move(spec),
                                          inbox, vitals, rt->recording);
+  internal::release_thread_logger(); // the spawn took it (runtime_state.hpp)
   auto core = std::make_shared<actor_core>(id, cls, std::move(name), host, std::move(inbox));
   if (auto err = rt->actors->add(core, host, std::move(vitals))) {
     // Lost a race for the name: this actor never runs.
@@ -117,12 +124,18 @@ object_id submit_call(const std::shared_ptr<actor_core>& core, const object_id& 
   auto host = caf_actor_of(core.get());
   if (!host) {
     call->body = nullptr;
-    table.fail(call->result,
-               make_error(errc::actor_died,
+    caf::error reason;
+    if (core) // its host stopped: say why, if it knows
+      reason = core->inbox->closed_reason();
+    if (!reason && core)
+      reason = internal::stopped_error(to_string(actor));
+    if (!reason)
+      reason = make_error(errc::actor_died,
                           "actor " + to_string(actor)
                             + " is not known in this process (a default-constructed handle, "
                               "or one loaded for an actor that is gone); get a handle from "
-                              "actor(...).remote() or get_actor"));
+                              "actor(...).remote() or get_actor");
+    table.fail(call->result, std::move(reason));
     return call->result;
   }
   // Waiters first, then the call: its pins are complete before the host can
@@ -138,10 +151,11 @@ object_id submit_call(const std::shared_ptr<actor_core>& core, const object_id& 
   auto result = call->result;
   bool notify = false;
   if (!core->inbox->push(call, notify)) {
-    // The host quit between the look-up and now (shutdown).
+    // The host quit between the look-up and now (shutdown, or it died).
     objstore::unpin_all(table, call->deps);
     call->body = nullptr;
-    table.fail(result, internal::stopped_error(to_string(actor)));
+    auto reason = core->inbox->closed_reason();
+    table.fail(result, reason ? std::move(reason) : internal::stopped_error(to_string(actor)));
     return result;
   }
   if (notify)
@@ -163,10 +177,14 @@ std::shared_ptr<actor_core> named_actor(const std::string& name, const std::type
 void kill_actor(const std::shared_ptr<actor_core>& core, const object_id& actor,
                 bool no_restart) {
   auto rt = internal::current_or_throw();
+  if (!core)
+    throw error{errc::invalid_argument, "kill: actor " + to_string(actor)
+                                          + " is not known in this process (a "
+                                            "default-constructed handle, or one loaded for an "
+                                            "actor that is gone)"};
   auto host = caf_actor_of(core.get());
   if (!host)
-    throw error{errc::invalid_argument, "kill: actor " + to_string(actor)
-                                          + " is not known in this process"};
+    return; // stopped already: nothing left to kill
   caf::anon_send<caf::message_priority::high>(host, internal::kill_atom::value, no_restart);
   if (no_restart)
     rt->actors->release_name(core->id);
@@ -189,6 +207,12 @@ void resolve_reply(const object_id& id, caf::message value, std::uint64_t size) 
 void fail_reply(const object_id& id, const caf::error& reason) {
   if (auto rt = internal::current())
     rt->table->fail(id, reason);
+}
+
+void throw_invalid_handle() {
+  throw error{errc::invalid_argument,
+              "wrap(...).ask: the CAF actor handle is invalid (default-constructed or moved "
+              "from); wrap a handle that spawn or remote_actor returned"};
 }
 
 void run_in_bridge(std::function<void(caf::event_based_actor*)> job) {

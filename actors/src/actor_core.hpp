@@ -87,6 +87,10 @@ struct call_record : objstore::producer {
   bool accepted = false;
   bool done = false;
 
+  /// Answers a plain CAF caller whose call was lost on the way (in the
+  /// mailbox of a host that died): such a caller must not wait forever.
+  ~call_record() override;
+
   /// The registered name of the method, else its type.
   std::string name() const;
 
@@ -123,13 +127,21 @@ public:
     return calls;
   }
 
-  /// The host, when it quits: later pushes fail. Returns the calls that came
-  /// in the meantime.
-  std::vector<call_ptr> close() {
+  /// The host, when it quits: later pushes fail, and their calls get
+  /// `reason`. Returns the calls that came in the meantime.
+  std::vector<call_ptr> close(caf::error reason) {
     std::lock_guard<std::mutex> guard{mtx_};
+    if (!closed_)
+      reason_ = std::move(reason);
     closed_ = true;
     notified_ = false;
     return std::move(calls_);
+  }
+
+  /// Why pushes fail (after `close`).
+  [[nodiscard]] caf::error closed_reason() const {
+    std::lock_guard<std::mutex> guard{mtx_};
+    return reason_;
   }
 
   /// Calls are waiting, and a message for them is on its way to the host.
@@ -143,6 +155,7 @@ private:
   std::vector<call_ptr> calls_; // guarded by mtx_
   bool notified_ = false;       // guarded by mtx_
   bool closed_ = false;         // guarded by mtx_
+  caf::error reason_;           // guarded by mtx_
 };
 
 } // namespace rustyray::internal

@@ -333,6 +333,17 @@ struct host_state {
   /// The factory's argument wait.
   objstore::dependency_wait factory_deps;
 
+  /// The actor this is the state of.
+  caf::stateful_actor<host_state>* self = nullptr;
+  /// Every call has its answer and the actor left the directory: set on the
+  /// way out, by a graceful stop or by `terminate`.
+  bool terminated = false;
+
+  /// Runs as the actor quits. A host that quits without a graceful stop
+  /// (an untrappable `exit_reason::kill` from plain CAF code) still answers
+  /// every call it holds here, so that no caller waits forever.
+  ~host_state();
+
   static inline const char* name = "rustyray.actor";
 };
 
@@ -344,6 +355,14 @@ void enter(host_state& st, host_state::phase ph) {
   st.vitals->current = ph == host_state::phase::alive  ? actor_vitals::alive
                        : ph == host_state::phase::dead ? actor_vitals::dead
                                                        : actor_vitals::starting;
+}
+
+/// Dead for good: the factory never runs again, so its stored arguments
+/// (and the objects they refer to) are released now, not when the last
+/// handle goes.
+void bury(host_state& st) {
+  enter(st, host_state::phase::dead);
+  st.spec.factory = nullptr;
 }
 
 void finish(host_ptr self, const call_ptr& call) {
@@ -404,9 +423,10 @@ void quit_if_done(host_ptr self) {
       self->send_exit(r.handle, caf::exit_reason::user_shutdown);
   }
   // A call pushed since the check above finds the inbox closed, or is here.
-  for (auto& call : st.inbox->close())
+  for (auto& call : st.inbox->close(stopped_error(st.label)))
     fail_call(self, call, stopped_error(st.label));
   st.directory->remove(st.id);
+  st.terminated = true;
   self->quit();
 }
 
@@ -452,7 +472,7 @@ void construct(host_ptr self) {
   }
   if (!failure.empty()) {
     st.instance.reset();
-    enter(st, host_state::phase::dead);
+    bury(st);
     st.death = make_error(errc::actor_died, "actor " + st.label + " could not be created: "
                                               + failure);
     st.directory->release_name(st.id);
@@ -480,13 +500,56 @@ void die(host_ptr self, const std::string& why, bool may_restart) {
     construct(self);
     return;
   }
-  enter(st, host_state::phase::dead);
+  bury(st);
   st.death = make_error(errc::actor_died,
                         "actor " + st.label + " " + why
                           + (st.spec.max_restarts > 0 ? " and has no restarts left" : "")
                           + "; start a new actor");
   st.directory->release_name(st.id);
   quit_if_done(self);
+}
+
+/// The host quits now, not after a graceful stop (an exit message from CAF,
+/// an exception that escaped, or `exit_reason::kill`): every call it holds or
+/// that reaches it later fails with `actor_died` saying `why`, `on_stop`
+/// runs as after `kill`, the name is free, and the runners stop.
+void terminate(host_ptr self, const std::string& why) {
+  auto& st = self->state;
+  if (st.terminated)
+    return;
+  st.terminated = true;
+  auto reason = make_error(errc::actor_died, "actor " + st.label + " " + why
+                                               + "; its calls fail, start a new actor");
+  open_pool(self, false);
+  fail_queued(self, reason);
+  if (st.ph == host_state::phase::starting)
+    objstore::unpin_all(*st.table, st.factory_deps);
+  run_on_stop(self);
+  st.instance.reset();
+  bury(st);
+  st.death = reason;
+  st.directory->release_name(st.id);
+  if (st.pool) {
+    // Runners finish the call they run (each stores its own result) and stop.
+    // Their slots stay: a runner in a call still writes to its own.
+    std::vector<caf::actor> runners;
+    {
+      std::lock_guard<std::mutex> guard{st.pool->mtx};
+      for (const auto& r : st.pool->runners)
+        runners.push_back(r.handle);
+    }
+    for (auto& r : runners)
+      caf::anon_send_exit(r, caf::exit_reason::user_shutdown);
+  }
+  for (auto& call : st.inbox->close(reason))
+    fail_call(self, call, reason);
+  st.directory->remove(st.id);
+}
+
+host_state::~host_state() {
+  if (self != nullptr && !terminated)
+    terminate(self, "was stopped by CAF (" + self->home_system().render(self->fail_state())
+                      + ") while it held calls");
 }
 
 /// How long a host runs calls back to back before it lets its mailbox in.
@@ -653,7 +716,28 @@ caf::behavior host(host_ptr self, std::shared_ptr<objstore::object_table> table,
   if (st.spec.max_concurrency > 1)
     st.pool = std::make_shared<run_pool>(st.table, st.recording,
                                          static_cast<std::size_t>(st.spec.max_concurrency));
+  st.self = self;
   self->set_down_handler([](caf::down_msg&) {});
+  // An exit message from plain CAF code (say, to `caf_handle()`) ends the
+  // actor like `kill`, and at once: no call is left waiting.
+  self->set_exit_handler([=](caf::exit_msg& msg) {
+    if (!msg.reason)
+      return; // a normal exit of a linked actor: nothing to do
+    terminate(self, "was stopped by CAF: an exit message ("
+                      + self->home_system().render(msg.reason) + ")");
+    self->quit(std::move(msg.reason));
+  });
+  // A bug that escapes the host's own error handling: answer every call.
+  self->set_exception_handler([=](std::exception_ptr& failure) -> caf::error {
+    std::string text;
+    try {
+      std::rethrow_exception(failure);
+    } catch (...) {
+      text = current_exception_text();
+    }
+    terminate(self, "failed outside its methods: " + text);
+    return make_error(errc::actor_died, "actor " + self->state.label + " failed: " + text);
+  });
   // The factory runs once its arguments exist, on this actor's own thread.
   st.factory_deps.ids = st.spec.deps;
   auto start = [host = caf::actor{self}] { caf::anon_send(host, start_atom::value); };
@@ -715,7 +799,7 @@ caf::behavior host(host_ptr self, std::shared_ptr<objstore::object_table> table,
         if (no_restart && st.ph == host_state::phase::starting) {
           // Killed before its arguments existed: it never runs.
           objstore::unpin_all(*st.table, st.factory_deps);
-          enter(st, host_state::phase::dead);
+          bury(st);
           st.death = make_error(errc::actor_died, "actor " + st.label + " was killed");
           st.directory->release_name(st.id);
           fail_queued(self, st.death);

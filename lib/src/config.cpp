@@ -47,6 +47,20 @@ void read_positive(const nlohmann::json& value, const origin& from, T& out) {
     invalid(from.name() + " must be positive, got 0");
 }
 
+/// More workers than this is a mistake (each is a thread), such as -1 cast
+/// to an unsigned number.
+constexpr std::size_t max_workers = 65536;
+
+constexpr double max_resource_amount = 1e15;
+
+void read_workers(const nlohmann::json& value, const origin& from, std::size_t& out) {
+  read_unsigned(value, from, out);
+  if (out > max_workers)
+    invalid(from.name() + " must be at most " + std::to_string(max_workers)
+            + " (each worker is a thread; 0 means one per hardware thread), got "
+            + value.dump());
+}
+
 void read_resources(const nlohmann::json& value, const origin& from,
                     std::map<std::string, double>& out) {
   if (!value.is_object())
@@ -55,8 +69,10 @@ void read_resources(const nlohmann::json& value, const origin& from,
   // means exactly that, not a file's map plus GPU.
   out.clear();
   for (const auto& [name, amount] : value.items()) {
-    if (!amount.is_number() || !(amount.get<double>() >= 0))
-      invalid(from.name(name) + " must be a non-negative number, got " + amount.dump());
+    // Infinite or absurd amounts would overflow the scheduler's thousandths.
+    if (!amount.is_number() || !(amount.get<double>() >= 0)
+        || !(amount.get<double>() <= max_resource_amount))
+      invalid(from.name(name) + " must be a number from 0 to 1e15, got " + amount.dump());
     out[name] = amount.get<double>();
   }
 }
@@ -113,7 +129,7 @@ struct field {
 
 const field fields[] = {
   {"num_workers",
-   [](const nlohmann::json& v, const origin& o, config& c) { read_unsigned(v, o, c.num_workers); },
+   [](const nlohmann::json& v, const origin& o, config& c) { read_workers(v, o, c.num_workers); },
    [](const config& c) -> nlohmann::json { return c.num_workers; }},
   {"object_store_capacity",
    [](const nlohmann::json& v, const origin& o, config& c) {

@@ -45,6 +45,8 @@ std::string to_string(errc code) {
       return "system_error";
     case errc::name_taken:
       return "name_taken";
+    case errc::worker_died:
+      return "worker_died";
   }
   return "errc(" + std::to_string(static_cast<int>(code)) + ")";
 }
@@ -75,6 +77,15 @@ std::string internal::current_exception_text() {
   } catch (...) {
     return name;
   }
+}
+
+std::string internal::milliseconds_text(std::chrono::nanoseconds d) {
+  auto text = std::to_string(std::chrono::duration<double, std::milli>(d).count());
+  // "50.000000" -> "50", "0.250000" -> "0.25"
+  text.erase(text.find_last_not_of('0') + 1);
+  if (text.back() == '.')
+    text.pop_back();
+  return text + " ms";
 }
 
 caf::error internal::did_not_run(const std::string& what, const caf::error& cause) {

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <string>
 
 #include <caf/error.hpp>
@@ -13,6 +14,9 @@ std::string error_text(const caf::error& err);
 /// Inside a catch handler: the exception's type and, for a std::exception,
 /// its what(): "std::runtime_error: no database".
 std::string current_exception_text();
+
+/// A duration for messages: "50 ms", "0.25 ms", "-5 ms".
+std::string milliseconds_text(std::chrono::nanoseconds d);
 
 /// An argument error of a call that did not run, as its result: same code,
 /// "<what> did not run: <cause>".

@@ -29,6 +29,16 @@ caf::error nil_ref_error() {
                     "from); get refs from put() or a task submission");
 }
 
+/// A ref whose object another runtime made: one before the last `shutdown`
+/// (objects do not survive it), or one of another process.
+caf::error foreign_error(const object_id& id, const internal::runtime_state& rt) {
+  return make_error(errc::object_lost,
+                    "object " + to_string(id) + " belongs to node " + internal::node_text(id.node())
+                      + ", not to this runtime (node " + internal::node_text(rt.node)
+                      + "): it comes from a runtime that was shut down (objects do not "
+                        "survive rustyray::shutdown()) or from another process; put it again");
+}
+
 caf::error not_ready_error(const object_id& id, std::chrono::milliseconds timeout) {
   return make_error(errc::timeout,
                     "object " + to_string(id) + " was not ready within "
@@ -249,6 +259,8 @@ caf::expected<caf::message> get_message(const object_id& id,
   check_timeout(timeout);
   if (id.is_nil())
     return nil_ref_error();
+  if (id.node() != rt->node)
+    return foreign_error(id, *rt);
   auto& table = *rt->table;
   if (auto found = table.try_get(id))
     return std::move(*found);
@@ -281,10 +293,14 @@ std::vector<bool> wait_ready(const std::vector<object_id>& ids, std::size_t num_
                      + std::to_string(num_returns) + " for " + std::to_string(ids.size())
                      + " refs");
   std::unordered_set<object_id> seen;
-  for (const auto& id : ids)
+  for (const auto& id : ids) {
+    if (id.is_nil())
+      invalid_argument("wait got a ref that names no object (default-constructed or moved "
+                       "from); pass refs from put() or a task submission");
     if (!seen.insert(id).second)
       invalid_argument("wait got object " + to_string(id)
                        + " twice; pass each ref once");
+  }
   auto& table = *rt->table;
   await_resolved(table, ids, num_returns, timeout);
   std::vector<bool> flags;
@@ -320,6 +336,8 @@ std::vector<caf::expected<caf::message>> get_messages(const std::vector<object_i
   for (std::size_t i = 0; i < ids.size(); ++i) {
     if (ids[i].is_nil())
       messages.emplace_back(nil_ref_error());
+    else if (ids[i].node() != rt->node)
+      messages.emplace_back(foreign_error(ids[i], *rt));
     else if (found[i])
       messages.emplace_back(std::move(*found[i]));
     else
@@ -380,22 +398,43 @@ store_stats object_store_stats() {
 
 namespace detail {
 
+namespace {
+
+/// The runtime, for an operation `what` on `id`; a nil ID is invalid_argument.
+std::shared_ptr<internal::runtime_state> runtime_for(const char* what, const object_id& id) {
+  auto rt = internal::current_or_throw();
+  if (id.is_nil())
+    invalid_argument(std::string{what}
+                     + " got a ref that names no object (default-constructed or moved from)");
+  return rt;
+}
+
+} // namespace
+
 bool contains_object(const object_id& id) {
   return internal::current_or_throw()->table->contains(id);
 }
 
 void pin_object(const object_id& id) {
-  if (auto err = internal::current_or_throw()->table->pin(id))
+  auto rt = runtime_for("pin", id);
+  if (id.node() != rt->node)
+    throw_caf_error(foreign_error(id, *rt));
+  if (auto err = rt->table->pin(id))
     throw_caf_error(err);
 }
 
 void unpin_object(const object_id& id) {
-  if (auto err = internal::current_or_throw()->table->unpin(id))
+  if (auto err = runtime_for("unpin", id)->table->unpin(id))
     throw_caf_error(err);
 }
 
 void free_object(const object_id& id) {
-  internal::current_or_throw()->table->free(id);
+  runtime_for("free", id)->table->free(id);
+}
+
+void check_get_async(const object_id& id, std::chrono::milliseconds timeout) {
+  (void)runtime_for("get_async", id);
+  check_timeout(timeout);
 }
 
 } // namespace detail

@@ -116,6 +116,10 @@ std::shared_ptr<runtime_state> current() noexcept {
   return cached.lock();
 }
 
+void release_thread_logger() noexcept {
+  caf::logger::set_current_actor_system(nullptr);
+}
+
 std::shared_ptr<runtime_state> current_or_throw() {
   if (auto rt = current())
     return rt;
@@ -168,6 +172,7 @@ void init(config cfg) {
   rt->own_system = std::make_unique<caf::actor_system>(*rt->own_config);
   rt->system = rt->own_system.get();
   internal::start(std::move(rt), std::move(cfg));
+  internal::release_thread_logger(); // see there: shutdown may run elsewhere
 }
 
 void init(caf::actor_system& system, config cfg) {
@@ -183,6 +188,7 @@ void init(caf::actor_system& system, config cfg) {
   auto rt = std::make_shared<internal::runtime_state>();
   rt->system = &system;
   internal::start(std::move(rt), std::move(cfg));
+  internal::release_thread_logger();
 }
 
 void shutdown() {
@@ -203,6 +209,8 @@ void shutdown() {
       .receive([] {}, [](const caf::error&) {});
     self->send_exit(rt->scheduler, caf::exit_reason::user_shutdown);
   }
+  // Every worker is gone, so no attempt runs that a deadline could end.
+  rt->tasks->timer.stop();
   rt->scheduler = nullptr;
   internal::publish(nullptr);
   // Wake every waiter first: blocked gets return, and the store actor receives
@@ -235,6 +243,9 @@ void shutdown() {
                   caf::after(std::chrono::seconds(30)) >> [] {});
   }
   rt->store = nullptr;
+  // The scoped actors above took this thread's logger reference: a
+  // borrowed system may be destroyed on another thread.
+  internal::release_thread_logger();
   // For a runtime with its own system this joins every CAF thread.
   rt->own_system.reset();
   rt->own_config.reset();

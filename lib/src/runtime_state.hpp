@@ -93,4 +93,13 @@ std::shared_ptr<runtime_state> current_or_throw();
 /// Throws `runtime_not_initialized` once `shutdown` has begun.
 void check_not_stopping(const runtime_state& rt);
 
+/// Drops the calling thread's reference to CAF's logger. CAF 0.17 takes one
+/// in a thread_local on every spawn and every scoped_actor, and keeps it
+/// until the thread ends; `~actor_system` waits for the logger's destructor.
+/// A user thread keeping it (the one that called `init`, say) would make a
+/// `shutdown` on another thread hang forever. Call it after spawning or
+/// using a scoped_actor on a thread that is not CAF's own. Debian's CAF is
+/// built with logging compiled out, so no log line is lost.
+void release_thread_logger() noexcept;
+
 } // namespace rustyray::internal

@@ -18,12 +18,38 @@ namespace rustyray::internal {
 
 namespace {
 
+using run_atom = caf::atom_constant<caf::atom("rr_run")>;
 using done_atom = caf::atom_constant<caf::atom("rr_done")>;
 using blocked_atom = caf::atom_constant<caf::atom("rr_block")>;
 using unblocked_atom = caf::atom_constant<caf::atom("rr_unblock")>;
 using requeue_atom = caf::atom_constant<caf::atom("rr_requeue")>;
+/// From the timer: an attempt ran past its task's timeout.
+using overrun_atom = caf::atom_constant<caf::atom("rr_overrun")>;
 
 thread_local task_record* current_task = nullptr;
+/// The attempt running on this thread, for tasks with a timeout only.
+thread_local const task_attempt* current_attempt = nullptr;
+thread_local caf::event_based_actor* current_worker_self = nullptr;
+
+/// What one worker and the scheduler share. The worker's tasks are handed
+/// over through this slot rather than inside the `run_atom` message, so that
+/// the scheduler still finds them if the worker dies before or while it runs
+/// them. Whoever holds the turn touches it: the scheduler before it sends
+/// `run_atom`, the worker until it sends `done_atom` (or dies), the scheduler
+/// again after `done_atom` or the worker's down message.
+struct worker_slot {
+  explicit worker_slot(std::size_t id) : id(id) {
+  }
+  const std::size_t id;
+  /// Tasks of the current batch not started yet.
+  std::deque<task_ptr> tasks;
+  /// The task running now (null between tasks).
+  task_ptr current;
+  /// Its attempt, if the task has a timeout.
+  attempt_ptr attempt;
+};
+
+using slot_ptr = std::shared_ptr<worker_slot>;
 
 void release_task(objstore::object_table& table, task_record& task) {
   objstore::unpin_all(table, task.deps);
@@ -35,30 +61,28 @@ void release_task(objstore::object_table& table, task_record& task) {
 /// for one of them.
 class worker_blocking : public blocking_observer {
 public:
-  worker_blocking(caf::actor scheduler, std::size_t worker)
-    : scheduler_(std::move(scheduler)), worker_(worker) {
+  worker_blocking(caf::actor scheduler, slot_ptr slot)
+    : scheduler_(std::move(scheduler)), slot_(std::move(slot)) {
   }
 
-  /// The batch's tasks not started yet (touched by the worker's thread only).
-  std::deque<task_ptr> remaining;
-
   void on_block() override {
+    auto& remaining = slot_->tasks;
     if (!remaining.empty()) {
       task_batch rest{{std::make_move_iterator(remaining.begin()),
                        std::make_move_iterator(remaining.end())}};
       remaining.clear();
       caf::anon_send(scheduler_, requeue_atom::value, std::move(rest));
     }
-    caf::anon_send(scheduler_, blocked_atom::value, worker_);
+    caf::anon_send(scheduler_, blocked_atom::value, slot_->id);
   }
 
   void on_unblock() override {
-    caf::anon_send(scheduler_, unblocked_atom::value, worker_);
+    caf::anon_send(scheduler_, unblocked_atom::value, slot_->id);
   }
 
 private:
   caf::actor scheduler_;
-  std::size_t worker_;
+  slot_ptr slot_;
 };
 
 caf::error shutdown_before_start(const task_record& task) {
@@ -66,32 +90,119 @@ caf::error shutdown_before_start(const task_record& task) {
                     "rustyray::shutdown() ran before task " + task.name() + " started");
 }
 
+std::string attempt_text(const task_record& task, int number) {
+  return "attempt " + std::to_string(number) + " of " + std::to_string(task.attempt_budget());
+}
+
+caf::error overrun_error(const task_record& task, int number) {
+  return make_error(errc::timeout,
+                    "task " + task.name() + " ran past its timeout of "
+                      + milliseconds_text(task.timeout) + " (" + attempt_text(task, number)
+                      + "); whatever it returns is dropped. Let the function check "
+                        "rustyray::cancel_requested() and return, raise .timeout(...), or "
+                        "allow retries with .max_retries(n)");
+}
+
+caf::error worker_died_error(const task_record& task, int number, const caf::error& reason) {
+  return make_error(errc::worker_died,
+                    "the worker running task " + task.name() + " died ("
+                      + attempt_text(task, number) + "): " + error_text(reason)
+                      + "; .max_retries(n) runs it again on another worker");
+}
+
+/// What one attempt produced: its output, or the error, and whether that
+/// error is an exception of the function (retried only with
+/// `retry_exceptions`).
+struct attempt_result {
+  caf::expected<detail::task_output> output{caf::error{}};
+  bool threw = false;
+};
+
+attempt_result run_body(detail::task_body& body, task_record& task, bool last) {
+  attempt_result result;
+  try {
+    result.output = body(last);
+    if (!result.output) // argument_error made it: a rustyray error with a text
+      result.output = did_not_run("task " + task.name(), result.output.error());
+  } catch (const worker_crash&) {
+    throw; // a test's stand-in for a bug outside the task's own code
+  } catch (...) {
+    result.output = make_error(errc::task_failed,
+                               "task " + task.name() + " threw " + current_exception_text());
+    result.threw = true;
+  }
+  return result;
+}
+
+/// Runs one attempt of a task with a timeout, on a copy of the body (moved
+/// on the last attempt): an attempt that overruns keeps running on this
+/// thread while a retry may run the task elsewhere. Returns nothing if the
+/// attempt overran: the scheduler has dealt with the task, the output is
+/// dropped.
+std::optional<attempt_result> run_timed(task_context& context, const caf::actor& scheduler,
+                                        worker_slot& slot, int number, bool last) {
+  auto& task = *slot.current;
+  auto attempt = std::make_shared<task_attempt>(slot.current, slot.id, number);
+  detail::task_body body = last ? std::move(task.body) : task.body;
+  auto started = context.recording->now();
+  attempt->timer_token = context.timer.arm(
+    deadline_timer::clock::now() + task.timeout, [attempt, scheduler] {
+      if (!attempt->abandon())
+        return; // finished in time
+      attempt->cancelled = true;
+      caf::anon_send(scheduler, overrun_atom::value, attempt);
+    });
+  slot.attempt = attempt;
+  current_attempt = attempt.get();
+  auto result = run_body(body, task, last);
+  current_attempt = nullptr;
+  context.timer.cancel(attempt->timer_token);
+  slot.attempt = nullptr;
+  if (attempt->finish())
+    return result;
+  // Too late: the task has its timeout error (or runs again elsewhere).
+  // This attempt's arguments go here, on the thread that used them.
+  body = nullptr;
+  record_attempt(*context.recording, task, started, number, overrun_error(task, number));
+  return std::nullopt;
+}
+
 /// Runs one task on the worker's thread: attempts, retries, the result.
-void execute(objstore::object_table& table, recorder& recording, task_record& task) {
+void execute(objstore::object_table& table, task_context& context, const caf::actor& scheduler,
+             worker_slot& slot) {
+  auto& task = *slot.current;
   int expected = task_record::queued;
   if (!task.st.compare_exchange_strong(expected, task_record::running))
     return; // cancelled while queued: the canceller stored the result
   current_task = &task;
-  const auto& opts = task.options;
-  auto name = [&] { return task.name(); };
-  auto attempts = 1 + (opts.retry_exceptions ? std::max(opts.max_retries, 0) : 0);
-  caf::expected<detail::task_output> output{caf::error{}};
+  auto& recording = *context.recording;
   auto started = recording.now();
-  int attempt = 1;
-  for (; attempt <= attempts; ++attempt) {
-    try {
-      output = task.body(attempt == attempts);
-      if (!output) // argument_error made it: a rustyray error with a text
-        output = did_not_run("task " + name(), output.error());
-      break; // argument errors are not retried: the same input fails again
-    } catch (...) {
-      output = make_error(errc::task_failed,
-                          "task " + name() + " threw " + current_exception_text());
+  attempt_result result;
+  for (;;) {
+    // One thread at a time owns the task (message hand-offs order them):
+    // no locked instruction needed.
+    auto number = task.attempts.load(std::memory_order_relaxed) + 1;
+    task.attempts.store(number, std::memory_order_relaxed);
+    // The last attempt may move the stored arguments into the call; earlier
+    // ones copy them, for a retry after an exception, a timeout or the death
+    // of the worker.
+    auto last = number >= task.attempt_budget();
+    if (task.timeout.count() == 0) {
+      result = run_body(task.body, task, last);
+    } else if (auto timed = run_timed(context, scheduler, slot, number, last)) {
+      result = std::move(*timed);
+    } else {
+      current_task = nullptr;
+      return;
     }
+    // Argument errors are not retried: the same input fails again.
+    if (result.output || !result.threw || !task.options.retry_exceptions || last)
+      break;
   }
   current_task = nullptr;
+  auto& output = result.output;
   // Before the result appears: whoever sees it finds the run recorded.
-  record_run(recording, task, started, std::min(attempt, attempts), output);
+  record_run(recording, task, started, task.attempts.load(), output);
   task.st = task_record::finished;
   // Drop the arguments (and the refs among them) and the pins before the
   // result appears, so whoever sees the result sees them released.
@@ -103,43 +214,82 @@ void execute(objstore::object_table& table, recorder& recording, task_record& ta
     table.fail(task.result, std::move(output.error()));
 }
 
-caf::behavior worker(caf::event_based_actor* self, caf::actor scheduler, std::size_t id,
+caf::behavior worker(caf::event_based_actor* self, caf::actor scheduler, slot_ptr slot,
                      std::shared_ptr<objstore::object_table> table,
                      std::shared_ptr<task_context> context) {
-  auto blocking = std::make_shared<worker_blocking>(scheduler, id);
+  auto blocking = std::make_shared<worker_blocking>(scheduler, slot);
+  // Something escaped the task's own error handling: the worker dies, and
+  // the reason reaches the scheduler's down handler, which retries or fails
+  // its tasks with it.
+  self->set_exception_handler([id = slot->id](std::exception_ptr& failure) -> caf::error {
+    std::string text;
+    try {
+      std::rethrow_exception(failure);
+    } catch (const worker_crash&) {
+      text = "rustyray::internal::worker_crash (a test hook)";
+    } catch (...) {
+      text = current_exception_text();
+    }
+    return make_error(errc::worker_died, "task worker #" + std::to_string(id)
+                                           + " failed outside a task's code: " + text);
+  });
   return {
-    [=](task_batch& batch) {
+    [=](run_atom) {
       // A detached actor: this thread is the worker's own, so a task may block.
       current_blocking_observer = blocking.get();
-      auto& remaining = blocking->remaining;
-      remaining.assign(std::make_move_iterator(batch.tasks.begin()),
-                       std::make_move_iterator(batch.tasks.end()));
-      while (!remaining.empty()) {
-        auto task = std::move(remaining.front());
-        remaining.pop_front();
+      current_worker_self = self;
+      auto& tasks = slot->tasks;
+      while (!tasks.empty()) {
+        slot->current = std::move(tasks.front());
+        tasks.pop_front();
         if (context->draining.load())
-          fail_task(*table, task, shutdown_before_start(*task));
+          fail_task(*table, slot->current, shutdown_before_start(*slot->current));
         else
-          execute(*table, *context->recording, *task);
+          execute(*table, *context, scheduler, *slot);
+        slot->current = nullptr;
       }
+      current_worker_self = nullptr;
       current_blocking_observer = nullptr;
-      self->send(scheduler, done_atom::value, id);
+      self->send(scheduler, done_atom::value, slot->id);
     },
   };
 }
+
+struct worker_entry {
+  enum class phase {
+    idle,
+    /// Holds tasks (in `running`).
+    busy,
+    /// Still runs a function whose task timed out; retired when it returns.
+    overrun,
+    /// Told to stop.
+    retired,
+  };
+  caf::actor handle; // null once it is down
+  slot_ptr slot;
+  phase ph = phase::idle;
+  bool exit_sent = false;
+};
 
 struct scheduler_state {
   std::shared_ptr<objstore::object_table> table;
   std::shared_ptr<task_context> context;
   resource_amounts available;
-  std::vector<caf::actor> workers;
+  /// Every worker spawned, by its number.
+  std::vector<worker_entry> workers;
   std::vector<std::size_t> idle;
   std::deque<task_ptr> ready;
   /// What each busy worker holds: the request of its batch.
   std::unordered_map<std::size_t, resource_request> running;
+  /// Busy workers running a task with a timeout (always a batch of one).
+  std::unordered_map<std::size_t, task_ptr> timed;
   std::set<std::size_t> blocked;
+  /// Workers not down yet.
+  std::size_t alive = 0;
+  /// Workers in phase `overrun`.
+  std::size_t overrunning = 0;
   bool draining = false;
-  std::size_t workers_down = 0;
+  bool closed = false;
   caf::response_promise drained;
   static inline const char* name = "rustyray.scheduler";
 };
@@ -160,18 +310,36 @@ void take(resource_amounts& available, const resource_amounts& request, int sign
     available[name] -= sign * amount;
 }
 
+/// Wakes every get of this node with `why` (shutdown, once no task that may
+/// still produce something runs).
+void close_table(sched_ptr self, const std::string& why) {
+  auto& st = self->state;
+  if (st.closed)
+    return;
+  st.closed = true;
+  st.table->close(make_error(errc::runtime_not_initialized, why));
+}
+
 /// Once draining and nothing runs: stop the workers; reply when all are gone.
 void finish_drain_if_idle(sched_ptr self) {
   auto& st = self->state;
   if (!st.draining || !st.running.empty())
     return;
-  if (st.workers.empty() || st.workers_down == st.workers.size()) {
+  if (st.alive == 0) {
     if (st.drained.pending())
       st.drained.deliver(caf::unit);
     return;
   }
-  for (auto& w : st.workers)
-    self->send_exit(w, caf::exit_reason::user_shutdown);
+  // Functions of timed-out tasks may wait in get for objects nothing will
+  // produce any more: wake them, so that their workers can stop.
+  if (st.overrunning > 0)
+    close_table(self, "rustyray::shutdown() ran while this timed-out task waited for an object");
+  for (auto& w : st.workers) {
+    if (w.handle && !w.exit_sent) {
+      w.exit_sent = true;
+      self->send_exit(w.handle, caf::exit_reason::user_shutdown);
+    }
+  }
 }
 
 /// While draining, tasks that all wait in get for objects nothing will
@@ -179,14 +347,67 @@ void finish_drain_if_idle(sched_ptr self) {
 void close_if_stuck(sched_ptr self) {
   auto& st = self->state;
   if (st.draining && !st.running.empty() && st.blocked.size() == st.running.size())
-    st.table->close(make_error(errc::runtime_not_initialized,
-                               "rustyray::shutdown() ran while this task waited for an "
-                               "object that nothing will produce any more"));
+    close_table(self, "rustyray::shutdown() ran while this task waited for an object that "
+                      "nothing will produce any more");
+}
+
+/// The scheduler stops counting a busy worker: its resources are free again
+/// (unless lent already while it blocked).
+void release_worker(sched_ptr self, std::size_t id) {
+  auto& st = self->state;
+  auto i = st.running.find(id);
+  if (i == st.running.end())
+    return;
+  if (st.blocked.erase(id) == 0)
+    take(st.available, *i->second, -1);
+  st.running.erase(i);
+  st.timed.erase(id);
+}
+
+/// An attempt ended without a result (timeout, dead worker): runs the task
+/// again while its budget allows, else stores `why` as its result.
+void retry_or_fail(sched_ptr self, const task_ptr& task, caf::error why) {
+  auto& st = self->state;
+  if (task->st.load() != task_record::running)
+    return;
+  if (!st.draining && task->attempts.load() < task->attempt_budget()) {
+    task->st = task_record::queued;
+    st.ready.push_front(task); // a retry goes first, as Ray's do
+    return;
+  }
+  count_failed(*st.context->recording, task->attempts.load());
+  task->st = task_record::finished;
+  // No attempt uses the stored arguments any more: an attempt still running
+  // (overrun) has its own copy, a dead worker's is gone.
+  task->body = nullptr;
+  release_task(*st.table, *task);
+  st.table->fail(task->result, std::move(why));
+}
+
+/// A worker died: its running task counts as a failed attempt, the tasks it
+/// had not started go back to the queue.
+void recover(sched_ptr self, worker_slot& slot, const caf::error& reason) {
+  auto& st = self->state;
+  if (auto task = std::move(slot.current)) {
+    auto number = task->attempts.load();
+    if (auto attempt = std::move(slot.attempt)) {
+      // Timed: the timer may have dealt with it already.
+      st.context->timer.cancel(attempt->timer_token);
+      if (attempt->abandon())
+        retry_or_fail(self, task, worker_died_error(*task, number, reason));
+    } else {
+      retry_or_fail(self, task, worker_died_error(*task, number, reason));
+    }
+  }
+  for (auto i = slot.tasks.rbegin(); i != slot.tasks.rend(); ++i)
+    st.ready.push_front(std::move(*i));
+  slot.tasks.clear();
 }
 
 /// Hands ready tasks to workers: for each worker that is idle (or may be
 /// spawned) the first task that fits, plus the following tasks with the same
-/// request, up to an even share of the queue, as one batch.
+/// request, up to an even share of the queue, as one batch. A task with a
+/// timeout goes alone: if it overruns, nothing waits behind it.
 void dispatch(sched_ptr self) {
   auto& st = self->state;
   const auto max_active = st.context->num_workers;
@@ -207,29 +428,37 @@ void dispatch(sched_ptr self) {
       st.idle.pop_back();
     } else if (st.running.size() - st.blocked.size() < max_active) {
       worker_id = st.workers.size();
-      auto w = self->system().spawn<caf::detached>(worker, caf::actor{self}, worker_id,
-                                                   st.table, st.context);
+      auto slot = std::make_shared<worker_slot>(worker_id);
+      auto w = self->system().spawn<caf::detached>(worker, caf::actor{self}, slot, st.table,
+                                                   st.context);
       self->monitor(w);
-      st.workers.push_back(std::move(w));
+      st.workers.push_back({std::move(w), std::move(slot)});
+      ++st.alive;
     } else {
       break;
     }
+    auto& entry = st.workers[worker_id];
+    auto& batch = entry.slot->tasks;
     auto request = (*i)->request;
     auto share = std::clamp<std::size_t>(st.ready.size() / max_active, 1, 64);
-    task_batch batch;
-    batch.tasks.push_back(std::move(*i));
+    auto timed = (*i)->timeout.count() != 0;
+    if (timed)
+      st.timed.emplace(worker_id, *i);
+    batch.push_back(std::move(*i));
     i = st.ready.erase(i);
     auto same_request = [&](const task_ptr& task) {
-      return task->request == request || *task->request == *request;
+      return task->timeout.count() == 0
+             && (task->request == request || *task->request == *request);
     };
-    while (i != st.ready.end() && batch.tasks.size() < share && same_request(*i)) {
+    while (!timed && i != st.ready.end() && batch.size() < share && same_request(*i)) {
       if ((*i)->st.load() == task_record::queued)
-        batch.tasks.push_back(std::move(*i));
+        batch.push_back(std::move(*i));
       i = st.ready.erase(i);
     }
     take(st.available, *request, 1);
     st.running.emplace(worker_id, std::move(request));
-    self->send(st.workers[worker_id], std::move(batch));
+    entry.ph = worker_entry::phase::busy;
+    self->send(entry.handle, run_atom::value);
   }
 }
 
@@ -239,8 +468,36 @@ caf::behavior scheduler(sched_ptr self, std::shared_ptr<objstore::object_table> 
   st.table = std::move(table);
   st.context = std::move(context);
   st.available = st.context->total;
-  self->set_down_handler([=](caf::down_msg&) {
-    ++self->state.workers_down;
+  self->set_down_handler([=](caf::down_msg& down) {
+    auto& st = self->state;
+    auto w = std::find_if(st.workers.begin(), st.workers.end(), [&](const worker_entry& e) {
+      return e.handle && e.handle.address() == down.source;
+    });
+    if (w == st.workers.end())
+      return;
+    auto id = static_cast<std::size_t>(w - st.workers.begin());
+    w->handle = nullptr;
+    --st.alive;
+    switch (w->ph) {
+      case worker_entry::phase::idle:
+        st.idle.erase(std::remove(st.idle.begin(), st.idle.end(), id), st.idle.end());
+        break;
+      case worker_entry::phase::busy:
+        // Died holding tasks (killed, or something escaped a task's error
+        // handling): a new worker takes its place in dispatch.
+        release_worker(self, id);
+        recover(self, *w->slot, down.reason);
+        break;
+      case worker_entry::phase::overrun:
+        --st.overrunning;
+        break;
+      case worker_entry::phase::retired:
+        break;
+    }
+    w->ph = worker_entry::phase::retired;
+    w->slot = nullptr;
+    dispatch(self);
+    close_if_stuck(self);
     finish_drain_if_idle(self);
   });
   return {
@@ -258,13 +515,39 @@ caf::behavior scheduler(sched_ptr self, std::shared_ptr<objstore::object_table> 
     },
     [=](done_atom, std::size_t worker_id) {
       auto& st = self->state;
-      auto i = st.running.find(worker_id);
-      if (i == st.running.end())
+      auto& entry = st.workers[worker_id];
+      if (entry.ph == worker_entry::phase::overrun) {
+        // Its function returned after the task timed out; a new worker took
+        // its place meanwhile: this one stops.
+        --st.overrunning;
+        entry.ph = worker_entry::phase::retired;
+        if (!entry.exit_sent) {
+          entry.exit_sent = true;
+          self->send_exit(entry.handle, caf::exit_reason::user_shutdown);
+        }
         return;
-      if (st.blocked.erase(worker_id) == 0)
-        take(st.available, *i->second, -1);
-      st.running.erase(i);
+      }
+      if (st.running.count(worker_id) == 0)
+        return;
+      release_worker(self, worker_id);
+      entry.ph = worker_entry::phase::idle;
       st.idle.push_back(worker_id);
+      dispatch(self);
+      close_if_stuck(self);
+      finish_drain_if_idle(self);
+    },
+    [=](overrun_atom, attempt_ptr& attempt) {
+      auto& st = self->state;
+      auto id = attempt->worker;
+      auto timed = st.timed.find(id);
+      if (timed != st.timed.end() && timed->second == attempt->task) {
+        // Still on that worker: stop counting it (its thread cannot be
+        // stopped); dispatch starts another worker if work is waiting.
+        release_worker(self, id);
+        st.workers[id].ph = worker_entry::phase::overrun;
+        ++st.overrunning;
+      } // else its function returned already and the worker is free again
+      retry_or_fail(self, attempt->task, overrun_error(*attempt->task, attempt->number));
       dispatch(self);
       close_if_stuck(self);
       finish_drain_if_idle(self);
@@ -295,8 +578,8 @@ caf::behavior scheduler(sched_ptr self, std::shared_ptr<objstore::object_table> 
     },
     [=](snapshot_atom) {
       const auto& st = self->state;
-      return scheduler_snapshot{st.workers.size(), st.idle.size(), st.running.size(),
-                                st.blocked.size(), st.available};
+      return scheduler_snapshot{st.alive,         st.idle.size(),   st.running.size(),
+                                st.blocked.size(), st.overrunning, st.available};
     },
     [=](drain_atom) -> caf::result<caf::unit_t> {
       auto& st = self->state;
@@ -339,7 +622,8 @@ void fail_task(objstore::object_table& table, const task_ptr& task,
     int expected = from;
     if (task->st.compare_exchange_strong(expected, task_record::cancelled)) {
       // As after a run: inputs released before the result (an error) appears.
-      // The body is ours alone now: execute lost the race for the state.
+      // The body is ours alone now: execute lost the race for the state (an
+      // attempt that overran earlier runs on a copy of it).
       task->body = nullptr;
       release_task(table, *task);
       table.fail(task->result, std::move(reason));
@@ -353,13 +637,23 @@ caf::actor spawn_scheduler(caf::actor_system& sys, std::shared_ptr<objstore::obj
   return sys.spawn(scheduler, std::move(table), std::move(context));
 }
 
+caf::actor current_worker() {
+  return current_worker_self == nullptr ? caf::actor{}
+                                        : caf::actor_cast<caf::actor>(current_worker_self);
+}
+
 } // namespace rustyray::internal
 
 namespace rustyray {
 
 bool cancel_requested() noexcept {
   auto* task = internal::current_task;
-  return task != nullptr && task->cancel_requested.load();
+  if (task == nullptr)
+    return false;
+  if (task->cancel_requested.load())
+    return true;
+  auto* attempt = internal::current_attempt;
+  return attempt != nullptr && attempt->cancelled.load();
 }
 
 } // namespace rustyray

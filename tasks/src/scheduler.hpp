@@ -10,6 +10,7 @@
 #include <caf/atom.hpp>
 #include <caf/fwd.hpp>
 
+#include "deadline_timer.hpp"
 #include "task_record.hpp"
 
 namespace rustyray::objstore {
@@ -32,13 +33,16 @@ using snapshot_atom = caf::atom_constant<caf::atom("rr_snap")>;
 
 /// The scheduler's view of its workers and resources at one moment.
 struct scheduler_snapshot {
-  /// Worker actors spawned so far (they start on demand).
+  /// Worker actors running now (they start on demand).
   std::size_t started = 0;
   std::size_t idle = 0;
   /// Workers holding tasks, including those blocked in get.
   std::size_t busy = 0;
   /// Busy workers whose task waits in get (their CPU is lent to others).
   std::size_t blocked = 0;
+  /// Workers still running a function whose task timed out: no longer
+  /// counted against the limit, stopped once the function returns.
+  std::size_t timed_out = 0;
   resource_amounts available;
 };
 
@@ -58,6 +62,9 @@ public:
   const std::shared_ptr<internal::recorder> recording;
   /// Set when shutdown drains: tasks not started yet fail instead of running.
   std::atomic<bool> draining{false};
+  /// Deadlines of running tasks with a timeout (its thread starts with the
+  /// first such task); stopped by shutdown once the workers are gone.
+  deadline_timer timer;
 
   /// Hands a ready task to the scheduler. Tasks collect in an inbox and the
   /// scheduler gets one message per non-empty inbox, not one per task: a
@@ -83,6 +90,13 @@ caf::actor spawn_scheduler(caf::actor_system& sys, std::shared_ptr<objstore::obj
 /// done: stores `reason` in its result and releases what it held.
 void fail_task(objstore::object_table& table, const task_ptr& task,
                caf::error reason);
+
+/// For tests: thrown inside a task, it escapes the task's error handling and
+/// kills the worker running it, as a bug in the runtime would.
+struct worker_crash {};
+
+/// For tests: the worker actor running the calling task; null elsewhere.
+caf::actor current_worker();
 
 } // namespace rustyray::internal
 

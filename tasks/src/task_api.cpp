@@ -1,5 +1,7 @@
 // The non-template core of task submission and cancellation (task.hpp).
 
+#include <algorithm>
+#include <chrono>
 #include <cmath>
 
 #include <caf/all.hpp>
@@ -20,8 +22,12 @@ namespace {
 using internal::task_ptr;
 using internal::task_record;
 
+/// Amounts beyond this are all the same to the scheduler (no node has that
+/// much); capping them keeps the thousandths, and their sums, in range.
+constexpr double max_amount = 1e15;
+
 std::int64_t thousandths(double amount) {
-  return static_cast<std::int64_t>(std::llround(amount * 1000));
+  return static_cast<std::int64_t>(std::llround(std::min(amount, max_amount) * 1000));
 }
 
 /// The request in thousandths, or an error if it is malformed.
@@ -33,20 +39,47 @@ caf::expected<internal::resource_request> request_of(const task_record& task) {
     return one_cpu;
   }
   internal::resource_amounts request;
-  if (!(options.num_cpus >= 0))
+  // Infinite or NaN amounts would overflow the thousandths.
+  if (!(std::isfinite(options.num_cpus) && options.num_cpus >= 0))
     return make_error(errc::invalid_argument,
-                      "task " + task.name() + ": num_cpus must be >= 0, got "
+                      "task " + task.name() + ": num_cpus must be a finite number >= 0, got "
                         + std::to_string(options.num_cpus));
   if (options.num_cpus > 0)
     request["CPU"] = thousandths(options.num_cpus);
   for (const auto& [name, amount] : options.resources) {
-    if (!(amount >= 0))
+    if (!(std::isfinite(amount) && amount >= 0))
       return make_error(errc::invalid_argument, "task " + task.name() + ": resource \""
-                                                  + name + "\" must be >= 0");
+                                                  + name + "\" must be a finite number >= 0, got "
+                                                  + std::to_string(amount));
     if (amount > 0)
       request[name] += thousandths(amount);
   }
   return std::make_shared<const internal::resource_amounts>(std::move(request));
+}
+
+/// Timeouts this long are no limit (`forever` converts to the largest):
+/// a deadline that far out would overflow the clock.
+constexpr auto no_limit = std::chrono::hours(24 * 365 * 100);
+
+/// Checks max_retries and the timeout; sets the task's timeout.
+caf::error check_options(task_record& task) {
+  const auto& options = task.options;
+  if (options.max_retries < 0)
+    return make_error(errc::invalid_argument,
+                      "task " + task.name() + ": max_retries must be >= 0, got "
+                        + std::to_string(options.max_retries));
+  if (options.timeout) {
+    auto limit = *options.timeout;
+    if (limit.count() <= 0)
+      return make_error(errc::invalid_argument,
+                        "task " + task.name() + ": a timeout must be positive, got "
+                          + internal::milliseconds_text(limit)
+                          + "; leave .timeout(...) out (or pass rustyray::forever) for no "
+                            "limit");
+    if (limit < no_limit)
+      task.timeout = limit;
+  }
+  return {};
 }
 
 /// Why the request can never be met on this node, or an empty string.
@@ -90,6 +123,8 @@ object_id submit_task(task_options options, const std::type_info& function,
   task->options = std::move(options);
   task->function = &function;
   task->identity = identity;
+  if (auto err = check_options(*task))
+    throw_caf_error(err);
   auto request = request_of(*task);
   if (!request)
     throw_caf_error(request.error());

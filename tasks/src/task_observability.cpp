@@ -52,13 +52,12 @@ std::string task_record::describe() const {
   return "task " + name() + " (" + state_name(st.load()) + ")";
 }
 
-void record_run(recorder& recording, const task_record& task, std::int64_t started,
-                int attempts, const caf::expected<detail::task_output>& output) {
+namespace {
+
+void record_event(recorder& recording, recorder::lane& lane, const task_record& task,
+                  std::int64_t started, int attempts,
+                  const caf::expected<detail::task_output>& output) {
   auto ended = recording.now();
-  auto& lane = recording.local();
-  lane.bump(output ? counter::tasks_finished : counter::tasks_failed);
-  if (attempts > 1)
-    lane.bump(counter::tasks_retried, static_cast<std::uint64_t>(attempts - 1));
   if (recording.capacity() == 0)
     return;
   lane.label([] { return std::string{"task worker"}; });
@@ -81,6 +80,30 @@ void record_run(recorder& recording, const task_record& task, std::int64_t start
   lane.record(std::move(e));
 }
 
+} // namespace
+
+void record_run(recorder& recording, const task_record& task, std::int64_t started,
+                int attempts, const caf::expected<detail::task_output>& output) {
+  auto& lane = recording.local();
+  lane.bump(output ? counter::tasks_finished : counter::tasks_failed);
+  if (attempts > 1)
+    lane.bump(counter::tasks_retried, static_cast<std::uint64_t>(attempts - 1));
+  record_event(recording, lane, task, started, attempts, output);
+}
+
+void record_attempt(recorder& recording, const task_record& task, std::int64_t started,
+                    int attempt, const caf::error& why) {
+  record_event(recording, recording.local(), task, started, attempt,
+               caf::expected<detail::task_output>{why});
+}
+
+void count_failed(recorder& recording, int attempts) {
+  auto& lane = recording.local();
+  lane.bump(counter::tasks_failed);
+  if (attempts > 1)
+    lane.bump(counter::tasks_retried, static_cast<std::uint64_t>(attempts - 1));
+}
+
 nlohmann::json workers_state(const runtime_state& rt) {
   const auto& context = *rt.tasks;
   nlohmann::json workers{{"limit", context.num_workers}};
@@ -91,19 +114,23 @@ nlohmann::json workers_state(const runtime_state& rt) {
   }
   // The scheduler never blocks, so it answers at once; the timeout only
   // guards against a scheduler that is gone.
-  caf::scoped_actor self{*rt.system};
-  self->request(rt.scheduler, std::chrono::seconds(5), snapshot_atom::value)
-    .receive(
-      [&](const scheduler_snapshot& snap) {
-        workers["started"] = snap.started;
-        workers["busy"] = snap.busy;
-        workers["blocked_in_get"] = snap.blocked;
-        workers["idle"] = snap.idle;
-        resources["available"] = units(snap.available);
-      },
-      [&](const caf::error& err) {
-        workers["error"] = "the scheduler did not answer: " + caf::to_string(err);
-      });
+  {
+    caf::scoped_actor self{*rt.system};
+    self->request(rt.scheduler, std::chrono::seconds(5), snapshot_atom::value)
+      .receive(
+        [&](const scheduler_snapshot& snap) {
+          workers["started"] = snap.started;
+          workers["busy"] = snap.busy;
+          workers["blocked_in_get"] = snap.blocked;
+          workers["idle"] = snap.idle;
+          workers["timed_out"] = snap.timed_out;
+          resources["available"] = units(snap.available);
+        },
+        [&](const caf::error& err) {
+          workers["error"] = "the scheduler did not answer: " + caf::to_string(err);
+        });
+  }
+  release_thread_logger(); // the scoped actor took it (runtime_state.hpp)
   return {{"resources", resources}, {"workers", workers}};
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -39,9 +40,19 @@ struct task_record : objstore::producer {
   detail::task_body body;
   /// Submitted from inside a running task: dispatched first, depth-first.
   bool nested = false;
+  /// `options.timeout` checked at submission; zero for no limit.
+  std::chrono::nanoseconds timeout{0};
 
   std::atomic<int> st{waiting};
   std::atomic<bool> cancel_requested{false};
+  /// Attempts started so far, on any worker (a retry after a timeout or a
+  /// worker's death runs on another one).
+  std::atomic<int> attempts{0};
+
+  /// Attempts allowed in all: 1 + `max_retries`.
+  [[nodiscard]] int attempt_budget() const noexcept {
+    return 1 + options.max_retries;
+  }
 
   /// `.name(...)`, else the `RUSTYRAY_REMOTE` name, else the function's type.
   std::string name() const;
@@ -51,6 +62,43 @@ struct task_record : objstore::producer {
 };
 
 using task_ptr = std::shared_ptr<task_record>;
+
+/// One attempt of a task with a timeout. The worker running it and the timer
+/// race for `st`: whoever moves it from `running` decides: the worker keeps
+/// its output (`done`), or the timer (or the death of the worker) makes the
+/// scheduler retry or fail the task (`overrun`) and the output is dropped.
+struct task_attempt {
+  enum state : int { running, done, overrun };
+
+  task_attempt(task_ptr task, std::size_t worker, int number)
+    : task(std::move(task)), worker(worker), number(number) {
+  }
+
+  const task_ptr task;
+  /// The scheduler's number of the worker running it.
+  const std::size_t worker;
+  /// 1 for the first attempt.
+  const int number;
+  std::atomic<int> st{running};
+  /// Set when it overran: `cancel_requested()` inside the attempt.
+  std::atomic<bool> cancelled{false};
+  /// The timer's call for this attempt.
+  std::uint64_t timer_token = 0;
+
+  /// The worker finished the attempt in time: false if it overran.
+  bool finish() noexcept {
+    int expected = running;
+    return st.compare_exchange_strong(expected, done);
+  }
+
+  /// The deadline passed (or the worker died): false if it finished.
+  bool abandon() noexcept {
+    int expected = running;
+    return st.compare_exchange_strong(expected, overrun);
+  }
+};
+
+using attempt_ptr = std::shared_ptr<task_attempt>;
 
 /// Ready tasks with the same resource request, run one after another by one
 /// worker: one message hop for many small tasks.
@@ -63,3 +111,4 @@ struct task_batch {
 // Local only: tasks travel between the scheduler and its workers in-process.
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(rustyray::internal::task_ptr)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(rustyray::internal::task_batch)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(rustyray::internal::attempt_ptr)

@@ -1,6 +1,7 @@
 #define BOOST_TEST_MODULE lib_concurrency
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <thread>
 
@@ -9,6 +10,45 @@
 using namespace rustyray;
 using namespace std::chrono_literals;
 using test::runtime_fixture;
+
+namespace {
+
+std::int64_t plus1(std::int64_t x) {
+  return x + 1;
+}
+
+std::int64_t add(std::int64_t a, std::int64_t b) {
+  return a + b;
+}
+
+/// Shared by the threads of one test: every call must be counted once.
+class Ledger {
+public:
+  static Ledger create() {
+    return {};
+  }
+  std::int64_t book(std::int64_t amount) {
+    total_ += amount;
+    ++entries_;
+    return total_;
+  }
+  std::int64_t total() const {
+    return total_;
+  }
+  std::int64_t entries() const {
+    return entries_;
+  }
+
+private:
+  std::int64_t total_ = 0;
+  std::int64_t entries_ = 0;
+};
+
+std::uint64_t counter(const char* name) {
+  return state()["counters"][name].get<std::uint64_t>();
+}
+
+} // namespace
 
 BOOST_FIXTURE_TEST_SUITE(lib_concurrency, runtime_fixture)
 
@@ -116,6 +156,88 @@ BOOST_AUTO_TEST_CASE(eviction_under_concurrent_puts_keeps_bytes_within_capacity)
   BOOST_TEST(s.puts == 1600u);
   BOOST_TEST(s.evictions > 0u);
   BOOST_TEST(s.bytes_used == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(many_threads_submit_get_and_wait_for_tasks_with_exact_counts) {
+  constexpr int threads = 10;
+  constexpr int per_thread = 300;
+  std::atomic<std::int64_t> sum{0};
+  std::atomic<int> wrong{0};
+  std::vector<std::thread> workers;
+  for (int t = 0; t < threads; ++t)
+    workers.emplace_back([&, t] {
+      std::vector<object_ref<std::int64_t>> refs;
+      for (int i = 0; i < per_thread; ++i) {
+        std::int64_t x = std::int64_t{t} * per_thread + i;
+        // Chains and plain tasks: half depend on another task's result.
+        refs.push_back(i % 2 == 0 ? task(plus1).remote(x)
+                                  : task(add).remote(task(plus1).remote(x - 1), std::int64_t{1}));
+      }
+      // Half the threads wait first, in rounds, the others get at once.
+      if (t % 2 == 0) {
+        auto rest = refs;
+        while (!rest.empty()) {
+          auto [ready, not_ready] = wait(rest, std::min<std::size_t>(rest.size(), 37), 30s);
+          if (ready.empty()) {
+            ++wrong; // nothing within 30 s: stuck
+            break;
+          }
+          for (auto& r : ready)
+            sum += get(r);
+          rest = std::move(not_ready);
+        }
+      } else {
+        for (auto v : get(refs, 30s))
+          sum += v;
+      }
+      for (int i = 0; i < per_thread; ++i)
+        if (get(refs[static_cast<std::size_t>(i)]) != std::int64_t{t} * per_thread + i + 1)
+          ++wrong;
+    });
+  for (auto& w : workers)
+    w.join();
+  BOOST_TEST(wrong.load() == 0);
+  constexpr std::int64_t n = std::int64_t{threads} * per_thread;
+  BOOST_TEST(sum.load() == n * (n + 1) / 2); // each of 0..n-1 plus one, exactly once
+  // Exactly as many tasks as submitted: 1.5 per value.
+  BOOST_TEST(counter("tasks_submitted") == std::uint64_t(n + n / 2));
+  BOOST_TEST(counter("tasks_finished") == std::uint64_t(n + n / 2));
+  BOOST_TEST(counter("tasks_failed") == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(many_threads_call_shared_actors_and_pass_results_to_tasks_exactly_once) {
+  constexpr int threads = 8;
+  constexpr int per_thread = 250;
+  auto ledger = actor(Ledger::create).remote();
+  auto second = actor(Ledger::create).remote();
+  std::atomic<int> wrong{0};
+  std::vector<std::thread> workers;
+  for (int t = 0; t < threads; ++t)
+    workers.emplace_back([&] {
+      std::vector<object_ref<std::int64_t>> booked;
+      std::int64_t last = -1;
+      for (int i = 0; i < per_thread; ++i) {
+        booked.push_back(ledger.task(&Ledger::book).remote(std::int64_t{1}));
+        // An actor call's result as a task's argument.
+        if (i % 10 == 0)
+          booked.push_back(task(plus1).remote(second.task(&Ledger::book).remote(std::int64_t{2})));
+      }
+      // Each caller's calls run in order: its totals only grow.
+      for (std::size_t i = 0; i < booked.size(); ++i) {
+        auto v = get(booked[i], 30s);
+        if (i % 11 != 1 && v <= last)
+          ++wrong;
+        if (i % 11 != 1)
+          last = v;
+      }
+    });
+  for (auto& w : workers)
+    w.join();
+  BOOST_TEST(wrong.load() == 0);
+  BOOST_TEST(ledger.task(&Ledger::entries).remote().get() == threads * per_thread);
+  BOOST_TEST(ledger.task(&Ledger::total).remote().get() == threads * per_thread);
+  BOOST_TEST(second.task(&Ledger::total).remote().get() == 2 * threads * (per_thread / 10));
+  BOOST_TEST(counter("actor_calls_failed") == 0u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -91,7 +91,7 @@ BOOST_AUTO_TEST_CASE(the_snapshot_has_every_documented_section_and_key) {
   require_key(s["node"]["resources"], "total", [](const json& j) { return j.is_object(); });
   require_key(s["node"]["resources"], "available", [](const json& j) { return j.is_object(); });
   BOOST_TEST(s["node"]["resources"]["total"]["CPU"] == 2.0); // small_config: 2 workers
-  for (auto key : {"limit", "started", "busy", "blocked_in_get", "idle"})
+  for (auto key : {"limit", "started", "busy", "blocked_in_get", "idle", "timed_out"})
     require_key(s["node"]["workers"], key, is_count);
   BOOST_TEST(s["node"]["workers"]["limit"] == 2);
 

@@ -25,6 +25,7 @@ namespace rustyray {
 /// ~~~
 struct config {
   /// Worker actors that run tasks in parallel; 0 means one per hardware thread.
+  /// At most 65536 (each is a thread).
   std::size_t num_workers = 0;
 
   /// Bytes the object store may hold before it evicts (default 1 GiB).
@@ -44,6 +45,7 @@ struct config {
 
   /// What this node offers to tasks, by name: `{"CPU": 4, "GPU": 1}`. CPU
   /// defaults to `num_workers`; a task's `num_cpus` and `resources` must fit.
+  /// Amounts are numbers from 0 to 1e15.
   std::map<std::string, double> resources;
 
   /// Task runs and actor calls the timeline keeps (the most recent ones, about

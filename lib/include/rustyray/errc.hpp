@@ -27,7 +27,7 @@ enum class errc : std::uint8_t {
   task_cancelled,
   /// The actor that should run a call is dead.
   actor_died,
-  /// A wait ran past its deadline.
+  /// A wait ran past its deadline, or a task past its `.timeout(d)`.
   timeout,
   /// The stored object's type is not the type asked for.
   type_mismatch,
@@ -47,13 +47,16 @@ enum class errc : std::uint8_t {
   /// An actor was started with a name another live actor has: pick another
   /// name, or `get_actor` the existing one.
   name_taken,
+  /// The worker running a task died (not the task's exception: a crash of the
+  /// worker actor itself); retried while `max_retries` allows.
+  worker_died,
 };
 
 /// The enumerator's name, e.g. `"object_lost"`.
 std::string to_string(errc code);
 
 /// The last enumerator, for code that iterates over every `errc`.
-constexpr errc last_errc = errc::name_taken;
+constexpr errc last_errc = errc::worker_died;
 
 /// The CAF error category of `errc` values.
 constexpr caf::atom_value errc_category = caf::atom("rustyray");

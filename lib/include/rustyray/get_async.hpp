@@ -20,6 +20,10 @@ namespace detail {
 /// The object store actor of the running runtime.
 caf::actor store_actor();
 
+/// Throws what `get` would for these arguments: `runtime_not_initialized`,
+/// `invalid_argument` for a nil ref or a negative timeout.
+void check_get_async(const object_id& id, std::chrono::milliseconds timeout);
+
 } // namespace detail
 
 /// A pending asynchronous get, returned by `get_async`: call `then` once.
@@ -37,7 +41,10 @@ public:
   /// messages meanwhile.
   template <class OnValue, class OnError>
   void then(OnValue on_value, OnError on_error) {
-    auto timeout = timeout_ == forever ? caf::infinite : caf::duration{timeout_};
+    // Beyond a century is forever: a deadline that far would overflow the
+    // clock (and forever is milliseconds::max()).
+    auto timeout = timeout_ >= std::chrono::hours(24 * 365 * 100) ? caf::duration{caf::infinite}
+                                                                   : caf::duration{timeout_};
     auto id = ref_.id();
     // The handler owns a copy of the ref, which keeps the object alive until
     // the answer arrives.
@@ -78,10 +85,13 @@ private:
 ///   return {};
 /// }
 /// ~~~
-/// Throws `runtime_not_initialized` at once without a runtime.
+/// Throws at once, as `get` does: `runtime_not_initialized` without a
+/// runtime, `invalid_argument` for a ref that names no object or a negative
+/// timeout.
 template <class T, class Self>
 async_get<T, Self> get_async(Self* self, const object_ref<T>& ref,
                              std::chrono::milliseconds timeout = forever) {
+  detail::check_get_async(ref.id(), timeout);
   return {self, ref, timeout};
 }
 

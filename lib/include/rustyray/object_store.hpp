@@ -26,20 +26,23 @@ template <class T>
 }
 
 /// Keeps the object from being evicted until a matching `unpin`. Pins count:
-/// pin twice, unpin twice. Throws `object_lost` if the object is gone.
+/// pin twice, unpin twice. Throws `object_lost` if the object is gone,
+/// `invalid_argument` for a ref that names no object.
 template <class T>
 void pin(const object_ref<T>& ref) {
   detail::pin_object(ref.id());
 }
 
-/// Undoes one `pin`; throws `invalid_argument` if the object is not pinned.
+/// Undoes one `pin`; throws `invalid_argument` if the object is not pinned
+/// (or the ref names no object).
 template <class T>
 void unpin(const object_ref<T>& ref) {
   detail::unpin_object(ref.id());
 }
 
 /// Drops the object's value now, although refs to it remain (Ray's
-/// `ray.internal.free`); later gets throw `object_lost`.
+/// `ray.internal.free`); later gets throw `object_lost`. Freeing twice is
+/// harmless; a ref that names no object is `invalid_argument`.
 template <class T>
 void free(const object_ref<T>& ref) {
   detail::free_object(ref.id());

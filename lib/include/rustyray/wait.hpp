@@ -20,8 +20,8 @@ struct wait_result {
 /// `timeout` has passed, whichever is first. An object holding an error (a
 /// failed task, a lost object) counts as ready. `ready` holds at most
 /// `num_returns` refs. Throws `error` with `invalid_argument` when
-/// `num_returns` is 0 or above `refs.size()`, when `refs` holds a ref twice,
-/// or when the timeout is negative.
+/// `num_returns` is 0 or above `refs.size()`, when `refs` holds a ref twice
+/// or one that names no object, or when the timeout is negative.
 ///
 /// ~~~
 /// auto [ready, rest] = rustyray::wait(refs, 1, std::chrono::seconds(5));

@@ -257,7 +257,8 @@ std::optional<actor_handle<C>> get_actor(const std::string& name) {
 /// Kills the actor: the calls queued and every later call fail with
 /// `actor_died`, `on_stop` runs, the name is released. With
 /// `no_restart = false` an actor with restarts left is rebuilt instead, and
-/// later calls run on the new instance.
+/// later calls run on the new instance. An actor that has stopped already is
+/// left alone; a default-constructed handle is `invalid_argument`.
 template <class C>
 void kill(const actor_handle<C>& handle, bool no_restart = true) {
   detail::kill_actor(handle.core(), handle.id(), no_restart);

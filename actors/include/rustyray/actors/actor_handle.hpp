@@ -63,7 +63,9 @@ public:
   }
 
   /// The CAF actor behind this handle: monitor it, link to it, or send it
-  /// the messages of `rustyray::actor_interface`.
+  /// the messages of `rustyray::actor_interface`. An exit message sent to it
+  /// ends the actor like `kill` (no restart): its calls fail with
+  /// `actor_died`. Invalid once the actor has stopped.
   [[nodiscard]] caf::actor caf_handle() const noexcept {
     return detail::caf_actor_of(core_.get());
   }

@@ -57,6 +57,9 @@ void fail_reply(const object_id& id, const caf::error& reason);
 /// sends requests on behalf of threads and tasks and never blocks.
 void run_in_bridge(std::function<void(caf::event_based_actor*)> job);
 
+/// Throws `invalid_argument`: `wrap` got a handle that names no actor.
+[[noreturn]] void throw_invalid_handle();
+
 template <class List>
 struct single_reply;
 template <>
@@ -86,9 +89,14 @@ public:
   explicit wrapped_actor(Handle handle) : handle_(std::move(handle)) {
   }
 
+  /// Sends the request; the ref holds the reply, or the error the actor
+  /// answers with (`system_error` for CAF's own, such as a dead actor).
+  /// Throws `invalid_argument` for an invalid handle.
   template <class R = void, class... Args>
   auto ask(Args&&... args) const {
     using reply = typename reply_type<R, std::decay_t<Args>...>::type;
+    if (!handle_)
+      detail::throw_invalid_handle();
     auto id = detail::register_reply();
     detail::run_in_bridge(
       [handle = handle_, id, xs = std::make_tuple(std::forward<Args>(args)...)](

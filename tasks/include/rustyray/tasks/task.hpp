@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -129,7 +130,9 @@ public:
   explicit task_builder(F f) : f_(std::move(f)) {
   }
 
-  /// Re-runs the task up to `n` more times after a retriable failure.
+  /// Re-runs the task up to `n` more times after a failure that may be
+  /// retried: a timeout, a worker that died, and with `retry_exceptions(true)`
+  /// an exception. `n` must be >= 0 (`invalid_argument` at `remote`).
   task_builder& max_retries(int n) {
     options_.max_retries = n;
     return *this;
@@ -156,6 +159,24 @@ public:
   /// The task's name in errors (default: the function's name).
   task_builder& name(std::string label) {
     options_.name = std::move(label);
+    return *this;
+  }
+
+  /// Limits how long one attempt may run (any `std::chrono` duration). When
+  /// the limit passes, the result becomes `errc::timeout` (or the task runs
+  /// again on another worker while `max_retries` allows), the function sees
+  /// `rustyray::cancel_requested()` turn true, a new worker takes its place,
+  /// and whatever the function returns later is dropped. A thread cannot be
+  /// killed: the function should check `cancel_requested()` and return.
+  /// Zero or negative limits are `invalid_argument` at `remote`;
+  /// `rustyray::forever` means no limit.
+  ///
+  /// ~~~
+  /// auto r = rustyray::task(crawl).timeout(std::chrono::seconds(5)).max_retries(1).remote(url);
+  /// ~~~
+  template <class Rep, class Period>
+  task_builder& timeout(std::chrono::duration<Rep, Period> limit) {
+    options_.timeout = detail::saturating_nanoseconds(limit);
     return *this;
   }
 
@@ -215,7 +236,9 @@ bool cancel(const object_ref<T>& ref) {
   return cancel_task(ref.id());
 }
 
-/// Inside a running task: whether `cancel` was called on its result.
+/// Inside a running task: whether `cancel` was called on its result, or the
+/// attempt ran past its `.timeout(d)` (its result will be dropped). False
+/// outside tasks.
 [[nodiscard]] bool cancel_requested() noexcept;
 
 } // namespace rustyray

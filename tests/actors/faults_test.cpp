@@ -1,0 +1,274 @@
+#define BOOST_TEST_MODULE actors_faults
+#include <boost/test/unit_test.hpp>
+
+#include <future>
+#include <thread>
+
+#include <caf/all.hpp>
+
+#include "actor_core.hpp"
+#include "actor_support.hpp"
+#include "conditions.hpp"
+
+using namespace rustyray;
+using namespace std::chrono_literals;
+using test::code_of;
+using test::Counter;
+using test::hooks;
+
+namespace {
+
+struct fixture : test::runtime_fixture {
+  fixture() {
+    hooks.starts = 0;
+    hooks.stops = 0;
+    hooks.calls_before_stop = -1;
+    hooks.slow_started = 0;
+  }
+};
+
+/// Every ref ends within 30 s (a hang fails instead of blocking the test):
+/// returns how many failed with `actor_died` (any other error fails).
+template <class T>
+int ended_with_actor_died(const std::vector<object_ref<T>>& refs) {
+  int died = 0;
+  for (const auto& ref : refs) {
+    auto result = try_get(ref, 30s);
+    if (result)
+      continue;
+    BOOST_CHECK_EQUAL(result.error().code(), static_cast<std::uint8_t>(errc::actor_died));
+    ++died;
+  }
+  return died;
+}
+
+/// Waits until the host has taken every call submitted so far from its
+/// inbox: `kill` travels with high priority and would overtake calls still
+/// on their way, which then run on the new instance after a restart.
+template <class C>
+bool all_calls_taken(const actor_handle<C>& handle) {
+  return test::eventually([&] { return !handle.core()->inbox->pending(); });
+}
+
+/// Waits until the CAF actor behind a handle is gone.
+bool await_down(caf::actor target) {
+  caf::scoped_actor self{target->home_system()};
+  self->monitor(target);
+  target = nullptr;
+  bool down = false;
+  self->receive([&](const caf::down_msg&) { down = true; }, caf::after(30s) >> [] {});
+  return down;
+}
+
+/// An actor whose factory fails when it rebuilds the instance.
+struct Fragile {
+  static Fragile create() {
+    if (was_restarted())
+      throw std::runtime_error("no second chance");
+    return {};
+  }
+  int slow(int x) {
+    ++hooks.slow_started;
+    std::this_thread::sleep_for(20ms);
+    return x;
+  }
+  int echo(int x) {
+    return x;
+  }
+};
+
+struct Echo {
+  static Echo create(int base) {
+    return Echo{base};
+  }
+  int add(int x) {
+    return base + x;
+  }
+  int base;
+};
+
+} // namespace
+
+RUSTYRAY_REMOTE(Counter::create, &Counter::add, &Counter::slow_add);
+
+BOOST_FIXTURE_TEST_SUITE(actors_faults, fixture)
+
+BOOST_AUTO_TEST_CASE(an_untrappable_caf_kill_mid_call_fails_every_queued_call) {
+  auto counter = actor(Counter::create).remote(0);
+  std::vector<object_ref<int>> calls;
+  for (int i = 0; i < 40; ++i)
+    calls.push_back(counter.task(&Counter::slow_add).remote(1));
+  BOOST_REQUIRE(test::slow_calls_started(1));
+  auto host = counter.caf_handle();
+  caf::anon_send_exit(host, caf::exit_reason::kill);
+  BOOST_REQUIRE(await_down(host));
+  BOOST_TEST(ended_with_actor_died(calls) > 30);
+  // Later calls fail at once and say what happened.
+  try {
+    counter.task(&Counter::value).remote().get(30s);
+    BOOST_FAIL("get must throw");
+  } catch (const error& e) {
+    BOOST_TEST(e.code() == errc::actor_died);
+    BOOST_TEST(e.message().find("stopped by CAF") != std::string::npos, e.message());
+  }
+  BOOST_TEST(hooks.stops.load() == 1); // on_stop ran, as after kill(handle)
+  BOOST_TEST(!counter.caf_handle());
+  BOOST_CHECK_NO_THROW(kill(counter)); // gone already: nothing to do
+}
+
+BOOST_AUTO_TEST_CASE(a_trappable_exit_message_ends_the_actor_like_kill) {
+  auto counter = actor(Counter::create).name("exiting").remote(0);
+  std::vector<object_ref<int>> calls;
+  for (int i = 0; i < 40; ++i)
+    calls.push_back(counter.task(&Counter::slow_add).remote(1));
+  BOOST_REQUIRE(test::slow_calls_started(1));
+  auto host = counter.caf_handle();
+  caf::anon_send_exit(host, caf::exit_reason::user_shutdown);
+  BOOST_REQUIRE(await_down(host));
+  BOOST_TEST(ended_with_actor_died(calls) > 30);
+  BOOST_TEST(code_of([&] { counter.task(&Counter::value).remote().get(30s); })
+             == errc::actor_died);
+  // The name is free again.
+  BOOST_TEST(!get_actor<Counter>("exiting").has_value());
+  auto again = actor(Counter::create).name("exiting").remote(5);
+  BOOST_TEST(again.task(&Counter::add).remote(1).get(30s) == 6);
+  kill(again);
+}
+
+BOOST_AUTO_TEST_CASE(a_caf_exit_to_a_concurrent_actor_ends_every_call_and_its_runners) {
+  auto counter = actor(Counter::create).max_concurrency(4).remote(0);
+  std::vector<object_ref<int>> calls;
+  for (int i = 0; i < 60; ++i)
+    calls.push_back(counter.task(&Counter::slow_add).remote(1));
+  BOOST_REQUIRE(test::slow_calls_started(1));
+  auto host = counter.caf_handle();
+  caf::anon_send_exit(host, caf::exit_reason::kill);
+  BOOST_REQUIRE(await_down(host));
+  (void)ended_with_actor_died(calls); // running ones finish, the rest fail
+  BOOST_TEST(code_of([&] { counter.task(&Counter::value).remote().get(30s); })
+             == errc::actor_died);
+  // Runners left running would keep shutdown waiting: the fixture's
+  // shutdown returning is part of the test.
+}
+
+BOOST_AUTO_TEST_CASE(a_caf_request_to_an_actor_killed_meanwhile_is_answered) {
+  auto counter = actor(Counter::create).remote(0);
+  std::vector<object_ref<int>> slow;
+  for (int i = 0; i < 20; ++i)
+    slow.push_back(counter.task(&Counter::slow_add).remote(1));
+  BOOST_REQUIRE(test::slow_calls_started(1));
+  auto iface = caf_interface(counter);
+  caf::scoped_actor self{counter.caf_handle()->home_system()};
+  // Whether the call runs before the kill or is failed by it, the caller
+  // gets an answer: never a request that waits until its timeout.
+  auto answer = self->request(iface, 30s, call_atom::value, std::string{"Counter::slow_add"},
+                              caf::make_message(1));
+  caf::anon_send_exit(counter.caf_handle(), caf::exit_reason::kill);
+  bool answered = false;
+  answer.receive([&](caf::message&) { answered = true; },
+                 [&](caf::error& err) {
+                   answered = err != caf::sec::request_timeout;
+                 });
+  BOOST_TEST(answered);
+  (void)ended_with_actor_died(slow);
+}
+
+BOOST_AUTO_TEST_CASE(a_restart_while_calls_are_queued_fails_them_and_later_calls_run) {
+  auto counter = actor(Counter::create).max_restarts(1).remote(10);
+  auto pending = test::make_pending<int>();
+  // Queued calls: slow ones, and ones waiting for an argument.
+  std::vector<object_ref<int>> queued;
+  for (int i = 0; i < 20; ++i)
+    queued.push_back(counter.task(&Counter::slow_add).remote(1));
+  std::vector<object_ref<int>> waiting;
+  for (int i = 0; i < 5; ++i)
+    waiting.push_back(counter.task(&Counter::add).remote(pending));
+  BOOST_REQUIRE(test::slow_calls_started(1));
+  BOOST_REQUIRE(all_calls_taken(counter));
+  kill(counter, /*no_restart=*/false);
+  BOOST_TEST(ended_with_actor_died(queued) > 10);
+  BOOST_TEST(ended_with_actor_died(waiting) == 5);
+  // The new instance runs later calls, from its factory's state.
+  BOOST_TEST(counter.task(&Counter::value).remote().get(30s) == 10);
+  BOOST_TEST(counter.task(&Counter::restarted).remote().get(30s));
+  BOOST_TEST(test::fulfil(pending, 1) == caf::error{});
+}
+
+BOOST_AUTO_TEST_CASE(a_factory_that_throws_on_restart_fails_queued_and_later_calls) {
+  auto fragile = actor(Fragile::create).max_restarts(3).remote();
+  BOOST_TEST(fragile.task(&Fragile::echo).remote(1).get(30s) == 1);
+  std::vector<object_ref<int>> queued;
+  for (int i = 0; i < 20; ++i)
+    queued.push_back(fragile.task(&Fragile::slow).remote(i));
+  BOOST_REQUIRE(test::slow_calls_started(1));
+  BOOST_REQUIRE(all_calls_taken(fragile));
+  kill(fragile, /*no_restart=*/false);
+  BOOST_TEST(ended_with_actor_died(queued) > 10);
+  try {
+    fragile.task(&Fragile::echo).remote(2).get(30s);
+    BOOST_FAIL("get must throw");
+  } catch (const error& e) {
+    BOOST_TEST(e.code() == errc::actor_died);
+    BOOST_TEST(e.message().find("no second chance") != std::string::npos, e.message());
+  }
+}
+
+BOOST_AUTO_TEST_CASE(a_factory_whose_argument_failed_fails_every_call_with_the_cause) {
+  auto broken = task([]() -> int { throw std::runtime_error("no config"); }).remote();
+  auto echo = actor(Echo::create).remote(broken);
+  auto call = echo.task(&Echo::add).remote(1);
+  try {
+    call.get(30s);
+    BOOST_FAIL("get must throw");
+  } catch (const error& e) {
+    BOOST_TEST(e.code() == errc::actor_died);
+    BOOST_TEST(e.message().find("no config") != std::string::npos, e.message());
+  }
+}
+
+BOOST_AUTO_TEST_CASE(bad_handles_and_names_answer_with_documented_codes) {
+  actor_handle<Counter> none;
+  BOOST_TEST(code_of([&] { kill(none); }) == errc::invalid_argument);
+  BOOST_TEST(!get_actor<Counter>("").has_value());
+  BOOST_TEST(!get_actor<Counter>("nobody").has_value());
+  // An empty name is no name: two such actors coexist.
+  auto a = actor(Counter::create).name("").remote(1);
+  auto b = actor(Counter::create).name("").remote(2);
+  BOOST_TEST(a.task(&Counter::value).remote().get(30s) == 1);
+  BOOST_TEST(b.task(&Counter::value).remote().get(30s) == 2);
+  // Killing twice, or a stopped actor, is no error.
+  kill(a);
+  BOOST_CHECK_NO_THROW(kill(a));
+  BOOST_TEST(code_of([&] { a.task(&Counter::value).remote().get(30s); }) == errc::actor_died);
+  // A handle loaded for an actor that has stopped names no actor here.
+  std::vector<char> bytes;
+  auto& sys = b.caf_handle()->home_system();
+  {
+    caf::binary_serializer sink{sys, bytes};
+    BOOST_REQUIRE(!sink(b));
+  }
+  auto stale_id = b.id();
+  test::drop_and_wait_stopped(b);
+  actor_handle<Counter> loaded;
+  {
+    caf::binary_deserializer source{sys, bytes};
+    BOOST_REQUIRE(!source(loaded));
+  }
+  BOOST_TEST((loaded.id() == stale_id));
+  BOOST_TEST(!loaded.caf_handle());
+  BOOST_TEST(code_of([&] { loaded.task(&Counter::value).remote().get(30s); })
+             == errc::actor_died);
+  BOOST_TEST(code_of([&] { kill(loaded); }) == errc::invalid_argument);
+  // Asking plain CAF actors: an invalid handle at once, a dead one through
+  // the ref.
+  BOOST_TEST(code_of([] { (void)wrap(caf::actor{}).ask<int>(1); }) == errc::invalid_argument);
+  auto doomed = sys.spawn([](caf::event_based_actor*) -> caf::behavior {
+    return {[](int x) { return x; }};
+  });
+  BOOST_TEST(wrap(doomed).ask<int>(3).get(30s) == 3);
+  caf::anon_send_exit(doomed, caf::exit_reason::kill);
+  BOOST_REQUIRE(await_down(doomed));
+  BOOST_TEST(code_of([&] { wrap(doomed).ask<int>(4).get(30s); }) == errc::actor_died);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -1,0 +1,92 @@
+#define BOOST_TEST_MODULE tasks_bad_input
+#include <boost/test/unit_test.hpp>
+
+#include <cmath>
+#include <limits>
+
+#include "runtime_fixture.hpp"
+
+using namespace rustyray;
+using namespace std::chrono_literals;
+using test::code_of;
+using test::runtime_fixture;
+
+namespace {
+
+int plus1(int x) {
+  return x + 1;
+}
+
+constexpr double inf = std::numeric_limits<double>::infinity();
+constexpr double not_a_number = std::numeric_limits<double>::quiet_NaN();
+
+} // namespace
+
+// Out-of-range task options and arguments: a documented code at once (at
+// `remote`) or as the task's result, and nothing else disturbed.
+
+BOOST_FIXTURE_TEST_SUITE(tasks_bad_input, runtime_fixture)
+
+BOOST_AUTO_TEST_CASE(negative_max_retries_is_invalid_argument) {
+  try {
+    (void)task(plus1).name("p").max_retries(-1).remote(1);
+    BOOST_FAIL("must throw");
+  } catch (const error& e) {
+    BOOST_TEST(e.code() == errc::invalid_argument);
+    BOOST_TEST(e.message().find("max_retries") != std::string::npos, e.message());
+  }
+  BOOST_TEST(task(plus1).max_retries(0).remote(1).get() == 2);
+}
+
+BOOST_AUTO_TEST_CASE(non_finite_or_negative_amounts_are_invalid_argument) {
+  for (double amount : {-1.0, -inf, inf, not_a_number}) {
+    BOOST_TEST(code_of([&] { (void)task(plus1).num_cpus(amount).remote(1); })
+               == errc::invalid_argument);
+    BOOST_TEST(code_of([&] { (void)task(plus1).resources({{"GPU", amount}}).remote(1); })
+               == errc::invalid_argument);
+  }
+  BOOST_TEST(state()["counters"]["tasks_submitted"] == 0);
+}
+
+BOOST_AUTO_TEST_CASE(amounts_no_node_has_are_task_unschedulable_not_an_overflow) {
+  for (double amount : {1e6, 1e18, 1e300, std::numeric_limits<double>::max()}) {
+    auto ref = task(plus1).num_cpus(amount).remote(1);
+    BOOST_TEST(code_of([&] { ref.get(10s); }) == errc::task_unschedulable);
+    auto gpu = task(plus1).resources({{"GPU", amount}, {"CPU", amount}}).remote(1);
+    BOOST_TEST(code_of([&] { gpu.get(10s); }) == errc::task_unschedulable);
+  }
+  // Nothing was taken from the node: the CPUs are all free.
+  BOOST_TEST(state()["node"]["resources"]["available"]["CPU"] == 2.0);
+  BOOST_TEST(task(plus1).remote(1).get(10s) == 2);
+  // Zero asks for nothing and runs.
+  BOOST_TEST(task(plus1).num_cpus(0).resources({{"GPU", 0}}).remote(1).get(10s) == 2);
+}
+
+BOOST_AUTO_TEST_CASE(a_nil_ref_argument_fails_the_task_with_invalid_argument) {
+  object_ref<int> nil;
+  auto ref = task(plus1).name("given_nil").remote(nil);
+  try {
+    ref.get(10s);
+    BOOST_FAIL("must throw");
+  } catch (const error& e) {
+    BOOST_TEST(e.code() == errc::invalid_argument);
+    BOOST_TEST(e.message().find("task given_nil did not run") != std::string::npos, e.message());
+  }
+}
+
+BOOST_AUTO_TEST_CASE(cancel_of_refs_that_are_no_task_is_false) {
+  BOOST_TEST(!cancel(object_ref<int>{}));
+  BOOST_TEST(!cancel(put(1)));
+  auto done = task(plus1).remote(1);
+  BOOST_TEST(done.get() == 2);
+  BOOST_TEST(!cancel(done));
+  BOOST_TEST(!cancel_requested()); // not inside a task
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_CASE(tasks_without_a_runtime_are_runtime_not_initialized) {
+  BOOST_TEST(code_of([] { (void)task(plus1).remote(1); }) == errc::runtime_not_initialized);
+  BOOST_TEST(code_of([] { (void)cancel(object_ref<int>{}); }) == errc::runtime_not_initialized);
+  BOOST_TEST(!cancel_requested());
+}
