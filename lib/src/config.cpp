@@ -40,6 +40,18 @@ void read_unsigned(const nlohmann::json& value, const origin& from, T& out) {
   out = value.get<T>();
 }
 
+/// The runtime counts resources in thousandths of a unit as 64-bit integers
+/// (CPU = num_workers): these limits keep every total far from overflowing.
+constexpr std::uint64_t max_workers = 1000000;
+constexpr double max_resource_amount = 1e12;
+
+void read_workers(const nlohmann::json& value, const origin& from, std::size_t& out) {
+  read_unsigned(value, from, out);
+  if (out > max_workers)
+    invalid(from.name() + " must be at most " + std::to_string(max_workers) + ", got "
+            + value.dump());
+}
+
 template <class T>
 void read_positive(const nlohmann::json& value, const origin& from, T& out) {
   read_unsigned(value, from, out);
@@ -57,6 +69,8 @@ void read_resources(const nlohmann::json& value, const origin& from,
   for (const auto& [name, amount] : value.items()) {
     if (!amount.is_number() || !(amount.get<double>() >= 0))
       invalid(from.name(name) + " must be a non-negative number, got " + amount.dump());
+    if (!(amount.get<double>() <= max_resource_amount))
+      invalid(from.name(name) + " must be at most 1e12, got " + amount.dump());
     out[name] = amount.get<double>();
   }
 }
@@ -76,9 +90,18 @@ void read_duration(const nlohmann::json& value, const origin& from,
               "like \"500ms\", \"10s\" or \"2min\"; got "
             + value.dump());
   };
+  // Longer than a century would overflow the clock arithmetic of a waiting
+  // get (the same cap as timeouts: rustyray::forever), and means never: 0.
+  constexpr std::chrono::milliseconds longest = std::chrono::hours(24 * 365 * 100);
+  auto too_long = [&] {
+    invalid(from.name() + " must be at most 100 years (0 turns the warning off); got "
+            + value.dump());
+  };
   if (value.is_number_integer()) {
     if (value.get<std::int64_t>() < 0)
       bad();
+    if (value.get<std::uint64_t>() > static_cast<std::uint64_t>(longest.count()))
+      too_long();
     out = std::chrono::milliseconds{value.get<std::int64_t>()};
     return;
   }
@@ -100,6 +123,8 @@ void read_duration(const nlohmann::json& value, const origin& from,
     out = std::chrono::minutes{amount};
   else
     bad();
+  if (out > longest)
+    too_long();
 }
 
 /// One field of `config`: its key, how to read it (checking its range) and
@@ -113,7 +138,7 @@ struct field {
 
 const field fields[] = {
   {"num_workers",
-   [](const nlohmann::json& v, const origin& o, config& c) { read_unsigned(v, o, c.num_workers); },
+   [](const nlohmann::json& v, const origin& o, config& c) { read_workers(v, o, c.num_workers); },
    [](const config& c) -> nlohmann::json { return c.num_workers; }},
   {"object_store_capacity",
    [](const nlohmann::json& v, const origin& o, config& c) {
