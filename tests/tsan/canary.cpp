@@ -6,7 +6,9 @@
 //   tsan_canary actor_method_vs_thread | message_payload | two_caf_actors
 //
 // The spin-waits use relaxed atomics, which order nothing: they only make
-// sure both accesses happen.
+// sure both accesses happen, and happen after any synchronisation the
+// scenario has anyway (a submission's lock, one thread running both
+// handlers one after the other), which TSan would rightly take as order.
 
 #include <atomic>
 #include <cstdio>
@@ -27,6 +29,7 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(payload_ptr)
 namespace {
 
 int shared_value = 0;
+std::atomic<bool> go{false};
 std::atomic<bool> written{false};
 
 void wait_for_write() {
@@ -40,6 +43,10 @@ public:
     return Writer{};
   }
   int write() {
+    // Not before main is done submitting: its submission takes the object
+    // table's lock, which would order the write before main's read.
+    while (!go.load(std::memory_order_relaxed))
+      std::this_thread::yield();
     shared_value = 42; // races with the read in main
     written.store(true, std::memory_order_relaxed);
     return 0;
@@ -54,6 +61,7 @@ int actor_method_vs_thread() {
   {
     auto writer = rustyray::actor(Writer::create).remote();
     auto done = writer.task(&Writer::write).remote();
+    go.store(true, std::memory_order_relaxed);
     wait_for_write();
     std::printf("read %d\n", shared_value);
     done.get();
@@ -86,14 +94,19 @@ int message_payload() {
 int two_caf_actors() {
   caf::actor_system_config cfg;
   caf::actor_system sys{cfg};
+  // Each handler waits for the other to run, so that they run at the same
+  // time on two threads (one after the other on one thread is no race).
   auto writer = sys.spawn([](caf::event_based_actor*) -> caf::behavior {
     return {[](int x) {
+      while (!go.load(std::memory_order_relaxed))
+        std::this_thread::yield();
       shared_value = x; // races with the read in the other actor
       written.store(true, std::memory_order_relaxed);
     }};
   });
   auto reader = sys.spawn([](caf::event_based_actor*) -> caf::behavior {
     return {[](const std::string&) {
+      go.store(true, std::memory_order_relaxed);
       wait_for_write();
       std::printf("read %d\n", shared_value);
     }};
