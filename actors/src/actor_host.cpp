@@ -680,7 +680,10 @@ void accept_all(host_ptr self, std::vector<call_ptr> calls) {
 /// registered name, the arguments as a message.
 call_ptr interface_call(host_ptr self, const std::string& method, caf::message args) {
   auto call = std::make_shared<call_record>();
-  call->caller = (std::uint64_t{1} << 63) | self->current_sender()->id();
+  // An anonymous message (anon_send, or a peer that sent without a sender)
+  // has no sender: its calls share one queue, and the reply goes nowhere.
+  const auto& sender = self->current_sender();
+  call->caller = (std::uint64_t{1} << 63) | (sender ? sender->id() : caf::actor_id{0});
   call->actor = self->state.id;
   call->by_name = method;
   call->ready = true;

@@ -51,6 +51,8 @@ void read_positive(const nlohmann::json& value, const origin& from, T& out) {
 /// to an unsigned number.
 constexpr std::size_t max_workers = 65536;
 
+/// The scheduler counts resources in thousandths of a unit as 64-bit
+/// integers: this limit keeps every total far from overflowing.
 constexpr double max_resource_amount = 1e15;
 
 void read_workers(const nlohmann::json& value, const origin& from, std::size_t& out) {
@@ -92,9 +94,18 @@ void read_duration(const nlohmann::json& value, const origin& from,
               "like \"500ms\", \"10s\" or \"2min\"; got "
             + value.dump());
   };
+  // Longer than a century would overflow the clock arithmetic of a waiting
+  // get (the same cap as timeouts: rustyray::forever), and means never: 0.
+  constexpr std::chrono::milliseconds longest = std::chrono::hours(24 * 365 * 100);
+  auto too_long = [&] {
+    invalid(from.name() + " must be at most 100 years (0 turns the warning off); got "
+            + value.dump());
+  };
   if (value.is_number_integer()) {
     if (value.get<std::int64_t>() < 0)
       bad();
+    if (value.get<std::uint64_t>() > static_cast<std::uint64_t>(longest.count()))
+      too_long();
     out = std::chrono::milliseconds{value.get<std::int64_t>()};
     return;
   }
@@ -116,6 +127,8 @@ void read_duration(const nlohmann::json& value, const origin& from,
     out = std::chrono::minutes{amount};
   else
     bad();
+  if (out > longest)
+    too_long();
 }
 
 /// One field of `config`: its key, how to read it (checking its range) and

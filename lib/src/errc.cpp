@@ -4,6 +4,7 @@
 #include <exception>
 
 #include <caf/make_message.hpp>
+#include <caf/sec.hpp>
 
 #include "demangle.hpp"
 #include "error_text.hpp"
@@ -61,6 +62,10 @@ caf::error make_error(errc code) {
 }
 
 std::string internal::error_text(const caf::error& err) {
+  // caf::error::category() and context() dereference null on an empty error
+  // (one decoded from another process can be empty).
+  if (!err)
+    return "no error";
   const auto& context = err.context();
   if (err.category() == errc_category && context.match_elements<std::string>())
     return context.get_as<std::string>(0);
@@ -88,8 +93,26 @@ std::string internal::milliseconds_text(std::chrono::nanoseconds d) {
   return text + " ms";
 }
 
+errc internal::errc_of(const caf::error& err) {
+  if (!err)
+    return errc::system_error;
+  if (err.category() == errc_category) {
+    if (err.code() >= static_cast<std::uint8_t>(errc::runtime_not_initialized)
+        && err.code() <= static_cast<std::uint8_t>(last_errc))
+      return static_cast<errc>(err.code());
+    return errc::system_error;
+  }
+  if (err == caf::sec::request_timeout)
+    return errc::timeout;
+  if (err == caf::sec::request_receiver_down)
+    return errc::actor_died;
+  return errc::system_error;
+}
+
 caf::error internal::did_not_run(const std::string& what, const caf::error& cause) {
-  return make_error(static_cast<errc>(cause.code()), what + " did not run: " + error_text(cause));
+  // The cause may be any CAF error (a failed reply of an application's
+  // actor is stored as it came): its code is only an errc in our category.
+  return make_error(errc_of(cause), what + " did not run: " + error_text(cause));
 }
 
 } // namespace rustyray

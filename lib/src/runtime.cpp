@@ -10,6 +10,7 @@
 
 #include <caf/all.hpp>
 
+#include "bounded_bytes.hpp"
 #include "runtime_state.hpp"
 #include "rustyray/error.hpp"
 #include "rustyray/objstore/atoms.hpp"
@@ -146,6 +147,8 @@ void configure(caf::actor_system_config& cfg) {
   cfg.add_message_type<store_stats>("rustyray::store_stats");
   // CAF 0.17 has no built-in std::vector<uint8_t>; byte buffers are common objects.
   cfg.add_message_type<std::vector<std::uint8_t>>("rustyray::bytes");
+  // ... decoded with a bound on the length prefix (bounded_bytes.hpp).
+  internal::bound_byte_buffers(cfg);
   cfg.add_error_category(errc_category, internal::render_error);
 }
 

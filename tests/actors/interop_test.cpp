@@ -56,6 +56,29 @@ BOOST_AUTO_TEST_CASE(plain_caf_code_calls_an_actor_through_its_typed_interface) 
   BOOST_CHECK((caf::actor_cast<caf::actor>(iface) == counter.caf_handle()));
 }
 
+// Found by the message fuzz target: a call without a sender (anon_send, or
+// a peer process that sent none) dereferenced the null sender and crashed
+// the process.
+BOOST_AUTO_TEST_CASE(an_anonymous_call_runs_and_its_reply_goes_nowhere) {
+  auto counter = actor(Counter::create).remote(1);
+  actor_interface iface = caf_interface(counter);
+  auto add = [&](int x) {
+    int result = 0;
+    self->request(iface, caf::infinite, call_atom::value, std::string{"Counter::add"},
+                  caf::make_message(x))
+      .receive([&](caf::message& reply) { result = reply.get_as<int>(0); },
+               [&](caf::error& err) { BOOST_FAIL(sys.render(err)); });
+    return result;
+  };
+  BOOST_CHECK_EQUAL(add(0), 1); // the actor runs
+  caf::anon_send(iface, call_atom::value, std::string{"Counter::add"}, caf::make_message(4));
+  caf::anon_send(iface, call_atom::value, std::string{"Counter::nothing"}, caf::make_message());
+  // The host runs a ready call while it handles its message, and handles its
+  // mailbox in order: the anonymous add ran before this one.
+  BOOST_CHECK_EQUAL(add(10), 15);
+  BOOST_CHECK_EQUAL(counter.task(&Counter::value).remote().get(), 15);
+}
+
 BOOST_AUTO_TEST_CASE(a_wrapped_typed_actor_answers_with_object_refs) {
   auto app_actor = sys.spawn(adder_impl);
   auto wrapped = wrap(app_actor);

@@ -147,6 +147,26 @@ BOOST_AUTO_TEST_CASE(observability_fields_have_defaults_and_read_durations_with_
   }
 }
 
+// Found by the config_json fuzz target: values the readers accepted made
+// init overflow (CPU = num_workers and resources in thousandths as int64,
+// a get's slow-warning deadline as steady_clock nanoseconds).
+BOOST_AUTO_TEST_CASE(values_init_cannot_count_with_are_invalid) {
+  auto msg = invalid_config_message(
+    [] { config::from_json(json{{"num_workers", std::uint64_t{1} << 62}}); });
+  BOOST_TEST(msg.find("\"num_workers\" must be at most 65536") != std::string::npos, msg);
+  BOOST_TEST(config::from_json(json{{"num_workers", 65536}}).num_workers == 65536u);
+  msg = invalid_config_message([] { config::from_json(json{{"resources", {{"GPU", 1e300}}}}); });
+  BOOST_TEST(msg.find("\"resources.GPU\" must be a number from 0 to 1e15") != std::string::npos, msg);
+  BOOST_TEST(config::from_json(json{{"resources", {{"GPU", 1e15}}}}).resources.at("GPU") == 1e15);
+  for (auto bad : {json(std::int64_t{1} << 62), json("999999999999min")}) {
+    msg = invalid_config_message([&] { config::from_json(json{{"slow_get_warning", bad}}); });
+    BOOST_TEST(msg.find("at most 100 years") != std::string::npos, msg);
+  }
+  config cfg;
+  cfg.num_workers = std::size_t{1} << 40;
+  invalid_config_message([&] { cfg.validate(); });
+}
+
 BOOST_AUTO_TEST_CASE(to_json_writes_what_from_json_reads) {
   config cfg;
   cfg.num_workers = 3;

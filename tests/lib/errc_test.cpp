@@ -5,6 +5,7 @@
 
 #include <caf/all.hpp>
 
+#include "error_text.hpp"
 #include "rustyray/rustyray.hpp"
 #include "test_printing.hpp"
 
@@ -77,6 +78,45 @@ BOOST_AUTO_TEST_CASE(caf_system_errors_map_to_codes) {
   BOOST_TEST(code_of(caf::sec::request_timeout) == errc::timeout);
   BOOST_TEST(code_of(caf::sec::request_receiver_down) == errc::actor_died);
   BOOST_TEST(code_of(caf::sec::unexpected_message) == errc::system_error);
+}
+
+// Found by the error fuzz target (tests/fuzz/error_fuzz.cpp): bytes from
+// another process may carry a rustyray code that no errc has.
+BOOST_AUTO_TEST_CASE(an_unknown_rustyray_code_is_a_system_error) {
+  caf::error err{200, errc_category, caf::make_message(std::string{"from the future"})};
+  try {
+    detail::throw_caf_error(err);
+    BOOST_FAIL("must throw");
+  } catch (const error& e) {
+    BOOST_TEST(e.code() == errc::system_error);
+    BOOST_TEST(e.message().find("unknown RustyRay code 200") != std::string::npos, e.message());
+    BOOST_TEST(e.message().find("from the future") != std::string::npos, e.message());
+  }
+}
+
+// Found by the error fuzz target: a dependant of an object holding a CAF
+// error (a failed reply of an application's actor) took the CAF code as an
+// errc, so request_receiver_down (CAF code 3) surfaced as object_lost.
+BOOST_AUTO_TEST_CASE(a_dependant_of_a_caf_error_keeps_its_meaning) {
+  auto code_of = [](const caf::error& err) {
+    BOOST_TEST(err.category() == errc_category);
+    return static_cast<errc>(err.code());
+  };
+  BOOST_TEST(code_of(internal::did_not_run("task t", caf::sec::request_receiver_down))
+             == errc::actor_died);
+  BOOST_TEST(code_of(internal::did_not_run("task t", caf::sec::request_timeout))
+             == errc::timeout);
+  BOOST_TEST(code_of(internal::did_not_run("task t", caf::sec::unexpected_message))
+             == errc::system_error);
+  BOOST_TEST(code_of(internal::did_not_run("task t", caf::error{200, errc_category}))
+             == errc::system_error);
+  // caf::error::category() of an empty error dereferences null: an empty
+  // error decoded from bytes crashed error_text.
+  BOOST_TEST(code_of(internal::did_not_run("task t", caf::error{})) == errc::system_error);
+  BOOST_TEST(internal::error_text(caf::error{}) == "no error");
+  auto chained = internal::did_not_run("task t", make_error(errc::task_failed, "f threw"));
+  BOOST_TEST(code_of(chained) == errc::task_failed);
+  BOOST_TEST(internal::error_text(chained) == "task t did not run: f threw");
 }
 
 BOOST_AUTO_TEST_CASE(errors_travel_inside_serialized_messages_and_render) {
