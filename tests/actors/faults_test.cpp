@@ -77,6 +77,18 @@ struct Fragile {
   }
 };
 
+/// Safe to call concurrently (max_concurrency): it keeps no state.
+struct Sleepy {
+  static Sleepy create() {
+    return {};
+  }
+  int nap(int x) {
+    ++hooks.slow_started;
+    std::this_thread::sleep_for(20ms);
+    return x;
+  }
+};
+
 struct Echo {
   static Echo create(int base) {
     return Echo{base};
@@ -136,16 +148,16 @@ BOOST_AUTO_TEST_CASE(a_trappable_exit_message_ends_the_actor_like_kill) {
 }
 
 BOOST_AUTO_TEST_CASE(a_caf_exit_to_a_concurrent_actor_ends_every_call_and_its_runners) {
-  auto counter = actor(Counter::create).max_concurrency(4).remote(0);
+  auto sleepy = actor(Sleepy::create).max_concurrency(4).remote();
   std::vector<object_ref<int>> calls;
   for (int i = 0; i < 60; ++i)
-    calls.push_back(counter.task(&Counter::slow_add).remote(1));
+    calls.push_back(sleepy.task(&Sleepy::nap).remote(i));
   BOOST_REQUIRE(test::slow_calls_started(1));
-  auto host = counter.caf_handle();
+  auto host = sleepy.caf_handle();
   caf::anon_send_exit(host, caf::exit_reason::kill);
   BOOST_REQUIRE(await_down(host));
   (void)ended_with_actor_died(calls); // running ones finish, the rest fail
-  BOOST_TEST(code_of([&] { counter.task(&Counter::value).remote().get(30s); })
+  BOOST_TEST(code_of([&] { sleepy.task(&Sleepy::nap).remote(0).get(30s); })
              == errc::actor_died);
   // Runners left running would keep shutdown waiting: the fixture's
   // shutdown returning is part of the test.
