@@ -16,16 +16,21 @@ namespace {
 
 using bytes = std::vector<std::uint8_t>;
 
+/// Whether a sequence of `size` elements, each at least one byte, cannot fit
+/// in what is left of the input. Only a binary deserializer knows how much is
+/// left (BASP and RustyRay's own decoding use one); others read as CAF does.
+bool longer_than_input(caf::deserializer& source, std::size_t size) {
+  auto* binary = dynamic_cast<caf::binary_deserializer*>(&source);
+  return binary != nullptr && size > binary->remaining();
+}
+
 /// Reads one byte vector as CAF writes it (length, then the raw bytes),
 /// refusing a length the input cannot hold.
 caf::error load_bytes(caf::deserializer& source, bytes& out) {
   std::size_t size = 0;
   if (auto err = source.begin_sequence(size))
     return err;
-  // Only a binary deserializer knows how much input is left (BASP and
-  // RustyRay's own decoding use one); others read as CAF does.
-  if (auto* binary = dynamic_cast<caf::binary_deserializer*>(&source);
-      binary != nullptr && size > binary->remaining())
+  if (longer_than_input(source, size))
     return caf::sec::end_of_stream;
   out.resize(size);
   if (size > 0)
@@ -39,8 +44,7 @@ caf::error load_bytes(caf::deserializer& source, std::vector<bytes>& out) {
   if (auto err = source.begin_sequence(size))
     return err;
   // Each element takes at least its one-byte length.
-  if (auto* binary = dynamic_cast<caf::binary_deserializer*>(&source);
-      binary != nullptr && size > binary->remaining())
+  if (longer_than_input(source, size))
     return caf::sec::end_of_stream;
   out.clear();
   out.reserve(size);
