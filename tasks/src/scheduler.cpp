@@ -3,11 +3,15 @@
 #include <algorithm>
 #include <atomic>
 #include <deque>
+#include <functional>
+#include <mutex>
+#include <optional>
 #include <set>
 #include <vector>
 
 #include <caf/all.hpp>
 
+#include "adaptive_mutex.hpp"
 #include "dependencies.hpp"
 #include "error_text.hpp"
 #include "object_table.hpp"
@@ -229,51 +233,6 @@ void execute(objstore::object_table& table, task_context& context, const caf::ac
     table.fail(task.result, std::move(output.error()));
 }
 
-caf::behavior worker(caf::event_based_actor* self, caf::actor scheduler, slot_ptr slot,
-                     std::shared_ptr<objstore::object_table> table,
-                     std::shared_ptr<task_context> context) {
-  auto blocking = std::make_shared<worker_blocking>(scheduler, slot);
-  // Something escaped the task's own error handling: the worker dies, and
-  // the reason reaches the scheduler's down handler, which retries or fails
-  // its tasks with it.
-  self->set_exception_handler([slot](std::exception_ptr& failure) -> caf::error {
-    slot->give(); // to the scheduler's down handler
-    auto id = slot->id;
-    std::string text;
-    try {
-      std::rethrow_exception(failure);
-    } catch (const worker_crash&) {
-      text = "rustyray::internal::worker_crash (a test hook)";
-    } catch (...) {
-      text = current_exception_text();
-    }
-    return make_error(errc::worker_died, "task worker #" + std::to_string(id)
-                                           + " failed outside a task's code: " + text);
-  });
-  return {
-    [=](run_atom) {
-      slot->take();
-      // A detached actor: this thread is the worker's own, so a task may block.
-      current_blocking_observer = blocking.get();
-      current_worker_self = self;
-      auto& tasks = slot->tasks;
-      while (!tasks.empty()) {
-        slot->current = std::move(tasks.front());
-        tasks.pop_front();
-        if (context->draining.load())
-          fail_task(*table, slot->current, shutdown_before_start(*slot->current));
-        else
-          execute(*table, *context, scheduler, *slot);
-        slot->current = nullptr;
-      }
-      current_worker_self = nullptr;
-      current_blocking_observer = nullptr;
-      slot->give();
-      self->send(scheduler, done_atom::value, slot->id);
-    },
-  };
-}
-
 struct worker_entry {
   enum class phase {
     idle,
@@ -290,9 +249,32 @@ struct worker_entry {
   bool exit_sent = false;
 };
 
-struct scheduler_state {
-  std::shared_ptr<objstore::object_table> table;
-  std::shared_ptr<task_context> context;
+/// What a change of the pool's state leaves to do once its lock is released:
+/// the object table wakes waiters that may submit tasks, which lock the pool.
+struct after_unlock {
+  /// Workers handed a batch: each gets `run_atom`.
+  std::vector<caf::actor> runs;
+  /// A worker must be started, which only the scheduler does.
+  bool kick = false;
+  /// Tasks that will not start: `fail_task`.
+  std::vector<std::pair<task_ptr, caf::error>> unstarted;
+  /// Tasks whose last attempt ended without a result (state set already).
+  std::vector<std::pair<task_ptr, caf::error>> ended;
+  /// Wakes every get of this node with this reason.
+  std::optional<std::string> close_why;
+};
+
+} // namespace
+
+/// The scheduler's queue, workers and resources. The scheduler actor, the
+/// workers (finishing a batch) and submitting threads (queueing a task) all
+/// change it, under `mtx`; only the scheduler starts workers, because it
+/// monitors them.
+struct pool_state {
+  /// Set by spawn_scheduler; the scheduler keeps the table alive, and so
+  /// does whoever submits a task.
+  objstore::object_table* table = nullptr;
+  adaptive_mutex mtx;
   resource_amounts available;
   /// Every worker spawned, by its number.
   std::vector<worker_entry> workers;
@@ -309,11 +291,34 @@ struct scheduler_state {
   std::size_t overrunning = 0;
   bool draining = false;
   bool closed = false;
-  caf::response_promise drained;
-  static inline const char* name = "rustyray.scheduler";
+  /// `dispatch_atom` is on its way to the scheduler.
+  bool kick_sent = false;
 };
 
-using sched_ptr = caf::stateful_actor<scheduler_state>*;
+namespace {
+
+/// Asks the scheduler to dispatch, starting workers if needed.
+using dispatch_atom = caf::atom_constant<caf::atom("rr_disp")>;
+
+using lock_guard = std::lock_guard<adaptive_mutex>;
+
+void carry_out(after_unlock& out, objstore::object_table& table, const caf::actor& scheduler) {
+  for (auto& w : out.runs)
+    caf::anon_send(w, run_atom::value);
+  if (out.kick)
+    caf::anon_send(scheduler, dispatch_atom::value);
+  for (auto& [task, why] : out.unstarted)
+    fail_task(table, task, std::move(why));
+  for (auto& [task, why] : out.ended) {
+    // No attempt uses the stored arguments any more: an attempt still
+    // running (overrun) has its own copy, a dead worker's is gone.
+    task->body = nullptr;
+    release_task(table, *task);
+    table.fail(task->result, std::move(why));
+  }
+  if (out.close_why)
+    table.close(make_error(errc::runtime_not_initialized, *out.close_why));
+}
 
 bool fits(const resource_amounts& available, const resource_amounts& request) {
   for (const auto& [name, amount] : request) {
@@ -329,51 +334,9 @@ void take(resource_amounts& available, const resource_amounts& request, int sign
     available[name] -= sign * amount;
 }
 
-/// Wakes every get of this node with `why` (shutdown, once no task that may
-/// still produce something runs).
-void close_table(sched_ptr self, const std::string& why) {
-  auto& st = self->state;
-  if (st.closed)
-    return;
-  st.closed = true;
-  st.table->close(make_error(errc::runtime_not_initialized, why));
-}
-
-/// Once draining and nothing runs: stop the workers; reply when all are gone.
-void finish_drain_if_idle(sched_ptr self) {
-  auto& st = self->state;
-  if (!st.draining || !st.running.empty())
-    return;
-  if (st.alive == 0) {
-    if (st.drained.pending())
-      st.drained.deliver(caf::unit);
-    return;
-  }
-  // Functions of timed-out tasks may wait in get for objects nothing will
-  // produce any more: wake them, so that their workers can stop.
-  if (st.overrunning > 0)
-    close_table(self, "rustyray::shutdown() ran while this timed-out task waited for an object");
-  for (auto& w : st.workers) {
-    if (w.handle && !w.exit_sent) {
-      w.exit_sent = true;
-      self->send_exit(w.handle, caf::exit_reason::user_shutdown);
-    }
-  }
-}
-
-/// While draining, tasks that all wait in get for objects nothing will
-/// produce any more would wait forever: wake them with the table's close.
-void close_if_stuck(sched_ptr self) {
-  auto& st = self->state;
-  if (st.draining && !st.running.empty() && st.blocked.size() == st.running.size())
-    close_table(self, "rustyray::shutdown() ran while this task waited for an object that "
-                      "nothing will produce any more");
-}
-
 /// The scheduler stops counting a busy worker: its resources are free again
 /// (unless lent already while it blocked).
-void release_worker(sched_ptr self, std::size_t id) {
-  auto& st = self->state;
+void release_worker(pool_state& st, std::size_t id) {
   auto i = st.running.find(id);
   if (i == st.running.end())
     return;
@@ -383,53 +346,17 @@ void release_worker(sched_ptr self, std::size_t id) {
   st.timed.erase(id);
 }
 
-/// An attempt ended without a result (timeout, dead worker): runs the task
-/// again while its budget allows, else stores `why` as its result.
-void retry_or_fail(sched_ptr self, const task_ptr& task, caf::error why) {
-  auto& st = self->state;
-  if (task->st.load() != task_record::running)
-    return;
-  if (!st.draining && task->attempts.load() < task->attempt_budget()) {
-    task->st = task_record::queued;
-    st.ready.push_front(task); // a retry goes first, as Ray's do
-    return;
-  }
-  count_failed(*st.context->recording, task->attempts.load());
-  task->st = task_record::finished;
-  // No attempt uses the stored arguments any more: an attempt still running
-  // (overrun) has its own copy, a dead worker's is gone.
-  task->body = nullptr;
-  release_task(*st.table, *task);
-  st.table->fail(task->result, std::move(why));
-}
-
-/// A worker died: its running task counts as a failed attempt, the tasks it
-/// had not started go back to the queue.
-void recover(sched_ptr self, worker_slot& slot, const caf::error& reason) {
-  auto& st = self->state;
-  if (auto task = std::move(slot.current)) {
-    auto number = task->attempts.load();
-    if (auto attempt = std::move(slot.attempt)) {
-      // Timed: the timer may have dealt with it already.
-      st.context->timer.cancel(attempt->timer_token);
-      if (attempt->abandon())
-        retry_or_fail(self, task, worker_died_error(*task, number, reason));
-    } else {
-      retry_or_fail(self, task, worker_died_error(*task, number, reason));
-    }
-  }
-  for (auto i = slot.tasks.rbegin(); i != slot.tasks.rend(); ++i)
-    st.ready.push_front(std::move(*i));
-  slot.tasks.clear();
-}
+/// Starts a worker: the scheduler's part of dispatch.
+using spawn_fn = std::function<std::size_t()>;
 
 /// Hands ready tasks to workers: for each worker that is idle (or may be
-/// spawned) the first task that fits, plus the following tasks with the same
-/// request, up to an even share of the queue, as one batch. A task with a
-/// timeout goes alone: if it overruns, nothing waits behind it.
-void dispatch(sched_ptr self) {
-  auto& st = self->state;
-  const auto max_active = st.context->num_workers;
+/// started, by `spawn`; without it the scheduler is asked to) the first task
+/// that fits, plus the following tasks with the same request, up to an even
+/// share of the queue, as one batch. A task with a timeout goes alone: if it
+/// overruns, nothing waits behind it.
+void dispatch(pool_state& st, const task_context& context, after_unlock& out,
+              const spawn_fn* spawn) {
+  const auto max_active = context.num_workers;
   std::size_t skipped = 0;
   for (auto i = st.ready.begin(); i != st.ready.end() && skipped < 64;) {
     if ((*i)->st.load() != task_record::queued) {
@@ -446,13 +373,12 @@ void dispatch(sched_ptr self) {
       worker_id = st.idle.back();
       st.idle.pop_back();
     } else if (st.running.size() - st.blocked.size() < max_active) {
-      worker_id = st.workers.size();
-      auto slot = std::make_shared<worker_slot>(worker_id);
-      auto w = self->system().spawn<caf::detached>(worker, caf::actor{self}, slot, st.table,
-                                                   st.context);
-      self->monitor(w);
-      st.workers.push_back({std::move(w), std::move(slot)});
-      ++st.alive;
+      if (spawn == nullptr) {
+        if (!st.kick_sent)
+          out.kick = st.kick_sent = true;
+        break;
+      }
+      worker_id = (*spawn)();
     } else {
       break;
     }
@@ -478,119 +404,299 @@ void dispatch(sched_ptr self) {
     st.running.emplace(worker_id, std::move(request));
     entry.ph = worker_entry::phase::busy;
     entry.slot->give();
-    self->send(entry.handle, run_atom::value);
+    out.runs.push_back(entry.handle);
   }
+}
+
+/// A worker finished its batch. Returns false if the scheduler must see it
+/// (shutdown drains, or its task timed out meanwhile): then it sends
+/// `done_atom`. Otherwise the worker is idle again and the ready queue is
+/// dispatched; if this worker got the next batch, it is not in `out.runs`
+/// and the function returns true with the batch in its slot.
+bool finish_batch(task_context& context, std::size_t id, bool& again, after_unlock& out) {
+  auto& st = context.pool();
+  lock_guard guard{st.mtx};
+  auto& entry = st.workers[id];
+  if (st.draining || entry.ph != worker_entry::phase::busy || st.running.count(id) == 0)
+    return false;
+  release_worker(st, id);
+  entry.ph = worker_entry::phase::idle;
+  st.idle.push_back(id);
+  dispatch(st, context, out, nullptr);
+  again = entry.ph == worker_entry::phase::busy;
+  if (again)
+    out.runs.erase(std::find(out.runs.begin(), out.runs.end(), entry.handle));
+  return true;
+}
+
+caf::behavior worker(caf::event_based_actor* self, caf::actor scheduler, slot_ptr slot,
+                     std::shared_ptr<objstore::object_table> table,
+                     std::shared_ptr<task_context> context) {
+  auto blocking = std::make_shared<worker_blocking>(scheduler, slot);
+  // Something escaped the task's own error handling: the worker dies, and
+  // the reason reaches the scheduler's down handler, which retries or fails
+  // its tasks with it.
+  self->set_exception_handler([slot](std::exception_ptr& failure) -> caf::error {
+    slot->give(); // to the scheduler's down handler
+    auto id = slot->id;
+    std::string text;
+    try {
+      std::rethrow_exception(failure);
+    } catch (const worker_crash&) {
+      text = "rustyray::internal::worker_crash (a test hook)";
+    } catch (...) {
+      text = current_exception_text();
+    }
+    return make_error(errc::worker_died, "task worker #" + std::to_string(id)
+                                           + " failed outside a task's code: " + text);
+  });
+  return {
+    [=](run_atom) {
+      // A detached actor: this thread is the worker's own, so a task may block.
+      current_blocking_observer = blocking.get();
+      current_worker_self = self;
+      auto& tasks = slot->tasks;
+      bool again = true;
+      bool seen = true;
+      while (again) {
+        slot->take();
+        while (!tasks.empty()) {
+          slot->current = std::move(tasks.front());
+          tasks.pop_front();
+          if (context->draining.load())
+            fail_task(*table, slot->current, shutdown_before_start(*slot->current));
+          else
+            execute(*table, *context, scheduler, *slot);
+          slot->current = nullptr;
+        }
+        slot->give();
+        after_unlock out;
+        again = false;
+        seen = finish_batch(*context, slot->id, again, out);
+        carry_out(out, *table, scheduler);
+        if (again && !self->mailbox().empty()) {
+          // Something waits for this worker, an exit message perhaps: it goes
+          // first, and the batch follows it through the mailbox (a worker
+          // that dies meanwhile leaves the batch to the scheduler).
+          self->send(self, run_atom::value);
+          again = false;
+        }
+      }
+      current_worker_self = nullptr;
+      current_blocking_observer = nullptr;
+      if (!seen)
+        self->send(scheduler, done_atom::value, slot->id);
+    },
+  };
+}
+
+struct scheduler_state {
+  std::shared_ptr<objstore::object_table> table;
+  std::shared_ptr<task_context> context;
+  caf::response_promise drained;
+  static inline const char* name = "rustyray.scheduler";
+};
+
+using sched_ptr = caf::stateful_actor<scheduler_state>*;
+
+/// Wakes every get of this node with `why` (shutdown, once no task that may
+/// still produce something runs).
+void close_table(pool_state& st, after_unlock& out, const std::string& why) {
+  if (st.closed)
+    return;
+  st.closed = true;
+  out.close_why = why;
+}
+
+/// Once draining and nothing runs: stop the workers; reply when all are gone.
+void finish_drain_if_idle(sched_ptr self, after_unlock& out) {
+  auto& st = self->state.context->pool();
+  if (!st.draining || !st.running.empty())
+    return;
+  if (st.alive == 0) {
+    if (self->state.drained.pending())
+      self->state.drained.deliver(caf::unit);
+    return;
+  }
+  // Functions of timed-out tasks may wait in get for objects nothing will
+  // produce any more: wake them, so that their workers can stop.
+  if (st.overrunning > 0)
+    close_table(st, out,
+                "rustyray::shutdown() ran while this timed-out task waited for an object");
+  for (auto& w : st.workers) {
+    if (w.handle && !w.exit_sent) {
+      w.exit_sent = true;
+      self->send_exit(w.handle, caf::exit_reason::user_shutdown);
+    }
+  }
+}
+
+/// While draining, tasks that all wait in get for objects nothing will
+/// produce any more would wait forever: wake them with the table's close.
+void close_if_stuck(pool_state& st, after_unlock& out) {
+  if (st.draining && !st.running.empty() && st.blocked.size() == st.running.size())
+    close_table(st, out,
+                "rustyray::shutdown() ran while this task waited for an object that "
+                "nothing will produce any more");
+}
+
+/// An attempt ended without a result (timeout, dead worker): runs the task
+/// again while its budget allows, else stores `why` as its result.
+void retry_or_fail(pool_state& st, const task_context& context, after_unlock& out,
+                   const task_ptr& task, caf::error why) {
+  if (task->st.load() != task_record::running)
+    return;
+  if (!st.draining && task->attempts.load() < task->attempt_budget()) {
+    task->st = task_record::queued;
+    st.ready.push_front(task); // a retry goes first, as Ray's do
+    return;
+  }
+  count_failed(*context.recording, task->attempts.load());
+  task->st = task_record::finished;
+  out.ended.emplace_back(task, std::move(why));
+}
+
+/// A worker died: its running task counts as a failed attempt, the tasks it
+/// had not started go back to the queue.
+void recover(pool_state& st, task_context& context, after_unlock& out, worker_slot& slot,
+             const caf::error& reason) {
+  if (auto task = std::move(slot.current)) {
+    auto number = task->attempts.load();
+    if (auto attempt = std::move(slot.attempt)) {
+      // Timed: the timer may have dealt with it already.
+      context.timer.cancel(attempt->timer_token);
+      if (attempt->abandon())
+        retry_or_fail(st, context, out, task, worker_died_error(*task, number, reason));
+    } else {
+      retry_or_fail(st, context, out, task, worker_died_error(*task, number, reason));
+    }
+  }
+  for (auto i = slot.tasks.rbegin(); i != slot.tasks.rend(); ++i)
+    st.ready.push_front(std::move(*i));
+  slot.tasks.clear();
+}
+
+/// Runs `f(pool, out)` under the pool's lock, then dispatches (starting
+/// workers as needed), checks whether a drain is stuck or done, and carries
+/// out what is left once the lock is released.
+template <class F>
+void with_pool(sched_ptr self, F f) {
+  auto& context = *self->state.context;
+  auto& st = context.pool();
+  after_unlock out;
+  {
+    lock_guard guard{st.mtx};
+    f(st, out);
+    spawn_fn spawn = [&] {
+      auto id = st.workers.size();
+      auto slot = std::make_shared<worker_slot>(id);
+      auto w = self->system().spawn<caf::detached>(worker, caf::actor{self}, slot,
+                                                   self->state.table, self->state.context);
+      self->monitor(w);
+      st.workers.push_back({std::move(w), std::move(slot)});
+      ++st.alive;
+      return id;
+    };
+    dispatch(st, context, out, &spawn);
+    close_if_stuck(st, out);
+    finish_drain_if_idle(self, out);
+  }
+  carry_out(out, *self->state.table, self);
 }
 
 caf::behavior scheduler(sched_ptr self, std::shared_ptr<objstore::object_table> table,
                         std::shared_ptr<task_context> context) {
-  auto& st = self->state;
-  st.table = std::move(table);
-  st.context = std::move(context);
-  st.available = st.context->total;
+  self->state.table = std::move(table);
+  self->state.context = std::move(context);
   self->set_down_handler([=](caf::down_msg& down) {
-    auto& st = self->state;
-    auto w = std::find_if(st.workers.begin(), st.workers.end(), [&](const worker_entry& e) {
-      return e.handle && e.handle.address() == down.source;
+    with_pool(self, [&](pool_state& st, after_unlock& out) {
+      auto w = std::find_if(st.workers.begin(), st.workers.end(), [&](const worker_entry& e) {
+        return e.handle && e.handle.address() == down.source;
+      });
+      if (w == st.workers.end())
+        return;
+      auto id = static_cast<std::size_t>(w - st.workers.begin());
+      if (w->slot)
+        w->slot->take();
+      w->handle = nullptr;
+      --st.alive;
+      switch (w->ph) {
+        case worker_entry::phase::idle:
+          st.idle.erase(std::remove(st.idle.begin(), st.idle.end(), id), st.idle.end());
+          break;
+        case worker_entry::phase::busy:
+          // Died holding tasks (killed, or something escaped a task's error
+          // handling): a new worker takes its place in dispatch.
+          release_worker(st, id);
+          recover(st, *self->state.context, out, *w->slot, down.reason);
+          break;
+        case worker_entry::phase::overrun:
+          --st.overrunning;
+          break;
+        case worker_entry::phase::retired:
+          break;
+      }
+      w->ph = worker_entry::phase::retired;
+      w->slot = nullptr;
     });
-    if (w == st.workers.end())
-      return;
-    auto id = static_cast<std::size_t>(w - st.workers.begin());
-    if (w->slot)
-      w->slot->take();
-    w->handle = nullptr;
-    --st.alive;
-    switch (w->ph) {
-      case worker_entry::phase::idle:
-        st.idle.erase(std::remove(st.idle.begin(), st.idle.end(), id), st.idle.end());
-        break;
-      case worker_entry::phase::busy:
-        // Died holding tasks (killed, or something escaped a task's error
-        // handling): a new worker takes its place in dispatch.
-        release_worker(self, id);
-        recover(self, *w->slot, down.reason);
-        break;
-      case worker_entry::phase::overrun:
-        --st.overrunning;
-        break;
-      case worker_entry::phase::retired:
-        break;
-    }
-    w->ph = worker_entry::phase::retired;
-    w->slot = nullptr;
-    dispatch(self);
-    close_if_stuck(self);
-    finish_drain_if_idle(self);
   });
   return {
-    [=](inbox_atom) {
-      auto& st = self->state;
-      for (auto& task : st.context->take_inbox()) {
-        if (st.draining)
-          fail_task(*st.table, task, shutdown_before_start(*task));
-        else if (task->nested)
-          st.ready.push_front(std::move(task));
-        else
-          st.ready.push_back(std::move(task));
-      }
-      dispatch(self);
+    [=](dispatch_atom) {
+      with_pool(self, [](pool_state& st, after_unlock&) { st.kick_sent = false; });
     },
     [=](done_atom, std::size_t worker_id) {
-      auto& st = self->state;
-      auto& entry = st.workers[worker_id];
-      if (entry.slot)
-        entry.slot->take();
-      if (entry.ph == worker_entry::phase::overrun) {
-        // Its function returned after the task timed out; a new worker took
-        // its place meanwhile: this one stops.
-        --st.overrunning;
-        entry.ph = worker_entry::phase::retired;
-        if (!entry.exit_sent) {
-          entry.exit_sent = true;
-          self->send_exit(entry.handle, caf::exit_reason::user_shutdown);
+      with_pool(self, [&](pool_state& st, after_unlock&) {
+        auto& entry = st.workers[worker_id];
+        if (entry.slot)
+          entry.slot->take();
+        if (entry.ph == worker_entry::phase::overrun) {
+          // Its function returned after the task timed out; a new worker
+          // took its place meanwhile: this one stops.
+          --st.overrunning;
+          entry.ph = worker_entry::phase::retired;
+          if (!entry.exit_sent) {
+            entry.exit_sent = true;
+            self->send_exit(entry.handle, caf::exit_reason::user_shutdown);
+          }
+          return;
         }
-        return;
-      }
-      if (st.running.count(worker_id) == 0)
-        return;
-      release_worker(self, worker_id);
-      entry.ph = worker_entry::phase::idle;
-      st.idle.push_back(worker_id);
-      dispatch(self);
-      close_if_stuck(self);
-      finish_drain_if_idle(self);
+        if (st.running.count(worker_id) == 0)
+          return;
+        release_worker(st, worker_id);
+        entry.ph = worker_entry::phase::idle;
+        st.idle.push_back(worker_id);
+      });
     },
     [=](overrun_atom, attempt_ptr& attempt) {
-      auto& st = self->state;
-      // Pairs with the timer's abandon(): what the attempt's worker did
-      // before it armed the deadline (taking the arguments) happened before.
-      (void)attempt->st.load(std::memory_order_acquire);
-      auto id = attempt->worker;
-      auto timed = st.timed.find(id);
-      if (timed != st.timed.end() && timed->second == attempt->task) {
-        // Still on that worker: stop counting it (its thread cannot be
-        // stopped); dispatch starts another worker if work is waiting.
-        release_worker(self, id);
-        st.workers[id].ph = worker_entry::phase::overrun;
-        ++st.overrunning;
-      } // else its function returned already and the worker is free again
-      retry_or_fail(self, attempt->task, overrun_error(*attempt->task, attempt->number));
-      dispatch(self);
-      close_if_stuck(self);
-      finish_drain_if_idle(self);
+      with_pool(self, [&](pool_state& st, after_unlock& out) {
+        // Pairs with the timer's abandon(): what the attempt's worker did
+        // before it armed the deadline (taking the arguments) happened before.
+        (void)attempt->st.load(std::memory_order_acquire);
+        auto id = attempt->worker;
+        auto timed = st.timed.find(id);
+        if (timed != st.timed.end() && timed->second == attempt->task) {
+          // Still on that worker: stop counting it (its thread cannot be
+          // stopped); dispatch starts another worker if work is waiting.
+          release_worker(st, id);
+          st.workers[id].ph = worker_entry::phase::overrun;
+          ++st.overrunning;
+        } // else its function returned already and the worker is free again
+        retry_or_fail(st, *self->state.context, out, attempt->task,
+                      overrun_error(*attempt->task, attempt->number));
+      });
     },
     [=](blocked_atom, std::size_t worker_id) {
-      auto& st = self->state;
-      auto i = st.running.find(worker_id);
-      if (i == st.running.end() || !st.blocked.insert(worker_id).second)
-        return;
-      // The blocked task lends its resources to others, as in Ray.
-      take(st.available, *i->second, -1);
-      dispatch(self);
-      close_if_stuck(self);
+      with_pool(self, [&](pool_state& st, after_unlock&) {
+        auto i = st.running.find(worker_id);
+        if (i == st.running.end() || !st.blocked.insert(worker_id).second)
+          return;
+        // The blocked task lends its resources to others, as in Ray.
+        take(st.available, *i->second, -1);
+      });
     },
     [=](unblocked_atom, std::size_t worker_id) {
-      auto& st = self->state;
+      auto& st = self->state.context->pool();
+      lock_guard guard{st.mtx};
       auto i = st.running.find(worker_id);
       if (i == st.running.end() || st.blocked.erase(worker_id) == 0)
         return;
@@ -598,49 +704,64 @@ caf::behavior scheduler(sched_ptr self, std::shared_ptr<objstore::object_table> 
     },
     [=](requeue_atom, task_batch& batch) {
       // Handed back by a worker whose task blocked: first in line again.
-      auto& ready = self->state.ready;
-      for (auto i = batch.tasks.rbegin(); i != batch.tasks.rend(); ++i)
-        ready.push_front(std::move(*i));
-      dispatch(self);
+      with_pool(self, [&](pool_state& st, after_unlock&) {
+        for (auto i = batch.tasks.rbegin(); i != batch.tasks.rend(); ++i)
+          st.ready.push_front(std::move(*i));
+      });
     },
     [=](snapshot_atom) {
-      const auto& st = self->state;
+      auto& st = self->state.context->pool();
+      lock_guard guard{st.mtx};
       return scheduler_snapshot{st.alive,         st.idle.size(),   st.running.size(),
                                 st.blocked.size(), st.overrunning, st.available};
     },
     [=](drain_atom) -> caf::result<caf::unit_t> {
-      auto& st = self->state;
-      st.draining = true;
-      st.context->draining = true;
-      for (auto& task : st.ready)
-        fail_task(*st.table, task, shutdown_before_start(*task));
-      st.ready.clear();
-      st.drained = self->make_response_promise();
-      close_if_stuck(self);
-      finish_drain_if_idle(self);
-      return st.drained;
+      self->state.drained = self->make_response_promise();
+      auto& st = self->state.context->pool();
+      std::deque<task_ptr> queued;
+      {
+        lock_guard guard{st.mtx};
+        st.draining = true;
+        self->state.context->draining = true;
+        queued.swap(st.ready);
+      }
+      // Failed before the drain can finish: shutdown sees them done.
+      for (auto& task : queued)
+        fail_task(*self->state.table, task, shutdown_before_start(*task));
+      with_pool(self, [](pool_state&, after_unlock&) {});
+      return self->state.drained;
     },
   };
 }
 
 } // namespace
 
-void task_context::submit(const caf::actor& scheduler, task_ptr task) {
-  bool was_empty = false;
-  {
-    std::lock_guard<std::mutex> guard{inbox_mtx_};
-    was_empty = inbox_.empty();
-    inbox_.push_back(std::move(task));
-  }
-  if (was_empty)
-    caf::anon_send(scheduler, inbox_atom::value);
+task_context::task_context(std::size_t num_workers, resource_amounts total,
+                           std::shared_ptr<internal::recorder> recording)
+  : num_workers(num_workers),
+    total(std::move(total)),
+    recording(std::move(recording)),
+    pool_(std::make_unique<pool_state>()) {
+  pool_->available = this->total;
 }
 
-std::vector<task_ptr> task_context::take_inbox() {
-  std::vector<task_ptr> result;
-  std::lock_guard<std::mutex> guard{inbox_mtx_};
-  result.swap(inbox_);
-  return result;
+task_context::~task_context() = default;
+
+void task_context::submit(const caf::actor& scheduler, task_ptr task) {
+  after_unlock out;
+  {
+    lock_guard guard{pool_->mtx};
+    if (pool_->draining) {
+      out.unstarted.emplace_back(task, shutdown_before_start(*task));
+    } else {
+      if (task->nested)
+        pool_->ready.push_front(std::move(task));
+      else
+        pool_->ready.push_back(std::move(task));
+      dispatch(*pool_, *this, out, nullptr);
+    }
+  }
+  carry_out(out, *pool_->table, scheduler);
 }
 
 void fail_task(objstore::object_table& table, const task_ptr& task,
@@ -661,6 +782,7 @@ void fail_task(objstore::object_table& table, const task_ptr& task,
 
 caf::actor spawn_scheduler(caf::actor_system& sys, std::shared_ptr<objstore::object_table> table,
                            std::shared_ptr<task_context> context) {
+  context->pool().table = table.get();
   return sys.spawn(scheduler, std::move(table), std::move(context));
 }
 

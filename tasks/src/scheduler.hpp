@@ -3,7 +3,6 @@
 #include <atomic>
 #include <cstddef>
 #include <memory>
-#include <mutex>
 #include <vector>
 
 #include <caf/allowed_unsafe_message_type.hpp>
@@ -20,9 +19,6 @@ class object_table;
 namespace rustyray::internal {
 
 class recorder;
-
-/// Tells the scheduler that `task_context::inbox` went from empty to not.
-using inbox_atom = caf::atom_constant<caf::atom("rr_inbox")>;
 
 /// Asks the scheduler to stop: queued tasks fail, running ones finish, workers
 /// stop; the reply comes when all that is done.
@@ -46,15 +42,18 @@ struct scheduler_snapshot {
   resource_amounts available;
 };
 
-/// What the scheduler, its workers and task submission share: the limits
-/// and whether shutdown is draining. (Records of pending tasks are found
-/// through their result objects: `object_table::producer_of`.)
+/// The scheduler's queue, workers and resources (defined in scheduler.cpp).
+struct pool_state;
+
+/// What the scheduler, its workers and task submission share: the limits,
+/// whether shutdown is draining, and the pool under its lock. (Records of
+/// pending tasks are found through their result objects:
+/// `object_table::producer_of`.)
 class task_context {
 public:
   task_context(std::size_t num_workers, resource_amounts total,
-               std::shared_ptr<internal::recorder> recording)
-    : num_workers(num_workers), total(std::move(total)), recording(std::move(recording)) {
-  }
+               std::shared_ptr<internal::recorder> recording);
+  ~task_context();
 
   const std::size_t num_workers;
   const resource_amounts total;
@@ -66,17 +65,19 @@ public:
   /// first such task); stopped by shutdown once the workers are gone.
   deadline_timer timer;
 
-  /// Hands a ready task to the scheduler. Tasks collect in an inbox and the
-  /// scheduler gets one message per non-empty inbox, not one per task: a
-  /// thread submitting many tasks pays for a lock, not a CAF message, each.
+  /// Queues a ready task and, if a worker is idle, hands it over at once,
+  /// from this thread: the scheduler actor sees a task only when a worker
+  /// must be started (or shutdown drains), so a task costs one wake-up of
+  /// its worker, not a hop through the scheduler first.
   void submit(const caf::actor& scheduler, task_ptr task);
 
-  /// Everything in the inbox, oldest first (the scheduler's side).
-  std::vector<task_ptr> take_inbox();
+  /// The scheduler's state, shared with workers and submitting threads.
+  pool_state& pool() noexcept {
+    return *pool_;
+  }
 
 private:
-  std::mutex inbox_mtx_;
-  std::vector<task_ptr> inbox_; // guarded by inbox_mtx_
+  std::unique_ptr<pool_state> pool_;
 };
 
 /// Spawns the scheduler: it queues ready tasks, dispatches them to a pool of
