@@ -357,6 +357,9 @@ using spawn_fn = std::function<std::size_t()>;
 void dispatch(pool_state& st, const task_context& context, after_unlock& out,
               const spawn_fn* spawn) {
   const auto max_active = context.num_workers;
+  // Every worker busy: nothing to look at (a submitter checks this per task).
+  if (st.idle.empty() && st.running.size() - st.blocked.size() >= max_active)
+    return;
   std::size_t skipped = 0;
   for (auto i = st.ready.begin(); i != st.ready.end() && skipped < 64;) {
     if ((*i)->st.load() != task_record::queued) {
