@@ -39,12 +39,14 @@ struct call_log {
 BOOST_AUTO_TEST_CASE(calls_run_once_in_deadline_order) {
   deadline_timer timer;
   call_log log;
-  auto now = deadline_timer::clock::now();
+  // Far enough ahead that all are armed before the first is due, even when
+  // starting the timer's thread takes long (ThreadSanitizer, a busy machine).
+  auto soon = deadline_timer::clock::now() + 500ms;
   // Armed out of order; the earliest deadline runs first.
-  timer.arm(now + 30ms, [&] { log.add(3); });
-  timer.arm(now + 10ms, [&] { log.add(1); });
-  timer.arm(now + 20ms, [&] { log.add(2); });
-  timer.arm(now - 1s, [&] { log.add(0); }); // due already
+  timer.arm(soon + 30ms, [&] { log.add(3); });
+  timer.arm(soon + 10ms, [&] { log.add(1); });
+  timer.arm(soon + 20ms, [&] { log.add(2); });
+  timer.arm(soon - 2s, [&] { log.add(0); }); // due already
   BOOST_REQUIRE(log.await(4));
   BOOST_TEST(log.order == (std::vector<int>{0, 1, 2, 3}));
   BOOST_TEST(timer.pending() == 0u);

@@ -81,12 +81,17 @@ struct slow_get_fixture : test::runtime_fixture {
 BOOST_FIXTURE_TEST_SUITE(lib_slow_get, slow_get_fixture)
 
 BOOST_AUTO_TEST_CASE(a_slow_get_warns_once_naming_the_object_and_its_task) {
-  auto slow = task([this] {
+  std::promise<void> started;
+  auto slow = task([this, &started] {
+                started.set_value();
                 opened.wait();
                 return 1;
               })
                 .name("slowpoke")
                 .remote();
+  // Running before the get starts, also on a loaded machine: the warning
+  // names the task's state.
+  started.get_future().wait();
   {
     stderr_capture captured;
     // Waits six times the limit, then times out: one warning all the same.
