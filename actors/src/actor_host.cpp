@@ -14,6 +14,7 @@
 #include "demangle.hpp"
 #include "dependencies.hpp"
 #include "error_text.hpp"
+#include "release_collector.hpp"
 #include "rustyray/actors/caf_interop.hpp"
 #include "rustyray/errc.hpp"
 #include "runtime_state.hpp"
@@ -65,11 +66,13 @@ enum class outcome { finished, exited };
 
 /// Runs one call on `instance`; the output lands in `call.output`.
 outcome execute(call_record& call, void* instance, const actor_scope_state& scope,
-                const std::string& actor, recorder& recording) {
+                const std::string& actor, const objstore::object_table& table,
+                recorder& recording) {
   actor_scope in_actor{scope};
   auto name = [&] { return call.name() + " of " + actor; };
   auto started = recording.now();
   auto result = outcome::finished;
+  objstore::fetched_arguments fetched{table, call.deps};
   try {
     call.output = call.body(instance);
     if (!call.output)
@@ -82,6 +85,7 @@ outcome execute(call_record& call, void* instance, const actor_scope_state& scop
     call.output = make_error(errc::task_failed,
                              "actor method " + name() + " threw " + current_exception_text());
   }
+  call.fetched_gets = fetched.served();
   record_call(recording, call, actor, started);
   return result;
 }
@@ -89,10 +93,21 @@ outcome execute(call_record& call, void* instance, const actor_scope_state& scop
 /// Stores the call's output as its result. Any thread may do this, except
 /// for a call from plain CAF code: only its host answers the requester.
 void settle(objstore::object_table& table, call_record& call) {
-  call.body = nullptr; // the arguments (and refs among them) go first
-  objstore::unpin_all(table, call.deps);
+  // The arguments (and refs among them) go first, in the trip through the
+  // table that unpins them and stores the result. Reused: no allocation
+  // per call.
+  thread_local std::vector<object_id> released;
+  released.clear();
+  {
+    release_collector collect{released};
+    call.body = nullptr;
+  }
   auto output = std::move(call.output);
+  objstore::completion done;
+  done.released = &released;
+  done.fetched_gets = call.fetched_gets;
   if (call.promise.pending()) {
+    (void)table.complete(std::move(done), call.deps);
     // actor_interface answers with one element, the result as a message;
     // deliver(message) alone would send the result's elements instead.
     if (output)
@@ -100,11 +115,16 @@ void settle(objstore::object_table& table, call_record& call) {
         caf::message_builder{}.append(std::move(output->value)).move_to_message());
     else
       call.promise.deliver(std::move(output.error()));
-  } else if (output) {
-    (void)table.fulfil(call.result, std::move(output->value), output->size);
-  } else {
-    table.fail(call.result, std::move(output.error()));
+    return;
   }
+  done.result = call.result;
+  if (output) {
+    done.output = std::move(output->value);
+    done.size = output->size;
+  } else {
+    done.output = std::move(output.error());
+  }
+  (void)table.complete(std::move(done), call.deps);
 }
 
 /// What the runners of a host with max_concurrency > 1 share with it. Ready
@@ -275,7 +295,7 @@ caf::behavior runner(caf::event_based_actor* self, pool_ptr pool, caf::actor hos
         guard.unlock();
         send_wake_ups(other, recheck, host);
         current_blocking_observer = &blocking;
-        auto result = execute(*call, instance.get(), scope, actor, *p.recording);
+        auto result = execute(*call, instance.get(), scope, actor, *p.table, *p.recording);
         current_blocking_observer = nullptr;
         instance.reset();
         bool exited = result == outcome::exited;
@@ -572,7 +592,8 @@ void pump(host_ptr self, std::uint64_t caller, std::chrono::nanoseconds deadline
     q->second.pop_front();
     if (q->second.empty())
       st.queues.erase(q);
-    auto result = execute(*call, st.instance.get(), st.scope, st.label, *st.recording);
+    auto result = execute(*call, st.instance.get(), st.scope, st.label, *st.table,
+                          *st.recording);
     --st.queued;
     finish(self, call);
     if (result == outcome::exited) {
