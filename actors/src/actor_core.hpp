@@ -120,13 +120,13 @@ public:
     return true;
   }
 
-  /// The host: every call so far; the next push notifies again.
-  std::vector<call_ptr> take() {
-    std::vector<call_ptr> calls;
+  /// The host: every call so far, into `calls` (emptied first; its memory
+  /// serves the next pushes); the next push notifies again.
+  void take(std::vector<call_ptr>& calls) {
+    calls.clear();
     std::lock_guard<std::mutex> guard{mtx_};
     calls.swap(calls_);
     notified_ = false;
-    return calls;
   }
 
   /// The host, when it quits: later pushes fail, and their calls get

@@ -343,8 +343,17 @@ struct host_state {
 
   /// Accepted calls that have not started, per caller, in submission order
   /// (with max_concurrency > 1: only those still waiting for arguments).
-  std::unordered_map<std::uint64_t, std::deque<call_ptr>> queues;
+  using queue_map = std::unordered_map<std::uint64_t, std::deque<call_ptr>>;
+  queue_map queues;
   std::size_t queued = 0;
+  /// An emptied queue, its memory kept for the next: a caller that the host
+  /// keeps up with empties its queue after almost every call, and a new
+  /// queue costs three allocations.
+  queue_map::node_type spare_queue;
+  /// The inbox's last batch, its memory kept for the next.
+  std::vector<call_ptr> batch;
+  /// The callers of the batch.
+  std::vector<std::uint64_t> batch_callers;
   bool stopping = false;
 
   /// The runners' share, with max_concurrency > 1.
@@ -448,6 +457,25 @@ void quit_if_done(host_ptr self) {
   st.directory->remove(st.id);
   st.terminated = true;
   self->quit();
+}
+
+/// Removes the emptied queue `q`; returns the next one.
+host_state::queue_map::iterator drop_queue(host_state& st, host_state::queue_map::iterator q) {
+  auto next = std::next(q);
+  auto node = st.queues.extract(q);
+  if (st.spare_queue.empty())
+    st.spare_queue = std::move(node);
+  return next;
+}
+
+/// The queue of `caller`, made if it has none.
+std::deque<call_ptr>& queue_of(host_state& st, std::uint64_t caller) {
+  if (auto q = st.queues.find(caller); q != st.queues.end())
+    return q->second;
+  if (st.spare_queue.empty())
+    return st.queues[caller];
+  st.spare_queue.key() = caller;
+  return st.queues.insert(std::move(st.spare_queue)).position->second;
 }
 
 /// Fails every accepted call that has not started.
@@ -591,7 +619,7 @@ void pump(host_ptr self, std::uint64_t caller, std::chrono::nanoseconds deadline
     auto call = std::move(q->second.front());
     q->second.pop_front();
     if (q->second.empty())
-      st.queues.erase(q);
+      drop_queue(st, q);
     auto result = execute(*call, st.instance.get(), st.scope, st.label, *st.table,
                           *st.recording);
     --st.queued;
@@ -626,7 +654,7 @@ void dispatch(host_ptr self) {
           ++i;
         }
       }
-      q = queue.empty() ? st.queues.erase(q) : std::next(q);
+      q = queue.empty() ? drop_queue(st, q) : std::next(q);
     }
     while (auto r = runner_to_wake(st.pool, self->system(), self, st.label, recheck))
       wake.push_back(std::move(r));
@@ -670,7 +698,7 @@ bool enqueue(host_ptr self, const call_ptr& call) {
     return false;
   }
   call->accepted = true;
-  st.queues[call->caller].push_back(call);
+  queue_of(st, call->caller).push_back(call);
   ++st.queued;
   return true;
 }
@@ -682,8 +710,9 @@ void accept(host_ptr self, const call_ptr& call) {
 
 /// A batch from the inbox: queued first, then run within one budget, so a
 /// batch of slow calls cannot keep `kill` waiting.
-void accept_all(host_ptr self, std::vector<call_ptr> calls) {
-  std::vector<std::uint64_t> callers;
+void accept_all(host_ptr self, const std::vector<call_ptr>& calls) {
+  auto& callers = self->state.batch_callers;
+  callers.clear();
   for (const auto& call : calls)
     if (enqueue(self, call)
         && std::find(callers.begin(), callers.end(), call->caller) == callers.end())
@@ -775,7 +804,10 @@ caf::behavior host(host_ptr self, std::shared_ptr<objstore::object_table> table,
       construct(self);
     },
     [=](inbox_atom) {
-      accept_all(self, self->state.inbox->take());
+      auto& batch = self->state.batch;
+      self->state.inbox->take(batch);
+      accept_all(self, batch);
+      batch.clear();
       quit_if_done(self); // stopping: these may have been the last
     },
     [=](continue_atom, std::uint64_t caller) {
