@@ -22,7 +22,7 @@ void unpin_all(object_table& table, dependency_wait& deps) {
   // arguments, for its whole life). A waiter still to come writes into
   // them, though: only with none left may they go.
   if (deps.unresolved.load() == 0)
-    deps.values.clear();
+    deps.clear_values();
 }
 
 namespace {
@@ -32,7 +32,7 @@ thread_local fetched_arguments* current_fetched = nullptr;
 } // namespace
 
 fetched_arguments::fetched_arguments(const object_table& table,
-                                     const dependency_wait& deps) noexcept
+                                     dependency_wait& deps) noexcept
   : deps_(table.frees() == deps.frees_seen ? &deps : nullptr), previous_(current_fetched) {
   current_fetched = this;
 }

@@ -25,7 +25,7 @@ std::function<waiter(std::size_t)> waiter_factory(dependency_wait& deps,
   // function (copies of shared pointers, atomic counts).
   return [&deps, &make_on_ready](std::size_t slot) -> waiter {
     return [&deps, slot, on_ready = make_on_ready()](const lookup& found) {
-      deps.values[slot] = found;
+      deps.value(slot) = found;
       if (--deps.unresolved == 0)
         on_ready();
     };
@@ -67,7 +67,7 @@ void unpin_all(object_table& table, dependency_wait& deps);
 /// then every get looks in the table, as it would have.
 class fetched_arguments {
 public:
-  fetched_arguments(const object_table& table, const dependency_wait& deps) noexcept;
+  fetched_arguments(const object_table& table, dependency_wait& deps) noexcept;
   ~fetched_arguments();
 
   fetched_arguments(const fetched_arguments&) = delete;
@@ -83,7 +83,7 @@ public:
   }
 
 private:
-  const dependency_wait* deps_; // null: look in the table
+  dependency_wait* deps_; // null: look in the table
   std::size_t served_ = 0;
   fetched_arguments* previous_;
 };

@@ -167,7 +167,7 @@ caf::error object_table::register_and_pin(const object_id& result,
                                           std::size_t& resolved) {
   resolved = 0;
   deps.pinned = 0;
-  deps.values.assign(deps.ids.size(), lookup{caf::message{}});
+  deps.prepare_values();
   std::lock_guard<internal::adaptive_mutex> guard{mtx_};
   if (!result.is_nil()) {
     if (closed_)
@@ -189,10 +189,10 @@ caf::error object_table::register_and_pin(const object_id& result,
     auto slot = deps.pinned++;
     std::swap(deps.ids[i], deps.ids[slot]);
     if (e.st != state::pending) {
-      deps.values[slot] = result_of(deps.ids[slot], e);
+      deps.value(slot) = result_of(deps.ids[slot], e);
       ++resolved;
     } else if (closed_) {
-      deps.values[slot] = closed_reason_;
+      deps.value(slot) = closed_reason_;
       ++resolved;
     } else {
       e.waiters.emplace_back(next_token_++, make_waiter(slot));

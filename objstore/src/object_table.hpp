@@ -53,7 +53,7 @@ struct completion {
   std::uint64_t size = 0;
   /// References (`object_ref`s the run held) to drop.
   const std::vector<object_id>* released = nullptr;
-  /// Gets the run served from its `dependency_wait::values`: counted as the
+  /// Gets the run served from its `dependency_wait::value`s: counted as the
   /// table's gets and hits, as if it had asked the table.
   std::size_t fetched_gets = 0;
 };
@@ -114,9 +114,9 @@ public:
   /// A submission's trip through the table, under one lock: registers
   /// `result` as `register_pending` does (unless it is nil), then pins each
   /// of `deps.ids` that is not lost or unknown (those the run looks up, and
-  /// finds why). It keeps what the resolved ones hold in `deps.values` and
+  /// finds why). It keeps what the resolved ones hold in `deps.value(i)` and
   /// registers, for each pending one, the waiter `make_waiter(i)` builds
-  /// (`i`: its place in `deps.values`). Sets `resolved` to how many need no
+  /// (`i`: its place in `deps.ids`). Sets `resolved` to how many need no
   /// waiter. Changes nothing if the table is closed and `result` is not nil,
   /// and returns why.
   caf::error register_and_pin(const object_id& result, std::shared_ptr<producer> made_by,
@@ -213,7 +213,7 @@ private:
         rest.emplace_back(std::forward<Ts>(xs)...);
     }
     template <class F>
-    void each(F f) {
+    void each(const F& f) {
       if (!first)
         return;
       f(*first);
