@@ -82,7 +82,7 @@ struct call_record : objstore::producer {
   std::atomic<bool> ready{false};
   /// Set by a runner thread (max_concurrency > 1) for the host to finish.
   caf::expected<detail::task_output> output{caf::error{}};
-  /// Gets of its arguments the run answered from `deps.values`.
+  /// Gets of its arguments the run answered from `deps.value(i)`.
   std::size_t fetched_gets = 0;
   caf::response_promise promise;
   // Touched by the host's thread only.

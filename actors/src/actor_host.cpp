@@ -5,6 +5,7 @@
 #include <ctime>
 #include <deque>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <unordered_map>
 
@@ -72,7 +73,10 @@ outcome execute(call_record& call, void* instance, const actor_scope_state& scop
   auto name = [&] { return call.name() + " of " + actor; };
   auto started = recording.now();
   auto result = outcome::finished;
-  objstore::fetched_arguments fetched{table, call.deps};
+  // Most calls take no refs: they skip the thread-local set-up.
+  std::optional<objstore::fetched_arguments> fetched;
+  if (call.deps.pinned > 0)
+    fetched.emplace(table, call.deps);
   try {
     call.output = call.body(instance);
     if (!call.output)
@@ -85,7 +89,7 @@ outcome execute(call_record& call, void* instance, const actor_scope_state& scop
     call.output = make_error(errc::task_failed,
                              "actor method " + name() + " threw " + current_exception_text());
   }
-  call.fetched_gets = fetched.served();
+  call.fetched_gets = fetched ? fetched->served() : 0;
   record_call(recording, call, actor, started);
   return result;
 }
