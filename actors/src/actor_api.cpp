@@ -119,10 +119,10 @@ object_id submit_call(const std::shared_ptr<actor_core>& core, const object_id& 
   call->identity = identity;
   call->deps.ids = std::move(deps);
   call->body = std::move(body);
-  if (auto err = table.register_pending(call->result, call))
-    throw_caf_error(err);
   auto host = caf_actor_of(core.get());
   if (!host) {
+    if (auto err = table.register_pending(call->result, call))
+      throw_caf_error(err);
     call->body = nullptr;
     caf::error reason;
     if (core) // its host stopped: say why, if it knows
@@ -138,15 +138,19 @@ object_id submit_call(const std::shared_ptr<actor_core>& core, const object_id& 
     table.fail(call->result, std::move(reason));
     return call->result;
   }
-  // Waiters first, then the call: its pins are complete before the host can
-  // see it, and a `ready` arriving before the call is simply ignored.
+  // The result and the waiters first, then the call: its pins are complete
+  // before the host can see it, and a `ready` arriving before the call is
+  // simply ignored.
   auto make_on_ready = [&] {
     return [call, host] {
       call->ready.store(true, std::memory_order_release);
       caf::anon_send(host, internal::ready_atom::value, call);
     };
   };
-  if (objstore::await_dependencies(table, call->deps, make_on_ready))
+  auto ready = objstore::register_and_await(table, call->result, call, call->deps, make_on_ready);
+  if (!ready)
+    throw_caf_error(ready.error());
+  if (*ready)
     call->ready.store(true, std::memory_order_release);
   auto result = call->result;
   bool notify = false;

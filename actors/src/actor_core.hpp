@@ -82,6 +82,8 @@ struct call_record : objstore::producer {
   std::atomic<bool> ready{false};
   /// Set by a runner thread (max_concurrency > 1) for the host to finish.
   caf::expected<detail::task_output> output{caf::error{}};
+  /// Gets of its arguments the run answered from `deps.value(i)`.
+  std::size_t fetched_gets = 0;
   caf::response_promise promise;
   // Touched by the host's thread only.
   bool accepted = false;
@@ -118,13 +120,13 @@ public:
     return true;
   }
 
-  /// The host: every call so far; the next push notifies again.
-  std::vector<call_ptr> take() {
-    std::vector<call_ptr> calls;
+  /// The host: every call so far, into `calls` (emptied first; its memory
+  /// serves the next pushes); the next push notifies again.
+  void take(std::vector<call_ptr>& calls) {
+    calls.clear();
     std::lock_guard<std::mutex> guard{mtx_};
     calls.swap(calls_);
     notified_ = false;
-    return calls;
   }
 
   /// The host, when it quits: later pushes fail, and their calls get

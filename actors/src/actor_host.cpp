@@ -5,6 +5,7 @@
 #include <ctime>
 #include <deque>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <unordered_map>
 
@@ -14,6 +15,7 @@
 #include "demangle.hpp"
 #include "dependencies.hpp"
 #include "error_text.hpp"
+#include "release_collector.hpp"
 #include "rustyray/actors/caf_interop.hpp"
 #include "rustyray/errc.hpp"
 #include "runtime_state.hpp"
@@ -65,11 +67,16 @@ enum class outcome { finished, exited };
 
 /// Runs one call on `instance`; the output lands in `call.output`.
 outcome execute(call_record& call, void* instance, const actor_scope_state& scope,
-                const std::string& actor, recorder& recording) {
+                const std::string& actor, const objstore::object_table& table,
+                recorder& recording) {
   actor_scope in_actor{scope};
   auto name = [&] { return call.name() + " of " + actor; };
   auto started = recording.now();
   auto result = outcome::finished;
+  // Most calls take no refs: they skip the thread-local set-up.
+  std::optional<objstore::fetched_arguments> fetched;
+  if (call.deps.pinned > 0)
+    fetched.emplace(table, call.deps);
   try {
     call.output = call.body(instance);
     if (!call.output)
@@ -82,6 +89,7 @@ outcome execute(call_record& call, void* instance, const actor_scope_state& scop
     call.output = make_error(errc::task_failed,
                              "actor method " + name() + " threw " + current_exception_text());
   }
+  call.fetched_gets = fetched ? fetched->served() : 0;
   record_call(recording, call, actor, started);
   return result;
 }
@@ -89,10 +97,21 @@ outcome execute(call_record& call, void* instance, const actor_scope_state& scop
 /// Stores the call's output as its result. Any thread may do this, except
 /// for a call from plain CAF code: only its host answers the requester.
 void settle(objstore::object_table& table, call_record& call) {
-  call.body = nullptr; // the arguments (and refs among them) go first
-  objstore::unpin_all(table, call.deps);
+  // The arguments (and refs among them) go first, in the trip through the
+  // table that unpins them and stores the result. Reused: no allocation
+  // per call.
+  thread_local std::vector<object_id> released;
+  released.clear();
+  {
+    release_collector collect{released};
+    call.body = nullptr;
+  }
   auto output = std::move(call.output);
+  objstore::completion done;
+  done.released = &released;
+  done.fetched_gets = call.fetched_gets;
   if (call.promise.pending()) {
+    (void)table.complete(std::move(done), call.deps);
     // actor_interface answers with one element, the result as a message;
     // deliver(message) alone would send the result's elements instead.
     if (output)
@@ -100,11 +119,16 @@ void settle(objstore::object_table& table, call_record& call) {
         caf::message_builder{}.append(std::move(output->value)).move_to_message());
     else
       call.promise.deliver(std::move(output.error()));
-  } else if (output) {
-    (void)table.fulfil(call.result, std::move(output->value), output->size);
-  } else {
-    table.fail(call.result, std::move(output.error()));
+    return;
   }
+  done.result = call.result;
+  if (output) {
+    done.output = std::move(output->value);
+    done.size = output->size;
+  } else {
+    done.output = std::move(output.error());
+  }
+  (void)table.complete(std::move(done), call.deps);
 }
 
 /// What the runners of a host with max_concurrency > 1 share with it. Ready
@@ -275,7 +299,7 @@ caf::behavior runner(caf::event_based_actor* self, pool_ptr pool, caf::actor hos
         guard.unlock();
         send_wake_ups(other, recheck, host);
         current_blocking_observer = &blocking;
-        auto result = execute(*call, instance.get(), scope, actor, *p.recording);
+        auto result = execute(*call, instance.get(), scope, actor, *p.table, *p.recording);
         current_blocking_observer = nullptr;
         instance.reset();
         bool exited = result == outcome::exited;
@@ -323,8 +347,17 @@ struct host_state {
 
   /// Accepted calls that have not started, per caller, in submission order
   /// (with max_concurrency > 1: only those still waiting for arguments).
-  std::unordered_map<std::uint64_t, std::deque<call_ptr>> queues;
+  using queue_map = std::unordered_map<std::uint64_t, std::deque<call_ptr>>;
+  queue_map queues;
   std::size_t queued = 0;
+  /// An emptied queue, its memory kept for the next: a caller that the host
+  /// keeps up with empties its queue after almost every call, and a new
+  /// queue costs three allocations.
+  queue_map::node_type spare_queue;
+  /// The inbox's last batch, its memory kept for the next.
+  std::vector<call_ptr> batch;
+  /// The callers of the batch.
+  std::vector<std::uint64_t> batch_callers;
   bool stopping = false;
 
   /// The runners' share, with max_concurrency > 1.
@@ -428,6 +461,25 @@ void quit_if_done(host_ptr self) {
   st.directory->remove(st.id);
   st.terminated = true;
   self->quit();
+}
+
+/// Removes the emptied queue `q`; returns the next one.
+host_state::queue_map::iterator drop_queue(host_state& st, host_state::queue_map::iterator q) {
+  auto next = std::next(q);
+  auto node = st.queues.extract(q);
+  if (st.spare_queue.empty())
+    st.spare_queue = std::move(node);
+  return next;
+}
+
+/// The queue of `caller`, made if it has none.
+std::deque<call_ptr>& queue_of(host_state& st, std::uint64_t caller) {
+  if (auto q = st.queues.find(caller); q != st.queues.end())
+    return q->second;
+  if (st.spare_queue.empty())
+    return st.queues[caller];
+  st.spare_queue.key() = caller;
+  return st.queues.insert(std::move(st.spare_queue)).position->second;
 }
 
 /// Fails every accepted call that has not started.
@@ -571,8 +623,9 @@ void pump(host_ptr self, std::uint64_t caller, std::chrono::nanoseconds deadline
     auto call = std::move(q->second.front());
     q->second.pop_front();
     if (q->second.empty())
-      st.queues.erase(q);
-    auto result = execute(*call, st.instance.get(), st.scope, st.label, *st.recording);
+      drop_queue(st, q);
+    auto result = execute(*call, st.instance.get(), st.scope, st.label, *st.table,
+                          *st.recording);
     --st.queued;
     finish(self, call);
     if (result == outcome::exited) {
@@ -605,7 +658,7 @@ void dispatch(host_ptr self) {
           ++i;
         }
       }
-      q = queue.empty() ? st.queues.erase(q) : std::next(q);
+      q = queue.empty() ? drop_queue(st, q) : std::next(q);
     }
     while (auto r = runner_to_wake(st.pool, self->system(), self, st.label, recheck))
       wake.push_back(std::move(r));
@@ -649,7 +702,7 @@ bool enqueue(host_ptr self, const call_ptr& call) {
     return false;
   }
   call->accepted = true;
-  st.queues[call->caller].push_back(call);
+  queue_of(st, call->caller).push_back(call);
   ++st.queued;
   return true;
 }
@@ -661,8 +714,9 @@ void accept(host_ptr self, const call_ptr& call) {
 
 /// A batch from the inbox: queued first, then run within one budget, so a
 /// batch of slow calls cannot keep `kill` waiting.
-void accept_all(host_ptr self, std::vector<call_ptr> calls) {
-  std::vector<std::uint64_t> callers;
+void accept_all(host_ptr self, const std::vector<call_ptr>& calls) {
+  auto& callers = self->state.batch_callers;
+  callers.clear();
   for (const auto& call : calls)
     if (enqueue(self, call)
         && std::find(callers.begin(), callers.end(), call->caller) == callers.end())
@@ -754,7 +808,10 @@ caf::behavior host(host_ptr self, std::shared_ptr<objstore::object_table> table,
       construct(self);
     },
     [=](inbox_atom) {
-      accept_all(self, self->state.inbox->take());
+      auto& batch = self->state.batch;
+      self->state.inbox->take(batch);
+      accept_all(self, batch);
+      batch.clear();
       quit_if_done(self); // stopping: these may have been the last
     },
     [=](continue_atom, std::uint64_t caller) {

@@ -14,7 +14,9 @@
 
 #include "demangle.hpp"
 #include "error_text.hpp"
+#include "dependencies.hpp"
 #include "object_table.hpp"
+#include "release_collector.hpp"
 #include "runtime_state.hpp"
 #include "rustyray/detail/object_access.hpp"
 #include "rustyray/object_store.hpp"
@@ -240,6 +242,10 @@ void add_ref(const object_id& id) noexcept {
 }
 
 void release_ref(const object_id& id) noexcept {
+  if (auto* collected = internal::release_collector::current()) {
+    collected->push_back(id);
+    return;
+  }
   if (auto rt = internal::current(); rt && id.node() == rt->node)
     rt->table->release(id);
 }
@@ -261,6 +267,8 @@ caf::expected<caf::message> get_message(const object_id& id,
     return nil_ref_error();
   if (id.node() != rt->node)
     return foreign_error(id, *rt);
+  if (auto* fetched = objstore::fetched_arguments::find(id))
+    return *fetched;
   auto& table = *rt->table;
   if (auto found = table.try_get(id))
     return std::move(*found);
@@ -399,6 +407,29 @@ caf::actor store_actor() {
 }
 
 } // namespace detail
+
+namespace internal {
+
+namespace {
+
+thread_local std::vector<object_id>* current_release_sink = nullptr;
+
+} // namespace
+
+release_collector::release_collector(std::vector<object_id>& ids) noexcept
+  : previous_(current_release_sink) {
+  current_release_sink = &ids;
+}
+
+release_collector::~release_collector() {
+  current_release_sink = previous_;
+}
+
+std::vector<object_id>* release_collector::current() noexcept {
+  return current_release_sink;
+}
+
+} // namespace internal
 
 store_stats object_store_stats() {
   return internal::current_or_throw()->table->stats();

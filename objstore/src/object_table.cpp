@@ -30,12 +30,10 @@ caf::error dropped_while_pending(const object_id& id) {
 } // namespace
 
 void object_table::deferred::run(const recycler& recycle) {
-  for (auto& [fn, result] : wakeups)
-    fn(result);
+  wakeups.each([](auto& w) { w.first(w.second); });
   wakeups.clear();
   if (recycle)
-    for (auto& value : garbage)
-      recycle(value);
+    garbage.each(recycle);
   garbage.clear();
   producers.clear();
 }
@@ -72,7 +70,7 @@ caf::error object_table::put(const object_id& id, caf::message value, std::uint6
       lru_insert(id, e);
     }
     if (result)
-      later.garbage.push_back(std::move(value));
+      later.garbage.emplace(std::move(value));
   }
   later.run(recycle_);
   return result;
@@ -100,27 +98,7 @@ caf::error object_table::fulfil(const object_id& id, caf::message value, std::ui
   caf::error result;
   {
     std::lock_guard<internal::adaptive_mutex> guard{mtx_};
-    auto i = entries_.find(id);
-    if (i == entries_.end() || i->second.st != state::pending) {
-      // Nobody wants it any more (dropped or freed while pending).
-      later.garbage.push_back(std::move(value));
-    } else if (auto err = make_room(id, size, later)) {
-      later.garbage.push_back(std::move(value));
-      i->second.st = state::failed;
-      i->second.error = err;
-      resolve(i->second, err, later);
-      result = std::move(err);
-    } else {
-      auto& e = i->second;
-      store_value(e, std::move(value), size);
-      if (e.pins > 0) {
-        ++stats_.pinned;
-        stats_.pinned_bytes += size;
-      } else {
-        lru_insert(id, e);
-      }
-      resolve(e, e.value, later);
-    }
+    result = fulfil_locked(id, value, size, later);
   }
   later.run(recycle_);
   return result;
@@ -130,12 +108,7 @@ void object_table::fail(const object_id& id, caf::error reason) {
   deferred later;
   {
     std::lock_guard<internal::adaptive_mutex> guard{mtx_};
-    auto i = entries_.find(id);
-    if (i == entries_.end() || i->second.st != state::pending)
-      return;
-    i->second.st = state::failed;
-    i->second.error = reason;
-    resolve(i->second, reason, later);
+    fail_locked(id, reason, later);
   }
   later.run(recycle_);
 }
@@ -187,22 +160,71 @@ std::optional<lookup> object_table::get_or_wait(const object_id& id, waiter on_r
   return std::nullopt;
 }
 
-bool object_table::pin_or_wait(const object_id& id, bool& pinned,
-                               const std::function<waiter()>& make_waiter) {
+caf::error object_table::register_and_pin(const object_id& result,
+                                          std::shared_ptr<producer> made_by,
+                                          dependency_wait& deps,
+                                          const std::function<waiter(std::size_t)>& make_waiter,
+                                          std::size_t& resolved) {
+  resolved = 0;
+  deps.pinned = 0;
+  deps.prepare_values();
   std::lock_guard<internal::adaptive_mutex> guard{mtx_};
-  pinned = false;
-  auto i = entries_.find(id);
-  if (i == entries_.end())
-    return true;
-  auto& e = i->second;
-  if (e.st == state::lost)
-    return true;
-  pin_entry(e);
-  pinned = true;
-  if (e.st != state::pending || closed_)
-    return true;
-  e.waiters.emplace_back(next_token_++, make_waiter());
-  return false;
+  if (!result.is_nil()) {
+    if (closed_)
+      return closed_reason_;
+    auto& e = entries_[result];
+    e.refs = 1;
+    e.made_by = std::move(made_by);
+  }
+  deps.frees_seen = frees_.load(std::memory_order_relaxed);
+  for (std::size_t i = 0; i < deps.ids.size(); ++i) {
+    auto found = entries_.find(deps.ids[i]);
+    if (found == entries_.end() || found->second.st == state::lost) {
+      ++resolved; // not pinned: the run looks it up and finds why
+      continue;
+    }
+    auto& e = found->second;
+    pin_entry(e);
+    // The pinned ones go first, each with its value in the same place.
+    auto slot = deps.pinned++;
+    std::swap(deps.ids[i], deps.ids[slot]);
+    if (e.st != state::pending) {
+      deps.value(slot) = result_of(deps.ids[slot], e);
+      ++resolved;
+    } else if (closed_) {
+      deps.value(slot) = closed_reason_;
+      ++resolved;
+    } else {
+      e.waiters.emplace_back(next_token_++, make_waiter(slot));
+    }
+  }
+  return caf::none;
+}
+
+caf::error object_table::complete(completion done, dependency_wait& deps) {
+  deferred later;
+  caf::error result;
+  {
+    std::lock_guard<internal::adaptive_mutex> guard{mtx_};
+    for (std::size_t i = 0; i < deps.pinned; ++i)
+      (void)unpin_locked(deps.ids[i]);
+    deps.pinned = 0;
+    if (done.released)
+      for (const auto& id : *done.released)
+        release_locked(id, later);
+    stats_.gets += done.fetched_gets;
+    stats_.hits += done.fetched_gets;
+    if (done.result.is_nil()) {
+      if (done.output)
+        later.garbage.emplace(std::move(*done.output));
+    } else if (done.output) {
+      result = fulfil_locked(done.result, *done.output, done.size, later);
+    } else {
+      fail_locked(done.result, done.output.error(), later);
+    }
+  }
+  later.run(recycle_);
+  return result;
 }
 
 void object_table::cancel_wait(const object_id& id, std::uint64_t token) {
@@ -231,11 +253,7 @@ void object_table::release(const object_id& id) {
   deferred later;
   {
     std::lock_guard<internal::adaptive_mutex> guard{mtx_};
-    auto i = entries_.find(id);
-    if (i == entries_.end())
-      return;
-    if (--i->second.refs == 0)
-      erase(i, later);
+    release_locked(id, later);
   }
   later.run(recycle_);
 }
@@ -304,17 +322,10 @@ void object_table::pin_entry(entry& e) {
 
 caf::error object_table::unpin(const object_id& id) {
   std::lock_guard<internal::adaptive_mutex> guard{mtx_};
-  auto i = entries_.find(id);
-  if (i == entries_.end() || i->second.pins == 0)
+  if (!unpin_locked(id))
     return make_error(errc::invalid_argument,
                       "object " + to_string(id)
                         + " is not pinned: call unpin once per pin, after the pin");
-  auto& e = i->second;
-  if (--e.pins == 0 && e.st == state::ready) {
-    --stats_.pinned;
-    stats_.pinned_bytes -= e.size;
-    lru_insert(id, e);
-  }
   return caf::none;
 }
 
@@ -330,6 +341,7 @@ void object_table::free(const object_id& id) {
                                + " was freed with rustyray::free; put it again to use it");
     auto was_pending = i->second.st == state::pending;
     drop_value(i->second, reason, later);
+    frees_.store(frees_.load(std::memory_order_relaxed) + 1, std::memory_order_release);
     if (was_pending)
       resolve(i->second, reason, later);
   }
@@ -393,6 +405,61 @@ void object_table::close(caf::error reason) {
 
 // -- private, mtx_ held -------------------------------------------------------
 
+caf::error object_table::fulfil_locked(const object_id& id, caf::message& value,
+                                       std::uint64_t size, deferred& later) {
+  auto i = entries_.find(id);
+  if (i == entries_.end() || i->second.st != state::pending) {
+    // Nobody wants it any more (dropped or freed while pending).
+    later.garbage.emplace(std::move(value));
+    return caf::none;
+  }
+  if (auto err = make_room(id, size, later)) {
+    later.garbage.emplace(std::move(value));
+    i->second.st = state::failed;
+    i->second.error = err;
+    resolve(i->second, err, later);
+    return err;
+  }
+  auto& e = i->second;
+  store_value(e, std::move(value), size);
+  if (e.pins > 0) {
+    ++stats_.pinned;
+    stats_.pinned_bytes += size;
+  } else {
+    lru_insert(id, e);
+  }
+  resolve(e, e.value, later);
+  return caf::none;
+}
+
+void object_table::fail_locked(const object_id& id, caf::error& reason, deferred& later) {
+  auto i = entries_.find(id);
+  if (i == entries_.end() || i->second.st != state::pending)
+    return;
+  i->second.st = state::failed;
+  i->second.error = std::move(reason);
+  resolve(i->second, i->second.error, later);
+}
+
+bool object_table::unpin_locked(const object_id& id) {
+  auto i = entries_.find(id);
+  if (i == entries_.end() || i->second.pins == 0)
+    return false;
+  auto& e = i->second;
+  if (--e.pins == 0 && e.st == state::ready) {
+    --stats_.pinned;
+    stats_.pinned_bytes -= e.size;
+    lru_insert(id, e);
+  }
+  return true;
+}
+
+void object_table::release_locked(const object_id& id, deferred& later) {
+  auto i = entries_.find(id);
+  if (i != entries_.end() && --i->second.refs == 0)
+    erase(i, later);
+}
+
 caf::error object_table::make_room(const object_id& id, std::uint64_t size,
                                    deferred& later) {
   auto capacity = stats_.capacity;
@@ -441,7 +508,7 @@ void object_table::drop_value(entry& e, caf::error reason, deferred& later) {
     } else {
       lru_remove(e);
     }
-    later.garbage.push_back(std::move(e.value));
+    later.garbage.emplace(std::move(e.value));
     e.value = caf::message{};
     e.size = 0;
   }
@@ -452,9 +519,9 @@ void object_table::drop_value(entry& e, caf::error reason, deferred& later) {
 void object_table::resolve(entry& e, const lookup& result, deferred& later) {
   // A producer (a task record) holds refs: release it outside the lock.
   if (e.made_by)
-    later.producers.push_back(std::move(e.made_by));
+    later.producers.emplace(std::move(e.made_by));
   for (auto& w : e.waiters)
-    later.wakeups.emplace_back(std::move(w.second), result);
+    later.wakeups.emplace(std::move(w.second), result);
   e.waiters.clear();
 }
 

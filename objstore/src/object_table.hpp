@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <list>
@@ -16,14 +17,11 @@
 #include <caf/message.hpp>
 
 #include "adaptive_mutex.hpp"
+#include "dependency_wait.hpp"
 #include "rustyray/object_id.hpp"
 #include "rustyray/objstore/store_stats.hpp"
 
 namespace rustyray::objstore {
-
-/// What a get finds: the value, or the error stored in its place or
-/// explaining its absence.
-using lookup = caf::expected<caf::message>;
 
 /// Given each value the table drops, outside the lock, before it is destroyed:
 /// a chance to reuse its memory.
@@ -43,6 +41,21 @@ public:
   /// What it is and where it stands, for people: "task plus1 (queued)".
   /// Safe to call from any thread.
   [[nodiscard]] virtual std::string describe() const = 0;
+};
+
+/// How a task or call ended, for `object_table::complete`.
+struct completion {
+  /// The object to store the output as; nil stores nothing (the output went
+  /// to a CAF requester instead).
+  object_id result;
+  /// The value or the error to store.
+  lookup output{caf::message{}};
+  std::uint64_t size = 0;
+  /// References (`object_ref`s the run held) to drop.
+  const std::vector<object_id>* released = nullptr;
+  /// Gets the run served from its `dependency_wait::value`s: counted as the
+  /// table's gets and hits, as if it had asked the table.
+  std::size_t fetched_gets = 0;
 };
 
 /// The state of one object, as `status` reports it.
@@ -98,13 +111,29 @@ public:
   std::optional<lookup> get_or_wait(const object_id& id, waiter on_ready,
                                     std::uint64_t& token);
 
-  /// For an argument of a task or call, under one lock: pins the object
-  /// unless it is lost or unknown (`pinned` says whether that took) and, if it
-  /// is pending, registers the waiter `make_waiter` builds. Returns true if it
-  /// is resolved already (value, error, lost or unknown): then no waiter is
-  /// built.
-  bool pin_or_wait(const object_id& id, bool& pinned,
-                   const std::function<waiter()>& make_waiter);
+  /// A submission's trip through the table, under one lock: registers
+  /// `result` as `register_pending` does (unless it is nil), then pins each
+  /// of `deps.ids` that is not lost or unknown (those the run looks up, and
+  /// finds why). It keeps what the resolved ones hold in `deps.value(i)` and
+  /// registers, for each pending one, the waiter `make_waiter(i)` builds
+  /// (`i`: its place in `deps.ids`). Sets `resolved` to how many need no
+  /// waiter. Changes nothing if the table is closed and `result` is not nil,
+  /// and returns why.
+  caf::error register_and_pin(const object_id& result, std::shared_ptr<producer> made_by,
+                              dependency_wait& deps,
+                              const std::function<waiter(std::size_t)>& make_waiter,
+                              std::size_t& resolved);
+
+  /// The end of a task or call, under one lock: unpins `deps`, drops the
+  /// references `done.released` lists, then stores the output as `fulfil` or
+  /// `fail` would. Returns what `fulfil` returns.
+  caf::error complete(completion done, dependency_wait& deps);
+
+  /// How many times `free` dropped a value, ever (see
+  /// `dependency_wait::frees_seen`).
+  [[nodiscard]] std::uint64_t frees() const noexcept {
+    return frees_.load(std::memory_order_acquire);
+  }
 
   /// Drops a registration of `get_or_wait` (after a timeout).
   void cancel_wait(const object_id& id, std::uint64_t token);
@@ -169,16 +198,49 @@ private:
 
   using entry_map = std::unordered_map<object_id, entry>;
 
+  /// A list that keeps its first element in place: most operations drop
+  /// one value, wake one waiter or release one producer, and a vector would
+  /// allocate for each.
+  template <class T>
+  struct mostly_one {
+    std::optional<T> first;
+    std::vector<T> rest;
+    template <class... Ts>
+    void emplace(Ts&&... xs) {
+      if (!first)
+        first.emplace(std::forward<Ts>(xs)...);
+      else
+        rest.emplace_back(std::forward<Ts>(xs)...);
+    }
+    template <class F>
+    void each(const F& f) {
+      if (!first)
+        return;
+      f(*first);
+      for (auto& x : rest)
+        f(x);
+    }
+    void clear() {
+      first.reset();
+      rest.clear();
+    }
+  };
+
   /// What an operation leaves to do once the lock is released.
   struct deferred {
-    std::vector<caf::message> garbage;
-    std::vector<std::pair<waiter, lookup>> wakeups;
-    std::vector<std::shared_ptr<producer>> producers;
+    mostly_one<caf::message> garbage;
+    mostly_one<std::pair<waiter, lookup>> wakeups;
+    mostly_one<std::shared_ptr<producer>> producers;
     void run(const recycler& recycle);
   };
 
   // All private functions expect mtx_ to be held.
   std::optional<lookup> try_get_locked(const object_id& id);
+  caf::error fulfil_locked(const object_id& id, caf::message& value, std::uint64_t size,
+                           deferred& later);
+  void fail_locked(const object_id& id, caf::error& reason, deferred& later);
+  bool unpin_locked(const object_id& id);
+  void release_locked(const object_id& id, deferred& later);
   caf::error make_room(const object_id& id, std::uint64_t size, deferred& later);
   void store_value(entry& e, caf::message value, std::uint64_t size);
   void drop_value(entry& e, caf::error reason, deferred& later);
@@ -198,6 +260,7 @@ private:
   bool closed_ = false;
   caf::error closed_reason_;
   store_stats stats_;
+  std::atomic<std::uint64_t> frees_{0}; // written under mtx_
 };
 
 } // namespace rustyray::objstore

@@ -193,4 +193,24 @@ BOOST_AUTO_TEST_CASE(bad_options_are_refused) {
   BOOST_CHECK(!was_restarted());
 }
 
+BOOST_AUTO_TEST_CASE(an_argument_freed_after_submission_fails_the_call_with_object_lost) {
+  auto counter = actor(Counter::create).remote(0);
+  // The first call waits for `gate`, and holds the later calls of this caller.
+  auto gate = test::make_pending<int>();
+  auto first = counter.task(&Counter::add).remote(gate);
+  auto ready = put(5);
+  auto pending = test::make_pending<int>();
+  auto with_ready = counter.task(&Counter::add).remote(ready);
+  auto with_pending = counter.task(&Counter::add).remote(pending);
+  BOOST_REQUIRE(!test::fulfil(pending, 7));
+  // Both arguments hold values when their calls were queued, and are pinned.
+  free(ready);
+  free(pending);
+  BOOST_REQUIRE(!test::fulfil(gate, 1));
+  BOOST_CHECK_EQUAL(first.get(), 1);
+  BOOST_CHECK(test::code_of([&] { (void)with_ready.get(); }) == errc::object_lost);
+  BOOST_CHECK(test::code_of([&] { (void)with_pending.get(); }) == errc::object_lost);
+  BOOST_CHECK_EQUAL(counter.task(&Counter::value).remote().get(), 1);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
