@@ -246,6 +246,8 @@ struct worker_entry {
   caf::actor handle; // null once it is down
   slot_ptr slot;
   phase ph = phase::idle;
+  /// Sent `run_atom`, not started yet (counted in `pool_state::waking`).
+  bool woken = false;
   bool exit_sent = false;
 };
 
@@ -293,6 +295,12 @@ struct pool_state {
   bool closed = false;
   /// `dispatch_atom` is on its way to the scheduler.
   bool kick_sent = false;
+  /// Workers woken and not started yet. While one is, no other idle worker
+  /// is woken: the tasks wait in `ready`, and the worker, once started,
+  /// wakes the next if work is left. Otherwise a thread submitting a burst
+  /// would pay a wake-up per task, its workers taking tasks one by one as
+  /// fast as it submits them; this way they take them in batches.
+  std::size_t waking = 0;
 };
 
 namespace {
@@ -349,13 +357,16 @@ void release_worker(pool_state& st, std::size_t id) {
 /// Starts a worker: the scheduler's part of dispatch.
 using spawn_fn = std::function<std::size_t()>;
 
+/// The caller of dispatch is no worker.
+constexpr std::size_t no_worker = static_cast<std::size_t>(-1);
+
 /// Hands ready tasks to workers: for each worker that is idle (or may be
 /// started, by `spawn`; without it the scheduler is asked to) the first task
 /// that fits, plus the following tasks with the same request, up to an even
 /// share of the queue, as one batch. A task with a timeout goes alone: if it
 /// overruns, nothing waits behind it.
 void dispatch(pool_state& st, const task_context& context, after_unlock& out,
-              const spawn_fn* spawn) {
+              const spawn_fn* spawn, std::size_t caller = no_worker) {
   const auto max_active = context.num_workers;
   // Every worker busy: nothing to look at (a submitter checks this per task).
   if (st.idle.empty() && st.running.size() - st.blocked.size() >= max_active)
@@ -374,6 +385,8 @@ void dispatch(pool_state& st, const task_context& context, after_unlock& out,
     std::size_t worker_id = 0;
     if (!st.idle.empty()) {
       worker_id = st.idle.back();
+      if (worker_id != caller && st.waking > 0)
+        break; // the worker waking up passes the work on
       st.idle.pop_back();
     } else if (st.running.size() - st.blocked.size() < max_active) {
       if (spawn == nullptr) {
@@ -407,15 +420,33 @@ void dispatch(pool_state& st, const task_context& context, after_unlock& out,
     st.running.emplace(worker_id, std::move(request));
     entry.ph = worker_entry::phase::busy;
     entry.slot->give();
-    out.runs.push_back(entry.handle);
+    if (worker_id != caller) {
+      entry.woken = true;
+      ++st.waking;
+      out.runs.push_back(entry.handle);
+    }
   }
+}
+
+/// A worker woken with a batch starts it: if tasks are left in the queue, it
+/// wakes the next idle worker for them.
+void start_batch(task_context& context, std::size_t id, after_unlock& out) {
+  auto& st = context.pool();
+  lock_guard guard{st.mtx};
+  auto& entry = st.workers[id];
+  if (!entry.woken)
+    return;
+  entry.woken = false;
+  --st.waking;
+  if (!st.ready.empty())
+    dispatch(st, context, out, nullptr, id);
 }
 
 /// A worker finished its batch. Returns false if the scheduler must see it
 /// (shutdown drains, or its task timed out meanwhile): then it sends
 /// `done_atom`. Otherwise the worker is idle again and the ready queue is
-/// dispatched; if this worker got the next batch, it is not in `out.runs`
-/// and the function returns true with the batch in its slot.
+/// dispatched, this worker first (it is awake): `again` tells whether it
+/// got the next batch, in its slot.
 bool finish_batch(task_context& context, std::size_t id, bool& again, after_unlock& out) {
   auto& st = context.pool();
   lock_guard guard{st.mtx};
@@ -425,10 +456,8 @@ bool finish_batch(task_context& context, std::size_t id, bool& again, after_unlo
   release_worker(st, id);
   entry.ph = worker_entry::phase::idle;
   st.idle.push_back(id);
-  dispatch(st, context, out, nullptr);
+  dispatch(st, context, out, nullptr, id);
   again = entry.ph == worker_entry::phase::busy;
-  if (again)
-    out.runs.erase(std::find(out.runs.begin(), out.runs.end(), entry.handle));
   return true;
 }
 
@@ -455,6 +484,11 @@ caf::behavior worker(caf::event_based_actor* self, caf::actor scheduler, slot_pt
   });
   return {
     [=](run_atom) {
+      {
+        after_unlock out;
+        start_batch(*context, slot->id, out);
+        carry_out(out, *table, scheduler);
+      }
       // A detached actor: this thread is the worker's own, so a task may block.
       current_blocking_observer = blocking.get();
       current_worker_self = self;
@@ -623,6 +657,10 @@ caf::behavior scheduler(sched_ptr self, std::shared_ptr<objstore::object_table> 
         w->slot->take();
       w->handle = nullptr;
       --st.alive;
+      if (w->woken) {
+        w->woken = false;
+        --st.waking;
+      }
       switch (w->ph) {
         case worker_entry::phase::idle:
           st.idle.erase(std::remove(st.idle.begin(), st.idle.end(), id), st.idle.end());
