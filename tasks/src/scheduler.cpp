@@ -39,9 +39,10 @@ thread_local caf::event_based_actor* current_worker_self = nullptr;
 /// What one worker and the scheduler share. The worker's tasks are handed
 /// over through this slot rather than inside the `run_atom` message, so that
 /// the scheduler still finds them if the worker dies before or while it runs
-/// them. Whoever holds the turn touches it: the scheduler before it sends
-/// `run_atom`, the worker until it sends `done_atom` (or dies), the scheduler
-/// again after `done_atom` or the worker's down message.
+/// them. Whoever holds the turn touches it: a dispatch under the pool's lock
+/// (on any thread) before `run_atom` is sent, the worker until it hands the
+/// batch back in `finish_batch` or `done_atom` (or dies), the scheduler after
+/// the worker's down message.
 struct worker_slot {
   explicit worker_slot(std::size_t id) : id(id) {
   }
@@ -291,7 +292,6 @@ struct pool_state {
   std::size_t alive = 0;
   /// Workers in phase `overrun`.
   std::size_t overrunning = 0;
-  bool draining = false;
   bool closed = false;
   /// `dispatch_atom` is on its way to the scheduler.
   bool kick_sent = false;
@@ -451,7 +451,7 @@ bool finish_batch(task_context& context, std::size_t id, bool& again, after_unlo
   auto& st = context.pool();
   lock_guard guard{st.mtx};
   auto& entry = st.workers[id];
-  if (st.draining || entry.ph != worker_entry::phase::busy || st.running.count(id) == 0)
+  if (context.draining.load() || entry.ph != worker_entry::phase::busy || st.running.count(id) == 0)
     return false;
   release_worker(st, id);
   entry.ph = worker_entry::phase::idle;
@@ -548,7 +548,7 @@ void close_table(pool_state& st, after_unlock& out, const std::string& why) {
 /// Once draining and nothing runs: stop the workers; reply when all are gone.
 void finish_drain_if_idle(sched_ptr self, after_unlock& out) {
   auto& st = self->state.context->pool();
-  if (!st.draining || !st.running.empty())
+  if (!self->state.context->draining.load() || !st.running.empty())
     return;
   if (st.alive == 0) {
     if (self->state.drained.pending())
@@ -570,8 +570,8 @@ void finish_drain_if_idle(sched_ptr self, after_unlock& out) {
 
 /// While draining, tasks that all wait in get for objects nothing will
 /// produce any more would wait forever: wake them with the table's close.
-void close_if_stuck(pool_state& st, after_unlock& out) {
-  if (st.draining && !st.running.empty() && st.blocked.size() == st.running.size())
+void close_if_stuck(pool_state& st, const task_context& context, after_unlock& out) {
+  if (context.draining.load() && !st.running.empty() && st.blocked.size() == st.running.size())
     close_table(st, out,
                 "rustyray::shutdown() ran while this task waited for an object that "
                 "nothing will produce any more");
@@ -583,7 +583,7 @@ void retry_or_fail(pool_state& st, const task_context& context, after_unlock& ou
                    const task_ptr& task, caf::error why) {
   if (task->st.load() != task_record::running)
     return;
-  if (!st.draining && task->attempts.load() < task->attempt_budget()) {
+  if (!context.draining.load() && task->attempts.load() < task->attempt_budget()) {
     task->st = task_record::queued;
     st.ready.push_front(task); // a retry goes first, as Ray's do
     return;
@@ -635,7 +635,7 @@ void with_pool(sched_ptr self, F f) {
       return id;
     };
     dispatch(st, context, out, &spawn);
-    close_if_stuck(st, out);
+    close_if_stuck(st, context, out);
     finish_drain_if_idle(self, out);
   }
   carry_out(out, *self->state.table, self);
@@ -762,7 +762,6 @@ caf::behavior scheduler(sched_ptr self, std::shared_ptr<objstore::object_table> 
       std::deque<task_ptr> queued;
       {
         lock_guard guard{st.mtx};
-        st.draining = true;
         self->state.context->draining = true;
         queued.swap(st.ready);
       }
@@ -792,7 +791,7 @@ void task_context::submit(const caf::actor& scheduler, task_ptr task) {
   after_unlock out;
   {
     lock_guard guard{pool_->mtx};
-    if (pool_->draining) {
+    if (draining.load()) {
       out.unstarted.emplace_back(task, shutdown_before_start(*task));
     } else {
       if (task->nested)

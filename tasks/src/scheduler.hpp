@@ -59,7 +59,8 @@ public:
   const resource_amounts total;
   /// Where workers record the runs of tasks.
   const std::shared_ptr<internal::recorder> recording;
-  /// Set when shutdown drains: tasks not started yet fail instead of running.
+  /// Set when shutdown drains (under the pool's lock): tasks not started
+  /// yet fail instead of running. Workers also read it between tasks.
   std::atomic<bool> draining{false};
   /// Deadlines of running tasks with a timeout (its thread starts with the
   /// first such task); stopped by shutdown once the workers are gone.
