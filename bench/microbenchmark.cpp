@@ -17,7 +17,8 @@
 //               the substrings
 //   --out       write the report into DIR
 //   --revision  the code's revision, for the report (./dev bench passes git's)
-// Exits 1 if a scaling series failed (the report still says which and why).
+// Exits 2 on bad arguments or a --filter that matches nothing (writing no
+// report), 1 if a scaling series failed (the report still says which and why).
 
 #include <algorithm>
 #include <ctime>
@@ -144,6 +145,7 @@ int main(int argc, char** argv) {
   json scaling_entries = json::array();
   json failures = json::array();
   json load_after_metrics;
+  bool no_match = false;
   {
     bench::caf_floors floors{n};
     bench::asio_pool pool{workers};
@@ -161,6 +163,17 @@ int main(int argc, char** argv) {
     std::size_t total = metrics_left;
     for (const auto& s : series)
       total += selected(opts.filter, s.name) ? 1 : 0;
+    if (total == 0) {
+      // A typo must not produce an empty report (or overwrite a real one).
+      std::cerr << "microbenchmark: --filter " << opts.filter
+                << " matches no metric or scaling series; the names are:";
+      for (const auto& m : metrics)
+        std::cerr << ' ' << m.name;
+      for (const auto& s : series)
+        std::cerr << ' ' << s.name;
+      std::cerr << std::endl;
+      no_match = true;
+    }
     const double per_metric_s = opts.sched.warmup_s + opts.sched.runs * opts.sched.run_s;
     std::size_t step = 0;
 
@@ -225,6 +238,8 @@ int main(int argc, char** argv) {
     }
   } // the floors' actors, the pool and every ref go before the runtime
   rustyray::shutdown();
+  if (no_match)
+    return 2;
 
   json report = {{"generated_utc", generated},
                  {"revision", opts.revision},
