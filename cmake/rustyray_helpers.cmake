@@ -11,6 +11,14 @@ function(rustyray_add_module name)
   install(DIRECTORY include/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 endfunction()
 
+# rustyray_use_precompiled_headers(<target>): an executable linking rustyray
+# reuses the precompiled headers (RUSTYRAY_PRECOMPILE_HEADERS).
+function(rustyray_use_precompiled_headers target)
+  if(TARGET rustyray_pch)
+    target_precompile_headers(${target} REUSE_FROM rustyray_pch)
+  endif()
+endfunction()
+
 # rustyray_add_test(<module> <unit> [LABELS ...]): tests/<module>/<unit>_test.cpp
 # as one Boost.Test executable, registered with CTest as <module>.<unit>.
 function(rustyray_add_test module unit)
@@ -26,6 +34,7 @@ function(rustyray_add_test module unit)
     ${PROJECT_SOURCE_DIR}/tasks/src
     ${PROJECT_SOURCE_DIR}/actors/src)
   target_compile_definitions(${target} PRIVATE BOOST_TEST_DYN_LINK)
+  rustyray_use_precompiled_headers(${target})
   add_test(NAME ${module}.${unit} COMMAND ${target})
   set_tests_properties(${module}.${unit} PROPERTIES TIMEOUT 300 LABELS "${module};${arg_LABELS}")
 endfunction()
@@ -36,6 +45,7 @@ function(rustyray_add_example name)
   cmake_parse_arguments(arg "" "" "EXPECT" ${ARGN})
   add_executable(${name} ${name}.cpp)
   target_link_libraries(${name} PRIVATE rustyray::rustyray rustyray_warnings)
+  rustyray_use_precompiled_headers(${name})
   add_test(NAME example.${name} COMMAND ${CMAKE_COMMAND} -DPROGRAM=$<TARGET_FILE:${name}>
     "-DEXPECT=${arg_EXPECT}" -P ${PROJECT_SOURCE_DIR}/cmake/run_example.cmake)
   set_tests_properties(example.${name} PROPERTIES TIMEOUT 120 LABELS example)

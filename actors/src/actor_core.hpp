@@ -103,9 +103,9 @@ struct call_record : objstore::producer {
 using call_ptr = std::shared_ptr<call_record>;
 
 /// Calls on their way to an actor's host. A submitter appends and sends the
-/// host a message only if none is on its way already: a burst of calls costs
-/// one CAF message (and at most one wake-up), not one each. Calls keep their
-/// submission order.
+/// host a message only if the host sleeps and none is on its way already: a
+/// burst of calls costs one CAF message (and at most one wake-up), not one
+/// each. Calls keep their submission order.
 class call_inbox {
 public:
   /// Appends `call`; `notify` says whether the caller must send the host an
@@ -115,18 +115,35 @@ public:
     if (closed_)
       return false;
     calls_.push_back(std::move(call));
-    notify = !notified_;
-    notified_ = true;
+    notify = !awake_;
+    awake_ = true;
+    waiting_.store(true, std::memory_order_release);
     return true;
   }
 
+  /// Whether calls wait, without the lock: for a host looking for more.
+  [[nodiscard]] bool has_calls() const noexcept {
+    return waiting_.load(std::memory_order_acquire);
+  }
+
   /// The host: every call so far, into `calls` (emptied first; its memory
-  /// serves the next pushes); the next push notifies again.
+  /// serves the next pushes). Pushes send nothing until `sleep`: the host
+  /// looks again.
   void take(std::vector<call_ptr>& calls) {
     calls.clear();
     std::lock_guard<std::mutex> guard{mtx_};
     calls.swap(calls_);
-    notified_ = false;
+    waiting_.store(false, std::memory_order_relaxed);
+  }
+
+  /// The host stops looking: true if no call waits, and the next push
+  /// notifies; false if calls came in (take them first).
+  bool sleep() {
+    std::lock_guard<std::mutex> guard{mtx_};
+    if (!calls_.empty())
+      return false;
+    awake_ = false;
+    return true;
   }
 
   /// The host, when it quits: later pushes fail, and their calls get
@@ -136,7 +153,8 @@ public:
     if (!closed_)
       reason_ = std::move(reason);
     closed_ = true;
-    notified_ = false;
+    awake_ = false;
+    waiting_.store(false, std::memory_order_relaxed);
     return std::move(calls_);
   }
 
@@ -146,7 +164,8 @@ public:
     return reason_;
   }
 
-  /// Calls are waiting, and a message for them is on its way to the host.
+  /// Calls are waiting for the host (which is awake, or has a message on
+  /// its way).
   [[nodiscard]] bool pending() const {
     std::lock_guard<std::mutex> guard{mtx_};
     return !calls_.empty();
@@ -155,7 +174,10 @@ public:
 private:
   mutable std::mutex mtx_;
   std::vector<call_ptr> calls_; // guarded by mtx_
-  bool notified_ = false;       // guarded by mtx_
+  /// The host looks, or an `inbox_atom` is on its way to it.
+  bool awake_ = false;          // guarded by mtx_
+  /// `calls_` is not empty (written under mtx_).
+  std::atomic<bool> waiting_{false};
   bool closed_ = false;         // guarded by mtx_
   caf::error reason_;           // guarded by mtx_
 };

@@ -50,7 +50,7 @@ object_table::~object_table() {
   {
     std::lock_guard<internal::adaptive_mutex> guard{mtx_};
     doomed.swap(entries_);
-    lru_.clear();
+    lru_head_ = lru_tail_ = nullptr;
   }
 }
 
@@ -64,10 +64,10 @@ caf::error object_table::put(const object_id& id, caf::message value, std::uint6
     } else if (auto err = make_room(id, size, later)) {
       result = std::move(err);
     } else {
-      auto& e = entries_[id];
-      e.refs = 1;
-      store_value(e, std::move(value), size);
-      lru_insert(id, e);
+      auto& kv = *entries_.try_emplace(id).first;
+      kv.second.refs = 1;
+      store_value(kv.second, std::move(value), size);
+      lru_insert(kv);
     }
     if (result)
       later.garbage.emplace(std::move(value));
@@ -426,7 +426,7 @@ caf::error object_table::fulfil_locked(const object_id& id, caf::message& value,
     ++stats_.pinned;
     stats_.pinned_bytes += size;
   } else {
-    lru_insert(id, e);
+    lru_insert(*i);
   }
   resolve(e, e.value, later);
   return caf::none;
@@ -449,7 +449,7 @@ bool object_table::unpin_locked(const object_id& id) {
   if (--e.pins == 0 && e.st == state::ready) {
     --stats_.pinned;
     stats_.pinned_bytes -= e.size;
-    lru_insert(id, e);
+    lru_insert(*i);
   }
   return true;
 }
@@ -474,10 +474,10 @@ caf::error object_table::make_room(const object_id& id, std::uint64_t size,
                         + mib(stats_.pinned_bytes) + " of the capacity of " + mib(capacity)
                         + " are pinned; unpin objects or raise config.object_store_capacity");
   while (stats_.bytes_used + size > capacity) {
-    // Only unpinned ready objects are in lru_, and the check above guarantees
+    // Only unpinned ready objects are in the LRU list, and the check above guarantees
     // that evicting them all makes room.
-    auto victim_id = lru_.back();
-    auto& victim = entries_.find(victim_id)->second;
+    auto& victim = *lru_tail_;
+    auto victim_id = *victim.key;
     auto reason = make_error(errc::object_lost,
                              "object " + to_string(victim_id)
                                + " was evicted to make room (capacity " + mib(capacity)
@@ -536,8 +536,10 @@ void object_table::erase(entry_map::iterator i, deferred& later) {
 lookup object_table::result_of(const object_id& id, entry& e) {
   switch (e.st) {
     case state::ready:
-      if (e.in_lru && e.lru_pos != lru_.begin())
-        lru_.splice(lru_.begin(), lru_, e.lru_pos);
+      if (e.in_lru && lru_head_ != &e) {
+        unlink(e);
+        link_front(e);
+      }
       return e.value;
     case state::failed:
     case state::lost:
@@ -548,17 +550,34 @@ lookup object_table::result_of(const object_id& id, entry& e) {
   return unknown_object(id);
 }
 
-void object_table::lru_insert(const object_id& id, entry& e) {
-  lru_.push_front(id);
-  e.lru_pos = lru_.begin();
+void object_table::lru_insert(entry_map::value_type& kv) {
+  kv.second.key = &kv.first;
+  link_front(kv.second);
+}
+
+void object_table::link_front(entry& e) {
+  e.lru_prev = nullptr;
+  e.lru_next = lru_head_;
+  if (lru_head_ != nullptr)
+    lru_head_->lru_prev = &e;
+  else
+    lru_tail_ = &e;
+  lru_head_ = &e;
   e.in_lru = true;
 }
 
+void object_table::unlink(entry& e) {
+  (e.lru_prev != nullptr ? e.lru_prev->lru_next : lru_head_) = e.lru_next;
+  (e.lru_next != nullptr ? e.lru_next->lru_prev : lru_tail_) = e.lru_prev;
+  e.lru_prev = e.lru_next = nullptr;
+}
+
 void object_table::lru_remove(entry& e) {
-  if (e.in_lru) {
-    lru_.erase(e.lru_pos);
-    e.in_lru = false;
-  }
+  if (!e.in_lru)
+    return;
+  unlink(e);
+  e.key = nullptr;
+  e.in_lru = false;
 }
 
 } // namespace rustyray::objstore

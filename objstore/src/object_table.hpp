@@ -3,7 +3,6 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
-#include <list>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -191,7 +190,11 @@ private:
     std::uint64_t size = 0;
     caf::message value;  // when ready
     caf::error error;    // when failed or lost: what get reports
-    std::list<object_id>::iterator lru_pos;
+    // Its place in the LRU list (intrusive: an object stored costs no
+    // allocation for it). The map's nodes stay put, so the links do too.
+    entry* lru_prev = nullptr;
+    entry* lru_next = nullptr;
+    const object_id* key = nullptr; // its ID in the map, while in the list
     std::vector<std::pair<std::uint64_t, waiter>> waiters;
     std::shared_ptr<producer> made_by; // while pending
   };
@@ -248,14 +251,18 @@ private:
   void erase(entry_map::iterator i, deferred& later);
   lookup result_of(const object_id& id, entry& e);
   void pin_entry(entry& e);
-  void lru_insert(const object_id& id, entry& e);
+  void lru_insert(entry_map::value_type& kv);
   void lru_remove(entry& e);
+  void link_front(entry& e);
+  void unlink(entry& e);
 
   const recycler recycle_;
   mutable internal::adaptive_mutex mtx_;
   // Everything below is guarded by mtx_.
   entry_map entries_;
-  std::list<object_id> lru_; // front: most recently used; unpinned ready objects
+  // The unpinned ready objects, most recently used first.
+  entry* lru_head_ = nullptr;
+  entry* lru_tail_ = nullptr;
   std::uint64_t next_token_ = 1;
   bool closed_ = false;
   caf::error closed_reason_;

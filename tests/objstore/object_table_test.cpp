@@ -84,6 +84,34 @@ BOOST_AUTO_TEST_CASE(eviction_takes_the_least_recently_used_first) {
   BOOST_TEST(t.stats().bytes_used == 90u);
 }
 
+BOOST_AUTO_TEST_CASE(eviction_follows_the_order_of_use_through_gets_and_unpins) {
+  object_table t{100};
+  for (int i = 1; i <= 5; ++i)
+    BOOST_REQUIRE(!t.put(oid(i), blob(i), 20));
+  // Used since, in this order: 3 (a get), 1 (a pin and an unpin), 5 (a get
+  // of the most recent one). Least recently used first: 2, 4, 3, 1, 5.
+  t.try_get(oid(3));
+  BOOST_REQUIRE(!t.pin(oid(1)));
+  BOOST_REQUIRE(!t.unpin(oid(1)));
+  t.try_get(oid(5));
+  auto evicted = [&] {
+    std::vector<int> gone;
+    for (int i = 1; i <= 5; ++i)
+      if (t.status(oid(i)) == object_status::lost)
+        gone.push_back(i);
+    return gone;
+  };
+  BOOST_REQUIRE(!t.put(oid(6), blob(6), 40));
+  BOOST_TEST(evicted() == (std::vector<int>{2, 4}), boost::test_tools::per_element());
+  BOOST_REQUIRE(!t.put(oid(7), blob(7), 20));
+  BOOST_TEST(evicted() == (std::vector<int>{2, 3, 4}), boost::test_tools::per_element());
+  BOOST_REQUIRE(!t.put(oid(8), blob(8), 40));
+  BOOST_TEST(evicted() == (std::vector<int>{1, 2, 3, 4, 5}), boost::test_tools::per_element());
+  BOOST_TEST(value_of(t.try_get(oid(6))) == 6);
+  BOOST_TEST(value_of(t.try_get(oid(7))) == 7);
+  BOOST_TEST(t.stats().bytes_used == 100u);
+}
+
 BOOST_AUTO_TEST_CASE(an_object_larger_than_capacity_is_refused_and_nothing_changes) {
   object_table t{100};
   BOOST_REQUIRE(!t.put(oid(1), blob(1), 60));

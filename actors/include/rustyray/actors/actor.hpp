@@ -119,18 +119,34 @@ private:
                   "pass a value convertible to the parameter type T, or an object_ref<T> "
                   "of exactly that T (a parameter declared object_ref<T> takes the ref "
                   "itself)");
-    detail::stored_args_t<params, Args...> stored{std::forward<Args>(args)...};
+    using stored_type = detail::stored_args_t<params, Args...>;
+    stored_type stored{std::forward<Args>(args)...};
     auto deps = detail::dependencies_of<params>(stored, std::index_sequence<I...>{});
-    detail::call_body body = [method = method_, stored = std::move(stored)](void* instance) mutable {
-      auto call = [&](auto&&... xs) -> decltype(auto) {
-        return (static_cast<C*>(instance)->*method)(std::forward<decltype(xs)>(xs)...);
+    detail::call_body body;
+    if constexpr (sizeof...(Args) == 0) {
+      // The method pointer alone fits into std::function without an
+      // allocation; with an (empty) tuple beside it, it would not.
+      body = [method = method_](void* instance) {
+        stored_type none;
+        return run(instance, method, none, std::index_sequence<I...>{});
       };
-      return detail::run_task<typename traits::result_type, params>(
-        call, stored, true, std::index_sequence<I...>{});
-    };
+    } else {
+      body = [method = method_, stored = std::move(stored)](void* instance) mutable {
+        return run(instance, method, stored, std::index_sequence<I...>{});
+      };
+    }
     return object_ref<result_type>::adopt(
       detail::submit_call(handle_.core(), handle_.id(), typeid(M), detail::identity_of(method_),
                           std::move(deps), std::move(body)));
+  }
+
+  /// Runs `method` on `instance` with the stored arguments.
+  template <class Stored, std::size_t... I>
+  static auto run(void* instance, M method, Stored& stored, std::index_sequence<I...> seq) {
+    auto call = [&](auto&&... xs) -> decltype(auto) {
+      return (static_cast<C*>(instance)->*method)(std::forward<decltype(xs)>(xs)...);
+    };
+    return detail::run_task<typename traits::result_type, params>(call, stored, true, seq);
   }
 
   actor_handle<C> handle_;
