@@ -121,11 +121,6 @@ public:
     return true;
   }
 
-  /// Whether calls wait, without the lock: for a host looking for more.
-  [[nodiscard]] bool has_calls() const noexcept {
-    return waiting_.load(std::memory_order_acquire);
-  }
-
   /// The host: every call so far, into `calls` (emptied first; its memory
   /// serves the next pushes). Pushes send nothing until `sleep`: the host
   /// looks again.
@@ -165,10 +160,9 @@ public:
   }
 
   /// Calls are waiting for the host (which is awake, or has a message on
-  /// its way).
-  [[nodiscard]] bool pending() const {
-    std::lock_guard<std::mutex> guard{mtx_};
-    return !calls_.empty();
+  /// its way). Without the lock: a host looking for more spins on it.
+  [[nodiscard]] bool pending() const noexcept {
+    return waiting_.load(std::memory_order_acquire);
   }
 
 private:

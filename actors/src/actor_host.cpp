@@ -774,9 +774,9 @@ void take_inbox(host_ptr self) {
     }
     // A short spin on the flag, then the core goes to whoever is runnable
     // (the caller, if it shares this one).
-    for (int i = 0; i < 64 && !st.inbox->has_calls(); ++i)
+    for (int i = 0; i < 64 && !st.inbox->pending(); ++i)
       cpu_relax();
-    if (!st.inbox->has_calls())
+    if (!st.inbox->pending())
       std::this_thread::yield();
   }
   quit_if_done(self); // stopping: these may have been the last

@@ -536,7 +536,7 @@ void object_table::erase(entry_map::iterator i, deferred& later) {
 lookup object_table::result_of(const object_id& id, entry& e) {
   switch (e.st) {
     case state::ready:
-      if (e.in_lru && lru_head_ != &e) {
+      if (e.in_lru() && lru_head_ != &e) {
         unlink(e);
         link_front(e);
       }
@@ -563,7 +563,6 @@ void object_table::link_front(entry& e) {
   else
     lru_tail_ = &e;
   lru_head_ = &e;
-  e.in_lru = true;
 }
 
 void object_table::unlink(entry& e) {
@@ -573,11 +572,10 @@ void object_table::unlink(entry& e) {
 }
 
 void object_table::lru_remove(entry& e) {
-  if (!e.in_lru)
+  if (!e.in_lru())
     return;
   unlink(e);
   e.key = nullptr;
-  e.in_lru = false;
 }
 
 } // namespace rustyray::objstore

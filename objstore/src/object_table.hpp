@@ -184,7 +184,6 @@ private:
 
   struct entry {
     state st = state::pending;
-    bool in_lru = false;
     std::uint32_t refs = 0;
     std::uint32_t pins = 0;
     std::uint64_t size = 0;
@@ -194,7 +193,10 @@ private:
     // allocation for it). The map's nodes stay put, so the links do too.
     entry* lru_prev = nullptr;
     entry* lru_next = nullptr;
-    const object_id* key = nullptr; // its ID in the map, while in the list
+    const object_id* key = nullptr; // its ID in the map; set only while in the list
+    [[nodiscard]] bool in_lru() const noexcept {
+      return key != nullptr;
+    }
     std::vector<std::pair<std::uint64_t, waiter>> waiters;
     std::shared_ptr<producer> made_by; // while pending
   };
