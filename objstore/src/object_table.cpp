@@ -46,7 +46,7 @@ object_table::object_table(std::uint64_t capacity, recycler recycle)
 object_table::~object_table() {
   // Values may hold object_refs whose destructors come back to a table: destroy
   // them without holding the lock.
-  entry_map doomed;
+  entry_map doomed{&nodes_};
   {
     std::lock_guard<internal::adaptive_mutex> guard{mtx_};
     doomed.swap(entries_);

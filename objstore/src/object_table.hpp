@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <memory_resource>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -201,7 +202,7 @@ private:
     std::shared_ptr<producer> made_by; // while pending
   };
 
-  using entry_map = std::unordered_map<object_id, entry>;
+  using entry_map = std::pmr::unordered_map<object_id, entry>;
 
   /// A list that keeps its first element in place: most operations drop
   /// one value, wake one waiter or release one producer, and a vector would
@@ -261,7 +262,12 @@ private:
   const recycler recycle_;
   mutable internal::adaptive_mutex mtx_;
   // Everything below is guarded by mtx_.
-  entry_map entries_;
+  // The map's nodes: an entry per call result is created by the caller and
+  // erased when its last ref goes, often while another thread frees or
+  // allocates through malloc; a free list under our own lock keeps that
+  // pair off malloc's locks. Declared before the map, which it outlives.
+  std::pmr::unsynchronized_pool_resource nodes_;
+  entry_map entries_{&nodes_};
   // The unpinned ready objects, most recently used first.
   entry* lru_head_ = nullptr;
   entry* lru_tail_ = nullptr;
