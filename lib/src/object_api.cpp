@@ -234,14 +234,50 @@ void await_resolved(objstore::object_table& table, const std::vector<object_id>&
 
 } // namespace
 
+namespace {
+
+/// What this thread's `add_ref_batch`es noted (object_access.hpp).
+struct noted_refs {
+  int batches = 0;
+  std::vector<object_id> ids; // kept: its memory serves the next batch
+};
+
+thread_local noted_refs noted;
+
+void count_noted_refs() noexcept {
+  if (noted.ids.empty())
+    return;
+  if (auto rt = internal::current())
+    for (const auto& id : noted.ids)
+      rt->table->add_ref(id);
+  noted.ids.clear();
+}
+
+} // namespace
+
 namespace detail {
 
+add_ref_batch::add_ref_batch() noexcept : outermost_(noted.batches++ == 0) {
+}
+
+add_ref_batch::~add_ref_batch() {
+  --noted.batches;
+  if (outermost_)
+    count_noted_refs();
+}
+
 void add_ref(const object_id& id) noexcept {
-  if (auto rt = internal::current(); rt && id.node() == rt->node)
-    rt->table->add_ref(id);
+  if (auto rt = internal::current(); rt && id.node() == rt->node) {
+    if (noted.batches > 0)
+      noted.ids.push_back(id);
+    else
+      rt->table->add_ref(id);
+  }
 }
 
 void release_ref(const object_id& id) noexcept {
+  // A release may be of a ref whose count is still noted: count first.
+  count_noted_refs();
   if (auto* collected = internal::release_collector::current()) {
     collected->push_back(id);
     return;
@@ -427,6 +463,10 @@ release_collector::~release_collector() {
 
 std::vector<object_id>* release_collector::current() noexcept {
   return current_release_sink;
+}
+
+std::vector<object_id>* noted_add_refs() noexcept {
+  return noted.ids.empty() ? nullptr : &noted.ids;
 }
 
 } // namespace internal

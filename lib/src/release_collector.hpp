@@ -25,4 +25,10 @@ private:
   std::vector<object_id>* previous_;
 };
 
+/// The references an `add_ref_batch` on this thread noted and nobody
+/// counted yet, or null if there are none. A submission counts them in its
+/// trip through the object table and clears the list; it must do so before
+/// anything holding the new refs can reach another thread.
+[[nodiscard]] std::vector<object_id>* noted_add_refs() noexcept;
+
 } // namespace rustyray::internal

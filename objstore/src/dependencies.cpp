@@ -1,5 +1,7 @@
 #include "dependencies.hpp"
 
+#include "release_collector.hpp"
+
 namespace rustyray::objstore {
 
 caf::expected<bool> await_each(object_table& table, dependency_wait& deps,
@@ -9,7 +11,9 @@ caf::expected<bool> await_each(object_table& table, dependency_wait& deps,
   // see zero before the table said how many resolved at once.
   deps.unresolved = deps.ids.size() + 1;
   std::size_t resolved = 0;
-  if (auto err = table.register_and_pin(result, std::move(made_by), deps, make_waiter, resolved))
+  // The refs this submission copied count in the same trip.
+  if (auto err = table.register_and_pin(internal::noted_add_refs(), result, std::move(made_by),
+                                        deps, make_waiter, resolved))
     return err;
   return deps.unresolved.fetch_sub(resolved + 1) == resolved + 1;
 }

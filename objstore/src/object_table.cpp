@@ -160,7 +160,8 @@ std::optional<lookup> object_table::get_or_wait(const object_id& id, waiter on_r
   return std::nullopt;
 }
 
-caf::error object_table::register_and_pin(const object_id& result,
+caf::error object_table::register_and_pin(std::vector<object_id>* add_refs,
+                                          const object_id& result,
                                           std::shared_ptr<producer> made_by,
                                           dependency_wait& deps,
                                           const std::function<waiter(std::size_t)>& make_waiter,
@@ -169,6 +170,11 @@ caf::error object_table::register_and_pin(const object_id& result,
   deps.pinned = 0;
   deps.prepare_values();
   std::lock_guard<internal::adaptive_mutex> guard{mtx_};
+  if (add_refs != nullptr) {
+    for (const auto& id : *add_refs)
+      add_ref_locked(id);
+    add_refs->clear();
+  }
   if (!result.is_nil()) {
     if (closed_)
       return closed_reason_;
@@ -245,8 +251,7 @@ void object_table::cancel_wait(const object_id& id, std::uint64_t token) {
 
 void object_table::add_ref(const object_id& id) {
   std::lock_guard<internal::adaptive_mutex> guard{mtx_};
-  if (auto i = entries_.find(id); i != entries_.end())
-    ++i->second.refs;
+  add_ref_locked(id);
 }
 
 void object_table::release(const object_id& id) {
@@ -452,6 +457,11 @@ bool object_table::unpin_locked(const object_id& id) {
     lru_insert(*i);
   }
   return true;
+}
+
+void object_table::add_ref_locked(const object_id& id) {
+  if (auto i = entries_.find(id); i != entries_.end())
+    ++i->second.refs;
 }
 
 void object_table::release_locked(const object_id& id, deferred& later) {

@@ -111,7 +111,9 @@ public:
   std::optional<lookup> get_or_wait(const object_id& id, waiter on_ready,
                                     std::uint64_t& token);
 
-  /// A submission's trip through the table, under one lock: registers
+  /// A submission's trip through the table, under one lock: counts a
+  /// reference to each of `add_refs` (unless it is null; the list is then
+  /// cleared) as `add_ref` does, whatever else happens; registers
   /// `result` as `register_pending` does (unless it is nil), then pins each
   /// of `deps.ids` that is not lost or unknown (those the run looks up, and
   /// finds why). It keeps what the resolved ones hold in `deps.value(i)` and
@@ -119,8 +121,8 @@ public:
   /// (`i`: its place in `deps.ids`). Sets `resolved` to how many need no
   /// waiter. Changes nothing if the table is closed and `result` is not nil,
   /// and returns why.
-  caf::error register_and_pin(const object_id& result, std::shared_ptr<producer> made_by,
-                              dependency_wait& deps,
+  caf::error register_and_pin(std::vector<object_id>* add_refs, const object_id& result,
+                              std::shared_ptr<producer> made_by, dependency_wait& deps,
                               const std::function<waiter(std::size_t)>& make_waiter,
                               std::size_t& resolved);
 
@@ -246,6 +248,7 @@ private:
                            deferred& later);
   void fail_locked(const object_id& id, caf::error& reason, deferred& later);
   bool unpin_locked(const object_id& id);
+  void add_ref_locked(const object_id& id);
   void release_locked(const object_id& id, deferred& later);
   caf::error make_room(const object_id& id, std::uint64_t size, deferred& later);
   void store_value(entry& e, caf::message value, std::uint64_t size);

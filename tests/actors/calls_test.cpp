@@ -144,6 +144,20 @@ BOOST_AUTO_TEST_CASE(a_default_handle_fails_calls_with_actor_died) {
   BOOST_CHECK(test::code_of([&] { call.get(); }) == errc::actor_died);
 }
 
+BOOST_AUTO_TEST_CASE(a_ref_copied_into_a_call_that_cannot_run_keeps_the_callers_object) {
+  // The copy's reference is counted in the submission's trip through the
+  // object table. A call that fails before that trip drops the copy: its
+  // count must come first, or the caller's own ref loses the object.
+  auto arg = put(41);
+  actor_handle<Counter> none;
+  auto call = none.task(&Counter::add).remote(arg);
+  BOOST_CHECK(test::code_of([&] { call.get(); }) == errc::actor_died);
+  BOOST_CHECK_EQUAL(arg.get(), 41);
+  auto counter = actor(Counter::create).remote(1);
+  BOOST_CHECK_EQUAL(counter.task(&Counter::add).remote(arg).get(), 42);
+  BOOST_CHECK_EQUAL(arg.get(), 41);
+}
+
 BOOST_AUTO_TEST_CASE(many_threads_call_one_actor_without_losing_a_call) {
   auto counter = actor(Counter::create).remote(0);
   std::vector<std::thread> threads;

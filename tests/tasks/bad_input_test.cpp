@@ -62,6 +62,20 @@ BOOST_AUTO_TEST_CASE(amounts_no_node_has_are_task_unschedulable_not_an_overflow)
   BOOST_TEST(task(plus1).num_cpus(0).resources({{"GPU", 0}}).remote(1).get(10s) == 2);
 }
 
+BOOST_AUTO_TEST_CASE(a_ref_copied_into_a_refused_task_keeps_the_callers_object) {
+  // The copy's reference is counted in the submission's trip through the
+  // object table. A task refused before that trip drops the copy: its count
+  // must come first, or the caller's own ref loses the object.
+  auto arg = put(41);
+  BOOST_TEST(code_of([&] { (void)task(plus1).num_cpus(-1).remote(arg); })
+             == errc::invalid_argument);
+  auto never = task(plus1).num_cpus(1e6).remote(arg);
+  BOOST_TEST(code_of([&] { never.get(10s); }) == errc::task_unschedulable);
+  BOOST_TEST(arg.get(10s) == 41);
+  BOOST_TEST(task(plus1).remote(arg).get(10s) == 42);
+  BOOST_TEST(arg.get(10s) == 41);
+}
+
 BOOST_AUTO_TEST_CASE(a_nil_ref_argument_fails_the_task_with_invalid_argument) {
   object_ref<int> nil;
   auto ref = task(plus1).name("given_nil").remote(nil);

@@ -120,6 +120,9 @@ private:
                   "of exactly that T (a parameter declared object_ref<T> takes the ref "
                   "itself)");
     using stored_type = detail::stored_args_t<params, Args...>;
+    // Refs copied into the call count in the submission's trip through the
+    // object table.
+    detail::add_ref_batch batch;
     stored_type stored{std::forward<Args>(args)...};
     auto deps = detail::dependencies_of<params>(stored, std::index_sequence<I...>{});
     detail::call_body body;

@@ -25,6 +25,24 @@ void add_ref(const object_id& id) noexcept;
 /// Drops one local `object_ref` to `id`; the last one frees the object.
 void release_ref(const object_id& id) noexcept;
 
+/// Surrounds a submission (`remote`): while one lives on a thread, `add_ref`
+/// there notes the ID instead of taking the object table's lock, and the
+/// submission counts the noted references in the trip through the table it
+/// makes anyway. A release on the thread counts them first, and so does the
+/// end of the batch (a submission that failed before its trip). Only the
+/// outermost batch on a thread counts.
+class add_ref_batch {
+public:
+  add_ref_batch() noexcept;
+  ~add_ref_batch();
+
+  add_ref_batch(const add_ref_batch&) = delete;
+  add_ref_batch& operator=(const add_ref_batch&) = delete;
+
+private:
+  bool outermost_;
+};
+
 /// Stores `value` as a new object of `size` bytes and returns its ID with one
 /// local reference held for the caller. Throws `error` on failure.
 object_id put_message(caf::message value, std::uint64_t size);

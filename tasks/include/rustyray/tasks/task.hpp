@@ -200,7 +200,9 @@ private:
                   "parameter: pass a value convertible to the parameter type T, or an "
                   "object_ref<T> of exactly that T (a parameter declared object_ref<T> "
                   "takes the ref itself)");
-    // Kept by the body across retries; refs held here count as references.
+    // Kept by the body across retries; refs held here count as references,
+    // counted in the submission's trip through the object table.
+    detail::add_ref_batch batch;
     detail::stored_args_t<params, Args...> stored{std::forward<Args>(args)...};
     auto deps = detail::dependencies_of<params>(stored, std::index_sequence<I...>{});
     detail::function_identity identity;
