@@ -269,7 +269,9 @@ private:
   // erased when its last ref goes, often while another thread frees or
   // allocates through malloc; a free list under our own lock keeps that
   // pair off malloc's locks. Declared before the map, which it outlives.
-  std::pmr::unsynchronized_pool_resource nodes_;
+  // Its upstream is named: an application's default resource need not be
+  // thread-safe.
+  std::pmr::unsynchronized_pool_resource nodes_{std::pmr::new_delete_resource()};
   entry_map entries_{&nodes_};
   // The unpinned ready objects, most recently used first.
   entry* lru_head_ = nullptr;
