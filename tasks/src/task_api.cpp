@@ -134,24 +134,31 @@ object_id submit_task(task_options options, const std::type_info& function,
   task->deps.ids = std::move(deps);
   task->body = std::move(body);
   task->nested = internal::current_blocking_observer != nullptr;
-  if (auto err = table.register_pending(task->result, task))
-    throw_caf_error(err);
   auto& lane = rt->recording->local();
-  lane.bump(internal::counter::tasks_submitted);
   if (auto why = unmet(*task->request, rt->tasks->total); !why.empty()) {
+    if (auto err = table.register_pending(task->result, task))
+      throw_caf_error(err);
+    lane.bump(internal::counter::tasks_submitted);
     lane.bump(internal::counter::tasks_failed);
     table.fail(task->result, make_error(errc::task_unschedulable,
                                         "task " + task->name() + " can never run: " + why));
     return task->result;
   }
-  // Each dependency is pinned while the task waits and runs, and resolves
-  // through the store's waiters: no polling, no worker parked.
+  // The result is registered and each dependency pinned in one trip through
+  // the table. A dependency resolves through the store's waiters: no
+  // polling, no worker parked.
   auto make_on_ready = [&] {
     return [task, context = rt->tasks, scheduler = rt->scheduler] {
       enqueue(context, scheduler, task);
     };
   };
-  if (objstore::await_dependencies(table, task->deps, make_on_ready))
+  // Counted before the task can run (a waiter may start it at once); a
+  // refusal here means the runtime is shutting down.
+  lane.bump(internal::counter::tasks_submitted);
+  auto ready = objstore::register_and_await(table, task->result, task, task->deps, make_on_ready);
+  if (!ready)
+    throw_caf_error(ready.error());
+  if (*ready)
     enqueue(rt->tasks, rt->scheduler, task);
   return task->result;
 }
