@@ -248,21 +248,20 @@ void count_noted_refs() noexcept {
   if (noted.ids.empty())
     return;
   if (auto rt = internal::current())
-    for (const auto& id : noted.ids)
-      rt->table->add_ref(id);
-  noted.ids.clear();
+    rt->table->add_refs(noted.ids);
+  noted.ids.clear(); // without a runtime, there is nothing to count them in
 }
 
 } // namespace
 
 namespace detail {
 
-add_ref_batch::add_ref_batch() noexcept : outermost_(noted.batches++ == 0) {
+add_ref_batch::add_ref_batch() noexcept {
+  ++noted.batches;
 }
 
 add_ref_batch::~add_ref_batch() {
-  --noted.batches;
-  if (outermost_)
+  if (--noted.batches == 0) // the outermost: batches nest on a thread
     count_noted_refs();
 }
 

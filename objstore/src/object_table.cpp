@@ -170,11 +170,8 @@ caf::error object_table::register_and_pin(std::vector<object_id>* add_refs,
   deps.pinned = 0;
   deps.prepare_values();
   std::lock_guard<internal::adaptive_mutex> guard{mtx_};
-  if (add_refs != nullptr) {
-    for (const auto& id : *add_refs)
-      add_ref_locked(id);
-    add_refs->clear();
-  }
+  if (add_refs != nullptr)
+    add_refs_locked(*add_refs);
   if (!result.is_nil()) {
     if (closed_)
       return closed_reason_;
@@ -252,6 +249,11 @@ void object_table::cancel_wait(const object_id& id, std::uint64_t token) {
 void object_table::add_ref(const object_id& id) {
   std::lock_guard<internal::adaptive_mutex> guard{mtx_};
   add_ref_locked(id);
+}
+
+void object_table::add_refs(std::vector<object_id>& ids) {
+  std::lock_guard<internal::adaptive_mutex> guard{mtx_};
+  add_refs_locked(ids);
 }
 
 void object_table::release(const object_id& id) {
@@ -462,6 +464,12 @@ bool object_table::unpin_locked(const object_id& id) {
 void object_table::add_ref_locked(const object_id& id) {
   if (auto i = entries_.find(id); i != entries_.end())
     ++i->second.refs;
+}
+
+void object_table::add_refs_locked(std::vector<object_id>& ids) {
+  for (const auto& id : ids)
+    add_ref_locked(id);
+  ids.clear();
 }
 
 void object_table::release_locked(const object_id& id, deferred& later) {

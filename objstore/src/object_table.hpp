@@ -111,9 +111,9 @@ public:
   std::optional<lookup> get_or_wait(const object_id& id, waiter on_ready,
                                     std::uint64_t& token);
 
-  /// A submission's trip through the table, under one lock: counts a
-  /// reference to each of `add_refs` (unless it is null; the list is then
-  /// cleared) as `add_ref` does, whatever else happens; registers
+  /// A submission's trip through the table, under one lock: counts the
+  /// references in `add_refs` (unless it is null) as `add_refs` does,
+  /// whatever else happens; registers
   /// `result` as `register_pending` does (unless it is nil), then pins each
   /// of `deps.ids` that is not lost or unknown (those the run looks up, and
   /// finds why). It keeps what the resolved ones hold in `deps.value(i)` and
@@ -141,6 +141,9 @@ public:
   void cancel_wait(const object_id& id, std::uint64_t token);
 
   void add_ref(const object_id& id);
+
+  /// `add_ref` of each of `ids`, under one lock; empties `ids`.
+  void add_refs(std::vector<object_id>& ids);
 
   /// Drops a reference; the last one erases the object.
   void release(const object_id& id);
@@ -249,6 +252,7 @@ private:
   void fail_locked(const object_id& id, caf::error& reason, deferred& later);
   bool unpin_locked(const object_id& id);
   void add_ref_locked(const object_id& id);
+  void add_refs_locked(std::vector<object_id>& ids);
   void release_locked(const object_id& id, deferred& later);
   caf::error make_room(const object_id& id, std::uint64_t size, deferred& later);
   void store_value(entry& e, caf::message value, std::uint64_t size);

@@ -134,11 +134,13 @@ object_id submit_task(task_options options, const std::type_info& function,
   task->deps.ids = std::move(deps);
   task->body = std::move(body);
   task->nested = internal::current_blocking_observer != nullptr;
+  // Counted before the task can run (a waiter may start it at once); a
+  // refusal by the table below means the runtime is shutting down.
   auto& lane = rt->recording->local();
+  lane.bump(internal::counter::tasks_submitted);
   if (auto why = unmet(*task->request, rt->tasks->total); !why.empty()) {
     if (auto err = table.register_pending(task->result, task))
       throw_caf_error(err);
-    lane.bump(internal::counter::tasks_submitted);
     lane.bump(internal::counter::tasks_failed);
     table.fail(task->result, make_error(errc::task_unschedulable,
                                         "task " + task->name() + " can never run: " + why));
@@ -152,9 +154,6 @@ object_id submit_task(task_options options, const std::type_info& function,
       enqueue(context, scheduler, task);
     };
   };
-  // Counted before the task can run (a waiter may start it at once); a
-  // refusal here means the runtime is shutting down.
-  lane.bump(internal::counter::tasks_submitted);
   auto ready = objstore::register_and_await(table, task->result, task, task->deps, make_on_ready);
   if (!ready)
     throw_caf_error(ready.error());

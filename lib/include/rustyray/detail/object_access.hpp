@@ -38,9 +38,6 @@ public:
 
   add_ref_batch(const add_ref_batch&) = delete;
   add_ref_batch& operator=(const add_ref_batch&) = delete;
-
-private:
-  bool outermost_;
 };
 
 /// Stores `value` as a new object of `size` bytes and returns its ID with one
