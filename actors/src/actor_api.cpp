@@ -25,6 +25,14 @@ bool actor_restarted() noexcept;
 
 namespace {
 
+/// Kill jumps the host's mailbox (high priority), but calls reach the host
+/// through the inbox, which a host awake in a stream of calls reads before
+/// its mailbox: the hold keeps every call pushed from now on behind the kill.
+void send_kill(detail::actor_core& core, const caf::actor& host, bool no_restart) {
+  core.inbox->hold();
+  caf::anon_send<caf::message_priority::high>(host, kill_atom::value, no_restart);
+}
+
 /// Calls of one caller run in order; a caller is a thread (an actor's host
 /// and every task worker have their own).
 std::uint64_t this_caller() noexcept {
@@ -99,7 +107,7 @@ std::shared_ptr<actor_core> create_actor(actor_spec spec) {
   auto core = std::make_shared<actor_core>(id, cls, std::move(name), host, std::move(inbox));
   if (auto err = rt->actors->add(core, host, std::move(vitals))) {
     // Lost a race for the name: this actor never runs.
-    caf::anon_send<caf::message_priority::high>(host, internal::kill_atom::value, true);
+    internal::send_kill(*core, host, true);
     throw_caf_error(err); // the core's destructor stops the host
   }
   return core;
@@ -189,7 +197,7 @@ void kill_actor(const std::shared_ptr<actor_core>& core, const object_id& actor,
   auto host = caf_actor_of(core.get());
   if (!host)
     return; // stopped already: nothing left to kill
-  caf::anon_send<caf::message_priority::high>(host, internal::kill_atom::value, no_restart);
+  internal::send_kill(*core, host, no_restart);
   if (no_restart)
     rt->actors->release_name(core->id);
 }

@@ -2,6 +2,8 @@
 
 #include <atomic>
 #include <cstdint>
+#include <deque>
+#include <iterator>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -123,12 +125,42 @@ public:
 
   /// The host: every call so far, into `calls` (emptied first; its memory
   /// serves the next pushes). Pushes send nothing until `sleep`: the host
-  /// looks again.
-  void take(std::vector<call_ptr>& calls) {
+  /// looks again. False while held: the kill on its way looks again.
+  bool take(std::vector<call_ptr>& calls) {
     calls.clear();
     std::lock_guard<std::mutex> guard{mtx_};
+    if (!kills_.empty())
+      return false;
     calls.swap(calls_);
     waiting_.store(false, std::memory_order_relaxed);
+    return true;
+  }
+
+  /// A kill is on its way to the host (through its mailbox, ahead of the
+  /// calls): a call pushed after `kill` returned must not run before it, so
+  /// the host takes nothing until the kill's handler took what came before.
+  void hold() {
+    std::lock_guard<std::mutex> guard{mtx_};
+    kills_.push_back(calls_.size());
+  }
+
+  /// The kill's handler: the calls pushed before its kill, into `calls`
+  /// (they were queued when it struck). True if no other kill holds the
+  /// inbox: the host takes the rest now.
+  bool take_before_kill(std::vector<call_ptr>& calls) {
+    calls.clear();
+    std::lock_guard<std::mutex> guard{mtx_};
+    if (kills_.empty())
+      return true; // a kill sent without a hold: nothing came before it
+    auto before = static_cast<std::ptrdiff_t>(kills_.front());
+    kills_.pop_front();
+    calls.assign(std::make_move_iterator(calls_.begin()),
+                 std::make_move_iterator(calls_.begin() + before));
+    calls_.erase(calls_.begin(), calls_.begin() + before);
+    for (auto& at : kills_)
+      at -= static_cast<std::size_t>(before);
+    waiting_.store(!calls_.empty(), std::memory_order_relaxed);
+    return kills_.empty();
   }
 
   /// The host stops looking: true if no call waits, and the next push
@@ -173,6 +205,8 @@ private:
   /// `calls_` is not empty (written under mtx_).
   std::atomic<bool> waiting_{false};
   bool closed_ = false;         // guarded by mtx_
+  /// Per kill on its way to the host (`hold`), how many calls came before.
+  std::deque<std::size_t> kills_; // guarded by mtx_
   caf::error reason_;           // guarded by mtx_
 };
 

@@ -754,7 +754,8 @@ void take_inbox(host_ptr self) {
   std::size_t taken = 0;
   auto last_call = clock::now();
   for (;;) {
-    st.inbox->take(st.batch);
+    if (!st.inbox->take(st.batch))
+      return; // a kill is on its way: its handler looks again
     if (!st.batch.empty()) {
       taken += st.batch.size();
       accept_all(self, st.batch);
@@ -903,18 +904,32 @@ caf::behavior host(host_ptr self, std::shared_ptr<objstore::object_table> table,
     },
     [=](kill_atom, bool no_restart) {
       auto& st = self->state;
-      if (st.ph != host_state::phase::alive) {
-        if (no_restart && st.ph == host_state::phase::starting) {
-          // Killed before its arguments existed: it never runs.
-          objstore::unpin_all(*st.table, st.factory_deps);
-          bury(st);
-          st.death = make_error(errc::actor_died, "actor " + st.label + " was killed");
-          st.directory->release_name(st.id);
-          fail_queued(self, st.death);
-        }
-        return;
+      // Calls made before `kill` returned were queued when it struck (they
+      // fail); those after it meet what it left: `actor_died`, or the
+      // rebuilt instance. The inbox held them apart (kill_actor).
+      bool held = !st.inbox->take_before_kill(st.batch);
+      for (const auto& call : st.batch)
+        enqueue(self, call);
+      st.batch.clear();
+      bool may_restart = !no_restart && st.restarts_done < st.spec.max_restarts;
+      if (st.ph == host_state::phase::alive) {
+        die(self, "was killed", !no_restart);
+      } else if (st.ph == host_state::phase::starting && may_restart) {
+        // Killed before its factory ran (its arguments, or its start message
+        // that the kill overtook): no instance to end, but the calls queued
+        // so far fail as in a restart, and the factory builds the new one.
+        st.vitals->restarts = ++st.restarts_done;
+        fail_queued(self, make_error(errc::actor_died, "actor " + st.label + " was killed"));
+      } else if (st.ph == host_state::phase::starting) {
+        // Killed before its factory ran, for good: it never runs.
+        objstore::unpin_all(*st.table, st.factory_deps);
+        bury(st);
+        st.death = make_error(errc::actor_died, "actor " + st.label + " was killed");
+        st.directory->release_name(st.id);
+        fail_queued(self, st.death);
       }
-      die(self, "was killed", !no_restart);
+      if (!held && !st.terminated)
+        take_inbox(self);
     },
   };
 }

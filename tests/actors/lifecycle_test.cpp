@@ -104,6 +104,60 @@ BOOST_AUTO_TEST_CASE(kill_overtakes_a_burst_of_slow_calls_to_a_running_actor) {
   BOOST_CHECK(died > 40);
 }
 
+// A host awake in a stream of calls reads its inbox before its mailbox,
+// where `kill` waits: a call made after `kill` returned must still meet the
+// kill's outcome, never the old instance. Many rounds, since it is a race.
+BOOST_AUTO_TEST_CASE(a_call_after_kill_never_runs_on_the_killed_instance) {
+  for (int round = 0; round < 300; ++round) {
+    auto counter = actor(Counter::create).remote(0);
+    std::vector<object_ref<int>> stream;
+    for (int i = 0; i < 200; ++i)
+      stream.push_back(counter.task(&Counter::add).remote(1));
+    kill(counter);
+    auto after = counter.task(&Counter::value).remote();
+    BOOST_REQUIRE_MESSAGE(test::code_of([&] { (void)after.get(); }) == errc::actor_died,
+                          "round " << round << ": a call after kill ran");
+  }
+}
+
+BOOST_AUTO_TEST_CASE(a_call_after_a_restarting_kill_runs_on_the_new_instance) {
+  for (int round = 0; round < 300; ++round) {
+    auto counter = actor(Counter::create).max_restarts(1).remote(7);
+    std::vector<object_ref<int>> stream;
+    for (int i = 0; i < 200; ++i)
+      stream.push_back(counter.task(&Counter::add).remote(1));
+    kill(counter, /*no_restart=*/false);
+    auto seen = counter.task(&Counter::value).remote().get();
+    BOOST_REQUIRE_MESSAGE(seen == 7,
+                          "round " << round << ": a call after kill saw " << seen << ", not the new instance's 7");
+    kill(counter);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(a_kill_before_the_factory_ran_counts_as_a_restart_or_ends_the_actor) {
+  auto start = test::make_pending<int>();
+  auto counter = actor(Counter::create).max_restarts(1).remote(start);
+  auto queued = counter.task(&Counter::add).remote(1);
+  kill(counter, /*no_restart=*/false);
+  auto later = counter.task(&Counter::add).remote(2);
+  BOOST_REQUIRE(!test::fulfil(start, 5));
+  BOOST_CHECK(test::code_of([&] { (void)queued.get(); }) == errc::actor_died);
+  BOOST_CHECK_EQUAL(later.get(), 7);
+  BOOST_CHECK(counter.task(&Counter::restarted).remote().get());
+  BOOST_CHECK_EQUAL(hooks.starts.load(), 1); // built once: the kill came first
+  // No restart left: a second such kill ends it for good.
+  auto gate = test::make_pending<int>();
+  auto once = actor(Counter::create).remote(gate);
+  kill(once, /*no_restart=*/false);
+  auto after = once.task(&Counter::value).remote();
+  BOOST_REQUIRE(!test::fulfil(gate, 1));
+  BOOST_CHECK(test::code_of([&] { (void)after.get(); }) == errc::actor_died);
+  BOOST_CHECK_EQUAL(hooks.starts.load(), 1);
+  // Their hosts hold the factories' arguments until they stop.
+  test::drop_and_wait_stopped(counter);
+  test::drop_and_wait_stopped(once);
+}
+
 BOOST_AUTO_TEST_CASE(restart_rebuilds_the_state_from_the_factory) {
   auto counter = actor(Counter::create).max_restarts(2).remote(100);
   BOOST_CHECK_EQUAL(counter.task(&Counter::add).remote(5).get(), 105);
