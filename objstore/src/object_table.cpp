@@ -38,19 +38,104 @@ void object_table::deferred::run(const recycler& recycle) {
   producers.clear();
 }
 
+// -- locks ---------------------------------------------------------------------
+
+class object_table::shard_lock {
+public:
+  shard_lock() = default;
+  shard_lock(const shard_lock&) = delete;
+  shard_lock& operator=(const shard_lock&) = delete;
+
+  ~shard_lock() {
+    release();
+  }
+
+  shard& hold(shard& sh) {
+    if (held_ != &sh) {
+      release();
+      sh.mtx.lock();
+      held_ = &sh;
+    }
+    return sh;
+  }
+
+  void release() noexcept {
+    if (held_ != nullptr) {
+      held_->mtx.unlock();
+      held_ = nullptr;
+    }
+  }
+
+private:
+  shard* held_ = nullptr;
+};
+
+class object_table::all_shards_lock {
+public:
+  explicit all_shards_lock(const object_table& table) : table_(table) {
+    for (auto& sh : table_.shards_)
+      sh.mtx.lock();
+  }
+  all_shards_lock(const all_shards_lock&) = delete;
+  all_shards_lock& operator=(const all_shards_lock&) = delete;
+
+  ~all_shards_lock() {
+    for (auto i = table_.shards_.rbegin(); i != table_.shards_.rend(); ++i)
+      i->mtx.unlock();
+  }
+
+private:
+  const object_table& table_;
+};
+
+object_table::shard& object_table::shard_of(const object_id& id) const noexcept {
+  // The hash's high bits: the map inside the shard buckets by its low bits.
+  auto h = static_cast<std::uint64_t>(std::hash<object_id>{}(id));
+  return shards_[static_cast<std::size_t>(h >> 60) % shard_count];
+}
+
+template <class F>
+void object_table::each_by_shard(const std::vector<object_id>& ids, const F& f) const {
+  if (ids.size() == 1) {
+    auto& sh = shard_of(ids.front());
+    std::lock_guard<internal::adaptive_mutex> guard{sh.mtx};
+    f(sh, 0);
+    return;
+  }
+  std::vector<std::uint8_t> at(ids.size());
+  std::array<std::size_t, shard_count> count{};
+  for (std::size_t i = 0; i < ids.size(); ++i)
+    ++count[at[i] = static_cast<std::uint8_t>(&shard_of(ids[i]) - shards_.data())];
+  for (std::size_t s = 0; s < shard_count; ++s) {
+    if (count[s] == 0)
+      continue;
+    auto& sh = shards_[s];
+    std::lock_guard<internal::adaptive_mutex> guard{sh.mtx};
+    for (std::size_t i = 0; count[s] > 0; ++i) {
+      if (at[i] == s) {
+        f(sh, i);
+        --count[s];
+      }
+    }
+  }
+}
+
+// -- public -------------------------------------------------------------------
+
 object_table::object_table(std::uint64_t capacity, recycler recycle)
-  : recycle_(std::move(recycle)) {
-  stats_.capacity = capacity;
+  : recycle_(std::move(recycle)), capacity_(capacity) {
 }
 
 object_table::~object_table() {
   // Values may hold object_refs whose destructors come back to a table: destroy
-  // them without holding the lock.
-  entry_map doomed{&nodes_};
-  {
-    std::lock_guard<internal::adaptive_mutex> guard{mtx_};
-    doomed.swap(entries_);
-    lru_head_ = lru_tail_ = nullptr;
+  // them without holding a lock.
+  for (auto& sh : shards_) {
+    entry_map doomed{&sh.nodes};
+    {
+      std::lock_guard<internal::adaptive_mutex> guard{sh.mtx};
+      doomed.swap(sh.entries);
+      sh.lru_head = sh.lru_tail = nullptr;
+    }
   }
 }
 
@@ -58,16 +143,22 @@ caf::error object_table::put(const object_id& id, caf::message value, std::uint6
   deferred later;
   caf::error result;
   {
-    std::lock_guard<internal::adaptive_mutex> guard{mtx_};
+    auto& sh = shard_of(id);
+    shard_lock lock;
+    lock.hold(sh);
     if (closed_) {
       result = closed_reason_;
-    } else if (auto err = make_room(id, size, later)) {
-      result = std::move(err);
+    } else if (reserve(size)) {
+      put_locked(sh, id, std::move(value), size);
     } else {
-      auto& kv = *entries_.try_emplace(id).first;
-      kv.second.refs = 1;
-      store_value(kv.second, std::move(value), size);
-      lru_insert(kv);
+      lock.release();
+      all_shards_lock all{*this};
+      if (closed_)
+        result = closed_reason_;
+      else if (auto err = make_room(id, size, later))
+        result = std::move(err);
+      else
+        put_locked(sh, id, std::move(value), size);
     }
     if (result)
       later.garbage.emplace(std::move(value));
@@ -76,29 +167,38 @@ caf::error object_table::put(const object_id& id, caf::message value, std::uint6
   return result;
 }
 
+void object_table::put_locked(shard& sh, const object_id& id, caf::message value,
+                              std::uint64_t size) {
+  auto& kv = *sh.entries.try_emplace(id).first;
+  kv.second.refs = 1; // the caller's
+  store_value(sh, kv, std::move(value), size);
+}
+
 caf::error object_table::register_pending(const object_id& id,
                                           std::shared_ptr<producer> made_by) {
-  std::lock_guard<internal::adaptive_mutex> guard{mtx_};
+  auto& sh = shard_of(id);
+  std::lock_guard<internal::adaptive_mutex> guard{sh.mtx};
   if (closed_)
     return closed_reason_;
-  auto& e = entries_[id];
+  auto& e = sh.entries[id];
   e.refs = 1;
   e.made_by = std::move(made_by);
   return caf::none;
 }
 
 std::shared_ptr<producer> object_table::producer_of(const object_id& id) const {
-  std::lock_guard<internal::adaptive_mutex> guard{mtx_};
-  auto i = entries_.find(id);
-  return i == entries_.end() ? nullptr : i->second.made_by;
+  auto& sh = shard_of(id);
+  std::lock_guard<internal::adaptive_mutex> guard{sh.mtx};
+  auto i = sh.entries.find(id);
+  return i == sh.entries.end() ? nullptr : i->second.made_by;
 }
 
 caf::error object_table::fulfil(const object_id& id, caf::message value, std::uint64_t size) {
   deferred later;
   caf::error result;
   {
-    std::lock_guard<internal::adaptive_mutex> guard{mtx_};
-    result = fulfil_locked(id, value, size, later);
+    shard_lock lock;
+    result = fulfil_with(lock, id, value, size, later);
   }
   later.run(recycle_);
   return result;
@@ -107,55 +207,55 @@ caf::error object_table::fulfil(const object_id& id, caf::message value, std::ui
 void object_table::fail(const object_id& id, caf::error reason) {
   deferred later;
   {
-    std::lock_guard<internal::adaptive_mutex> guard{mtx_};
-    fail_locked(id, reason, later);
+    auto& sh = shard_of(id);
+    std::lock_guard<internal::adaptive_mutex> guard{sh.mtx};
+    fail_locked(sh, id, reason, later);
   }
   later.run(recycle_);
 }
 
 std::optional<lookup> object_table::try_get(const object_id& id) {
-  std::lock_guard<internal::adaptive_mutex> guard{mtx_};
-  return try_get_locked(id);
+  auto& sh = shard_of(id);
+  std::lock_guard<internal::adaptive_mutex> guard{sh.mtx};
+  return try_get_locked(sh, id);
 }
 
 std::vector<std::optional<lookup>> object_table::try_get_all(const std::vector<object_id>& ids) {
-  std::vector<std::optional<lookup>> found;
-  found.reserve(ids.size());
-  std::lock_guard<internal::adaptive_mutex> guard{mtx_};
-  for (const auto& id : ids)
-    found.push_back(try_get_locked(id));
+  std::vector<std::optional<lookup>> found(ids.size());
+  each_by_shard(ids, [&](shard& sh, std::size_t i) { found[i] = try_get_locked(sh, ids[i]); });
   return found;
 }
 
-std::optional<lookup> object_table::try_get_locked(const object_id& id) {
-  ++stats_.gets;
-  auto i = entries_.find(id);
-  if (i == entries_.end()) {
-    ++stats_.misses;
+std::optional<lookup> object_table::try_get_locked(shard& sh, const object_id& id) {
+  ++sh.counts.gets;
+  auto i = sh.entries.find(id);
+  if (i == sh.entries.end()) {
+    ++sh.counts.misses;
     return lookup{unknown_object(id)};
   }
   auto& e = i->second;
   if (e.st == state::ready || e.st == state::failed)
-    ++stats_.hits;
+    ++sh.counts.hits;
   else
-    ++stats_.misses;
+    ++sh.counts.misses;
   if (e.st == state::pending)
     return closed_ ? std::optional<lookup>{closed_reason_} : std::nullopt;
-  return result_of(id, e);
+  return result_of(sh, id, e);
 }
 
 std::optional<lookup> object_table::get_or_wait(const object_id& id, waiter on_ready,
                                                 std::uint64_t& token) {
-  std::lock_guard<internal::adaptive_mutex> guard{mtx_};
-  auto i = entries_.find(id);
-  if (i == entries_.end())
+  auto& sh = shard_of(id);
+  std::lock_guard<internal::adaptive_mutex> guard{sh.mtx};
+  auto i = sh.entries.find(id);
+  if (i == sh.entries.end())
     return lookup{unknown_object(id)};
   auto& e = i->second;
   if (e.st != state::pending)
-    return result_of(id, e);
+    return result_of(sh, id, e);
   if (closed_)
     return lookup{closed_reason_};
-  token = next_token_++;
+  token = sh.next_token++;
   e.waiters.emplace_back(token, std::move(on_ready));
   return std::nullopt;
 }
@@ -169,36 +269,42 @@ caf::error object_table::register_and_pin(std::vector<object_id>* add_refs,
   resolved = 0;
   deps.pinned = 0;
   deps.prepare_values();
-  std::lock_guard<internal::adaptive_mutex> guard{mtx_};
-  if (add_refs != nullptr)
-    add_refs_locked(*add_refs);
+  shard_lock lock;
   if (!result.is_nil()) {
-    if (closed_)
+    auto& sh = lock.hold(shard_of(result));
+    if (closed_) {
+      if (add_refs != nullptr)
+        add_refs_with(lock, *add_refs);
       return closed_reason_;
-    auto& e = entries_[result];
+    }
+    auto& e = sh.entries[result];
     e.refs = 1;
     e.made_by = std::move(made_by);
   }
-  deps.frees_seen = frees_.load(std::memory_order_relaxed);
+  if (add_refs != nullptr)
+    add_refs_with(lock, *add_refs);
+  // Before the first pin: a free after it shows in the count.
+  deps.frees_seen = frees_.load(std::memory_order_acquire);
   for (std::size_t i = 0; i < deps.ids.size(); ++i) {
-    auto found = entries_.find(deps.ids[i]);
-    if (found == entries_.end() || found->second.st == state::lost) {
+    auto& sh = lock.hold(shard_of(deps.ids[i]));
+    auto found = sh.entries.find(deps.ids[i]);
+    if (found == sh.entries.end() || found->second.st == state::lost) {
       ++resolved; // not pinned: the run looks it up and finds why
       continue;
     }
     auto& e = found->second;
-    pin_entry(e);
+    pin_entry(sh, e);
     // The pinned ones go first, each with its value in the same place.
     auto slot = deps.pinned++;
     std::swap(deps.ids[i], deps.ids[slot]);
     if (e.st != state::pending) {
-      deps.value(slot) = result_of(deps.ids[slot], e);
+      deps.value(slot) = result_of(sh, deps.ids[slot], e);
       ++resolved;
     } else if (closed_) {
       deps.value(slot) = closed_reason_;
       ++resolved;
     } else {
-      e.waiters.emplace_back(next_token_++, make_waiter(slot));
+      e.waiters.emplace_back(sh.next_token++, make_waiter(slot));
     }
   }
   return caf::none;
@@ -208,22 +314,23 @@ caf::error object_table::complete(completion done, dependency_wait& deps) {
   deferred later;
   caf::error result;
   {
-    std::lock_guard<internal::adaptive_mutex> guard{mtx_};
+    shard_lock lock;
     for (std::size_t i = 0; i < deps.pinned; ++i)
-      (void)unpin_locked(deps.ids[i]);
+      (void)unpin_locked(lock.hold(shard_of(deps.ids[i])), deps.ids[i]);
     deps.pinned = 0;
     if (done.released)
       for (const auto& id : *done.released)
-        release_locked(id, later);
-    stats_.gets += done.fetched_gets;
-    stats_.hits += done.fetched_gets;
+        release_locked(lock.hold(shard_of(id)), id, later);
+    auto& sh = lock.hold(shard_of(done.result));
+    sh.counts.gets += done.fetched_gets;
+    sh.counts.hits += done.fetched_gets;
     if (done.result.is_nil()) {
       if (done.output)
         later.garbage.emplace(std::move(*done.output));
     } else if (done.output) {
-      result = fulfil_locked(done.result, *done.output, done.size, later);
+      result = fulfil_with(lock, done.result, *done.output, done.size, later);
     } else {
-      fail_locked(done.result, done.output.error(), later);
+      fail_locked(sh, done.result, done.output.error(), later);
     }
   }
   later.run(recycle_);
@@ -232,9 +339,10 @@ caf::error object_table::complete(completion done, dependency_wait& deps) {
 
 void object_table::cancel_wait(const object_id& id, std::uint64_t token) {
   waiter doomed;
-  std::lock_guard<internal::adaptive_mutex> guard{mtx_};
-  auto i = entries_.find(id);
-  if (i == entries_.end())
+  auto& sh = shard_of(id);
+  std::lock_guard<internal::adaptive_mutex> guard{sh.mtx};
+  auto i = sh.entries.find(id);
+  if (i == sh.entries.end())
     return;
   auto& ws = i->second.waiters;
   for (auto w = ws.begin(); w != ws.end(); ++w) {
@@ -247,28 +355,31 @@ void object_table::cancel_wait(const object_id& id, std::uint64_t token) {
 }
 
 void object_table::add_ref(const object_id& id) {
-  std::lock_guard<internal::adaptive_mutex> guard{mtx_};
-  add_ref_locked(id);
+  auto& sh = shard_of(id);
+  std::lock_guard<internal::adaptive_mutex> guard{sh.mtx};
+  add_ref_locked(sh, id);
 }
 
 void object_table::add_refs(std::vector<object_id>& ids) {
-  std::lock_guard<internal::adaptive_mutex> guard{mtx_};
-  add_refs_locked(ids);
+  shard_lock lock;
+  add_refs_with(lock, ids);
 }
 
 void object_table::release(const object_id& id) {
   deferred later;
   {
-    std::lock_guard<internal::adaptive_mutex> guard{mtx_};
-    release_locked(id, later);
+    auto& sh = shard_of(id);
+    std::lock_guard<internal::adaptive_mutex> guard{sh.mtx};
+    release_locked(sh, id, later);
   }
   later.run(recycle_);
 }
 
 object_status object_table::status(const object_id& id) const {
-  std::lock_guard<internal::adaptive_mutex> guard{mtx_};
-  auto i = entries_.find(id);
-  if (i == entries_.end())
+  auto& sh = shard_of(id);
+  std::lock_guard<internal::adaptive_mutex> guard{sh.mtx};
+  auto i = sh.entries.find(id);
+  if (i == sh.entries.end())
     return object_status::unknown;
   switch (i->second.st) {
     case state::pending:
@@ -284,21 +395,24 @@ object_status object_table::status(const object_id& id) const {
 }
 
 std::size_t object_table::count_resolved(const std::vector<object_id>& ids) const {
-  std::lock_guard<internal::adaptive_mutex> guard{mtx_};
   std::size_t n = 0;
-  for (const auto& id : ids) {
-    auto i = entries_.find(id);
-    if (i == entries_.end() || i->second.st != state::pending)
+  each_by_shard(ids, [&](shard& sh, std::size_t i) {
+    auto e = sh.entries.find(ids[i]);
+    if (e == sh.entries.end() || e->second.st != state::pending)
       ++n;
-  }
+  });
   return n;
 }
 
 std::optional<object_id> object_table::last_pending(const std::vector<object_id>& ids) const {
-  std::lock_guard<internal::adaptive_mutex> guard{mtx_};
-  for (auto i = ids.rbegin(); i != ids.rend(); ++i)
-    if (auto e = entries_.find(*i); e != entries_.end() && e->second.st == state::pending)
-      return *i;
+  std::vector<bool> pending(ids.size());
+  each_by_shard(ids, [&](shard& sh, std::size_t i) {
+    auto e = sh.entries.find(ids[i]);
+    pending[i] = e != sh.entries.end() && e->second.st == state::pending;
+  });
+  for (auto i = ids.size(); i-- > 0;)
+    if (pending[i])
+      return ids[i];
   return std::nullopt;
 }
 
@@ -308,28 +422,30 @@ bool object_table::contains(const object_id& id) const {
 }
 
 caf::error object_table::pin(const object_id& id) {
-  std::lock_guard<internal::adaptive_mutex> guard{mtx_};
-  auto i = entries_.find(id);
-  if (i == entries_.end())
+  auto& sh = shard_of(id);
+  std::lock_guard<internal::adaptive_mutex> guard{sh.mtx};
+  auto i = sh.entries.find(id);
+  if (i == sh.entries.end())
     return unknown_object(id);
   auto& e = i->second;
   if (e.st == state::lost)
     return e.error;
-  pin_entry(e);
+  pin_entry(sh, e);
   return caf::none;
 }
 
-void object_table::pin_entry(entry& e) {
+void object_table::pin_entry(shard& sh, entry& e) {
   if (++e.pins == 1 && e.st == state::ready) {
-    lru_remove(e);
-    ++stats_.pinned;
-    stats_.pinned_bytes += e.size;
+    lru_remove(sh, e);
+    ++sh.counts.pinned;
+    sh.counts.pinned_bytes += e.size;
   }
 }
 
 caf::error object_table::unpin(const object_id& id) {
-  std::lock_guard<internal::adaptive_mutex> guard{mtx_};
-  if (!unpin_locked(id))
+  auto& sh = shard_of(id);
+  std::lock_guard<internal::adaptive_mutex> guard{sh.mtx};
+  if (!unpin_locked(sh, id))
     return make_error(errc::invalid_argument,
                       "object " + to_string(id)
                         + " is not pinned: call unpin once per pin, after the pin");
@@ -339,16 +455,17 @@ caf::error object_table::unpin(const object_id& id) {
 void object_table::free(const object_id& id) {
   deferred later;
   {
-    std::lock_guard<internal::adaptive_mutex> guard{mtx_};
-    auto i = entries_.find(id);
-    if (i == entries_.end() || i->second.st == state::lost)
+    auto& sh = shard_of(id);
+    std::lock_guard<internal::adaptive_mutex> guard{sh.mtx};
+    auto i = sh.entries.find(id);
+    if (i == sh.entries.end() || i->second.st == state::lost)
       return;
     auto reason = make_error(errc::object_lost,
                              "object " + to_string(id)
                                + " was freed with rustyray::free; put it again to use it");
     auto was_pending = i->second.st == state::pending;
-    drop_value(i->second, reason, later);
-    frees_.store(frees_.load(std::memory_order_relaxed) + 1, std::memory_order_release);
+    drop_value(sh, i->second, reason, later);
+    frees_.fetch_add(1, std::memory_order_acq_rel);
     if (was_pending)
       resolve(i->second, reason, later);
   }
@@ -356,16 +473,31 @@ void object_table::free(const object_id& id) {
 }
 
 store_stats object_table::stats() const {
-  std::lock_guard<internal::adaptive_mutex> guard{mtx_};
-  return stats_;
+  store_stats total;
+  all_shards_lock all{*this};
+  for (const auto& sh : shards_) {
+    total.objects += sh.counts.objects;
+    total.puts += sh.counts.puts;
+    total.gets += sh.counts.gets;
+    total.hits += sh.counts.hits;
+    total.misses += sh.counts.misses;
+    total.evictions += sh.counts.evictions;
+    total.pinned += sh.counts.pinned;
+    total.pinned_bytes += sh.counts.pinned_bytes;
+  }
+  total.bytes_used = bytes_used_.load(std::memory_order_relaxed);
+  total.capacity = capacity_;
+  return total;
 }
 
 std::vector<std::pair<object_id, std::shared_ptr<producer>>> object_table::producers() const {
   std::vector<std::pair<object_id, std::shared_ptr<producer>>> result;
-  std::lock_guard<internal::adaptive_mutex> guard{mtx_};
-  for (const auto& [id, e] : entries_)
-    if (e.made_by)
-      result.emplace_back(id, e.made_by);
+  for (auto& sh : shards_) {
+    std::lock_guard<internal::adaptive_mutex> guard{sh.mtx};
+    for (const auto& [id, e] : sh.entries)
+      if (e.made_by)
+        result.emplace_back(id, e.made_by);
+  }
   return result;
 }
 
@@ -373,19 +505,21 @@ std::vector<std::pair<object_id, std::uint64_t>> object_table::largest(std::size
   std::vector<std::pair<object_id, std::uint64_t>> result;
   if (n == 0)
     return result;
-  // A min-heap of the n largest so far: O(objects * log n) under the lock.
+  // A min-heap of the n largest so far: O(objects * log n) under the locks.
   auto smaller = [](const auto& a, const auto& b) { return a.second > b.second; };
-  std::lock_guard<internal::adaptive_mutex> guard{mtx_};
-  for (const auto& [id, e] : entries_) {
-    if (e.st != state::ready)
-      continue;
-    if (result.size() < n) {
-      result.emplace_back(id, e.size);
-      std::push_heap(result.begin(), result.end(), smaller);
-    } else if (e.size > result.front().second) {
-      std::pop_heap(result.begin(), result.end(), smaller);
-      result.back() = {id, e.size};
-      std::push_heap(result.begin(), result.end(), smaller);
+  all_shards_lock all{*this};
+  for (const auto& sh : shards_) {
+    for (const auto& [id, e] : sh.entries) {
+      if (e.st != state::ready)
+        continue;
+      if (result.size() < n) {
+        result.emplace_back(id, e.size);
+        std::push_heap(result.begin(), result.end(), smaller);
+      } else if (e.size > result.front().second) {
+        std::pop_heap(result.begin(), result.end(), smaller);
+        result.back() = {id, e.size};
+        std::push_heap(result.begin(), result.end(), smaller);
+      }
     }
   }
   std::sort_heap(result.begin(), result.end(), smaller);
@@ -393,138 +527,182 @@ std::vector<std::pair<object_id, std::uint64_t>> object_table::largest(std::size
 }
 
 std::size_t object_table::size() const {
-  std::lock_guard<internal::adaptive_mutex> guard{mtx_};
-  return entries_.size();
+  std::size_t n = 0;
+  all_shards_lock all{*this};
+  for (const auto& sh : shards_)
+    n += sh.entries.size();
+  return n;
 }
 
 void object_table::close(caf::error reason) {
   deferred later;
   {
-    std::lock_guard<internal::adaptive_mutex> guard{mtx_};
+    all_shards_lock all{*this};
     closed_ = true;
     closed_reason_ = reason;
-    for (auto& kvp : entries_)
-      if (kvp.second.st == state::pending)
-        resolve(kvp.second, reason, later);
+    for (auto& sh : shards_)
+      for (auto& kvp : sh.entries)
+        if (kvp.second.st == state::pending)
+          resolve(kvp.second, reason, later);
   }
   later.run(recycle_);
 }
 
-// -- private, mtx_ held -------------------------------------------------------
+// -- private ------------------------------------------------------------------
 
-caf::error object_table::fulfil_locked(const object_id& id, caf::message& value,
-                                       std::uint64_t size, deferred& later) {
-  auto i = entries_.find(id);
-  if (i == entries_.end() || i->second.st != state::pending) {
+caf::error object_table::fulfil_with(shard_lock& lock, const object_id& id,
+                                     caf::message& value, std::uint64_t size,
+                                     deferred& later) {
+  auto& sh = lock.hold(shard_of(id));
+  auto i = sh.entries.find(id);
+  auto wanted = [&] {
+    if (i != sh.entries.end() && i->second.st == state::pending)
+      return true;
     // Nobody wants it any more (dropped or freed while pending).
     later.garbage.emplace(std::move(value));
+    return false;
+  };
+  if (!wanted())
+    return caf::none;
+  if (!reserve(size)) {
+    // It must evict: every shard's lock, and a fresh look at the entry.
+    lock.release();
+    all_shards_lock all{*this};
+    i = sh.entries.find(id);
+    if (!wanted())
+      return caf::none;
+    if (auto err = make_room(id, size, later)) {
+      later.garbage.emplace(std::move(value));
+      i->second.st = state::failed;
+      i->second.error = err;
+      resolve(i->second, err, later);
+      return err;
+    }
+    store_value(sh, *i, std::move(value), size);
+    resolve(i->second, i->second.value, later);
     return caf::none;
   }
-  if (auto err = make_room(id, size, later)) {
-    later.garbage.emplace(std::move(value));
-    i->second.st = state::failed;
-    i->second.error = err;
-    resolve(i->second, err, later);
-    return err;
-  }
-  auto& e = i->second;
-  store_value(e, std::move(value), size);
-  if (e.pins > 0) {
-    ++stats_.pinned;
-    stats_.pinned_bytes += size;
-  } else {
-    lru_insert(*i);
-  }
-  resolve(e, e.value, later);
+  store_value(sh, *i, std::move(value), size);
+  resolve(i->second, i->second.value, later);
   return caf::none;
 }
 
-void object_table::fail_locked(const object_id& id, caf::error& reason, deferred& later) {
-  auto i = entries_.find(id);
-  if (i == entries_.end() || i->second.st != state::pending)
+void object_table::fail_locked(shard& sh, const object_id& id, caf::error& reason,
+                               deferred& later) {
+  auto i = sh.entries.find(id);
+  if (i == sh.entries.end() || i->second.st != state::pending)
     return;
   i->second.st = state::failed;
   i->second.error = std::move(reason);
   resolve(i->second, i->second.error, later);
 }
 
-bool object_table::unpin_locked(const object_id& id) {
-  auto i = entries_.find(id);
-  if (i == entries_.end() || i->second.pins == 0)
+bool object_table::unpin_locked(shard& sh, const object_id& id) {
+  auto i = sh.entries.find(id);
+  if (i == sh.entries.end() || i->second.pins == 0)
     return false;
   auto& e = i->second;
   if (--e.pins == 0 && e.st == state::ready) {
-    --stats_.pinned;
-    stats_.pinned_bytes -= e.size;
-    lru_insert(*i);
+    --sh.counts.pinned;
+    sh.counts.pinned_bytes -= e.size;
+    lru_insert(sh, *i);
   }
   return true;
 }
 
-void object_table::add_ref_locked(const object_id& id) {
-  if (auto i = entries_.find(id); i != entries_.end())
+void object_table::add_ref_locked(shard& sh, const object_id& id) {
+  if (auto i = sh.entries.find(id); i != sh.entries.end())
     ++i->second.refs;
 }
 
-void object_table::add_refs_locked(std::vector<object_id>& ids) {
+void object_table::add_refs_with(shard_lock& lock, std::vector<object_id>& ids) {
   for (const auto& id : ids)
-    add_ref_locked(id);
+    add_ref_locked(lock.hold(shard_of(id)), id);
   ids.clear();
 }
 
-void object_table::release_locked(const object_id& id, deferred& later) {
-  auto i = entries_.find(id);
-  if (i != entries_.end() && --i->second.refs == 0)
-    erase(i, later);
+void object_table::release_locked(shard& sh, const object_id& id, deferred& later) {
+  auto i = sh.entries.find(id);
+  if (i != sh.entries.end() && --i->second.refs == 0)
+    erase(sh, i, later);
+}
+
+bool object_table::reserve(std::uint64_t size) noexcept {
+  // Every change to bytes_used_ happens under a shard's lock, so while all
+  // are held (make_room) it is exact; here a concurrent reservation may
+  // make this one fail for a moment, and it goes to make_room.
+  auto used = bytes_used_.fetch_add(size, std::memory_order_relaxed);
+  if (used + size <= capacity_ && used + size >= used)
+    return true;
+  bytes_used_.fetch_sub(size, std::memory_order_relaxed);
+  return false;
 }
 
 caf::error object_table::make_room(const object_id& id, std::uint64_t size,
                                    deferred& later) {
-  auto capacity = stats_.capacity;
+  auto capacity = capacity_;
   if (size > capacity)
     return make_error(errc::object_store_full,
                       "object " + to_string(id) + " needs " + mib(size)
                         + ", more than the object store's whole capacity of " + mib(capacity)
                         + "; raise config.object_store_capacity or split the object");
-  if (stats_.pinned_bytes + size > capacity)
+  std::uint64_t pinned_bytes = 0;
+  for (const auto& sh : shards_)
+    pinned_bytes += sh.counts.pinned_bytes;
+  if (pinned_bytes + size > capacity)
     return make_error(errc::object_store_full,
                       "object " + to_string(id) + " needs " + mib(size) + " but "
-                        + mib(stats_.pinned_bytes) + " of the capacity of " + mib(capacity)
+                        + mib(pinned_bytes) + " of the capacity of " + mib(capacity)
                         + " are pinned; unpin objects or raise config.object_store_capacity");
-  while (stats_.bytes_used + size > capacity) {
-    // Only unpinned ready objects are in the LRU list, and the check above guarantees
-    // that evicting them all makes room.
-    auto& victim = *lru_tail_;
+  while (bytes_used_.load(std::memory_order_relaxed) + size > capacity) {
+    // Only unpinned ready objects are in the LRU lists, and the check above
+    // guarantees that evicting them all makes room. The oldest of the shards'
+    // oldest is the table's.
+    shard* oldest = nullptr;
+    for (auto& sh : shards_)
+      if (sh.lru_tail != nullptr
+          && (oldest == nullptr || sh.lru_tail->tick < oldest->lru_tail->tick))
+        oldest = &sh;
+    auto& victim = *oldest->lru_tail;
     auto victim_id = *victim.key;
     auto reason = make_error(errc::object_lost,
                              "object " + to_string(victim_id)
                                + " was evicted to make room (capacity " + mib(capacity)
                                + "); pin objects you still need, or raise "
                                  "config.object_store_capacity");
-    drop_value(victim, std::move(reason), later);
-    ++stats_.evictions;
+    drop_value(*oldest, victim, std::move(reason), later);
+    ++oldest->counts.evictions;
   }
+  bytes_used_.fetch_add(size, std::memory_order_relaxed);
   return caf::none;
 }
 
-void object_table::store_value(entry& e, caf::message value, std::uint64_t size) {
+void object_table::store_value(shard& sh, entry_map::value_type& kv, caf::message value,
+                               std::uint64_t size) {
+  // Its bytes were taken by reserve or make_room.
+  auto& e = kv.second;
   e.st = state::ready;
   e.value = std::move(value);
   e.size = size;
-  stats_.bytes_used += size;
-  ++stats_.objects;
-  ++stats_.puts;
+  ++sh.counts.objects;
+  ++sh.counts.puts;
+  if (e.pins > 0) {
+    ++sh.counts.pinned;
+    sh.counts.pinned_bytes += size;
+  } else {
+    lru_insert(sh, kv);
+  }
 }
 
-void object_table::drop_value(entry& e, caf::error reason, deferred& later) {
+void object_table::drop_value(shard& sh, entry& e, caf::error reason, deferred& later) {
   if (e.st == state::ready) {
-    stats_.bytes_used -= e.size;
-    --stats_.objects;
+    bytes_used_.fetch_sub(e.size, std::memory_order_relaxed);
+    --sh.counts.objects;
     if (e.pins > 0) {
-      --stats_.pinned;
-      stats_.pinned_bytes -= e.size;
+      --sh.counts.pinned;
+      sh.counts.pinned_bytes -= e.size;
     } else {
-      lru_remove(e);
+      lru_remove(sh, e);
     }
     later.garbage.emplace(std::move(e.value));
     e.value = caf::message{};
@@ -543,20 +721,25 @@ void object_table::resolve(entry& e, const lookup& result, deferred& later) {
   e.waiters.clear();
 }
 
-void object_table::erase(entry_map::iterator i, deferred& later) {
+void object_table::erase(shard& sh, entry_map::iterator i, deferred& later) {
   auto& e = i->second;
   if (e.st == state::pending)
     resolve(e, dropped_while_pending(i->first), later);
-  drop_value(e, caf::error{}, later);
-  entries_.erase(i);
+  drop_value(sh, e, caf::error{}, later);
+  sh.entries.erase(i);
 }
 
-lookup object_table::result_of(const object_id& id, entry& e) {
+lookup object_table::result_of(shard& sh, const object_id& id, entry& e) {
   switch (e.st) {
     case state::ready:
-      if (e.in_lru() && lru_head_ != &e) {
-        unlink(e);
-        link_front(e);
+      // Read now: the newest of the whole table, unless it is already (a
+      // get repeated on one object then costs no write to the shared count).
+      if (e.in_lru() && e.tick + 1 != ticks_.load(std::memory_order_relaxed)) {
+        e.tick = ticks_.fetch_add(1, std::memory_order_relaxed);
+        if (sh.lru_head != &e) {
+          unlink(sh, e);
+          link_front(sh, e);
+        }
       }
       return e.value;
     case state::failed:
@@ -568,31 +751,32 @@ lookup object_table::result_of(const object_id& id, entry& e) {
   return unknown_object(id);
 }
 
-void object_table::lru_insert(entry_map::value_type& kv) {
+void object_table::lru_insert(shard& sh, entry_map::value_type& kv) {
   kv.second.key = &kv.first;
-  link_front(kv.second);
+  kv.second.tick = ticks_.fetch_add(1, std::memory_order_relaxed);
+  link_front(sh, kv.second);
 }
 
-void object_table::link_front(entry& e) {
+void object_table::link_front(shard& sh, entry& e) {
   e.lru_prev = nullptr;
-  e.lru_next = lru_head_;
-  if (lru_head_ != nullptr)
-    lru_head_->lru_prev = &e;
+  e.lru_next = sh.lru_head;
+  if (sh.lru_head != nullptr)
+    sh.lru_head->lru_prev = &e;
   else
-    lru_tail_ = &e;
-  lru_head_ = &e;
+    sh.lru_tail = &e;
+  sh.lru_head = &e;
 }
 
-void object_table::unlink(entry& e) {
-  (e.lru_prev != nullptr ? e.lru_prev->lru_next : lru_head_) = e.lru_next;
-  (e.lru_next != nullptr ? e.lru_next->lru_prev : lru_tail_) = e.lru_prev;
+void object_table::unlink(shard& sh, entry& e) {
+  (e.lru_prev != nullptr ? e.lru_prev->lru_next : sh.lru_head) = e.lru_next;
+  (e.lru_next != nullptr ? e.lru_next->lru_prev : sh.lru_tail) = e.lru_prev;
   e.lru_prev = e.lru_next = nullptr;
 }
 
-void object_table::lru_remove(entry& e) {
+void object_table::lru_remove(shard& sh, entry& e) {
   if (!e.in_lru())
     return;
-  unlink(e);
+  unlink(sh, e);
   e.key = nullptr;
 }
 

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <functional>
@@ -66,10 +67,18 @@ enum class object_status { unknown, pending, ready, failed, lost };
 ///
 /// It is owned by the store actor and shared with the threads of this process
 /// that call `put`/`get` directly: a message hop costs 20–100 µs on a 2-core
-/// machine, the table's lock well under 1 µs. Every operation is O(1) except
-/// eviction (O(objects evicted)). Values are destroyed, and waiters called,
-/// outside the lock, because a value may hold `object_ref`s whose destructors
-/// call back into the table.
+/// machine, a lock well under 1 µs. Every operation is O(1) except eviction
+/// (O(objects evicted)). Values are destroyed, and waiters called, outside
+/// the locks, because a value may hold `object_ref`s whose destructors call
+/// back into the table.
+///
+/// The objects are split into shards by ID, each with its own lock and LRU
+/// list, so that callers and actors working on different objects do not
+/// queue for one lock. An operation holds one shard's lock at a time; only
+/// eviction, `close` and the whole-table reads (`stats`, `size`, `largest`)
+/// take them all, in index order. Each entry
+/// in an LRU list carries a tick from one counter: the least recently used
+/// object of the whole table is the shard tail with the smallest tick.
 class object_table {
 public:
   explicit object_table(std::uint64_t capacity, recycler recycle = {});
@@ -103,7 +112,7 @@ public:
   /// nothing if it is still pending.
   std::optional<lookup> try_get(const object_id& id);
 
-  /// `try_get` of each of `ids`, under one lock.
+  /// `try_get` of each of `ids`, taking each shard's lock once.
   std::vector<std::optional<lookup>> try_get_all(const std::vector<object_id>& ids);
 
   /// As `try_get`, without counting, and registers `on_ready` if the object is
@@ -111,22 +120,22 @@ public:
   std::optional<lookup> get_or_wait(const object_id& id, waiter on_ready,
                                     std::uint64_t& token);
 
-  /// A submission's trip through the table, under one lock: counts the
-  /// references in `add_refs` (unless it is null) as `add_refs` does,
-  /// whatever else happens; registers
-  /// `result` as `register_pending` does (unless it is nil), then pins each
-  /// of `deps.ids` that is not lost or unknown (those the run looks up, and
-  /// finds why). It keeps what the resolved ones hold in `deps.value(i)` and
-  /// registers, for each pending one, the waiter `make_waiter(i)` builds
-  /// (`i`: its place in `deps.ids`). Sets `resolved` to how many need no
-  /// waiter. Changes nothing if the table is closed and `result` is not nil,
-  /// and returns why.
+  /// A submission's trip through the table, one shard's lock at a time (the
+  /// result's, then its arguments'): counts the references in `add_refs`
+  /// (unless it is null) as `add_refs` does, whatever else happens;
+  /// registers `result` as `register_pending` does (unless it is nil), then
+  /// pins each of `deps.ids` that is not lost or unknown (those the run
+  /// looks up, and finds why). It keeps what the resolved ones hold in
+  /// `deps.value(i)` and registers, for each pending one, the waiter
+  /// `make_waiter(i)` builds (`i`: its place in `deps.ids`). Sets `resolved`
+  /// to how many need no waiter. Changes nothing if the table is closed and
+  /// `result` is not nil, and returns why.
   caf::error register_and_pin(std::vector<object_id>* add_refs, const object_id& result,
                               std::shared_ptr<producer> made_by, dependency_wait& deps,
                               const std::function<waiter(std::size_t)>& make_waiter,
                               std::size_t& resolved);
 
-  /// The end of a task or call, under one lock: unpins `deps`, drops the
+  /// The end of a task or call, in one trip: unpins `deps`, drops the
   /// references `done.released` lists, then stores the output as `fulfil` or
   /// `fail` would. Returns what `fulfil` returns.
   caf::error complete(completion done, dependency_wait& deps);
@@ -142,7 +151,7 @@ public:
 
   void add_ref(const object_id& id);
 
-  /// `add_ref` of each of `ids`, under one lock; empties `ids`.
+  /// `add_ref` of each of `ids`; empties `ids`.
   void add_refs(std::vector<object_id>& ids);
 
   /// Drops a reference; the last one erases the object.
@@ -151,10 +160,11 @@ public:
   [[nodiscard]] object_status status(const object_id& id) const;
 
   /// How many of `ids` are no longer pending (hold a value or an error, or
-  /// are lost or unknown), under one lock.
+  /// are lost or unknown), taking each shard's lock once.
   [[nodiscard]] std::size_t count_resolved(const std::vector<object_id>& ids) const;
 
-  /// The last of `ids` that is still pending, if any, under one lock.
+  /// The last of `ids` that is still pending, if any, taking each shard's
+  /// lock once.
   [[nodiscard]] std::optional<object_id> last_pending(const std::vector<object_id>& ids) const;
 
   /// Whether the object holds a value or a stored error.
@@ -199,6 +209,7 @@ private:
     // allocation for it). The map's nodes stay put, so the links do too.
     entry* lru_prev = nullptr;
     entry* lru_next = nullptr;
+    std::uint64_t tick = 0; // when it was last stored or read (in the list)
     const object_id* key = nullptr; // its ID in the map; set only while in the list
     [[nodiscard]] bool in_lru() const noexcept {
       return key != nullptr;
@@ -245,46 +256,85 @@ private:
     void run(const recycler& recycle);
   };
 
-  // All private functions expect mtx_ to be held.
-  std::optional<lookup> try_get_locked(const object_id& id);
-  caf::error fulfil_locked(const object_id& id, caf::message& value, std::uint64_t size,
-                           deferred& later);
-  void fail_locked(const object_id& id, caf::error& reason, deferred& later);
-  bool unpin_locked(const object_id& id);
-  void add_ref_locked(const object_id& id);
-  void add_refs_locked(std::vector<object_id>& ids);
-  void release_locked(const object_id& id, deferred& later);
-  caf::error make_room(const object_id& id, std::uint64_t size, deferred& later);
-  void store_value(entry& e, caf::message value, std::uint64_t size);
-  void drop_value(entry& e, caf::error reason, deferred& later);
-  void resolve(entry& e, const lookup& result, deferred& later);
-  void erase(entry_map::iterator i, deferred& later);
-  lookup result_of(const object_id& id, entry& e);
-  void pin_entry(entry& e);
-  void lru_insert(entry_map::value_type& kv);
-  void lru_remove(entry& e);
-  void link_front(entry& e);
-  void unlink(entry& e);
+  /// The objects whose IDs hash to it, with the lock that guards them.
+  struct alignas(64) shard {
+    internal::adaptive_mutex mtx;
+    // Everything below is guarded by mtx.
+    // The map's nodes: an entry per call result is created by the caller
+    // and erased when its last ref goes, often while another thread frees
+    // or allocates through malloc; a free list under our own lock keeps
+    // that pair off malloc's locks. Declared before the map, which it
+    // outlives. Its upstream is named: an application's default resource
+    // need not be thread-safe.
+    std::pmr::unsynchronized_pool_resource nodes{std::pmr::new_delete_resource()};
+    entry_map entries{&nodes};
+    // Its unpinned ready objects, most recently used first.
+    entry* lru_head = nullptr;
+    entry* lru_tail = nullptr;
+    std::uint64_t next_token = 1;
+    // Its part of the counts (bytes_used and capacity are the table's).
+    store_stats counts;
+  };
 
+  static constexpr std::size_t shard_count = 16;
+
+  /// Holds the lock of at most one shard, switching as asked: operations on
+  /// several IDs never hold two shards' locks at once.
+  class shard_lock;
+
+  /// Holds every shard's lock, taken in index order.
+  class all_shards_lock;
+
+  shard& shard_of(const object_id& id) const noexcept;
+
+  /// Calls `f(shard, i)` for each `ids[i]`, shard by shard: an operation on
+  /// many IDs takes each lock once.
+  template <class F>
+  void each_by_shard(const std::vector<object_id>& ids, const F& f) const;
+
+  // The private functions on a shard expect its lock to be held;
+  // `make_room`, every shard's lock; those given a `shard_lock` take what
+  // they need through it.
+  std::optional<lookup> try_get_locked(shard& sh, const object_id& id);
+  void put_locked(shard& sh, const object_id& id, caf::message value, std::uint64_t size);
+  caf::error fulfil_with(shard_lock& lock, const object_id& id, caf::message& value,
+                         std::uint64_t size, deferred& later);
+  void fail_locked(shard& sh, const object_id& id, caf::error& reason, deferred& later);
+  bool unpin_locked(shard& sh, const object_id& id);
+  void add_ref_locked(shard& sh, const object_id& id);
+  void add_refs_with(shard_lock& lock, std::vector<object_id>& ids);
+  void release_locked(shard& sh, const object_id& id, deferred& later);
+  /// Takes `size` bytes of the capacity if they are free, without eviction.
+  bool reserve(std::uint64_t size) noexcept;
+  /// Takes `size` bytes of the capacity, evicting to make room.
+  caf::error make_room(const object_id& id, std::uint64_t size, deferred& later);
+  void store_value(shard& sh, entry_map::value_type& kv, caf::message value,
+                   std::uint64_t size);
+  void drop_value(shard& sh, entry& e, caf::error reason, deferred& later);
+  void resolve(entry& e, const lookup& result, deferred& later);
+  void erase(shard& sh, entry_map::iterator i, deferred& later);
+  lookup result_of(shard& sh, const object_id& id, entry& e);
+  void pin_entry(shard& sh, entry& e);
+  void lru_insert(shard& sh, entry_map::value_type& kv);
+  void lru_remove(shard& sh, entry& e);
+  void link_front(shard& sh, entry& e);
+  void unlink(shard& sh, entry& e);
+
+  // Read by every operation, written rarely.
   const recycler recycle_;
-  mutable internal::adaptive_mutex mtx_;
-  // Everything below is guarded by mtx_.
-  // The map's nodes: an entry per call result is created by the caller and
-  // erased when its last ref goes, often while another thread frees or
-  // allocates through malloc; a free list under our own lock keeps that
-  // pair off malloc's locks. Declared before the map, which it outlives.
-  // Its upstream is named: an application's default resource need not be
-  // thread-safe.
-  std::pmr::unsynchronized_pool_resource nodes_{std::pmr::new_delete_resource()};
-  entry_map entries_{&nodes_};
-  // The unpinned ready objects, most recently used first.
-  entry* lru_head_ = nullptr;
-  entry* lru_tail_ = nullptr;
-  std::uint64_t next_token_ = 1;
+  const std::uint64_t capacity_;
+  // Written under every shard's lock, so read under any one.
   bool closed_ = false;
   caf::error closed_reason_;
-  store_stats stats_;
-  std::atomic<std::uint64_t> frees_{0}; // written under mtx_
+  std::atomic<std::uint64_t> frees_{0};
+  // Mutable: the const operations take their locks too.
+  mutable std::array<shard, shard_count> shards_;
+  /// Bytes of the values stored, and those being stored (`reserve`): changed
+  /// under the lock of the shard the value is in, read exactly under all.
+  /// On a line of its own: most operations write it.
+  alignas(64) std::atomic<std::uint64_t> bytes_used_{0};
+  /// Orders the LRU lists' entries across shards.
+  std::atomic<std::uint64_t> ticks_{0};
 };
 
 } // namespace rustyray::objstore
