@@ -631,8 +631,10 @@ bool object_table::reserve(std::uint64_t size) noexcept {
   // Every change to bytes_used_ happens under a shard's lock, so while all
   // are held (make_room) it is exact; here a concurrent reservation may
   // make this one fail for a moment, and it goes to make_room.
+  if (size > capacity_)
+    return false; // never added: a huge size would wrap the count for others
   auto used = bytes_used_.fetch_add(size, std::memory_order_relaxed);
-  if (used + size <= capacity_ && used + size >= used)
+  if (used + size <= capacity_)
     return true;
   bytes_used_.fetch_sub(size, std::memory_order_relaxed);
   return false;
@@ -713,7 +715,7 @@ void object_table::drop_value(shard& sh, entry& e, caf::error reason, deferred& 
 }
 
 void object_table::resolve(entry& e, const lookup& result, deferred& later) {
-  // A producer (a task record) holds refs: release it outside the lock.
+  // A producer (a task record) holds refs: release it outside the locks.
   if (e.made_by)
     later.producers.emplace(std::move(e.made_by));
   for (auto& w : e.waiters)

@@ -24,12 +24,12 @@
 
 namespace rustyray::objstore {
 
-/// Given each value the table drops, outside the lock, before it is destroyed:
+/// Given each value the table drops, outside the locks, before it is destroyed:
 /// a chance to reuse its memory.
 using recycler = std::function<void(caf::message&)>;
 
 /// Called once when a pending object resolves. Runs on the thread that
-/// resolved it, after the table's lock is released.
+/// resolved it, after the table's locks are released.
 using waiter = std::function<void(const lookup&)>;
 
 /// What produces a pending object (a task): kept with the object until it

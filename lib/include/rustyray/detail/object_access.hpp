@@ -26,7 +26,7 @@ void add_ref(const object_id& id) noexcept;
 void release_ref(const object_id& id) noexcept;
 
 /// Surrounds a submission (`remote`): while one lives on a thread, `add_ref`
-/// there notes the ID instead of taking the object table's lock, and the
+/// there notes the ID instead of taking a lock of the object table, and the
 /// submission counts the noted references in the trip through the table it
 /// makes anyway. A release on the thread counts them first, and so does the
 /// end of the batch (a submission that failed before its trip). Only the
