@@ -171,6 +171,9 @@ struct run_pool {
   /// built, after it died and from the moment a call ends it.
   bool open = false;
   std::shared_ptr<void> instance;
+  /// Which instance `instance` is (counted up at each build): a call that
+  /// ended an instance ends the one it ran on, never its successor.
+  std::uint64_t generation = 0;
   bool restarted = false;
   /// The host is stopping: the runner that finds nothing left tells it.
   bool report_idle = false;
@@ -291,6 +294,7 @@ caf::behavior runner(caf::event_based_actor* self, pool_ptr pool, caf::actor hos
         auto call = std::move(p.ready.front());
         p.ready.pop_front();
         auto instance = p.instance;
+        auto generation = p.generation;
         actor_scope_state scope{p.restarted};
         ++p.running;
         p.runners[index].started = coarse_now();
@@ -306,11 +310,11 @@ caf::behavior runner(caf::event_based_actor* self, pool_ptr pool, caf::actor hos
         if (exited || call->promise.pending()) {
           guard.lock();
           p.runners[index].started = {};
-          if (exited)
+          if (exited && p.generation == generation)
             p.open = false; // no more calls on an instance that ended
           guard.unlock();
           // The host settles it and counts it done.
-          self->send(host, done_atom::value, std::move(call), exited);
+          self->send(host, done_atom::value, std::move(call), exited, generation);
           guard.lock();
           continue;
         }
@@ -426,6 +430,8 @@ void open_pool(host_ptr self, bool open) {
   if (!st.pool)
     return;
   std::lock_guard<std::mutex> guard{st.pool->mtx};
+  if (open)
+    ++st.pool->generation; // a new instance (opened once per build)
   st.pool->open = open;
   st.pool->instance = open ? st.instance : nullptr;
   st.pool->restarted = st.scope.restarted;
@@ -872,16 +878,18 @@ caf::behavior host(host_ptr self, std::shared_ptr<objstore::object_table> table,
       if (self->state.pool || (call->accepted && !call->done))
         run_ready(self, call->caller);
     },
-    [=](done_atom, call_ptr& call, bool exited) {
+    [=](done_atom, call_ptr& call, bool exited, std::uint64_t generation) {
       // From a runner: a call from plain CAF code, or one that ended the
-      // instance.
+      // instance it ran on (if a kill rebuilt it meanwhile, not this one).
       auto& st = self->state;
       finish(self, call);
+      bool current = false;
       {
         std::lock_guard<std::mutex> guard{st.pool->mtx};
         --st.pool->running;
+        current = st.pool->generation == generation;
       }
-      if (exited && st.ph == host_state::phase::alive)
+      if (exited && current && st.ph == host_state::phase::alive)
         die(self, "ended itself through exit_actor()", true);
       quit_if_done(self);
     },

@@ -27,6 +27,8 @@ int behind_gate() {
   return 5;
 }
 
+std::atomic<int> slow_quits_started{0};
+
 /// Thread-safe state, as an actor whose calls run at once needs.
 struct Tally {
   static std::unique_ptr<Tally> create() {
@@ -41,6 +43,12 @@ struct Tally {
     return add(x);
   }
   int quit() {
+    rustyray::exit_actor();
+  }
+  /// Ends the instance, 100 ms after it started.
+  int slow_quit() {
+    ++slow_quits_started;
+    std::this_thread::sleep_for(100ms);
     rustyray::exit_actor();
   }
   bool restarted() const {
@@ -170,6 +178,23 @@ BOOST_AUTO_TEST_CASE(exit_actor_restarts_the_instance_for_later_calls) {
   BOOST_CHECK(test::code_of([&] { tally.task(&Tally::add).remote(1).get(); })
               == errc::actor_died);
   BOOST_CHECK_EQUAL(tally_stops.load(), 2);
+}
+
+BOOST_AUTO_TEST_CASE(an_exit_of_the_old_instance_after_a_restart_leaves_the_new_one_alone) {
+  auto tally = actor(Tally::create).max_concurrency(2).max_restarts(1).remote();
+  BOOST_REQUIRE_EQUAL(tally.task(&Tally::add).remote(1).get(), 1);
+  slow_quits_started = 0;
+  auto quitting = tally.task(&Tally::slow_quit).remote();
+  for (int i = 0; i < 10000 && slow_quits_started.load() == 0; ++i)
+    std::this_thread::sleep_for(1ms);
+  BOOST_REQUIRE_EQUAL(slow_quits_started.load(), 1);
+  kill(tally, /*no_restart=*/false); // while the first instance runs slow_quit
+  BOOST_CHECK_EQUAL(tally.task(&Tally::add).remote(5).get(), 5); // the new instance
+  BOOST_CHECK(test::code_of([&] { (void)quitting.get(); }) == errc::actor_died);
+  // That exit ended the first instance, which was gone already: the new one
+  // lives on (it has no restart left, so ending it would be final).
+  BOOST_CHECK_EQUAL(tally.task(&Tally::add).remote(1).get(), 6);
+  BOOST_CHECK(tally.task(&Tally::restarted).remote().get());
 }
 
 BOOST_AUTO_TEST_CASE(kill_fails_the_queued_calls) {
