@@ -146,22 +146,20 @@ caf::error object_table::put(const object_id& id, caf::message value, std::uint6
     auto& sh = shard_of(id);
     shard_lock lock;
     lock.hold(sh);
-    if (closed_) {
-      result = closed_reason_;
-    } else if (reserve(size)) {
-      put_locked(sh, id, std::move(value), size);
-    } else {
+    std::optional<all_shards_lock> all;
+    if (!closed_ && !reserve(size)) {
+      // It must evict: every shard's lock, and a fresh look at closed_.
       lock.release();
-      all_shards_lock all{*this};
-      if (closed_)
-        result = closed_reason_;
-      else if (auto err = make_room(id, size, later))
-        result = std::move(err);
-      else
-        put_locked(sh, id, std::move(value), size);
+      all.emplace(*this);
+      if (!closed_)
+        result = make_room(id, size, later);
     }
+    if (closed_)
+      result = closed_reason_;
     if (result)
       later.garbage.emplace(std::move(value));
+    else
+      put_locked(sh, id, std::move(value), size);
   }
   later.run(recycle_);
   return result;
@@ -564,10 +562,11 @@ caf::error object_table::fulfil_with(shard_lock& lock, const object_id& id,
   };
   if (!wanted())
     return caf::none;
+  std::optional<all_shards_lock> all;
   if (!reserve(size)) {
     // It must evict: every shard's lock, and a fresh look at the entry.
     lock.release();
-    all_shards_lock all{*this};
+    all.emplace(*this);
     i = sh.entries.find(id);
     if (!wanted())
       return caf::none;
@@ -578,9 +577,6 @@ caf::error object_table::fulfil_with(shard_lock& lock, const object_id& id,
       resolve(i->second, err, later);
       return err;
     }
-    store_value(sh, *i, std::move(value), size);
-    resolve(i->second, i->second.value, later);
-    return caf::none;
   }
   store_value(sh, *i, std::move(value), size);
   resolve(i->second, i->second.value, later);
