@@ -40,8 +40,8 @@ bool buffer_pool::take_from(std::deque<T>& shelf, T& out, std::size_t size) {
   return false;
 }
 
-void buffer_pool::recycle(caf::message& dropped) {
-  if (dropped.size() != 1 || dropped.shared())
+void buffer_pool::recycle(caf::message& dropped, std::uint64_t size) {
+  if (size < detail::huge_copy_threshold || dropped.size() != 1 || dropped.shared())
     return;
   auto offer = [&](auto& shelf, auto* type_tag) {
     using buffer = std::remove_pointer_t<decltype(type_tag)>;

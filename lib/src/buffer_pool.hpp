@@ -20,9 +20,10 @@ public:
   explicit buffer_pool(std::uint64_t capacity) : capacity_(capacity) {
   }
 
-  /// Takes the byte buffer out of a value the store dropped, if it is large,
-  /// not shared with anyone, and fits the pool.
-  void recycle(caf::message& dropped);
+  /// Takes the byte buffer out of a value the store dropped, if it is large
+  /// (`size`, the value's size in the store, says so at no cost: most values
+  /// are small), not shared with anyone, and fits the pool.
+  void recycle(caf::message& dropped, std::uint64_t size);
 
   /// Moves a cleared buffer with room for `size` bytes into `out`; false if
   /// the pool has none.

@@ -296,14 +296,16 @@ object_id put_message(caf::message value, std::uint64_t size) {
 
 caf::expected<caf::message> get_message(const object_id& id,
                                         std::chrono::milliseconds timeout) {
-  auto rt = internal::current_or_throw();
   check_timeout(timeout);
+  // An argument of the running task: fetched with its pin (it is local, and
+  // the runtime is alive while the task runs), so no look-up at all.
+  if (auto* fetched = objstore::fetched_arguments::find(id))
+    return *fetched;
+  auto rt = internal::current_or_throw();
   if (id.is_nil())
     return nil_ref_error();
   if (id.node() != rt->node)
     return foreign_error(id, *rt);
-  if (auto* fetched = objstore::fetched_arguments::find(id))
-    return *fetched;
   auto& table = *rt->table;
   if (auto found = table.try_get(id))
     return std::move(*found);

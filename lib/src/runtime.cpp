@@ -88,7 +88,9 @@ void start(std::shared_ptr<runtime_state> rt, config cfg) {
     std::min(rt->cfg.buffer_pool_capacity, rt->cfg.object_store_capacity));
   rt->table = std::make_shared<objstore::object_table>(
     rt->cfg.object_store_capacity,
-    [pool = rt->pool](caf::message& dropped) { pool->recycle(dropped); });
+    [pool = rt->pool](caf::message& dropped, std::uint64_t size) {
+      pool->recycle(dropped, size);
+    });
   rt->store = objstore::spawn_store_actor(*rt->system, rt->table);
   rt->tasks = std::make_shared<task_context>(
     num_workers, resource_totals(rt->cfg, num_workers), rt->recording);

@@ -33,7 +33,7 @@ void object_table::deferred::run(const recycler& recycle) {
   wakeups.each([](auto& w) { w.first(w.second); });
   wakeups.clear();
   if (recycle)
-    garbage.each(recycle);
+    garbage.each([&](auto& g) { recycle(g.first, g.second); });
   garbage.clear();
   producers.clear();
 }
@@ -157,7 +157,7 @@ caf::error object_table::put(const object_id& id, caf::message value, std::uint6
     if (closed_)
       result = closed_reason_;
     if (result)
-      later.garbage.emplace(std::move(value));
+      later.garbage.emplace(std::move(value), size);
     else
       put_locked(sh, id, std::move(value), size);
   }
@@ -324,7 +324,7 @@ caf::error object_table::complete(completion done, dependency_wait& deps) {
     sh.counts.hits += done.fetched_gets;
     if (done.result.is_nil()) {
       if (done.output)
-        later.garbage.emplace(std::move(*done.output));
+        later.garbage.emplace(std::move(*done.output), done.size);
     } else if (done.output) {
       result = fulfil_with(lock, done.result, *done.output, done.size, later);
     } else {
@@ -557,7 +557,7 @@ caf::error object_table::fulfil_with(shard_lock& lock, const object_id& id,
     if (i != sh.entries.end() && i->second.st == state::pending)
       return true;
     // Nobody wants it any more (dropped or freed while pending).
-    later.garbage.emplace(std::move(value));
+    later.garbage.emplace(std::move(value), size);
     return false;
   };
   if (!wanted())
@@ -571,7 +571,7 @@ caf::error object_table::fulfil_with(shard_lock& lock, const object_id& id,
     if (!wanted())
       return caf::none;
     if (auto err = make_room(id, size, later)) {
-      later.garbage.emplace(std::move(value));
+      later.garbage.emplace(std::move(value), size);
       i->second.st = state::failed;
       i->second.error = err;
       resolve(i->second, err, later);
@@ -702,7 +702,7 @@ void object_table::drop_value(shard& sh, entry& e, caf::error reason, deferred& 
     } else {
       lru_remove(sh, e);
     }
-    later.garbage.emplace(std::move(e.value));
+    later.garbage.emplace(std::move(e.value), e.size);
     e.value = caf::message{};
     e.size = 0;
   }

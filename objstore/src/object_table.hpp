@@ -18,15 +18,16 @@
 #include <caf/message.hpp>
 
 #include "adaptive_mutex.hpp"
+#include "block_cache.hpp"
 #include "dependency_wait.hpp"
 #include "rustyray/object_id.hpp"
 #include "rustyray/objstore/store_stats.hpp"
 
 namespace rustyray::objstore {
 
-/// Given each value the table drops, outside the locks, before it is destroyed:
-/// a chance to reuse its memory.
-using recycler = std::function<void(caf::message&)>;
+/// Given each value the table drops, with its size, outside the locks, before
+/// it is destroyed: a chance to reuse its memory.
+using recycler = std::function<void(caf::message&, std::uint64_t size)>;
 
 /// Called once when a pending object resolves. Runs on the thread that
 /// resolved it, after the table's locks are released.
@@ -250,7 +251,7 @@ private:
 
   /// What an operation leaves to do once the lock is released.
   struct deferred {
-    mostly_one<caf::message> garbage;
+    mostly_one<std::pair<caf::message, std::uint64_t>> garbage; // with its size
     mostly_one<std::pair<waiter, lookup>> wakeups;
     mostly_one<std::shared_ptr<producer>> producers;
     void run(const recycler& recycle);
@@ -262,11 +263,9 @@ private:
     // Everything below is guarded by mtx.
     // The map's nodes: an entry per call result is created by the caller
     // and erased when its last ref goes, often while another thread frees
-    // or allocates through malloc; a free list under our own lock keeps
-    // that pair off malloc's locks. Declared before the map, which it
-    // outlives. Its upstream is named: an application's default resource
-    // need not be thread-safe.
-    std::pmr::unsynchronized_pool_resource nodes{std::pmr::new_delete_resource()};
+    // or allocates through malloc; free lists under our own lock keep that
+    // pair off malloc's locks. Declared before the map, which it outlives.
+    block_cache nodes;
     entry_map entries{&nodes};
     // Its unpinned ready objects, most recently used first.
     entry* lru_head = nullptr;

@@ -21,7 +21,7 @@ BOOST_AUTO_TEST_CASE(a_dropped_large_buffer_is_reused_for_the_next_copy) {
   buffer_pool pool{64u << 20};
   auto msg = holding(std::vector<std::uint8_t>(big, 1));
   auto data = msg.get_as<std::vector<std::uint8_t>>(0).data();
-  pool.recycle(msg);
+  pool.recycle(msg, big);
   BOOST_TEST(pool.bytes() == big);
   std::vector<std::uint8_t> out;
   BOOST_TEST(!pool.take(out, 2 * big + 1)); // too small for that
@@ -38,14 +38,19 @@ BOOST_AUTO_TEST_CASE(shared_small_and_foreign_values_are_left_alone) {
   buffer_pool pool{64u << 20};
   auto msg = holding(std::vector<std::uint8_t>(big, 1));
   auto reader = msg; // a get still holds the value
-  pool.recycle(msg);
+  pool.recycle(msg, big);
   BOOST_TEST(pool.bytes() == 0u);
   BOOST_TEST(reader.get_as<std::vector<std::uint8_t>>(0).size() == big);
   auto small = holding(std::vector<std::uint8_t>(1000));
-  pool.recycle(small);
+  pool.recycle(small, 1000);
   auto number = caf::make_message(42);
-  pool.recycle(number);
+  pool.recycle(number, 4);
   BOOST_TEST(pool.bytes() == 0u);
+  // The size the store gives decides before the value is looked at.
+  auto said_small = holding(std::vector<std::uint8_t>(big, 1));
+  pool.recycle(said_small, 100);
+  BOOST_TEST(pool.bytes() == 0u);
+  BOOST_TEST(said_small.get_as<std::vector<std::uint8_t>>(0).size() == big);
 }
 
 BOOST_AUTO_TEST_CASE(the_pool_stays_within_its_capacity_dropping_the_oldest) {
@@ -54,7 +59,7 @@ BOOST_AUTO_TEST_CASE(the_pool_stays_within_its_capacity_dropping_the_oldest) {
   for (int i = 0; i < 4; ++i) {
     auto msg = holding(std::vector<std::uint8_t>(big, std::uint8_t(i)));
     datas.push_back(msg.get_as<std::vector<std::uint8_t>>(0).data());
-    pool.recycle(msg);
+    pool.recycle(msg, big);
     BOOST_TEST(pool.bytes() <= 3 * big);
   }
   std::vector<std::uint8_t> out;
@@ -62,7 +67,7 @@ BOOST_AUTO_TEST_CASE(the_pool_stays_within_its_capacity_dropping_the_oldest) {
   BOOST_TEST(out.data() == datas[3]); // newest first
   buffer_pool none{0};
   auto msg = holding(std::vector<std::uint8_t>(big));
-  none.recycle(msg);
+  none.recycle(msg, big);
   BOOST_TEST(none.bytes() == 0u);
 }
 
