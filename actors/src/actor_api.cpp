@@ -9,6 +9,7 @@
 #include "actor_directory.hpp"
 #include "actor_host.hpp"
 #include "bridge.hpp"
+#include "recycling_allocator.hpp"
 #include "demangle.hpp"
 #include "dependencies.hpp"
 #include "runtime_state.hpp"
@@ -119,7 +120,8 @@ object_id submit_call(const std::shared_ptr<actor_core>& core, const object_id& 
   auto rt = internal::current_or_throw();
   internal::check_not_stopping(*rt);
   auto& table = *rt->table;
-  auto call = std::make_shared<internal::call_record>();
+  auto call = std::allocate_shared<internal::call_record>(
+    internal::recycling_allocator<internal::call_record>{core.get()});
   call->result = rt->next_id();
   call->actor = actor;
   call->caller = internal::this_caller();

@@ -15,6 +15,7 @@
 #include "demangle.hpp"
 #include "dependencies.hpp"
 #include "error_text.hpp"
+#include "recycling_allocator.hpp"
 #include "release_collector.hpp"
 #include "rustyray/actors/caf_interop.hpp"
 #include "rustyray/errc.hpp"
@@ -792,7 +793,7 @@ void take_inbox(host_ptr self) {
 /// A call from plain CAF code (`actor_interface`): the method by its
 /// registered name, the arguments as a message.
 call_ptr interface_call(host_ptr self, const std::string& method, caf::message args) {
-  auto call = std::make_shared<call_record>();
+  auto call = std::allocate_shared<call_record>(recycling_allocator<call_record>{self});
   // An anonymous message (anon_send, or a peer that sent without a sender)
   // has no sender: its calls share one queue, and the reply goes nowhere.
   const auto& sender = self->current_sender();
