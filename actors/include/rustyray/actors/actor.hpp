@@ -13,6 +13,7 @@
 #include <caf/expected.hpp>
 
 #include "rustyray/actors/actor_handle.hpp"
+#include "rustyray/detail/inline_function.hpp"
 #include "rustyray/object_ref.hpp"
 #include "rustyray/tasks/task.hpp"
 
@@ -20,8 +21,9 @@ namespace rustyray {
 
 namespace detail {
 
-/// Runs one call on the actor's instance (passed as `void*`).
-using call_body = std::function<caf::expected<task_output>(void* instance)>;
+/// Runs one call on the actor's instance (passed as `void*`). A method
+/// pointer with a few arguments fits inside: no allocation per call.
+using call_body = inline_function<caf::expected<task_output>(void* instance), 64>;
 
 /// Everything the runtime needs to build (and rebuild) an actor.
 struct actor_spec {
@@ -125,19 +127,10 @@ private:
     detail::add_ref_batch batch;
     stored_type stored{std::forward<Args>(args)...};
     auto deps = detail::dependencies_of<params>(stored, std::index_sequence<I...>{});
-    detail::call_body body;
-    if constexpr (sizeof...(Args) == 0) {
-      // The method pointer alone fits into std::function without an
-      // allocation; with an (empty) tuple beside it, it would not.
-      body = [method = method_](void* instance) {
-        stored_type none;
-        return run(instance, method, none, std::index_sequence<I...>{});
-      };
-    } else {
-      body = [method = method_, stored = std::move(stored)](void* instance) mutable {
-        return run(instance, method, stored, std::index_sequence<I...>{});
-      };
-    }
+    detail::call_body body = [method = method_, stored = std::move(stored)](
+                               void* instance) mutable {
+      return run(instance, method, stored, std::index_sequence<I...>{});
+    };
     return object_ref<result_type>::adopt(
       detail::submit_call(handle_.core(), handle_.id(), typeid(M), detail::identity_of(method_),
                           std::move(deps), std::move(body)));
