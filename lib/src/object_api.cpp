@@ -359,12 +359,18 @@ std::vector<caf::expected<caf::message>> get_messages(const std::vector<object_i
                                                       std::chrono::milliseconds timeout) {
   auto rt = internal::current_or_throw();
   check_timeout(timeout);
-  // Objects tend to resolve in the order they were asked for: waiting for the
-  // last pending one alone, then looking again, takes one waiter and one
-  // wake-up in the common case instead of one per object.
+  // One look at every object; while some are pending, wait for the last of
+  // them and look again at those only. Objects tend to resolve in the order
+  // they were asked for, so this takes one waiter and one wake-up in the
+  // common case instead of one per object.
+  auto& table = *rt->table;
+  std::vector<std::optional<objstore::lookup>> found(ids.size());
   auto deadline = deadline_after(timeout);
   std::optional<slow_get_alarm> alarm;
-  while (auto last = rt->table->last_pending(ids)) {
+  while (table.try_get_into(ids, found, false)) {
+    auto last = ids.size() - 1;
+    while (found[last])
+      --last;
     auto now = std::chrono::steady_clock::now();
     if (!alarm)
       alarm.emplace(*rt, now);
@@ -373,11 +379,12 @@ std::vector<caf::expected<caf::message>> get_messages(const std::vector<object_i
     auto left = deadline == std::chrono::steady_clock::time_point::max()
                   ? forever
                   : std::chrono::ceil<std::chrono::milliseconds>(deadline - now);
-    await_resolved(*rt->table, {*last}, 1, left, &*alarm);
+    await_resolved(table, {ids[last]}, 1, left, &*alarm);
   }
+  // Those still pending count as gets that missed.
+  (void)table.try_get_into(ids, found, true);
   std::vector<caf::expected<caf::message>> messages;
   messages.reserve(ids.size());
-  auto found = rt->table->try_get_all(ids);
   for (std::size_t i = 0; i < ids.size(); ++i) {
     if (ids[i].is_nil())
       messages.emplace_back(nil_ref_error());

@@ -94,18 +94,20 @@ object_table::shard& object_table::shard_of(const object_id& id) const noexcept 
   return shards_[static_cast<std::size_t>(h >> 60) % shard_count];
 }
 
-template <class F>
-void object_table::each_by_shard(const std::vector<object_id>& ids, const F& f) const {
-  if (ids.size() == 1) {
-    auto& sh = shard_of(ids.front());
+template <class IdOf, class F>
+void object_table::each_by_shard(std::size_t n, const IdOf& id_of, const F& f) const {
+  if (n == 0)
+    return;
+  if (n == 1) {
+    auto& sh = shard_of(id_of(0));
     std::lock_guard<internal::adaptive_mutex> guard{sh.mtx};
     f(sh, 0);
     return;
   }
-  std::vector<std::uint8_t> at(ids.size());
+  std::vector<std::uint8_t> at(n);
   std::array<std::size_t, shard_count> count{};
-  for (std::size_t i = 0; i < ids.size(); ++i)
-    ++count[at[i] = static_cast<std::uint8_t>(&shard_of(ids[i]) - shards_.data())];
+  for (std::size_t i = 0; i < n; ++i)
+    ++count[at[i] = static_cast<std::uint8_t>(&shard_of(id_of(i)) - shards_.data())];
   for (std::size_t s = 0; s < shard_count; ++s) {
     if (count[s] == 0)
       continue;
@@ -218,20 +220,35 @@ std::optional<lookup> object_table::try_get(const object_id& id) {
   return try_get_locked(sh, id);
 }
 
-std::vector<std::optional<lookup>> object_table::try_get_all(const std::vector<object_id>& ids) {
-  std::vector<std::optional<lookup>> found(ids.size());
-  each_by_shard(ids, [&](shard& sh, std::size_t i) { found[i] = try_get_locked(sh, ids[i]); });
-  return found;
+bool object_table::try_get_into(const std::vector<object_id>& ids,
+                                std::vector<std::optional<lookup>>& found, bool last_look) {
+  std::vector<std::size_t> open;
+  for (std::size_t i = 0; i < ids.size(); ++i)
+    if (!found[i])
+      open.push_back(i);
+  bool left = false;
+  each_by_shard(
+    open.size(), [&](std::size_t k) -> const object_id& { return ids[open[k]]; },
+    [&](shard& sh, std::size_t k) {
+      auto i = open[k];
+      found[i] = try_get_locked(sh, ids[i], last_look);
+      left = left || !found[i];
+    });
+  return left;
 }
 
-std::optional<lookup> object_table::try_get_locked(shard& sh, const object_id& id) {
-  ++sh.counts.gets;
+std::optional<lookup> object_table::try_get_locked(shard& sh, const object_id& id,
+                                                   bool count_pending) {
   auto i = sh.entries.find(id);
   if (i == sh.entries.end()) {
+    ++sh.counts.gets;
     ++sh.counts.misses;
     return lookup{unknown_object(id)};
   }
   auto& e = i->second;
+  if (e.st == state::pending && !closed_ && !count_pending)
+    return std::nullopt;
+  ++sh.counts.gets;
   if (e.st == state::ready || e.st == state::failed)
     ++sh.counts.hits;
   else
@@ -394,7 +411,8 @@ object_status object_table::status(const object_id& id) const {
 
 std::size_t object_table::count_resolved(const std::vector<object_id>& ids) const {
   std::size_t n = 0;
-  each_by_shard(ids, [&](shard& sh, std::size_t i) {
+  auto id_of = [&](std::size_t i) -> const object_id& { return ids[i]; };
+  each_by_shard(ids.size(), id_of, [&](shard& sh, std::size_t i) {
     auto e = sh.entries.find(ids[i]);
     if (e == sh.entries.end() || e->second.st != state::pending)
       ++n;
@@ -404,7 +422,8 @@ std::size_t object_table::count_resolved(const std::vector<object_id>& ids) cons
 
 std::optional<object_id> object_table::last_pending(const std::vector<object_id>& ids) const {
   std::vector<bool> pending(ids.size());
-  each_by_shard(ids, [&](shard& sh, std::size_t i) {
+  auto id_of = [&](std::size_t i) -> const object_id& { return ids[i]; };
+  each_by_shard(ids.size(), id_of, [&](shard& sh, std::size_t i) {
     auto e = sh.entries.find(ids[i]);
     pending[i] = e != sh.entries.end() && e->second.st == state::pending;
   });

@@ -113,8 +113,12 @@ public:
   /// nothing if it is still pending.
   std::optional<lookup> try_get(const object_id& id);
 
-  /// `try_get` of each of `ids`, taking each shard's lock once.
-  std::vector<std::optional<lookup>> try_get_all(const std::vector<object_id>& ids);
+  /// `try_get` of each `ids[i]` whose `found[i]` is empty, taking each
+  /// shard's lock once. Unless `last_look`, a pending object stays empty and
+  /// uncounted, so that a get which looks again once it resolves counts one
+  /// get. Returns whether any is left empty.
+  bool try_get_into(const std::vector<object_id>& ids,
+                    std::vector<std::optional<lookup>>& found, bool last_look);
 
   /// As `try_get`, without counting, and registers `on_ready` if the object is
   /// pending; `token` then identifies the registration for `cancel_wait`.
@@ -286,15 +290,16 @@ private:
 
   shard& shard_of(const object_id& id) const noexcept;
 
-  /// Calls `f(shard, i)` for each `ids[i]`, shard by shard: an operation on
-  /// many IDs takes each lock once.
-  template <class F>
-  void each_by_shard(const std::vector<object_id>& ids, const F& f) const;
+  /// Calls `f(shard, i)` for each `i` below `n`, grouped by the shard of
+  /// `id_of(i)`: an operation on many IDs takes each lock once.
+  template <class IdOf, class F>
+  void each_by_shard(std::size_t n, const IdOf& id_of, const F& f) const;
 
   // The private functions on a shard expect its lock to be held;
   // `make_room`, every shard's lock; those given a `shard_lock` take what
   // they need through it.
-  std::optional<lookup> try_get_locked(shard& sh, const object_id& id);
+  std::optional<lookup> try_get_locked(shard& sh, const object_id& id,
+                                       bool count_pending = true);
   void put_locked(shard& sh, const object_id& id, caf::message value, std::uint64_t size);
   caf::error fulfil_with(shard_lock& lock, const object_id& id, caf::message& value,
                          std::uint64_t size, deferred& later);

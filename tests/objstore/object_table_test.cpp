@@ -194,6 +194,37 @@ BOOST_AUTO_TEST_CASE(the_last_release_erases_the_object) {
   BOOST_TEST(t.size() == 0u);
 }
 
+BOOST_AUTO_TEST_CASE(a_get_of_many_that_looks_again_counts_each_object_once) {
+  object_table t{100};
+  BOOST_REQUIRE(!t.put(oid(1), blob(1), 1));
+  BOOST_REQUIRE(!t.register_pending(oid(2)));
+  BOOST_REQUIRE(!t.register_pending(oid(3)));
+  std::vector<object_id> ids{oid(1), oid(2), oid(3), oid(4)};
+  std::vector<std::optional<lookup>> found(ids.size());
+  BOOST_TEST(t.try_get_into(ids, found, false)); // 2 and 3 are pending
+  BOOST_TEST(found[0].has_value());
+  BOOST_TEST(!found[1].has_value());
+  BOOST_TEST(!found[2].has_value());
+  BOOST_REQUIRE(found[3].has_value()); // unknown: an error, not a wait
+  BOOST_TEST(!*found[3]);
+  BOOST_TEST(t.stats().gets == 2u); // the pending ones are not counted yet
+  BOOST_REQUIRE(!t.fulfil(oid(2), blob(2), 1));
+  BOOST_TEST(t.try_get_into(ids, found, false));
+  BOOST_TEST(found[1].has_value());
+  BOOST_TEST(t.stats().gets == 3u); // only 2 was looked at again
+  BOOST_TEST(t.try_get_into(ids, found, true)); // 3 is still pending: a miss
+  BOOST_TEST(!found[2].has_value());
+  auto s = t.stats();
+  BOOST_TEST(s.gets == 4u);
+  BOOST_TEST(s.hits == 2u);
+  BOOST_TEST(s.misses == 2u);
+  BOOST_REQUIRE(!t.fulfil(oid(3), blob(3), 1));
+  BOOST_TEST(!t.try_get_into(ids, found, true));
+  BOOST_TEST(t.stats().gets == 5u);
+  BOOST_TEST(!t.try_get_into(ids, found, true)); // nothing left to look at
+  BOOST_TEST(t.stats().gets == 5u);
+}
+
 BOOST_AUTO_TEST_CASE(waiters_are_called_once_when_a_pending_object_resolves) {
   object_table t{100};
   BOOST_REQUIRE(!t.register_pending(oid(1)));
