@@ -231,6 +231,11 @@ int main(int argc, char** argv) {
       problem("the run reports a failure: " + f.get<std::string>());
     if (report["ray"]["source"] != ray["source"])
       problem("latest.json: the Ray source differs from the figures file's");
+    const auto& sched = report["schedule"];
+    if (!sched.value("passes", json{}).is_number_integer() || sched["passes"].get<int>() < 1
+        || !sched.value("runs", json{}).is_number_integer()
+        || sched["runs"].get<int>() % sched["passes"].get<int>() != 0)
+      problem("latest.json: the schedule's passes are missing or do not divide its runs");
     if (!report.contains("filter")) {
       // An unfiltered run has every Ray metric, the peers and every series.
       for (const auto& [name, figure] : ray["metrics"].items())

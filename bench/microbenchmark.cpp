@@ -1,6 +1,8 @@
 // RustyRay's microbenchmark: Ray's metric names and Ray's timeit schedule
-// (python/ray/_private/ray_microbenchmark_helpers.py): a warm-up of 1 s, then
-// 4 timed runs of 2 s each, reporting their mean and standard deviation.
+// (python/ray/_private/ray_microbenchmark_helpers.py): 4 timed runs of 2 s
+// each after a warm-up of 1 s, reporting their mean and standard deviation.
+// The runs are spread over 4 passes over the metrics (timeit.hpp), so the
+// lines compared with each other are measured in turns.
 // Next to each RustyRay metric (metric.hpp), the same loop with what a C++
 // programmer would otherwise use (peers.hpp) and with plain CAF
 // (caf_floors.hpp), measured in the same process run; then the scaling
@@ -11,7 +13,7 @@
 //
 // Usage: microbenchmark [--quick] [--filter SUBSTRING[,SUBSTRING...]] [--out DIR]
 //                       [--revision TEXT]
-//   --quick     0.1 s warm-up, 2 runs of 0.2 s, 64 MiB instead of 800 MiB
+//   --quick     0.1 s warm-up, 2 runs of 0.2 s in 2 passes, 64 MiB instead of 800 MiB
 //               buffers, a few small scaling points (a smoke run, not a measurement)
 //   --filter    only the metrics and scaling series whose name contains one of
 //               the substrings
@@ -153,13 +155,17 @@ int main(int argc, char** argv) {
     auto small = rustyray::put(0);
     std::vector<std::uint8_t> buffer;
     std::vector<std::uint8_t> target;
-    auto metrics = bench::all_metrics({opts.sched, floors, pool, map, workers, n, small, buffer,
+    // The metrics time one pass's share of the runs each time they measure.
+    const auto pass_sched = opts.sched.per_pass();
+    auto metrics = bench::all_metrics({pass_sched, floors, pool, map, workers, n, small, buffer,
                                        target});
     auto series = bench::scaling_series_list();
 
-    std::size_t metrics_left = 0;
+    std::size_t chosen = 0;
     for (const auto& m : metrics)
-      metrics_left += selected(opts.filter, m.name) ? 1 : 0;
+      chosen += selected(opts.filter, m.name) ? 1 : 0;
+    const auto passes = static_cast<std::size_t>(opts.sched.passes);
+    std::size_t metrics_left = chosen * passes;
     std::size_t total = metrics_left;
     for (const auto& s : series)
       total += selected(opts.filter, s.name) ? 1 : 0;
@@ -174,19 +180,31 @@ int main(int argc, char** argv) {
       std::cerr << std::endl;
       no_match = true;
     }
-    const double per_metric_s = opts.sched.warmup_s + opts.sched.runs * opts.sched.run_s;
+    const double per_step_s = pass_sched.warmup_s + pass_sched.runs * pass_sched.run_s;
     std::size_t step = 0;
+
+    std::map<std::string, std::vector<double>> rates;
+    for (std::size_t pass = 1; pass <= passes; ++pass) {
+      for (const auto& m : metrics) {
+        if (!selected(opts.filter, m.name))
+          continue;
+        ++step;
+        --metrics_left;
+        std::cerr << "[" << step << "/" << total << "] " << m.name << ", pass " << pass << " of "
+                  << passes << " (" << total - step << " left; about "
+                  << static_cast<long>(per_step_s * metrics_left)
+                  << " s of timed metrics after this one, then the scaling series)" << std::endl;
+        auto r = m.measure();
+        auto& all = rates[m.name];
+        all.insert(all.end(), r.rates.begin(), r.rates.end());
+      }
+    }
 
     std::map<std::string, result> measured;
     for (const auto& m : metrics) {
       if (!selected(opts.filter, m.name))
         continue;
-      ++step;
-      --metrics_left;
-      std::cerr << "[" << step << "/" << total << "] " << m.name << " (" << total - step
-                << " left; about " << static_cast<long>(per_metric_s * metrics_left)
-                << " s of timed metrics after this one, then the scaling series)" << std::endl;
-      auto r = m.measure();
+      auto r = bench::summarize(std::move(rates[m.name]));
       measured[m.name] = r;
       json line = {{"name", m.name},
                    {"kind", m.kind},
@@ -256,6 +274,7 @@ int main(int argc, char** argv) {
                   {{"warmup_s", opts.sched.warmup_s},
                    {"runs", opts.sched.runs},
                    {"run_s", opts.sched.run_s},
+                   {"passes", opts.sched.passes},
                    {"big_buffer_bytes", opts.sched.big_buffer}}},
                  {"rustyray_workers", workers},
                  {"n", n}};

@@ -154,10 +154,12 @@ void markdown_header(std::ostringstream& md, const json& report) {
      << load_text(machine["load_average_after"])
      << " at the end (the actors series alone starts thousands of threads). Other work on "
         "the machine moves every figure: compare the ratios within one run.\n\n";
-  md << "Schedule: Ray's timeit, " << sched.value("warmup_s", 0.0) << " s of warm-up, then "
-     << sched.value("runs", 0) << " timed runs of " << sched.value("run_s", 0.0)
-     << " s; a value is the mean rate of the runs, ± their standard deviation. RustyRay runs "
-        "with "
+  md << "Schedule: Ray's timeit, " << sched.value("runs", 0) << " timed runs of "
+     << sched.value("run_s", 0.0) << " s after " << sched.value("warmup_s", 0.0)
+     << " s of warm-up, spread over " << sched.value("passes", 1)
+     << " passes over the metrics (each pass warms up again), so that lines compared with "
+        "each other are measured in turns and a slow phase of the machine falls on both; a "
+        "value is the mean rate of the runs, ± their standard deviation. RustyRay runs with "
      << report.value("rustyray_workers", 0) << " task workers; n = " << report.value("n", 0)
      << " in the 1:n and n:n patterns.";
   if (report.contains("filter"))

@@ -33,11 +33,18 @@ result timeit(const schedule& s, const std::function<void()>& fn, double multipl
     }
     rates.push_back(multiplier * static_cast<double>(count) / (now_s() - start));
   }
+  return summarize(std::move(rates));
+}
+
+result summarize(std::vector<double> rates) {
   result res;
+  if (rates.empty())
+    return res;
   res.mean = std::accumulate(rates.begin(), rates.end(), 0.0) / static_cast<double>(rates.size());
   for (auto x : rates)
     res.sd += (x - res.mean) * (x - res.mean);
   res.sd = std::sqrt(res.sd / static_cast<double>(rates.size()));
+  res.rates = std::move(rates);
   return res;
 }
 

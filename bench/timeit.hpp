@@ -5,21 +5,35 @@
 
 #include <cstddef>
 #include <functional>
+#include <vector>
 
 namespace bench {
 
-/// How long each metric runs. The default is Ray's schedule: 1 s of warm-up,
-/// then 4 timed runs of 2 s each.
+/// How long each metric runs. The default is Ray's schedule, 4 timed runs of
+/// 2 s each after a warm-up of 1 s, with the runs spread over 4 passes over
+/// the metrics (each pass warms up again): a floor or peer and the RustyRay
+/// line compared with it then take turns, and a slow or fast phase of a
+/// shared machine falls on both instead of on one of them.
 struct schedule {
   double warmup_s = 1.0;
   int runs = 4;
   double run_s = 2.0;
   /// Bytes of the buffer the bandwidth metrics copy.
   std::size_t big_buffer = std::size_t{800} << 20;
+  /// Passes the runs are spread over; divides `runs`.
+  int passes = 4;
 
   /// A smoke run: every code path, no meaningful figure.
   [[nodiscard]] static schedule quick() {
-    return {0.1, 2, 0.2, std::size_t{64} << 20};
+    return {0.1, 2, 0.2, std::size_t{64} << 20, 2};
+  }
+
+  /// What one pass runs of each metric: its share of the runs.
+  [[nodiscard]] schedule per_pass() const {
+    auto one = *this;
+    one.runs = runs / passes;
+    one.passes = 1;
+    return one;
   }
 };
 
@@ -27,7 +41,11 @@ struct schedule {
 struct result {
   double mean = 0;
   double sd = 0;
+  std::vector<double> rates;
 };
+
+/// The mean and standard deviation of `rates`, which it keeps.
+[[nodiscard]] result summarize(std::vector<double> rates);
 
 /// Ray's timeit: calls `fn` for the warm-up, then for each timed run; one
 /// call of `fn` is worth `multiplier` units (1,000 for a loop of 1,000 calls).
