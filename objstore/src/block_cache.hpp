@@ -24,11 +24,13 @@ public:
   block_cache(const block_cache&) = delete;
   block_cache& operator=(const block_cache&) = delete;
 
+  // Unsized deletes throughout: clang enables sized deallocation only with
+  // -fsized-deallocation.
   ~block_cache() override {
     for (std::size_t i = 0; i < lists_.size(); ++i) {
       while (lists_[i].head != nullptr) {
         auto* next = lists_[i].head->next;
-        ::operator delete(lists_[i].head, (i + 1) * granule);
+        ::operator delete(lists_[i].head);
         lists_[i].head = next;
       }
     }
@@ -74,12 +76,12 @@ private:
 
   void do_deallocate(void* p, std::size_t bytes, std::size_t alignment) override {
     if (!cached(bytes, alignment)) {
-      ::operator delete(p, bytes, std::align_val_t{alignment});
+      ::operator delete(p, std::align_val_t{alignment});
       return;
     }
     auto& l = list_for(bytes);
     if (l.length >= kept_per_size) {
-      ::operator delete(p, (bytes + granule - 1) / granule * granule);
+      ::operator delete(p);
       return;
     }
     l.head = new (p) free_block{l.head};
