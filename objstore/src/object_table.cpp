@@ -411,8 +411,7 @@ object_status object_table::status(const object_id& id) const {
 
 std::size_t object_table::count_resolved(const std::vector<object_id>& ids) const {
   std::size_t n = 0;
-  auto id_of = [&](std::size_t i) -> const object_id& { return ids[i]; };
-  each_by_shard(ids.size(), id_of, [&](shard& sh, std::size_t i) {
+  each_by_shard(ids, [&](shard& sh, std::size_t i) {
     auto e = sh.entries.find(ids[i]);
     if (e == sh.entries.end() || e->second.st != state::pending)
       ++n;
@@ -422,8 +421,7 @@ std::size_t object_table::count_resolved(const std::vector<object_id>& ids) cons
 
 std::optional<object_id> object_table::last_pending(const std::vector<object_id>& ids) const {
   std::vector<bool> pending(ids.size());
-  auto id_of = [&](std::size_t i) -> const object_id& { return ids[i]; };
-  each_by_shard(ids.size(), id_of, [&](shard& sh, std::size_t i) {
+  each_by_shard(ids, [&](shard& sh, std::size_t i) {
     auto e = sh.entries.find(ids[i]);
     pending[i] = e != sh.entries.end() && e->second.st == state::pending;
   });

@@ -295,6 +295,13 @@ private:
   template <class IdOf, class F>
   void each_by_shard(std::size_t n, const IdOf& id_of, const F& f) const;
 
+  /// `each_by_shard` over every `ids[i]`.
+  template <class F>
+  void each_by_shard(const std::vector<object_id>& ids, const F& f) const {
+    each_by_shard(
+      ids.size(), [&](std::size_t i) -> const object_id& { return ids[i]; }, f);
+  }
+
   // The private functions on a shard expect its lock to be held;
   // `make_room`, every shard's lock; those given a `shard_lock` take what
   // they need through it.
