@@ -20,6 +20,7 @@
 #include "rustyray/actors/caf_interop.hpp"
 #include "rustyray/errc.hpp"
 #include "runtime_state.hpp"
+#include "spin_wait.hpp"
 #include "rustyray/tasks/remote.hpp"
 
 namespace rustyray::internal {
@@ -737,34 +738,19 @@ void accept_all(host_ptr self, const std::vector<call_ptr>& calls) {
     pump(self, caller, deadline);
 }
 
-/// A spin-wait hint to the CPU (x86's pause: the sibling hyperthread and
-/// the memory bus get the cycles).
-inline void cpu_relax() noexcept {
-#if defined(__x86_64__) || defined(__i386__)
-  __builtin_ia32_pause();
-#endif
-}
-
-/// How long a host that runs a stream of calls keeps looking for the next
-/// before it sleeps. A caller submitting back to back adds a call every
-/// microsecond or so; a host that slept would cost it a wake-up (a CAF
-/// message and a futex call, microseconds on a virtual machine) per batch.
-constexpr auto inbox_spin = std::chrono::microseconds(30);
-
-/// Runs the calls in the inbox; while they come as a stream (more than one
-/// so far), looks again until none came for `inbox_spin`, yielding the core
-/// meanwhile. Anything in the mailbox (kill, stop, a ready argument) goes
-/// first: the inbox is looked at again after it.
+/// Runs the calls in the inbox, then looks for more for `spin_budget` after
+/// the last one before it sleeps: a caller that submits again within that
+/// time (a stream of calls, or a synchronous caller's next call) costs no CAF
+/// message and no wake-up. Anything in the mailbox (kill, stop, a ready
+/// argument) goes first: the inbox is looked at again after it.
 void take_inbox(host_ptr self) {
   using clock = std::chrono::steady_clock;
   auto& st = self->state;
-  std::size_t taken = 0;
   auto last_call = clock::now();
   for (;;) {
     if (!st.inbox->take(st.batch))
       return; // a kill is on its way: its handler looks again
     if (!st.batch.empty()) {
-      taken += st.batch.size();
       accept_all(self, st.batch);
       st.batch.clear();
       if (st.terminated)
@@ -775,17 +761,12 @@ void take_inbox(host_ptr self) {
       self->send(self, inbox_atom::value);
       return; // the inbox stays awake: pushes send nothing meanwhile
     }
-    if (taken < 2 || clock::now() - last_call > inbox_spin) {
-      if (st.inbox->sleep())
-        break;
+    auto left = spin_budget - (clock::now() - last_call);
+    if (left.count() > 0
+        && spin_until([&] { return st.inbox->pending() || !self->mailbox().empty(); }, left))
       continue;
-    }
-    // A short spin on the flag, then the core goes to whoever is runnable
-    // (the caller, if it shares this one).
-    for (int i = 0; i < 64 && !st.inbox->pending(); ++i)
-      cpu_relax();
-    if (!st.inbox->pending())
-      std::this_thread::yield();
+    if (st.inbox->sleep())
+      break;
   }
   quit_if_done(self); // stopping: these may have been the last
 }

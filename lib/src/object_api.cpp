@@ -2,6 +2,7 @@
 // and object_store.hpp): everything that touches the runtime's object table.
 
 #include <algorithm>
+#include <atomic>
 #include <condition_variable>
 #include <cstdio>
 #include <memory>
@@ -18,6 +19,7 @@
 #include "object_table.hpp"
 #include "release_collector.hpp"
 #include "runtime_state.hpp"
+#include "spin_wait.hpp"
 #include "rustyray/detail/object_access.hpp"
 #include "rustyray/object_store.hpp"
 
@@ -168,10 +170,13 @@ struct sync_get {
   std::mutex mtx;
   std::condition_variable cv;
   std::optional<lookup> result; // guarded by mtx
+  /// `result` is set: what a get spinning before it sleeps looks at.
+  std::atomic<bool> done{false};
 
   void set(const lookup& r) {
     std::lock_guard<std::mutex> guard{mtx};
     result = r;
+    done.store(true, std::memory_order_release);
     cv.notify_all();
   }
 };
@@ -184,6 +189,8 @@ struct sync_wait {
   std::size_t resolved = 0;                                    // guarded by mtx
   std::size_t needed = std::numeric_limits<std::size_t>::max(); // guarded by mtx
   caf::error shutdown_reason;                                  // guarded by mtx
+  /// The waiter may stop waiting: what it spins on before it sleeps.
+  std::atomic<bool> done{false};
 
   void on_resolved(const lookup& r) {
     std::lock_guard<std::mutex> guard{mtx};
@@ -191,10 +198,20 @@ struct sync_wait {
     if (!r && r.error().category() == errc_category
         && r.error().code() == static_cast<std::uint8_t>(errc::runtime_not_initialized))
       shutdown_reason = r.error();
-    if (resolved >= needed || shutdown_reason)
+    if (resolved >= needed || shutdown_reason) {
+      done.store(true, std::memory_order_release);
       cv.notify_all();
+    }
   }
 };
+
+/// Before a get or wait sleeps: its answer often comes within microseconds
+/// (a call's host or a task's worker is running it), sooner than a sleeping
+/// thread could be woken (spin_wait.hpp). Not for a wait that may not last.
+void spin_before_sleep(const std::atomic<bool>& done, std::chrono::milliseconds timeout) {
+  if (timeout.count() > 0)
+    (void)internal::spin_until([&] { return done.load(std::memory_order_acquire); });
+}
 
 /// Blocks until `needed` of `ids` hold a value or an error, or the deadline
 /// passes; throws `runtime_not_initialized` if shutdown wakes it. A get
@@ -216,9 +233,15 @@ void await_resolved(objstore::object_table& table, const std::vector<object_id>&
       registrations.emplace_back(id, token);
   }
   if (ready_at_once < needed) {
+    {
+      std::lock_guard<std::mutex> guard{state->mtx};
+      state->needed = needed - ready_at_once;
+      if (state->resolved >= state->needed || state->shutdown_reason)
+        state->done.store(true, std::memory_order_release);
+    }
+    spin_before_sleep(state->done, timeout);
     internal::blocking_scope blocking;
     std::unique_lock<std::mutex> guard{state->mtx};
-    state->needed = needed - ready_at_once;
     auto ready = [&] { return state->resolved >= state->needed || state->shutdown_reason; };
     if (alarm)
       wait_until(state->cv, guard, deadline_after(timeout), ready, *alarm,
@@ -313,6 +336,7 @@ caf::expected<caf::message> get_message(const object_id& id,
   std::uint64_t token = 0;
   if (auto found = table.get_or_wait(id, [state](const lookup& r) { state->set(r); }, token))
     return std::move(*found);
+  spin_before_sleep(state->done, timeout);
   internal::blocking_scope blocking;
   // The clock is read only once a get must wait: a get that finds its
   // object (millions per second) pays nothing for the alarm.
