@@ -193,14 +193,15 @@ std::vector<metric> all_metrics(const metric_context& ctx) {
      },
      {{"vs_caf_n_n_calls_async", "caf_n_n_calls_async"}}, n_field},
     {"n_n_actor_calls_with_arg_async", "rustyray", "RustyRay", "ops/s",
-     "as `n_n_actor_calls_async`, each call taking a stored `object_ref<int>` as its argument",
+     "as `n_n_actor_calls_async`, each thread first putting an int and passing its "
+     "`object_ref<int>` to each of its calls (Ray's `small_value_batch_arg`)",
      [&, n] {
        auto actors = start_actors(n);
-       auto arg = rustyray::put(1);
        return timeit(
          s,
          [&] {
            on_threads(n, [&](std::size_t t) {
+             auto arg = rustyray::put(1);
              submit_then_get(1000, [&](int) {
                return actors[t].task(&bench_actor::small_value_arg).remote(arg);
              });

@@ -289,12 +289,15 @@ add_ref_batch::~add_ref_batch() {
 }
 
 void add_ref(const object_id& id) noexcept {
-  if (auto rt = internal::current(); rt && id.node() == rt->node) {
-    if (noted.batches > 0)
-      noted.ids.push_back(id);
-    else
-      rt->table->add_ref(id);
+  // A noted ref is counted later, with the runtime in hand (an ID of another
+  // node names no entry of the table: counting it changes nothing). Copies
+  // into a submission's arguments are noted: they skip the look-up.
+  if (noted.batches > 0) {
+    noted.ids.push_back(id);
+    return;
   }
+  if (auto rt = internal::current(); rt && id.node() == rt->node)
+    rt->table->add_ref(id);
 }
 
 void release_ref(const object_id& id) noexcept {
