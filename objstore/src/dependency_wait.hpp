@@ -49,6 +49,17 @@ struct dependency_wait {
     more_values_.clear();
   }
 
+  /// The table's own handle on the pinned `ids[i]` (its entry), kept for
+  /// the first few: `object_table::complete` drops their pins and refs with
+  /// it. Null for the rest.
+  [[nodiscard]] void* pinned_entry(std::size_t i) const noexcept {
+    return i < inline_values ? entries_[i] : nullptr;
+  }
+  void set_pinned_entry(std::size_t i, void* entry) noexcept {
+    if (i < inline_values)
+      entries_[i] = entry;
+  }
+
   /// The table's count of `free`s when the pins were taken: a pinned object
   /// can lose its value only that way, so while the count is the same,
   /// the values are what a get would find.
@@ -67,6 +78,7 @@ private:
   // allocation.
   static constexpr std::size_t inline_values = 2;
   lookup inline_values_[inline_values] = {caf::message{}, caf::message{}};
+  void* entries_[inline_values] = {nullptr, nullptr};
   std::vector<lookup> more_values_;
 };
 

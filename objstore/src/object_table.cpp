@@ -312,6 +312,7 @@ caf::error object_table::register_and_pin(std::vector<object_id>* add_refs,
     // The pinned ones go first, each with its value in the same place.
     auto slot = deps.pinned++;
     std::swap(deps.ids[i], deps.ids[slot]);
+    deps.set_pinned_entry(slot, &e);
     if (e.st != state::pending) {
       deps.value(slot) = result_of(sh, deps.ids[slot], e);
       ++resolved;
@@ -329,13 +330,23 @@ caf::error object_table::complete(completion done, dependency_wait& deps) {
   deferred later;
   caf::error result;
   {
+    // An argument's pin and the run's ref to it, unless either is the last,
+    // are dropped without its shard's lock: the argument of calls submitted
+    // back to back is pinned by the caller for the next call while its
+    // host unpins it for the last one, and would send both to that lock.
     shard_lock lock;
-    for (std::size_t i = 0; i < deps.pinned; ++i)
-      (void)unpin_locked(lock.hold(shard_of(deps.ids[i])), deps.ids[i]);
-    deps.pinned = 0;
+    for (std::size_t i = 0; i < deps.pinned; ++i) {
+      auto* e = held_entry(done, deps, deps.ids[i]);
+      if (e == nullptr || !drop_unless_last(e->pins))
+        (void)unpin_locked(lock.hold(shard_of(deps.ids[i])), deps.ids[i]);
+    }
     if (done.released)
-      for (const auto& id : *done.released)
-        release_locked(lock.hold(shard_of(id)), id, later);
+      for (const auto& id : *done.released) {
+        auto* e = held_entry(done, deps, id);
+        if (e == nullptr || !drop_unless_last(e->refs))
+          release_locked(lock.hold(shard_of(id)), id, later);
+      }
+    deps.pinned = 0;
     auto& sh = lock.hold(shard_of(done.result));
     sh.counts.gets += done.fetched_gets;
     sh.counts.hits += done.fetched_gets;
@@ -449,8 +460,37 @@ caf::error object_table::pin(const object_id& id) {
   return caf::none;
 }
 
+bool object_table::drop_unless_last(std::atomic<std::uint32_t>& count) noexcept {
+  auto n = count.load(std::memory_order_relaxed);
+  // Release: whoever takes the last one under the lock (and may erase the
+  // entry) sees this thread done with it.
+  while (n > 1)
+    if (count.compare_exchange_weak(n, n - 1, std::memory_order_acq_rel,
+                                    std::memory_order_relaxed))
+      return true;
+  return false;
+}
+
+object_table::entry* object_table::held_entry(const completion& done, dependency_wait& deps,
+                                              const object_id& id) noexcept {
+  if (done.released == nullptr)
+    return nullptr;
+  for (std::size_t i = 0; i < deps.pinned; ++i) {
+    if (deps.ids[i] != id)
+      continue;
+    auto* e = static_cast<entry*>(deps.pinned_entry(i));
+    if (e == nullptr)
+      return nullptr;
+    for (const auto& released : *done.released)
+      if (released == id)
+        return e;
+    return nullptr;
+  }
+  return nullptr;
+}
+
 void object_table::pin_entry(shard& sh, entry& e) {
-  if (++e.pins == 1 && e.st == state::ready) {
+  if (e.pins.fetch_add(1, std::memory_order_relaxed) == 0 && e.st == state::ready) {
     lru_remove(sh, e);
     ++sh.counts.pinned;
     sh.counts.pinned_bytes += e.size;
@@ -612,10 +652,10 @@ void object_table::fail_locked(shard& sh, const object_id& id, caf::error& reaso
 
 bool object_table::unpin_locked(shard& sh, const object_id& id) {
   auto i = sh.entries.find(id);
-  if (i == sh.entries.end() || i->second.pins == 0)
+  if (i == sh.entries.end() || i->second.pins.load(std::memory_order_relaxed) == 0)
     return false;
   auto& e = i->second;
-  if (--e.pins == 0 && e.st == state::ready) {
+  if (e.pins.fetch_sub(1, std::memory_order_acq_rel) == 1 && e.st == state::ready) {
     --sh.counts.pinned;
     sh.counts.pinned_bytes -= e.size;
     lru_insert(sh, *i);
@@ -625,7 +665,7 @@ bool object_table::unpin_locked(shard& sh, const object_id& id) {
 
 void object_table::add_ref_locked(shard& sh, const object_id& id) {
   if (auto i = sh.entries.find(id); i != sh.entries.end())
-    ++i->second.refs;
+    i->second.refs.fetch_add(1, std::memory_order_relaxed);
 }
 
 void object_table::add_refs_with(shard_lock& lock, std::vector<object_id>& ids) {
@@ -636,7 +676,7 @@ void object_table::add_refs_with(shard_lock& lock, std::vector<object_id>& ids) 
 
 void object_table::release_locked(shard& sh, const object_id& id, deferred& later) {
   auto i = sh.entries.find(id);
-  if (i != sh.entries.end() && --i->second.refs == 0)
+  if (i != sh.entries.end() && i->second.refs.fetch_sub(1, std::memory_order_acq_rel) == 1)
     erase(sh, i, later);
 }
 

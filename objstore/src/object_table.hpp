@@ -205,8 +205,12 @@ private:
 
   struct entry {
     state st = state::pending;
-    std::uint32_t refs = 0;
-    std::uint32_t pins = 0;
+    // Changed under the shard's lock, except that `complete` drops a run's
+    // pin or ref that is not the entry's last without it (`drop_unless_last`):
+    // the last of either needs the lock (the LRU list, the erase), and the
+    // ref the run still holds keeps the entry in place meanwhile.
+    std::atomic<std::uint32_t> refs{0};
+    std::atomic<std::uint32_t> pins{0};
     std::uint64_t size = 0;
     caf::message value;  // when ready
     caf::error error;    // when failed or lost: what get reports
@@ -326,6 +330,13 @@ private:
   void erase(shard& sh, entry_map::iterator i, deferred& later);
   lookup result_of(shard& sh, const object_id& id, entry& e);
   void pin_entry(shard& sh, entry& e);
+  /// Takes one off `count` unless it is 1 or 0: true if it did.
+  static bool drop_unless_last(std::atomic<std::uint32_t>& count) noexcept;
+  /// Where `complete` finds `id` without a look-up: its entry, if it is one
+  /// of the first pinned `deps` and the run holds a ref to it (`released`
+  /// lists it), so the entry stays in place until that ref is dropped.
+  static entry* held_entry(const completion& done, dependency_wait& deps,
+                           const object_id& id) noexcept;
   void lru_insert(shard& sh, entry_map::value_type& kv);
   void lru_remove(shard& sh, entry& e);
   void link_front(shard& sh, entry& e);

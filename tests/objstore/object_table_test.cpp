@@ -2,6 +2,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <atomic>
+#include <memory>
 #include <thread>
 #include <vector>
 
@@ -364,4 +365,112 @@ BOOST_AUTO_TEST_CASE(counts_stay_exact_and_pins_hold_under_concurrent_use) {
   BOOST_TEST(s.pinned_bytes == 0u);
   BOOST_TEST(s.puts == static_cast<std::uint64_t>(puts.load()));
   BOOST_TEST(s.evictions > 0u); // the 24 held need about 2,400 bytes
+}
+
+namespace {
+
+/// A run of a task or call on argument `arg`, as a submission and its host
+/// see the table: the body's copy of the ref counted and the argument pinned
+/// in one trip (this), then `complete` (`complete_run`). False if the
+/// argument was not found ready. No Boost.Test checks: threads call it.
+bool submit_run(object_table& t, const object_id& arg, const object_id& result,
+                dependency_wait& deps) {
+  std::vector<object_id> body_refs{arg};
+  deps.ids = {arg};
+  std::size_t resolved = 0;
+  auto no_waiter = [](std::size_t) -> waiter { return [](const lookup&) {}; };
+  return !t.register_and_pin(&body_refs, result, nullptr, deps, no_waiter, resolved)
+         && resolved == 1 && deps.pinned == 1 && deps.value(0);
+}
+
+void complete_run(object_table& t, const object_id& result, dependency_wait& deps) {
+  std::vector<object_id> released{deps.ids.front()};
+  completion done;
+  done.result = result;
+  done.output = blob(0);
+  done.size = 1;
+  done.released = &released;
+  (void)t.complete(std::move(done), deps);
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(completions_drop_an_arguments_last_pin_and_ref_as_unpin_and_release_do) {
+  object_table t{100};
+  BOOST_REQUIRE(!t.put(oid(1), blob(1), 10));
+  dependency_wait a, b;
+  auto ra = oid(10);
+  auto rb = oid(11);
+  BOOST_REQUIRE(submit_run(t, oid(1), ra, a));
+  BOOST_REQUIRE(submit_run(t, oid(1), rb, b));
+  BOOST_TEST(t.stats().pinned == 1u);
+  complete_run(t, ra, a); // neither its pin nor its ref was the last
+  BOOST_TEST(t.stats().pinned == 1u);
+  BOOST_TEST(t.stats().pinned_bytes == 10u);
+  t.release(oid(1)); // the caller's own ref: the run's is the last now
+  BOOST_TEST(t.contains(oid(1)));
+  complete_run(t, rb, b); // the last pin and the last ref
+  BOOST_TEST(t.stats().pinned == 0u);
+  BOOST_TEST(t.stats().pinned_bytes == 0u);
+  BOOST_TEST((t.status(oid(1)) == object_status::unknown));
+  BOOST_TEST(value_of(t.try_get(ra)) == 0);
+  t.release(ra);
+  t.release(rb);
+  BOOST_TEST(t.size() == 0u);
+  BOOST_TEST(t.stats().bytes_used == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(an_argument_unpinned_by_its_last_completion_can_be_evicted_again) {
+  object_table t{100};
+  BOOST_REQUIRE(!t.put(oid(1), blob(1), 60));
+  dependency_wait a, b;
+  auto ra = oid(10);
+  auto rb = oid(11);
+  BOOST_REQUIRE(submit_run(t, oid(1), ra, a));
+  BOOST_REQUIRE(submit_run(t, oid(1), rb, b));
+  complete_run(t, ra, a);
+  BOOST_TEST(t.put(oid(2), blob(2), 60).code() == full); // still pinned by b
+  complete_run(t, rb, b);
+  BOOST_REQUIRE(!t.put(oid(2), blob(2), 60)); // evicts it
+  BOOST_TEST(code_of(t.try_get(oid(1))) == lost);
+  for (auto id : {oid(1), oid(2), ra, rb})
+    t.release(id);
+  BOOST_TEST(t.size() == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(runs_on_one_argument_from_many_threads_leave_exact_counts) {
+  constexpr int threads = 4;
+  constexpr int rounds = 5000;
+  object_table t{1000};
+  BOOST_REQUIRE(!t.put(oid(1), blob(1), 10));
+  std::atomic<int> wrong{0};
+  std::vector<std::thread> workers;
+  for (int w = 0; w < threads; ++w)
+    workers.emplace_back([&, w] {
+      // Several runs in flight per thread, completed oldest first, as a host
+      // completes what its callers submitted meanwhile.
+      std::vector<std::pair<object_id, std::unique_ptr<dependency_wait>>> open;
+      for (int i = 0; i < rounds; ++i) {
+        auto deps = std::make_unique<dependency_wait>();
+        auto result = object_id{78, static_cast<std::uint64_t>(w) * rounds + i + 1};
+        if (!submit_run(t, oid(1), result, *deps) || deps->value(0)->get_as<int>(0) != 1)
+          ++wrong;
+        open.emplace_back(result, std::move(deps));
+        if (open.size() > 3 || i + 1 == rounds) {
+          while (!open.empty()) {
+            complete_run(t, open.front().first, *open.front().second);
+            t.release(open.front().first);
+            open.erase(open.begin());
+          }
+        }
+      }
+    });
+  for (auto& w : workers)
+    w.join();
+  BOOST_TEST(wrong.load() == 0);
+  BOOST_TEST(t.stats().pinned == 0u);
+  BOOST_TEST(t.size() == 1u); // the argument, with the ref put gave it
+  t.release(oid(1));
+  BOOST_TEST(t.size() == 0u);
+  BOOST_TEST(t.stats().bytes_used == 0u);
 }
