@@ -393,16 +393,25 @@ void complete_run(object_table& t, const object_id& result, dependency_wait& dep
   (void)t.complete(std::move(done), deps);
 }
 
+/// Two runs in flight on one stored argument, oid(1) of `size` bytes, in a
+/// table of 100: results `ra` and `rb`.
+struct two_runs {
+  object_table t{100};
+  dependency_wait a, b;
+  object_id ra = oid(10);
+  object_id rb = oid(11);
+
+  explicit two_runs(std::uint64_t size = 10) {
+    BOOST_REQUIRE(!t.put(oid(1), blob(1), size));
+    BOOST_REQUIRE(submit_run(t, oid(1), ra, a));
+    BOOST_REQUIRE(submit_run(t, oid(1), rb, b));
+  }
+};
+
 } // namespace
 
-BOOST_AUTO_TEST_CASE(completions_drop_an_arguments_last_pin_and_ref_as_unpin_and_release_do) {
-  object_table t{100};
-  BOOST_REQUIRE(!t.put(oid(1), blob(1), 10));
-  dependency_wait a, b;
-  auto ra = oid(10);
-  auto rb = oid(11);
-  BOOST_REQUIRE(submit_run(t, oid(1), ra, a));
-  BOOST_REQUIRE(submit_run(t, oid(1), rb, b));
+BOOST_FIXTURE_TEST_CASE(completions_drop_an_arguments_last_pin_and_ref_as_unpin_and_release_do,
+                        two_runs) {
   BOOST_TEST(t.stats().pinned == 1u);
   complete_run(t, ra, a); // neither its pin nor its ref was the last
   BOOST_TEST(t.stats().pinned == 1u);
@@ -420,14 +429,13 @@ BOOST_AUTO_TEST_CASE(completions_drop_an_arguments_last_pin_and_ref_as_unpin_and
   BOOST_TEST(t.stats().bytes_used == 0u);
 }
 
-BOOST_AUTO_TEST_CASE(an_argument_unpinned_by_its_last_completion_can_be_evicted_again) {
-  object_table t{100};
-  BOOST_REQUIRE(!t.put(oid(1), blob(1), 60));
-  dependency_wait a, b;
-  auto ra = oid(10);
-  auto rb = oid(11);
-  BOOST_REQUIRE(submit_run(t, oid(1), ra, a));
-  BOOST_REQUIRE(submit_run(t, oid(1), rb, b));
+struct two_big_runs : two_runs {
+  two_big_runs() : two_runs(60) {
+  }
+};
+
+BOOST_FIXTURE_TEST_CASE(an_argument_unpinned_by_its_last_completion_can_be_evicted_again,
+                        two_big_runs) {
   complete_run(t, ra, a);
   BOOST_TEST(t.put(oid(2), blob(2), 60).code() == full); // still pinned by b
   complete_run(t, rb, b);
