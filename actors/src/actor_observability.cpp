@@ -29,17 +29,16 @@ void record_call(recorder& recording, const call_record& call, const std::string
   execution e;
   if (call.method != nullptr)
     e.name = lane.name(call.method, call.identity, [&] { return call.name(); });
-  else
-    e.given_name = call.by_name; // a call from plain CAF code, by registered name
   e.result = call.result;
   e.actor = call.actor;
   e.start = started;
   e.end = ended;
   e.what = execution::kind::actor_call;
-  if (!call.output) {
+  if (!call.output)
     e.how = execution::outcome::failed;
-    e.error = error_text(call.output.error());
-  }
+  // A call from plain CAF code goes by its registered name.
+  e.describe(call.method == nullptr ? call.by_name : std::string{},
+             call.output ? std::string{} : error_text(call.output.error()));
   lane.record(std::move(e));
 }
 

@@ -95,6 +95,7 @@ void recorder::release(lane& l) {
   }
   l.labelled_ = false;
   l.names_.clear();
+  l.last_type_ = nullptr;
   std::lock_guard<std::mutex> guard{lanes_mtx_};
   lane_of_thread_.erase(this_thread_number());
   free_lanes_.push_back(&l);
@@ -151,14 +152,12 @@ void recorder::flush(std::vector<execution>& staged) {
   for (auto& e : staged) {
     if (ring_.size() < capacity_) {
       ring_.push_back(std::move(e));
-    } else {
-      // Swapped, not move-assigned: a string moved onto a longer one keeps
-      // the old heap buffer, so slots would collect the longest error text
-      // they ever held. `staged.clear()` frees the old execution instead.
-      std::swap(ring_[next_], e);
-      next_ = (next_ + 1) % capacity_;
-      ++dropped_;
+      continue;
     }
+    ring_[next_] = std::move(e);
+    if (++next_ == capacity_)
+      next_ = 0;
+    ++dropped_;
   }
   staged.clear();
 }

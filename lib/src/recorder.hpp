@@ -41,12 +41,22 @@ struct execution {
   enum class kind : std::uint8_t { task, actor_call };
   enum class outcome : std::uint8_t { finished, failed };
 
+  /// What few runs carry, kept apart so that the usual run is a small
+  /// record without strings: every run is written into the ring, whose
+  /// slots the cache does not hold.
+  struct text {
+    /// A name given with `.name(...)`, shown instead of `name`: given names
+    /// may be as many as runs, so they are copied, not interned.
+    std::string given_name;
+    /// Why it failed.
+    std::string error;
+  };
+
   /// The function's or method's name, interned by the recorder: a run costs
   /// no string copy.
   const std::string* name = nullptr;
-  /// A name given with `.name(...)`, shown instead: given names may be as
-  /// many as runs, so they are copied, not interned.
-  std::string given_name;
+  /// Null unless it has a given name or failed.
+  std::shared_ptr<const text> extra;
   object_id result;
   /// The actor of an actor call.
   object_id actor;
@@ -58,8 +68,16 @@ struct execution {
   std::uint16_t attempts = 1;
   kind what = kind::task;
   outcome how = outcome::finished;
-  /// Why it failed.
-  std::string error;
+
+  /// Sets `extra` unless both are empty.
+  void describe(std::string given_name, std::string error) {
+    if (!given_name.empty() || !error.empty())
+      extra = std::make_shared<const text>(text{std::move(given_name), std::move(error)});
+  }
+
+  [[nodiscard]] const std::string& shown_name() const noexcept {
+    return extra && !extra->given_name.empty() ? extra->given_name : *name;
+  }
 };
 
 /// Records what the runtime executed and counts what it did, for `state()`
@@ -101,14 +119,27 @@ public:
     /// time this lane sees it: names are demangled once per lane, not per task.
     template <class F>
     const std::string* name(const void* type, const detail::function_identity& key, F&& make) {
-      // By type first (one hash of a pointer), then the few functions of
-      // that type: no key string is built per lookup.
+      // The same as last time (an actor's host running a stream of calls of
+      // one method), else by type first (one hash of a pointer), then the
+      // few functions of that type: no key string is built per lookup.
+      if (type == last_type_ && key == last_key_)
+        return last_name_;
       auto& known = names_[type];
-      for (const auto& [k, interned] : known)
-        if (k == key)
-          return interned;
-      known.emplace_back(key, owner_.intern(make()));
-      return known.back().second;
+      const std::string* found = nullptr;
+      for (const auto& [k, interned] : known) {
+        if (k == key) {
+          found = interned;
+          break;
+        }
+      }
+      if (found == nullptr) {
+        known.emplace_back(key, owner_.intern(make()));
+        found = known.back().second;
+      }
+      last_type_ = type;
+      last_key_ = key;
+      last_name_ = found;
+      return found;
     }
 
     /// Names the lane's thread in the timeline, unless it has a name already.
@@ -133,6 +164,10 @@ public:
                        std::vector<std::pair<detail::function_identity, const std::string*>>>
       names_;
     bool labelled_ = false;
+    // The last name looked up (`name`).
+    const void* last_type_ = nullptr;
+    detail::function_identity last_key_;
+    const std::string* last_name_ = nullptr;
     std::mutex mtx_;
     std::vector<execution> staged_; // guarded by mtx_
     std::string label_;             // guarded by mtx_

@@ -48,9 +48,9 @@ void timeline(const std::string& path) {
       args["actor_id"] = to_string(e.actor);
     if (e.attempts > 1)
       args["attempts"] = e.attempts;
-    if (!e.error.empty())
-      args["error"] = e.error;
-    events.push_back({{"name", e.given_name.empty() ? *e.name : e.given_name},
+    if (e.extra && !e.extra->error.empty())
+      args["error"] = e.extra->error;
+    events.push_back({{"name", e.shown_name()},
                       {"cat", e.what == internal::execution::kind::task ? "task" : "actor_call"},
                       {"ph", "X"},
                       {"ts", micros(e.start)},

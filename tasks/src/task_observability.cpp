@@ -66,17 +66,14 @@ void record_event(recorder& recording, recorder::lane& lane, const task_record& 
   // function's name once.
   if (task.options.name.empty())
     e.name = lane.name(task.function, task.identity, [&] { return task.name(); });
-  else
-    e.given_name = task.options.name;
   e.result = task.result;
   e.start = started;
   e.end = ended;
   e.attempts = static_cast<std::uint16_t>(std::min(attempts, 65535));
   e.what = execution::kind::task;
-  if (!output) {
+  if (!output)
     e.how = execution::outcome::failed;
-    e.error = error_text(output.error());
-  }
+  e.describe(task.options.name, output ? std::string{} : error_text(output.error()));
   lane.record(std::move(e));
 }
 
