@@ -334,15 +334,21 @@ caf::error object_table::complete(completion done, dependency_wait& deps) {
     // are dropped without its shard's lock: the argument of calls submitted
     // back to back is pinned by the caller for the next call while its
     // host unpins it for the last one, and would send both to that lock.
+    // The run's ref, dropped after the pin, keeps the entry in place.
+    auto run_holds = [&](const object_id& id) {
+      return done.released != nullptr
+             && std::find(done.released->begin(), done.released->end(), id)
+                  != done.released->end();
+    };
     shard_lock lock;
     for (std::size_t i = 0; i < deps.pinned; ++i) {
-      auto* e = held_entry(done, deps, deps.ids[i]);
-      if (e == nullptr || !drop_unless_last(e->pins))
+      auto* e = static_cast<entry*>(deps.pinned_entry(i));
+      if (e == nullptr || !run_holds(deps.ids[i]) || !drop_unless_last(e->pins))
         (void)unpin_locked(lock.hold(shard_of(deps.ids[i])), deps.ids[i]);
     }
     if (done.released)
       for (const auto& id : *done.released) {
-        auto* e = held_entry(done, deps, id);
+        auto* e = pinned_entry_of(deps, id);
         if (e == nullptr || !drop_unless_last(e->refs))
           release_locked(lock.hold(shard_of(id)), id, later);
       }
@@ -471,21 +477,11 @@ bool object_table::drop_unless_last(std::atomic<std::uint32_t>& count) noexcept 
   return false;
 }
 
-object_table::entry* object_table::held_entry(const completion& done, dependency_wait& deps,
-                                              const object_id& id) noexcept {
-  if (done.released == nullptr)
-    return nullptr;
-  for (std::size_t i = 0; i < deps.pinned; ++i) {
-    if (deps.ids[i] != id)
-      continue;
-    auto* e = static_cast<entry*>(deps.pinned_entry(i));
-    if (e == nullptr)
-      return nullptr;
-    for (const auto& released : *done.released)
-      if (released == id)
-        return e;
-    return nullptr;
-  }
+object_table::entry* object_table::pinned_entry_of(const dependency_wait& deps,
+                                                   const object_id& id) noexcept {
+  for (std::size_t i = 0; i < deps.pinned; ++i)
+    if (deps.ids[i] == id)
+      return static_cast<entry*>(deps.pinned_entry(i));
   return nullptr;
 }
 

@@ -332,11 +332,9 @@ private:
   void pin_entry(shard& sh, entry& e);
   /// Takes one off `count` unless it is 1 or 0: true if it did.
   static bool drop_unless_last(std::atomic<std::uint32_t>& count) noexcept;
-  /// Where `complete` finds `id` without a look-up: its entry, if it is one
-  /// of the first pinned `deps` and the run holds a ref to it (`released`
-  /// lists it), so the entry stays in place until that ref is dropped.
-  static entry* held_entry(const completion& done, dependency_wait& deps,
-                           const object_id& id) noexcept;
+  /// Where `complete` finds `id` without a look-up: its entry, kept with
+  /// its pin if it is one of the first pinned `deps`; else null.
+  static entry* pinned_entry_of(const dependency_wait& deps, const object_id& id) noexcept;
   void lru_insert(shard& sh, entry_map::value_type& kv);
   void lru_remove(shard& sh, entry& e);
   void link_front(shard& sh, entry& e);
