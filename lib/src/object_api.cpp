@@ -189,8 +189,21 @@ struct sync_wait {
   std::size_t resolved = 0;                                    // guarded by mtx
   std::size_t needed = std::numeric_limits<std::size_t>::max(); // guarded by mtx
   caf::error shutdown_reason;                                  // guarded by mtx
-  /// The waiter may stop waiting: what it spins on before it sleeps.
+  /// `over()`, for a waiter spinning before it sleeps (without the lock).
   std::atomic<bool> done{false};
+
+  /// Enough have arrived, or shutdown ends the wait (`mtx` held).
+  [[nodiscard]] bool over() const {
+    return resolved >= needed || shutdown_reason;
+  }
+
+  /// The waiter has registered: `n` more are needed (some may be in already).
+  void expect(std::size_t n) {
+    std::lock_guard<std::mutex> guard{mtx};
+    needed = n;
+    if (over())
+      done.store(true, std::memory_order_release);
+  }
 
   void on_resolved(const lookup& r) {
     std::lock_guard<std::mutex> guard{mtx};
@@ -198,7 +211,7 @@ struct sync_wait {
     if (!r && r.error().category() == errc_category
         && r.error().code() == static_cast<std::uint8_t>(errc::runtime_not_initialized))
       shutdown_reason = r.error();
-    if (resolved >= needed || shutdown_reason) {
+    if (over()) {
       done.store(true, std::memory_order_release);
       cv.notify_all();
     }
@@ -233,16 +246,11 @@ void await_resolved(objstore::object_table& table, const std::vector<object_id>&
       registrations.emplace_back(id, token);
   }
   if (ready_at_once < needed) {
-    {
-      std::lock_guard<std::mutex> guard{state->mtx};
-      state->needed = needed - ready_at_once;
-      if (state->resolved >= state->needed || state->shutdown_reason)
-        state->done.store(true, std::memory_order_release);
-    }
+    state->expect(needed - ready_at_once);
     spin_before_sleep(state->done, timeout);
     internal::blocking_scope blocking;
     std::unique_lock<std::mutex> guard{state->mtx};
-    auto ready = [&] { return state->resolved >= state->needed || state->shutdown_reason; };
+    auto ready = [&] { return state->over(); };
     if (alarm)
       wait_until(state->cv, guard, deadline_after(timeout), ready, *alarm,
                  [&] { return table.last_pending(ids).value_or(ids.front()); });
