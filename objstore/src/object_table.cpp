@@ -104,21 +104,25 @@ void object_table::each_by_shard(std::size_t n, const IdOf& id_of, const F& f) c
     f(sh, 0);
     return;
   }
+  // The indices sorted by shard (a counting sort): O(n), where scanning
+  // all of them once per shard cost 16 steps an ID (a get of 1,000 refs).
   std::vector<std::uint8_t> at(n);
-  std::array<std::size_t, shard_count> count{};
+  std::array<std::size_t, shard_count + 1> first{};
   for (std::size_t i = 0; i < n; ++i)
-    ++count[at[i] = static_cast<std::uint8_t>(&shard_of(id_of(i)) - shards_.data())];
+    ++first[1 + (at[i] = static_cast<std::uint8_t>(&shard_of(id_of(i)) - shards_.data()))];
+  for (std::size_t s = 0; s < shard_count; ++s)
+    first[s + 1] += first[s];
+  std::vector<std::size_t> order(n);
+  auto next = first;
+  for (std::size_t i = 0; i < n; ++i)
+    order[next[at[i]]++] = i;
   for (std::size_t s = 0; s < shard_count; ++s) {
-    if (count[s] == 0)
+    if (first[s] == first[s + 1])
       continue;
     auto& sh = shards_[s];
     std::lock_guard<internal::adaptive_mutex> guard{sh.mtx};
-    for (std::size_t i = 0; count[s] > 0; ++i) {
-      if (at[i] == s) {
-        f(sh, i);
-        --count[s];
-      }
-    }
+    for (auto k = first[s]; k < first[s + 1]; ++k)
+      f(sh, order[k]);
   }
 }
 
@@ -223,6 +227,7 @@ std::optional<lookup> object_table::try_get(const object_id& id) {
 bool object_table::try_get_into(const std::vector<object_id>& ids,
                                 std::vector<std::optional<lookup>>& found, bool last_look) {
   std::vector<std::size_t> open;
+  open.reserve(ids.size());
   for (std::size_t i = 0; i < ids.size(); ++i)
     if (!found[i])
       open.push_back(i);
