@@ -116,7 +116,7 @@ std::shared_ptr<actor_core> create_actor(actor_spec spec) {
 
 object_id submit_call(const std::shared_ptr<actor_core>& core, const object_id& actor,
                       const std::type_info& method, function_identity identity,
-                      std::vector<object_id> deps, call_body body) {
+                      id_list deps, call_body body) {
   auto rt = internal::current_or_throw();
   internal::check_not_stopping(*rt);
   auto& table = *rt->table;

@@ -10,6 +10,7 @@
 #include <caf/expected.hpp>
 #include <caf/message.hpp>
 
+#include "rustyray/detail/id_list.hpp"
 #include "rustyray/object_id.hpp"
 
 namespace rustyray::objstore {
@@ -20,12 +21,9 @@ using lookup = caf::expected<caf::message>;
 
 /// The objects one task or call waits for, pinned while it waits and runs.
 struct dependency_wait {
-  dependency_wait() = default;
-  explicit dependency_wait(std::vector<object_id> ids) : ids(std::move(ids)) {
-  }
   /// The first `pinned` of them hold this wait's pins (an object already
   /// gone cannot be pinned; the task then finds its error).
-  std::vector<object_id> ids;
+  detail::id_list ids;
   std::size_t pinned = 0;
   /// Not resolved yet, counted down by the store's waiters.
   std::atomic<std::size_t> unresolved{0};

@@ -116,7 +116,7 @@ caf::error argument_error(std::size_t position, const object_id& id, const caf::
 }
 
 object_id submit_task(task_options options, const std::type_info& function,
-                      function_identity identity, std::vector<object_id> deps,
+                      function_identity identity, id_list deps,
                       task_body body) {
   auto rt = internal::current_or_throw();
   internal::check_not_stopping(*rt);

@@ -384,7 +384,7 @@ bool submit_run(object_table& t, const object_id& arg, const object_id& result,
 }
 
 void complete_run(object_table& t, const object_id& result, dependency_wait& deps) {
-  std::vector<object_id> released{deps.ids.front()};
+  std::vector<object_id> released{deps.ids[0]};
   completion done;
   done.result = result;
   done.output = blob(0);

@@ -13,6 +13,7 @@
 #include <caf/expected.hpp>
 
 #include "rustyray/actors/actor_handle.hpp"
+#include "rustyray/detail/id_list.hpp"
 #include "rustyray/detail/inline_function.hpp"
 #include "rustyray/object_ref.hpp"
 #include "rustyray/tasks/task.hpp"
@@ -32,7 +33,7 @@ struct actor_spec {
   int max_restarts = 0;
   int max_concurrency = 1;
   /// Objects the factory's arguments wait for.
-  std::vector<object_id> deps;
+  id_list deps;
   /// Builds a new instance from the stored arguments (copied, so a restart
   /// can build again), or says which argument holds an error.
   std::function<caf::expected<std::shared_ptr<void>>()> factory;
@@ -51,7 +52,7 @@ object_id actor_id_of(const actor_core* core) noexcept;
 /// at the actor; returns the result's ID with one local reference.
 object_id submit_call(const std::shared_ptr<actor_core>& core, const object_id& actor,
                       const std::type_info& method, function_identity identity,
-                      std::vector<object_id> deps, call_body body);
+                      id_list deps, call_body body);
 
 /// The named actor if its class is `cls`; empty if there is none of that name;
 /// throws `type_mismatch` naming both classes if it has another class.

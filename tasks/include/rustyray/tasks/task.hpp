@@ -16,6 +16,7 @@
 #include <caf/make_message.hpp>
 
 #include "rustyray/detail/byte_buffer.hpp"
+#include "rustyray/detail/id_list.hpp"
 #include "rustyray/detail/object_access.hpp"
 #include "rustyray/detail/value_size.hpp"
 #include "rustyray/object_ref.hpp"
@@ -44,7 +45,7 @@ using task_body = std::function<caf::expected<task_output>(bool last_attempt)>;
 /// `function` and `identity` (the bytes of a function pointer, empty for other
 /// callables) name an unnamed task when an error needs its name.
 object_id submit_task(task_options options, const std::type_info& function,
-                      function_identity identity, std::vector<object_id> deps,
+                      function_identity identity, id_list deps,
                       task_body body);
 
 

@@ -5,6 +5,7 @@
 #include <utility>
 #include <vector>
 
+#include "rustyray/detail/id_list.hpp"
 #include "rustyray/object_ref.hpp"
 
 namespace rustyray::detail {
@@ -61,8 +62,8 @@ using stored_args_t =
 /// The IDs of the stored refs that the call waits for (refs passed where the
 /// function takes the value), in argument order.
 template <class Params, class Stored, std::size_t... I>
-std::vector<object_id> dependencies_of(const Stored& stored, std::index_sequence<I...>) {
-  std::vector<object_id> deps;
+id_list dependencies_of(const Stored& stored, std::index_sequence<I...>) {
+  id_list deps;
   (
     [&](const auto& x) {
       using entry = stored_arg<std::tuple_element_t<I, Params>, std::tuple_element_t<I, Stored>>;
