@@ -1,6 +1,7 @@
 #define BOOST_TEST_MODULE objstore_object_table
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <memory>
 #include <thread>
@@ -115,6 +116,54 @@ BOOST_AUTO_TEST_CASE(eviction_follows_the_order_of_use_through_gets_and_unpins) 
   BOOST_TEST(value_of(t.try_get(oid(6))) == 6);
   BOOST_TEST(value_of(t.try_get(oid(7))) == 7);
   BOOST_TEST(t.stats().bytes_used == 100u);
+}
+
+// Reads leave an entry in its place in its shard's list; eviction must
+// still take the least recently read, whatever order the reads came in.
+// 40 objects: shards hold several each.
+BOOST_AUTO_TEST_CASE(eviction_follows_reads_in_any_order) {
+  constexpr int n = 40;
+  object_table t{n};
+  for (int i = 1; i <= n; ++i)
+    BOOST_REQUIRE(!t.put(oid(i), blob(i), 1));
+  std::vector<int> reads; // a permutation of 1..40: 17, 34, 10, ...
+  for (int k = 1; k <= n; ++k)
+    reads.push_back(k * 17 % (n + 1));
+  for (int i : reads)
+    t.try_get(oid(i));
+  std::vector<int> evicted;
+  for (int next = n + 1; next <= 2 * n; ++next) {
+    BOOST_REQUIRE(!t.put(oid(next), blob(next), 1));
+    for (int i = 1; i <= n; ++i)
+      if (t.status(oid(i)) == object_status::lost
+          && std::find(evicted.begin(), evicted.end(), i) == evicted.end())
+        evicted.push_back(i);
+  }
+  BOOST_TEST(evicted == reads, boost::test_tools::per_element());
+}
+
+// With a capacity of 1 MiB, each shard takes bytes for small values in
+// chunks of 1 KiB (credits): what stats report, and what eviction frees,
+// must still be exact.
+BOOST_AUTO_TEST_CASE(small_values_take_credits_and_the_counts_stay_exact) {
+  constexpr std::uint64_t capacity = 1 << 20;
+  object_table t{capacity};
+  for (int i = 1; i <= 100; ++i)
+    BOOST_REQUIRE(!t.put(oid(i), blob(i), 10));
+  BOOST_TEST(t.stats().bytes_used == 1000u);
+  for (int i = 1; i <= 60; ++i)
+    t.release(oid(i));
+  BOOST_TEST(t.stats().bytes_used == 400u);
+  // Exactly what is left fits, with nothing evicted: the credits come back.
+  BOOST_REQUIRE(!t.put(oid(1000), blob(0), capacity - 400));
+  BOOST_TEST(t.stats().evictions == 0u);
+  BOOST_TEST(t.stats().bytes_used == capacity);
+  // One byte more evicts the least recently used small value, and only it.
+  BOOST_REQUIRE(!t.put(oid(1001), blob(0), 1));
+  BOOST_TEST(t.stats().evictions == 1u);
+  BOOST_TEST((t.status(oid(61)) == object_status::lost));
+  BOOST_TEST((t.status(oid(62)) == object_status::ready));
+  BOOST_TEST(t.stats().bytes_used == capacity - 9);
 }
 
 BOOST_AUTO_TEST_CASE(an_object_larger_than_capacity_is_refused_and_nothing_changes) {
