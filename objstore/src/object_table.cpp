@@ -532,7 +532,10 @@ void object_table::free(const object_id& id) {
 store_stats object_table::stats() const {
   store_stats total;
   all_shards_lock all{*this};
+  // bytes_used_ holds the shards' credits too.
+  total.bytes_used = bytes_used_.load(std::memory_order_relaxed);
   for (const auto& sh : shards_) {
+    total.bytes_used -= sh.credit;
     total.objects += sh.counts.objects;
     total.puts += sh.counts.puts;
     total.gets += sh.counts.gets;
@@ -542,9 +545,6 @@ store_stats object_table::stats() const {
     total.pinned += sh.counts.pinned;
     total.pinned_bytes += sh.counts.pinned_bytes;
   }
-  total.bytes_used = bytes_used_.load(std::memory_order_relaxed);
-  for (const auto& sh : shards_)
-    total.bytes_used -= sh.credit;
   total.capacity = capacity_;
   return total;
 }
@@ -714,6 +714,11 @@ void object_table::give_back(shard& sh, std::uint64_t size) noexcept {
   }
 }
 
+void object_table::take_credit_back(shard& sh) noexcept {
+  bytes_used_.fetch_sub(sh.credit, std::memory_order_relaxed);
+  sh.credit = 0;
+}
+
 caf::error object_table::make_room(const object_id& id, std::uint64_t size,
                                    deferred& later) {
   auto capacity = capacity_;
@@ -723,11 +728,10 @@ caf::error object_table::make_room(const object_id& id, std::uint64_t size,
                         + ", more than the object store's whole capacity of " + mib(capacity)
                         + "; raise config.object_store_capacity or split the object");
   std::uint64_t pinned_bytes = 0;
+  // The shards' credits back: bytes_used_ is now what the values take.
   for (auto& sh : shards_) {
     pinned_bytes += sh.counts.pinned_bytes;
-    // The shards' credits back: bytes_used_ is now what the values take.
-    bytes_used_.fetch_sub(sh.credit, std::memory_order_relaxed);
-    sh.credit = 0;
+    take_credit_back(sh);
   }
   if (pinned_bytes + size > capacity)
     return make_error(errc::object_store_full,
@@ -753,8 +757,7 @@ caf::error object_table::make_room(const object_id& id, std::uint64_t size,
                                + "); pin objects you still need, or raise "
                                  "config.object_store_capacity");
     drop_value(*oldest, victim, std::move(reason), later);
-    bytes_used_.fetch_sub(oldest->credit, std::memory_order_relaxed); // its bytes, now
-    oldest->credit = 0;
+    take_credit_back(*oldest); // the victim's bytes went to it
     ++oldest->counts.evictions;
   }
   bytes_used_.fetch_add(size, std::memory_order_relaxed);

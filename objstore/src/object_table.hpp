@@ -334,6 +334,9 @@ private:
   /// The bytes of a value `sh` dropped go to its credit, the credit beyond
   /// two chunks back to bytes_used_.
   void give_back(shard& sh, std::uint64_t size) noexcept;
+  /// Returns all of `sh`'s credit to bytes_used_ (eviction: the count must
+  /// be exact).
+  void take_credit_back(shard& sh) noexcept;
   /// Takes `size` bytes of the capacity, evicting to make room.
   caf::error make_room(const object_id& id, std::uint64_t size, deferred& later);
   void store_value(shard& sh, entry_map::value_type& kv, caf::message value,

@@ -3,7 +3,6 @@
 #include <tuple>
 #include <type_traits>
 #include <utility>
-#include <vector>
 
 #include "rustyray/detail/id_list.hpp"
 #include "rustyray/object_ref.hpp"
