@@ -12,6 +12,7 @@
 #include "recycling_allocator.hpp"
 #include "demangle.hpp"
 #include "dependencies.hpp"
+#include "error_text.hpp"
 #include "runtime_state.hpp"
 #include "rustyray/actors/actor.hpp"
 #include "rustyray/actors/caf_interop.hpp"
@@ -21,7 +22,6 @@ namespace rustyray {
 
 namespace internal {
 
-bool in_actor() noexcept;
 bool actor_restarted() noexcept;
 
 namespace {
@@ -220,7 +220,7 @@ void resolve_reply(const object_id& id, caf::message value, std::uint64_t size) 
 
 void fail_reply(const object_id& id, const caf::error& reason) {
   if (auto rt = internal::current())
-    rt->table->fail(id, reason);
+    rt->table->fail(id, internal::as_rustyray_error(reason));
 }
 
 void throw_invalid_handle() {

@@ -332,7 +332,7 @@ caf::behavior runner(caf::event_based_actor* self, pool_ptr pool, caf::actor hos
 
 caf::actor spawn_runner(caf::actor_system& sys, const pool_ptr& pool, const caf::actor& host,
                         const std::string& actor, std::size_t index) {
-  return sys.spawn<caf::detached>(runner, pool, host, actor, index);
+  return sys.spawn<caf::detached + caf::hidden>(runner, pool, host, actor, index);
 }
 
 struct host_state {
@@ -931,7 +931,7 @@ caf::actor spawn_actor_host(caf::actor_system& sys, std::shared_ptr<objstore::ob
                             detail::actor_spec spec, std::shared_ptr<call_inbox> inbox,
                             std::shared_ptr<actor_vitals> vitals,
                             std::shared_ptr<recorder> recording) {
-  return sys.spawn<caf::detached>(host, std::move(table), std::move(directory), id,
+  return sys.spawn<caf::detached + caf::hidden>(host, std::move(table), std::move(directory), id,
                                   std::move(spec), std::move(inbox), std::move(vitals),
                                   std::move(recording));
 }

@@ -32,6 +32,10 @@ caf::actor spawn_actor_host(caf::actor_system& sys, std::shared_ptr<objstore::ob
                             std::shared_ptr<actor_vitals> vitals,
                             std::shared_ptr<recorder> recording);
 
+/// Whether the calling thread runs an actor's method (or its factory,
+/// on_start or on_stop) now.
+bool in_actor() noexcept;
+
 /// What a call gets that reaches an actor after its host quit.
 caf::error stopped_error(const std::string& actor);
 

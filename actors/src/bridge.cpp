@@ -15,7 +15,7 @@ caf::behavior bridge(caf::event_based_actor* self) {
 } // namespace
 
 caf::actor spawn_bridge(caf::actor_system& sys) {
-  return sys.spawn(bridge);
+  return sys.spawn<caf::hidden>(bridge);
 }
 
 } // namespace rustyray::internal

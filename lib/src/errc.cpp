@@ -93,15 +93,21 @@ std::string internal::milliseconds_text(std::chrono::nanoseconds d) {
   return text + " ms";
 }
 
-errc internal::errc_of(const caf::error& err) {
+namespace {
+
+/// Whether a `rustyray` error's code is one this build knows.
+bool known_code(const caf::error& err) {
+  return err.code() >= static_cast<std::uint8_t>(errc::runtime_not_initialized)
+         && err.code() <= static_cast<std::uint8_t>(last_errc);
+}
+
+} // namespace
+
+errc errc_of(const caf::error& err) {
   if (!err)
     return errc::system_error;
-  if (err.category() == errc_category) {
-    if (err.code() >= static_cast<std::uint8_t>(errc::runtime_not_initialized)
-        && err.code() <= static_cast<std::uint8_t>(last_errc))
-      return static_cast<errc>(err.code());
-    return errc::system_error;
-  }
+  if (err.category() == errc_category)
+    return known_code(err) ? static_cast<errc>(err.code()) : errc::system_error;
   if (err == caf::sec::request_timeout)
     return errc::timeout;
   if (err == caf::sec::request_receiver_down)
@@ -109,10 +115,40 @@ errc internal::errc_of(const caf::error& err) {
   return errc::system_error;
 }
 
+std::string internal::message_of(const caf::error& err) {
+  if (!err)
+    return "no error";
+  if (err.category() == errc_category) {
+    if (known_code(err))
+      return error_text(err);
+    // Only bytes from another process can carry a code we do not know.
+    return "an error with the unknown RustyRay code " + std::to_string(err.code())
+           + " arrived (from a newer version, or corrupt): " + error_text(err);
+  }
+  switch (errc_of(err)) {
+    case errc::timeout:
+      return "a request timed out (CAF: " + caf::to_string(err) + ")";
+    case errc::actor_died:
+      return "the actor that should answer is gone (CAF: " + caf::to_string(err) + ")";
+    default:
+      return "CAF reported " + caf::to_string(err);
+  }
+}
+
+caf::error internal::as_rustyray_error(const caf::error& err) {
+  if (err && err.category() == errc_category)
+    return err;
+  return make_error(errc_of(err), message_of(err));
+}
+
+std::string describe(const caf::error& err) {
+  if (!err)
+    return "no error";
+  return to_string(errc_of(err)) + ": " + internal::message_of(err);
+}
+
 caf::error internal::did_not_run(const std::string& what, const caf::error& cause) {
-  // The cause may be any CAF error (a failed reply of an application's
-  // actor is stored as it came): its code is only an errc in our category.
-  return make_error(errc_of(cause), what + " did not run: " + error_text(cause));
+  return make_error(errc_of(cause), what + " did not run: " + message_of(cause));
 }
 
 } // namespace rustyray

@@ -20,11 +20,16 @@ std::string current_exception_text();
 /// A duration for messages: "50 ms", "0.25 ms", "-5 ms".
 std::string milliseconds_text(std::chrono::nanoseconds d);
 
-/// The code `get` reports for `err`: its own for a `rustyray` error,
-/// `timeout` and `actor_died` for CAF's failed requests, `system_error` for
-/// any other error (also an empty one), and for a `rustyray` code no `errc`
-/// has (bytes from a newer peer, or corrupt ones).
-errc errc_of(const caf::error& err);
+/// The message `get` throws with for `err` (the code is `errc_of(err)`):
+/// a RustyRay error's own text, a sentence around CAF's rendering of any
+/// other error.
+std::string message_of(const caf::error& err);
+
+/// `err` as a RustyRay error: itself if it is one, else an error of code
+/// `errc_of(err)` and text `message_of(err)`. Errors that arrive from CAF
+/// (replies of an application's actors) are stored so, and every path that
+/// reads them (get, try_get, a dependent task) sees the same code.
+caf::error as_rustyray_error(const caf::error& err);
 
 /// An argument error of a call that did not run, as its result: the code
 /// `errc_of(cause)`, "<what> did not run: <cause>".

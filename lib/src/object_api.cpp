@@ -442,21 +442,7 @@ caf::error type_mismatch(const object_id& id, const caf::message& stored,
 }
 
 void throw_caf_error(const caf::error& err) {
-  auto code = internal::errc_of(err);
-  if (err && err.category() == errc_category) {
-    if (code == static_cast<errc>(err.code()))
-      throw_error(code, internal::error_text(err));
-    // Only bytes from another process can carry a code we do not know.
-    throw error{errc::system_error,
-                "an error with the unknown RustyRay code " + std::to_string(err.code())
-                  + " arrived (from a newer version, or corrupt): "
-                  + internal::error_text(err)};
-  }
-  if (code == errc::timeout)
-    throw error{errc::timeout, "a request to a RustyRay actor timed out"};
-  if (code == errc::actor_died)
-    throw error{errc::actor_died, "the actor that should answer is gone"};
-  throw error{errc::system_error, "CAF reported " + caf::to_string(err)};
+  throw_error(errc_of(err), internal::message_of(err));
 }
 
 caf::error to_caf_error(const error& err) {

@@ -4,9 +4,12 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <mutex>
 #include <random>
 #include <thread>
+
+#include <pthread.h>
 
 #include <caf/all.hpp>
 
@@ -31,15 +34,31 @@ namespace {
 
 // Serializes init and shutdown.
 std::mutex lifecycle_mtx;
-// Written by `publish` only. std::atomic_load of a shared_ptr takes a mutex
-// (libstdc++ keeps a small pool of them), which every API call from every
-// thread would contend for: threads re-read the pointer only when the
-// generation moved, and keep a weak copy in between.
-std::shared_ptr<runtime_state> global_runtime;
+
+// Set on a thread while it runs shutdown: the own actor system's destructor
+// (and so the shutdown hook below) runs inside it.
+thread_local bool shutting_down_here = false;
+
+void shutdown_at_exit() noexcept;
+
+/// The running runtime. Written by `publish` only. std::atomic_load of a
+/// shared_ptr takes a mutex (libstdc++ keeps a small pool of them), which
+/// every API call from every thread would contend for: threads re-read the
+/// pointer only when the generation moved, and keep a weak copy in between.
+/// A program that leaves `main` without `shutdown()` reaches the destructor,
+/// which shuts the runtime down: destroying it as it was would destroy its
+/// actor system while RustyRay's actors live, and that waits for them
+/// forever.
+struct global_slot {
+  std::shared_ptr<runtime_state> runtime;
+  ~global_slot() {
+    shutdown_at_exit();
+  }
+} global;
 std::atomic<std::uint64_t> runtime_generation{1};
 
 void publish(std::shared_ptr<runtime_state> rt) {
-  std::atomic_store(&global_runtime, std::move(rt));
+  std::atomic_store(&global.runtime, std::move(rt));
   runtime_generation.fetch_add(1, std::memory_order_acq_rel);
 }
 
@@ -113,7 +132,7 @@ std::shared_ptr<runtime_state> current() noexcept {
   thread_local std::uint64_t cached_generation = 0;
   auto generation = runtime_generation.load(std::memory_order_acquire);
   if (generation != cached_generation) {
-    cached = std::atomic_load(&global_runtime);
+    cached = std::atomic_load(&global.runtime);
     cached_generation = generation;
   }
   return cached.lock();
@@ -139,20 +158,23 @@ void check_not_stopping(const runtime_state& rt) {
 
 thread_local blocking_observer* current_blocking_observer = nullptr;
 
+thread_local bool on_scheduler_thread = false;
+
+void warn_blocking_on_scheduler_thread() noexcept {
+  static std::once_flag warned;
+  std::call_once(warned, [] {
+    std::fputs("rustyray: warning: a blocking get or wait runs on a CAF scheduler thread "
+               "(inside an event-based actor, say). It holds that thread until the object "
+               "is ready; once every scheduler thread is held so, nothing runs and the call "
+               "waits until its timeout, or forever. In a CAF actor, use "
+               "rustyray::get_async(self, ref) instead. (Shown once.)\n",
+               stderr);
+  });
+}
+
 } // namespace internal
 
 using internal::lifecycle_mtx;
-
-void configure(caf::actor_system_config& cfg) {
-  cfg.add_message_type<object_id>("rustyray::object_id");
-  cfg.add_message_type<objstore::stored_object>("rustyray::stored_object");
-  cfg.add_message_type<store_stats>("rustyray::store_stats");
-  // CAF 0.17 has no built-in std::vector<uint8_t>; byte buffers are common objects.
-  cfg.add_message_type<std::vector<std::uint8_t>>("rustyray::bytes");
-  // ... decoded with a bound on the length prefix (bounded_bytes.hpp).
-  internal::bound_byte_buffers(cfg);
-  cfg.add_error_category(errc_category, internal::render_error);
-}
 
 void init() {
   init(config::from_env());
@@ -196,11 +218,20 @@ void init(caf::actor_system& system, config cfg) {
   internal::release_thread_logger();
 }
 
-void shutdown() {
-  std::lock_guard<std::mutex> guard{lifecycle_mtx};
-  auto rt = internal::current();
-  if (!rt)
-    return;
+namespace internal {
+
+namespace {
+
+/// Stops `rt`; the caller holds lifecycle_mtx.
+void stop(std::shared_ptr<runtime_state> rt) {
+  struct mark_thread {
+    mark_thread() {
+      shutting_down_here = true;
+    }
+    ~mark_thread() {
+      shutting_down_here = false;
+    }
+  } marked;
   rt->stopping = true;
   // Actors run the calls already queued, then on_stop, then quit.
   auto actor_hosts = rt->actors->hosts();
@@ -254,6 +285,125 @@ void shutdown() {
   // For a runtime with its own system this joins every CAF thread.
   rt->own_system.reset();
   rt->own_config.reset();
+}
+
+/// Where `shutdown` may not run: it waits for every task and actor call to
+/// finish, and the caller is one of them.
+void check_not_in_work(const char* what) {
+  if (in_task() || in_actor())
+    throw error{errc::invalid_argument,
+                std::string{what}
+                  + " was called inside a task or an actor method, which shutdown would wait "
+                    "for forever; call it from the thread that called init (or any other "
+                    "thread, or a plain CAF actor), after the work it waits for"};
+}
+
+/// The runtime's shutdown when the process exits without one (`exit`, or a
+/// return from `main`). Inside a task or an actor method nothing can wait
+/// for that work to end: the runtime is left to the exiting process.
+void shutdown_at_exit() noexcept {
+  if (in_task() || in_actor()) {
+    new std::shared_ptr<runtime_state>(std::move(global.runtime)); // deliberately leaked
+    return;
+  }
+  try {
+    rustyray::shutdown();
+  } catch (...) {
+    std::fputs("rustyray: shutdown at exit failed\n", stderr);
+  }
+}
+
+/// Shuts down the runtime running on `sys`, from the destructor of `sys`
+/// (see shutdown_hook).
+void shutdown_for(caf::actor_system& sys) {
+  if (shutting_down_here)
+    return; // the own system, destroyed by shutdown itself
+  std::lock_guard<std::mutex> guard{lifecycle_mtx};
+  auto rt = current();
+  if (rt && rt->system == &sys)
+    stop(std::move(rt));
+}
+
+/// Joins an application's actor system and RustyRay's lifetime. CAF 0.17
+/// offers no call at the start of `~actor_system`, which waits for every
+/// actor not spawned `hidden` (RustyRay's are), then stops the group
+/// modules, then the scheduler. A group module's `stop` is therefore the
+/// last point where the scheduler still runs: there a system destroyed
+/// without `shutdown()` shuts RustyRay down first. The thread hook, which
+/// `~actor_system`'s constructor initialises before the group modules, tells
+/// the module its system, and marks the scheduler's threads for the
+/// blocking-call warning.
+struct system_link {
+  caf::actor_system* system = nullptr;
+};
+
+class shutdown_hook : public caf::group_module {
+public:
+  explicit shutdown_hook(caf::actor_system& sys) : caf::group_module(sys, "rustyray") {
+  }
+
+  void stop() override {
+    shutdown_for(system());
+  }
+
+  caf::expected<caf::group> get(const std::string&) override {
+    return caf::sec::no_such_group_module;
+  }
+
+  caf::error load(caf::deserializer&, caf::group&) override {
+    return caf::sec::no_such_group_module;
+  }
+};
+
+class thread_marker : public caf::thread_hook {
+public:
+  explicit thread_marker(std::shared_ptr<system_link> link) : link_(std::move(link)) {
+  }
+
+  void init(caf::actor_system& sys) override {
+    link_->system = &sys;
+  }
+
+  void thread_started() override {
+    // CAF names its scheduler's threads "caf.multiplexer" (and a detached
+    // actor's "caf.actor") before it calls the hooks.
+    char name[16] = {};
+    pthread_getname_np(pthread_self(), name, sizeof(name));
+    if (std::strcmp(name, "caf.multiplexer") == 0)
+      on_scheduler_thread = true;
+  }
+
+  void thread_terminates() override {
+  }
+
+private:
+  std::shared_ptr<system_link> link_;
+};
+
+} // namespace
+
+} // namespace internal
+
+void configure(caf::actor_system_config& cfg) {
+  cfg.add_message_type<object_id>("rustyray::object_id");
+  cfg.add_message_type<objstore::stored_object>("rustyray::stored_object");
+  cfg.add_message_type<store_stats>("rustyray::store_stats");
+  // CAF 0.17 has no built-in std::vector<uint8_t>; byte buffers are common objects.
+  cfg.add_message_type<std::vector<std::uint8_t>>("rustyray::bytes");
+  // ... decoded with a bound on the length prefix (bounded_bytes.hpp).
+  internal::bound_byte_buffers(cfg);
+  cfg.add_error_category(errc_category, internal::render_error);
+  auto link = std::make_shared<internal::system_link>();
+  cfg.add_thread_hook<internal::thread_marker>(link);
+  cfg.group_module_factories.emplace_back(
+    [link]() -> caf::group_module* { return new internal::shutdown_hook(*link->system); });
+}
+
+void shutdown() {
+  internal::check_not_in_work("rustyray::shutdown()");
+  std::lock_guard<std::mutex> guard{lifecycle_mtx};
+  if (auto rt = internal::current())
+    internal::stop(std::move(rt));
 }
 
 bool is_initialized() noexcept {

@@ -30,12 +30,22 @@ public:
 /// The observer of this thread, if it runs tasks.
 extern thread_local blocking_observer* current_blocking_observer;
 
+/// Whether this thread is one of a CAF scheduler's (set by the thread hook
+/// that `configure` installs).
+extern thread_local bool on_scheduler_thread;
+
+/// Prints, once per process, why a blocking wait on a scheduler thread may
+/// deadlock and what to use instead.
+void warn_blocking_on_scheduler_thread() noexcept;
+
 /// Calls the thread's observer around a blocking wait.
 class blocking_scope {
 public:
   blocking_scope() : observer_(current_blocking_observer) {
     if (observer_)
       observer_->on_block();
+    else if (on_scheduler_thread)
+      warn_blocking_on_scheduler_thread();
   }
   ~blocking_scope() {
     if (observer_)

@@ -83,7 +83,7 @@ caf::behavior store_actor(caf::stateful_actor<store_state>* self,
 } // namespace
 
 caf::actor spawn_store_actor(caf::actor_system& sys, std::shared_ptr<object_table> table) {
-  return sys.spawn(store_actor, std::move(table));
+  return sys.spawn<caf::hidden>(store_actor, std::move(table));
 }
 
 } // namespace rustyray::objstore

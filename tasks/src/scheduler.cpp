@@ -627,7 +627,7 @@ void with_pool(sched_ptr self, F f) {
     spawn_fn spawn = [&] {
       auto id = st.workers.size();
       auto slot = std::make_shared<worker_slot>(id);
-      auto w = self->system().spawn<caf::detached>(worker, caf::actor{self}, slot,
+      auto w = self->system().spawn<caf::detached + caf::hidden>(worker, caf::actor{self}, slot,
                                                    self->state.table, self->state.context);
       self->monitor(w);
       st.workers.push_back({std::move(w), std::move(slot)});
@@ -750,12 +750,6 @@ caf::behavior scheduler(sched_ptr self, std::shared_ptr<objstore::object_table> 
           st.ready.push_front(std::move(*i));
       });
     },
-    [=](snapshot_atom) {
-      auto& st = self->state.context->pool();
-      lock_guard guard{st.mtx};
-      return scheduler_snapshot{st.alive,         st.idle.size(),   st.running.size(),
-                                st.blocked.size(), st.overrunning, st.available};
-    },
     [=](drain_atom) -> caf::result<caf::unit_t> {
       self->state.drained = self->make_response_promise();
       auto& st = self->state.context->pool();
@@ -823,12 +817,23 @@ void fail_task(objstore::object_table& table, const task_ptr& task,
 caf::actor spawn_scheduler(caf::actor_system& sys, std::shared_ptr<objstore::object_table> table,
                            std::shared_ptr<task_context> context) {
   context->pool().table = table.get();
-  return sys.spawn(scheduler, std::move(table), std::move(context));
+  return sys.spawn<caf::hidden>(scheduler, std::move(table), std::move(context));
 }
 
 caf::actor current_worker() {
   return current_worker_self == nullptr ? caf::actor{}
                                         : caf::actor_cast<caf::actor>(current_worker_self);
+}
+
+scheduler_snapshot task_context::snapshot() const {
+  auto& st = *pool_;
+  lock_guard guard{st.mtx};
+  return {st.alive,         st.idle.size(), st.running.size(),
+          st.blocked.size(), st.overrunning, st.available};
+}
+
+bool in_task() noexcept {
+  return current_task != nullptr;
 }
 
 } // namespace rustyray::internal

@@ -24,9 +24,6 @@ class recorder;
 /// stop; the reply comes when all that is done.
 using drain_atom = caf::atom_constant<caf::atom("rr_drain")>;
 
-/// Asks the scheduler for a `scheduler_snapshot` (for `state()`).
-using snapshot_atom = caf::atom_constant<caf::atom("rr_snap")>;
-
 /// The scheduler's view of its workers and resources at one moment.
 struct scheduler_snapshot {
   /// Worker actors running now (they start on demand).
@@ -72,6 +69,10 @@ public:
   /// its worker, not a hop through the scheduler first.
   void submit(const caf::actor& scheduler, task_ptr task);
 
+  /// The workers and resources now, read under the pool's lock: `state()`
+  /// needs no free CAF thread (a request to the scheduler actor would).
+  [[nodiscard]] scheduler_snapshot snapshot() const;
+
   /// The scheduler's state, shared with workers and submitting threads.
   pool_state& pool() noexcept {
     return *pool_;
@@ -97,9 +98,11 @@ void fail_task(objstore::object_table& table, const task_ptr& task,
 /// kills the worker running it, as a bug in the runtime would.
 struct worker_crash {};
 
+/// Whether the calling thread runs a task's function now.
+bool in_task() noexcept;
+
 /// For tests: the worker actor running the calling task; null elsewhere.
 caf::actor current_worker();
 
 } // namespace rustyray::internal
 
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(rustyray::internal::scheduler_snapshot)

@@ -109,25 +109,13 @@ nlohmann::json workers_state(const runtime_state& rt) {
     workers["error"] = "shutdown is running";
     return {{"resources", resources}, {"workers", workers}};
   }
-  // The scheduler never blocks, so it answers at once; the timeout only
-  // guards against a scheduler that is gone.
-  {
-    caf::scoped_actor self{*rt.system};
-    self->request(rt.scheduler, std::chrono::seconds(5), snapshot_atom::value)
-      .receive(
-        [&](const scheduler_snapshot& snap) {
-          workers["started"] = snap.started;
-          workers["busy"] = snap.busy;
-          workers["blocked_in_get"] = snap.blocked;
-          workers["idle"] = snap.idle;
-          workers["timed_out"] = snap.timed_out;
-          resources["available"] = units(snap.available);
-        },
-        [&](const caf::error& err) {
-          workers["error"] = "the scheduler did not answer: " + caf::to_string(err);
-        });
-  }
-  release_thread_logger(); // the scoped actor took it (runtime_state.hpp)
+  auto snap = context.snapshot();
+  workers["started"] = snap.started;
+  workers["busy"] = snap.busy;
+  workers["blocked_in_get"] = snap.blocked;
+  workers["idle"] = snap.idle;
+  workers["timed_out"] = snap.timed_out;
+  resources["available"] = units(snap.available);
   return {{"resources", resources}, {"workers", workers}};
 }
 

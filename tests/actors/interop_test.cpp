@@ -18,6 +18,39 @@ adder::behavior_type adder_impl() {
   return {[](int x, int y) { return x + y; }};
 }
 
+using doubler = caf::typed_actor<caf::replies_to<int>::with<int>>;
+
+/// Refuses every request with one of CAF's own errors.
+doubler::behavior_type refusing_impl() {
+  return {[](int) -> caf::result<int> { return caf::sec::invalid_argument; }};
+}
+
+int plus1(int x) {
+  return x + 1;
+}
+
+/// The code of each way to read a failed ref: get, try_get and a task that
+/// takes it as an argument, all of which must agree.
+struct read_codes {
+  errc get;
+  errc try_get;
+  errc dependent;
+  std::string try_get_text;
+};
+
+read_codes codes_of(const object_ref<int>& ref) {
+  read_codes codes{};
+  codes.get = test::code_of([&] { (void)ref.get(10s); });
+  auto tried = try_get(ref, 10s);
+  BOOST_REQUIRE(!tried);
+  BOOST_TEST(tried.error().category() == errc_category);
+  codes.try_get = errc_of(tried.error());
+  codes.try_get_text = describe(tried.error());
+  auto dependent = task(plus1).remote(ref);
+  codes.dependent = test::code_of([&] { (void)dependent.get(10s); });
+  return codes;
+}
+
 /// An application actor that awaits an actor call's result without blocking.
 caf::behavior awaiting(caf::event_based_actor* self, actor_handle<Counter> counter,
                        caf::actor reply_to) {
@@ -91,6 +124,33 @@ BOOST_AUTO_TEST_CASE(a_wrapped_typed_actor_answers_with_object_refs) {
   auto dynamic = wrap(caf::actor_cast<caf::actor>(app_actor));
   BOOST_CHECK_EQUAL(dynamic.ask<int>(20, 22).get(), 42);
   self->send_exit(app_actor, caf::exit_reason::user_shutdown);
+}
+
+// A request to an actor that exited surfaced as actor_died from get, as
+// system_error in a dependent task, and as CAF's raw error from try_get.
+BOOST_AUTO_TEST_CASE(a_wrapped_actor_that_exited_fails_alike_on_every_path) {
+  auto gone = sys.spawn(adder_impl);
+  self->monitor(gone);
+  self->send_exit(gone, caf::exit_reason::user_shutdown);
+  self->receive([](const caf::down_msg&) {});
+  auto codes = codes_of(wrap(gone).ask(1, 2));
+  BOOST_TEST(codes.get == errc::actor_died);
+  BOOST_TEST(codes.try_get == errc::actor_died);
+  BOOST_TEST(codes.dependent == errc::actor_died);
+  BOOST_TEST(codes.try_get_text.rfind("actor_died: ", 0) == 0u, codes.try_get_text);
+  BOOST_TEST(codes.try_get_text.find("request_receiver_down") != std::string::npos,
+             codes.try_get_text);
+}
+
+BOOST_AUTO_TEST_CASE(a_wrapped_actor_answering_a_caf_error_fails_alike_on_every_path) {
+  auto refusing = sys.spawn(refusing_impl);
+  auto codes = codes_of(wrap(refusing).ask(1));
+  BOOST_TEST(codes.get == errc::system_error);
+  BOOST_TEST(codes.try_get == errc::system_error);
+  BOOST_TEST(codes.dependent == errc::system_error);
+  BOOST_TEST(codes.try_get_text.find("invalid_argument") != std::string::npos,
+             codes.try_get_text);
+  self->send_exit(refusing, caf::exit_reason::user_shutdown);
 }
 
 BOOST_AUTO_TEST_CASE(an_event_based_actor_awaits_an_actor_result) {

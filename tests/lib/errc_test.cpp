@@ -80,6 +80,36 @@ BOOST_AUTO_TEST_CASE(caf_system_errors_map_to_codes) {
   BOOST_TEST(code_of(caf::sec::unexpected_message) == errc::system_error);
 }
 
+// The public twins of what get throws: code and text of any caf::error,
+// without an actor_system, the same as the exception get would throw.
+BOOST_AUTO_TEST_CASE(errc_of_and_describe_say_what_get_would_throw) {
+  auto thrown = [](const caf::error& err) -> std::pair<errc, std::string> {
+    try {
+      detail::throw_caf_error(err);
+    } catch (const error& e) {
+      return {e.code(), e.what()};
+    }
+    return {};
+  };
+  std::vector<caf::error> errors{make_error(errc::object_lost, "object x was evicted"),
+                                 caf::sec::request_timeout,
+                                 caf::sec::request_receiver_down,
+                                 caf::sec::invalid_argument,
+                                 caf::error{200, errc_category}};
+  for (const auto& err : errors) {
+    auto [code, text] = thrown(err);
+    BOOST_TEST(errc_of(err) == code);
+    BOOST_TEST(describe(err) == text);
+  }
+  BOOST_TEST(describe(make_error(errc::object_lost, "object x was evicted"))
+             == "object_lost: object x was evicted");
+  BOOST_TEST(errc_of(caf::sec::request_receiver_down) == errc::actor_died);
+  BOOST_TEST(describe(caf::sec::invalid_argument).find("invalid_argument") != std::string::npos,
+             describe(caf::sec::invalid_argument));
+  BOOST_TEST(describe(caf::error{}) == "no error");
+  BOOST_TEST(errc_of(caf::error{}) == errc::system_error);
+}
+
 // Found by the error fuzz target (tests/fuzz/error_fuzz.cpp): bytes from
 // another process may carry a rustyray code that no errc has.
 BOOST_AUTO_TEST_CASE(an_unknown_rustyray_code_is_a_system_error) {

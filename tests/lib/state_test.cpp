@@ -246,3 +246,28 @@ BOOST_AUTO_TEST_CASE(state_works_inside_a_task) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+// state() read the workers through a request to the scheduler actor: inside
+// an event-based actor holding the only CAF thread, it waited 5 s and then
+// returned the section with an error.
+BOOST_AUTO_TEST_CASE(state_inside_an_event_based_actor_needs_no_free_caf_thread) {
+  caf::actor_system_config cfg;
+  configure(cfg);
+  cfg.set("scheduler.max-threads", 1);
+  caf::actor_system sys{cfg};
+  init(sys, test::small_config());
+  {
+    auto reader = sys.spawn([]() -> caf::behavior {
+      return {[](int) { return state()["node"]["workers"].dump(); }};
+    });
+    caf::scoped_actor self{sys};
+    std::string workers;
+    self->request(reader, 30s, 0)
+      .receive([&](std::string& text) { workers = std::move(text); },
+               [&](caf::error& err) { BOOST_FAIL(describe(err)); });
+    auto parsed = json::parse(workers);
+    BOOST_TEST(!parsed.contains("error"), workers);
+    BOOST_TEST(parsed.contains("started"), workers);
+  }
+  shutdown();
+}

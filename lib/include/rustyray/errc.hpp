@@ -68,4 +68,22 @@ caf::error make_error(errc code, std::string message);
 /// Lets CAF convert a bare `errc` into a `caf::error`.
 caf::error make_error(errc code);
 
+/// The `errc` that a `caf::error` (from `try_get`, `get_async` or a CAF
+/// reply) stands for, the code `get` would throw: a RustyRay error's own;
+/// `timeout` for CAF's `request_timeout`; `actor_died` for
+/// `request_receiver_down`; `system_error` for any other error.
+///
+/// ~~~
+/// auto v = rustyray::try_get(ref);
+/// if (!v && rustyray::errc_of(v.error()) == rustyray::errc::object_lost) { ... }
+/// ~~~
+[[nodiscard]] errc errc_of(const caf::error& err);
+
+/// The text of a `caf::error`, as `rustyray::error::what()` reads for the
+/// same failure: `"<code>: <message>"` (`"no error"` for an empty one).
+/// Needs no `actor_system`, unlike CAF's `actor_system::render`. (Not named
+/// `to_string`: with `using namespace rustyray`, a call would be ambiguous
+/// with `caf::to_string`, which argument-dependent lookup finds.)
+[[nodiscard]] std::string describe(const caf::error& err);
+
 } // namespace rustyray
