@@ -410,4 +410,30 @@ bool is_initialized() noexcept {
   return internal::current() != nullptr;
 }
 
+runtime_guard::runtime_guard() {
+  init();
+}
+
+runtime_guard::runtime_guard(config cfg) {
+  init(std::move(cfg));
+}
+
+runtime_guard::runtime_guard(caf::actor_system& system) {
+  init(system);
+}
+
+runtime_guard::runtime_guard(caf::actor_system& system, config cfg) {
+  init(system, std::move(cfg));
+}
+
+runtime_guard::~runtime_guard() {
+  try {
+    shutdown();
+  } catch (const error& e) {
+    // Only inside a task or an actor method: the process's exit or the
+    // system's end shuts the runtime down instead.
+    std::fprintf(stderr, "rustyray: runtime_guard: %s\n", e.what());
+  }
+}
+
 } // namespace rustyray

@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <future>
+#include <stdexcept>
 
 #include <caf/all.hpp>
 
@@ -43,6 +44,12 @@ public:
     }
   }
 };
+
+config test_config() {
+  config cfg;
+  cfg.num_workers = 2;
+  return cfg;
+}
 
 /// A failed expectation inside the child: its exit code tells which.
 #define CHILD_REQUIRE(cond, code)                                                          \
@@ -188,4 +195,27 @@ BOOST_AUTO_TEST_CASE(a_blocking_get_on_a_caf_scheduler_thread_warns_once) {
   BOOST_TEST(first != std::string::npos, "stderr: " << result.err);
   BOOST_TEST(result.err.find(warning, first + 1) == std::string::npos, "stderr: " << result.err);
   BOOST_TEST(result.err.find("get_async") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(a_runtime_guard_shuts_the_runtime_down_on_an_exception) {
+  auto result = run_in_child([] {
+    try {
+      runtime_guard runtime{test_config()};
+      CHILD_REQUIRE(task(plus1).remote(1).get() == 2, 3);
+      throw std::runtime_error("early exit");
+    } catch (const std::runtime_error&) {
+    }
+    CHILD_REQUIRE(!is_initialized(), 4);
+    {
+      caf::actor_system_config cfg;
+      configure(cfg);
+      caf::actor_system sys{cfg};
+      runtime_guard runtime{sys};
+      CHILD_REQUIRE(task(plus1).remote(2).get() == 3, 5);
+    }
+    CHILD_REQUIRE(!is_initialized(), 6);
+    return 0;
+  });
+  BOOST_TEST(!result.hung);
+  BOOST_TEST(result.exit_code == 0, "exit " << result.exit_code << ", stderr: " << result.err);
 }
