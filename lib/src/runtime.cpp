@@ -57,6 +57,17 @@ struct global_slot {
 } global;
 std::atomic<std::uint64_t> runtime_generation{1};
 
+// A runtime left to the exiting process (see shutdown_at_exit): reachable
+// from here, so that leak checkers do not count it.
+std::shared_ptr<runtime_state>* abandoned = nullptr;
+
+/// The running runtime, for init and shutdown (under lifecycle_mtx). Not
+/// `current()`: its per-thread cache may already be destroyed when the
+/// process exits.
+std::shared_ptr<runtime_state> running() {
+  return std::atomic_load(&global.runtime);
+}
+
 void publish(std::shared_ptr<runtime_state> rt) {
   std::atomic_store(&global.runtime, std::move(rt));
   runtime_generation.fetch_add(1, std::memory_order_acq_rel);
@@ -80,7 +91,7 @@ std::string render_error(std::uint8_t code, caf::atom_value, const caf::message&
 }
 
 void check_not_running() {
-  if (current())
+  if (running())
     throw error{errc::already_initialized,
                 "rustyray::init was called while a runtime is running; call "
                 "rustyray::shutdown() first, or check rustyray::is_initialized()"};
@@ -303,7 +314,7 @@ void check_not_in_work(const char* what) {
 /// for that work to end: the runtime is left to the exiting process.
 void shutdown_at_exit() noexcept {
   if (in_task() || in_actor()) {
-    new std::shared_ptr<runtime_state>(std::move(global.runtime)); // deliberately leaked
+    abandoned = new std::shared_ptr<runtime_state>(running());
     return;
   }
   try {
@@ -319,7 +330,7 @@ void shutdown_for(caf::actor_system& sys) {
   if (shutting_down_here)
     return; // the own system, destroyed by shutdown itself
   std::lock_guard<std::mutex> guard{lifecycle_mtx};
-  auto rt = current();
+  auto rt = running();
   if (rt && rt->system == &sys)
     stop(std::move(rt));
 }
@@ -402,7 +413,7 @@ void configure(caf::actor_system_config& cfg) {
 void shutdown() {
   internal::check_not_in_work("rustyray::shutdown()");
   std::lock_guard<std::mutex> guard{lifecycle_mtx};
-  if (auto rt = internal::current())
+  if (auto rt = internal::running())
     internal::stop(std::move(rt));
 }
 
