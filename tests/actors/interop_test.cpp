@@ -47,6 +47,12 @@ adder::behavior_type adder_impl() {
   return {[](int x, int y) { return x + y; }};
 }
 
+using splitter = caf::typed_actor<caf::replies_to<int>::with<int, int>>;
+
+splitter::behavior_type splitter_impl() {
+  return {[](int x) { return std::make_tuple(x / 2, x % 2); }};
+}
+
 /// An application actor that awaits an actor call's result without blocking.
 caf::behavior awaiting(caf::event_based_actor* self, actor_handle<Counter> counter,
                        caf::actor reply_to) {
@@ -172,6 +178,15 @@ BOOST_AUTO_TEST_CASE(a_wrapped_typed_actor_answers_with_object_refs) {
   // A dynamically typed CAF actor: the caller names the reply type.
   auto dynamic = wrap(caf::actor_cast<caf::actor>(app_actor));
   BOOST_CHECK_EQUAL(dynamic.ask<int>(20, 22).get(), 42);
+  self->send_exit(app_actor, caf::exit_reason::user_shutdown);
+}
+
+BOOST_AUTO_TEST_CASE(a_reply_of_several_values_is_a_tuple) {
+  auto app_actor = sys.spawn(splitter_impl);
+  object_ref<std::tuple<int, int>> halves = wrap(app_actor).ask(7);
+  BOOST_CHECK((halves.get() == std::make_tuple(3, 1)));
+  auto dynamic = wrap(caf::actor_cast<caf::actor>(app_actor));
+  BOOST_CHECK((dynamic.ask<std::tuple<int, int>>(9).get() == std::make_tuple(4, 1)));
   self->send_exit(app_actor, caf::exit_reason::user_shutdown);
 }
 
