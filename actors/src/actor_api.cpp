@@ -11,6 +11,7 @@
 #include "bridge.hpp"
 #include "recycling_allocator.hpp"
 #include "demangle.hpp"
+#include "function_symbol.hpp"
 #include "dependencies.hpp"
 #include "error_text.hpp"
 #include "runtime_state.hpp"
@@ -55,7 +56,7 @@ std::string call_record::name() const {
     return by_name;
   if (auto registered = detail::remote_name_of(*method, identity); !registered.empty())
     return registered;
-  return demangle(method->name());
+  return member_function_name(*method, identity);
 }
 
 } // namespace internal

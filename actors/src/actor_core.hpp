@@ -95,7 +95,8 @@ struct call_record : objstore::producer {
   /// mailbox of a host that died): such a caller must not wait forever.
   ~call_record() override;
 
-  /// The registered name of the method, else its type.
+  /// The registered name of the method, else `ns::C::method` from the
+  /// program's symbols, else its type.
   std::string name() const;
 
   /// "call Counter::add of actor 9f2c….3 (waiting for arguments)".

@@ -139,29 +139,10 @@ bool wait_until(std::condition_variable& cv, std::unique_lock<std::mutex>& lock,
   return true;
 }
 
-/// A readable name for a type as CAF identifies it in messages.
-std::string type_name(caf::rtti_pair type) {
-  auto [nr, info] = type;
-  if (nr == 0)
-    return info ? internal::demangle(info->name()) : "an unknown type";
-  // CAF numbers its built-in types and names them "@i32", "@str", ...
-  std::string name = caf::numbered_type_names[nr - 1];
-  static const std::pair<const char*, const char*> readable[] = {
-    {"@i8", "int8_t"},     {"@i16", "int16_t"},  {"@i32", "int32_t"},
-    {"@i64", "int64_t"},   {"@u8", "uint8_t"},   {"@u16", "uint16_t"},
-    {"@u32", "uint32_t"},  {"@u64", "uint64_t"}, {"@str", "std::string"},
-    {"@charbuf", "std::vector<char>"},           {"@strvec", "std::vector<std::string>"},
-  };
-  for (auto [caf_name, cpp_name] : readable)
-    if (name == caf_name)
-      return cpp_name;
-  return name[0] == '@' ? "caf::" + name.substr(1) : name;
-}
-
 std::string stored_type_name(const caf::message& stored) {
   if (stored.empty())
     return "nothing (object_ref<void>)";
-  return type_name(stored.type(0));
+  return internal::type_name(stored.type(0));
 }
 
 /// A blocked `get`: the waiter fills it in from whichever thread resolves the
@@ -437,7 +418,7 @@ caf::error type_mismatch(const object_id& id, const caf::message& stored,
                          caf::rtti_pair wanted) {
   return make_error(errc::type_mismatch,
                     "object " + to_string(id) + " holds " + stored_type_name(stored)
-                      + " but was read as " + type_name(wanted)
+                      + " but was read as " + internal::type_name(wanted)
                       + "; use an object_ref of the stored type");
 }
 

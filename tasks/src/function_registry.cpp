@@ -96,6 +96,20 @@ std::string remote_name_of(std::type_index type, const function_identity& identi
   return i == r.name_by_identity.end() ? std::string{} : i->second;
 }
 
+caf::error argument_mismatch(const std::string& function, const caf::message& args,
+                             std::initializer_list<caf::rtti_pair> params) {
+  std::string taken;
+  for (auto type : params)
+    taken += (taken.empty() ? "" : ", ") + internal::type_name(type);
+  std::string given;
+  for (std::size_t i = 0; i < args.size(); ++i)
+    given += (i == 0 ? "" : ", ") + internal::type_name(args.type(i));
+  return make_error(errc::type_mismatch,
+                    function + " takes (" + taken + ") but got (" + given
+                      + "); send exactly these types (numbers convert where no value is lost, "
+                        "such as int32_t to int64_t or float to double)");
+}
+
 caf::expected<caf::message> invoke_remote(const std::string& name, const caf::message& args) {
   remote_invoker invoke;
   {

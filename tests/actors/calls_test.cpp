@@ -21,6 +21,18 @@ int use_counter(actor_handle<Counter> counter, int x) {
   return counter.task(&Counter::add).remote(x).get();
 }
 
+/// A class whose method is virtual: a member pointer to it names no code.
+class Shape {
+public:
+  static std::unique_ptr<Shape> create() {
+    return std::make_unique<Shape>();
+  }
+  virtual ~Shape() = default;
+  virtual int sides() const {
+    throw std::logic_error("a shape without sides");
+  }
+};
+
 int slow_five() {
   std::this_thread::sleep_for(300ms);
   return 5;
@@ -92,6 +104,31 @@ BOOST_AUTO_TEST_CASE(a_method_that_throws_stores_a_task_error_and_the_actor_live
     BOOST_CHECK(what.find("Counter") != std::string::npos);
   }
   BOOST_CHECK_EQUAL(counter.task(&Counter::add).remote(1).get(), 8);
+}
+
+// Counter::fail is not registered: its name comes from the program's symbols.
+BOOST_AUTO_TEST_CASE(an_unregistered_method_is_named_class_and_method_in_errors) {
+  auto counter = actor(Counter::create).remote(7);
+  try {
+    counter.task(&Counter::fail).remote(std::string{"no way"}).get();
+    BOOST_FAIL("expected task_error");
+  } catch (const task_error& e) {
+    std::string what = e.what();
+    BOOST_TEST(what.find("actor method rustyray::test::Counter::fail of") != std::string::npos,
+               what);
+  }
+  // A virtual method has no address of its own: the message says how to
+  // name it.
+  auto shape = actor(Shape::create).remote();
+  try {
+    shape.task(&Shape::sides).remote().get();
+    BOOST_FAIL("expected task_error");
+  } catch (const task_error& e) {
+    std::string what = e.what();
+    BOOST_TEST(what.find("int ((anonymous namespace)::Shape::*)() const") != std::string::npos,
+               what);
+    BOOST_TEST(what.find("RUSTYRAY_REMOTE") != std::string::npos, what);
+  }
 }
 
 BOOST_AUTO_TEST_CASE(an_argument_holding_an_error_fails_the_call_only) {

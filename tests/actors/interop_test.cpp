@@ -2,13 +2,42 @@
 #include <boost/test/unit_test.hpp>
 
 #include "actor_support.hpp"
+#include "error_text.hpp"
 
 using namespace rustyray;
 using namespace std::chrono_literals;
 using test::Counter;
 using test::embedded_fixture;
 
+namespace {
+
+/// Methods whose parameters CAF callers may fill with other number types.
+class Meter {
+public:
+  static Meter create() {
+    return Meter{};
+  }
+
+  long add(long x) {
+    return total_ += x;
+  }
+
+  double scale(double x) const {
+    return 2 * x;
+  }
+
+  int narrow(int x) const {
+    return x;
+  }
+
+private:
+  long total_ = 0;
+};
+
+} // namespace
+
 RUSTYRAY_REMOTE(Counter::create, &Counter::add, &Counter::value);
+RUSTYRAY_REMOTE(Meter::create, &Meter::add, &Meter::scale, &Meter::narrow);
 
 namespace {
 
@@ -49,6 +78,12 @@ read_codes codes_of(const object_ref<int>& ref) {
   auto dependent = task(plus1).remote(ref);
   codes.dependent = test::code_of([&] { (void)dependent.get(10s); });
   return codes;
+}
+
+using splitter = caf::typed_actor<caf::replies_to<int>::with<int, int>>;
+
+splitter::behavior_type splitter_impl() {
+  return {[](int x) { return std::make_tuple(x / 2, x % 2); }};
 }
 
 /// An application actor that awaits an actor call's result without blocking.
@@ -92,6 +127,59 @@ BOOST_AUTO_TEST_CASE(plain_caf_code_calls_an_actor_through_its_typed_interface) 
 // Found by the message fuzz target: a call without a sender (anon_send, or
 // a peer process that sent none) dereferenced the null sender and crashed
 // the process.
+BOOST_AUTO_TEST_CASE(a_call_with_arguments_of_other_types_names_the_expected_and_given_types) {
+  auto counter = actor(Counter::create).remote(1);
+  actor_interface iface = caf_interface(counter);
+  auto reply_to = [&](caf::message args) {
+    caf::error failure;
+    self->request(iface, caf::infinite, call_atom::value, std::string{"Counter::add"},
+                  std::move(args))
+      .receive([&](caf::message&) {}, [&](caf::error& err) { failure = std::move(err); });
+    BOOST_CHECK(static_cast<errc>(failure.code()) == errc::type_mismatch);
+    return internal::error_text(failure);
+  };
+  auto text = reply_to(caf::make_message(std::string{"x"}));
+  BOOST_TEST(text.find("Counter::add takes (int32_t) but got (std::string)") != std::string::npos,
+             text);
+  text = reply_to(caf::make_message(1, 2));
+  BOOST_TEST(text.find("takes (int32_t) but got (int32_t, int32_t)") != std::string::npos, text);
+  text = reply_to(caf::make_message());
+  BOOST_TEST(text.find("takes (int32_t) but got ()") != std::string::npos, text);
+}
+
+BOOST_AUTO_TEST_CASE(a_call_converts_numbers_where_no_value_is_lost) {
+  auto meter = actor(Meter::create).remote();
+  actor_interface iface = caf_interface(meter);
+  auto call = [&](std::string method, caf::message args) {
+    caf::expected<caf::message> result{caf::message{}};
+    self->request(iface, caf::infinite, call_atom::value, std::move(method), std::move(args))
+      .receive([&](caf::message& reply) { result = std::move(reply); },
+               [&](caf::error& err) { result = std::move(err); });
+    return result;
+  };
+  auto sum = call("Meter::add", caf::make_message(5)); // int for a long
+  BOOST_REQUIRE(sum);
+  BOOST_TEST(sum->get_as<long>(0) == 5);
+  sum = call("Meter::add", caf::make_message(std::uint32_t{7}));
+  BOOST_REQUIRE(sum);
+  BOOST_TEST(sum->get_as<long>(0) == 12);
+  auto scaled = call("Meter::scale", caf::make_message(1.5f));
+  BOOST_REQUIRE(scaled);
+  BOOST_TEST(scaled->get_as<double>(0) == 3.0);
+  scaled = call("Meter::scale", caf::make_message(std::int16_t{4}));
+  BOOST_REQUIRE(scaled);
+  BOOST_TEST(scaled->get_as<double>(0) == 8.0);
+  // Conversions that could lose a value are refused, naming the types.
+  auto refused = call("Meter::narrow", caf::make_message(std::int64_t{1}));
+  BOOST_REQUIRE(!refused);
+  BOOST_TEST(internal::error_text(refused.error()).find("takes (int32_t) but got (int64_t)")
+               != std::string::npos,
+             internal::error_text(refused.error()));
+  BOOST_TEST(!call("Meter::add", caf::make_message(std::uint64_t{1})));
+  BOOST_TEST(!call("Meter::narrow", caf::make_message(1.0)));
+  BOOST_TEST(!call("Meter::scale", caf::make_message(std::int64_t{1})));
+}
+
 BOOST_AUTO_TEST_CASE(an_anonymous_call_runs_and_its_reply_goes_nowhere) {
   auto counter = actor(Counter::create).remote(1);
   actor_interface iface = caf_interface(counter);
@@ -151,6 +239,15 @@ BOOST_AUTO_TEST_CASE(a_wrapped_actor_answering_a_caf_error_fails_alike_on_every_
   BOOST_TEST(codes.try_get_text.find("invalid_argument") != std::string::npos,
              codes.try_get_text);
   self->send_exit(refusing, caf::exit_reason::user_shutdown);
+}
+
+BOOST_AUTO_TEST_CASE(a_reply_of_several_values_is_a_tuple) {
+  auto app_actor = sys.spawn(splitter_impl);
+  object_ref<std::tuple<int, int>> halves = wrap(app_actor).ask(7);
+  BOOST_CHECK((halves.get() == std::make_tuple(3, 1)));
+  auto dynamic = wrap(caf::actor_cast<caf::actor>(app_actor));
+  BOOST_CHECK((dynamic.ask<std::tuple<int, int>>(9).get() == std::make_tuple(4, 1)));
+  self->send_exit(app_actor, caf::exit_reason::user_shutdown);
 }
 
 BOOST_AUTO_TEST_CASE(an_event_based_actor_awaits_an_actor_result) {

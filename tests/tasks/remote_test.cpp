@@ -1,6 +1,8 @@
 #define BOOST_TEST_MODULE tasks_remote
 #include <boost/test/unit_test.hpp>
 
+#include <atomic>
+
 #include "runtime_fixture.hpp"
 
 using namespace rustyray;
@@ -24,6 +26,16 @@ int fails(int) {
   throw std::runtime_error("registered and failing");
 }
 
+std::atomic<int> last_noted{0};
+
+void note(int x) {
+  last_noted = x;
+}
+
+std::string concat(std::string&& a, std::string&& b) {
+  return std::move(a) + b;
+}
+
 struct counter {
   int n = 0;
   static counter create(int start) {
@@ -31,6 +43,9 @@ struct counter {
   }
   int increment(int by) {
     return n += by;
+  }
+  int add_length(std::string&& s) {
+    return n += static_cast<int>(s.size());
   }
 };
 
@@ -44,6 +59,7 @@ typename Inspector::result_type inspect(Inspector& f, counter& x) {
 RUSTYRAY_REMOTE(demo::add, RUSTYRAY_FUNC(demo::scale, double), RUSTYRAY_FUNC(demo::scale, int),
                 demo::counter::create, &demo::counter::increment);
 RUSTYRAY_REMOTE(demo::fails);
+RUSTYRAY_REMOTE(demo::note, demo::concat, &demo::counter::add_length);
 
 BOOST_AUTO_TEST_CASE(names_split_at_top_level_commas) {
   auto names = detail::split_remote_names(
@@ -90,6 +106,32 @@ BOOST_AUTO_TEST_CASE(registered_tasks_carry_their_name_in_errors) {
   } catch (const task_error& e) {
     BOOST_TEST(e.message().find("task demo::fails threw") != std::string::npos);
   }
+}
+
+BOOST_AUTO_TEST_CASE(a_void_function_registers_and_runs_by_name_and_as_a_task) {
+  auto nothing = detail::invoke_remote("demo::note", caf::make_message(7));
+  BOOST_REQUIRE(nothing);
+  BOOST_TEST(nothing->empty());
+  BOOST_TEST(demo::last_noted == 7);
+  task(demo::note).remote(8).get();
+  BOOST_TEST(demo::last_noted == 8);
+}
+
+// What task() accepts, registration accepts: the call gets its own copy of
+// each argument of the message, which an rvalue reference may take over.
+BOOST_AUTO_TEST_CASE(rvalue_reference_parameters_run_by_name_as_they_run_as_tasks) {
+  BOOST_TEST(task(demo::concat).remote("a", "b").get() == "ab");
+  auto joined = detail::invoke_remote("demo::concat",
+                                      caf::make_message(std::string{"c"}, std::string{"d"}));
+  BOOST_REQUIRE(joined);
+  BOOST_TEST(joined->get_as<std::string>(0) == "cd");
+
+  auto invoker = detail::find_member_invoker("demo::counter::add_length", typeid(demo::counter));
+  BOOST_REQUIRE(invoker);
+  demo::counter c{1};
+  auto total = (*invoker)(&c, caf::make_message(std::string{"four"}));
+  BOOST_REQUIRE(total);
+  BOOST_TEST(total->get_as<int>(0) == 5);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

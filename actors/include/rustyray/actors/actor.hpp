@@ -99,6 +99,7 @@ public:
 
   static_assert(std::is_member_function_pointer_v<M>,
                 "rustyray: handle.task() takes a member function pointer: &C::method");
+  static_assert(detail::check_takes_copies<params>::value);
 
   actor_method(actor_handle<C> handle, M method) : handle_(std::move(handle)), method_(method) {
   }
@@ -169,6 +170,7 @@ public:
 
   static_assert(!std::is_void_v<typename traits::result_type>,
                 "rustyray: an actor factory returns the instance: C or std::unique_ptr<C>");
+  static_assert(detail::check_takes_copies<params>::value);
 
   explicit actor_builder(F factory) : factory_(std::move(factory)) {
   }

@@ -60,15 +60,56 @@ void run_in_bridge(std::function<void(caf::event_based_actor*)> job);
 /// Throws `invalid_argument`: `wrap` got a handle that names no actor.
 [[noreturn]] void throw_invalid_handle();
 
+/// What an `object_ref` holds for a reply of the types `List` (nothing, the
+/// one value, or a tuple of several), and the response handler storing it.
 template <class List>
-struct single_reply;
+struct reply_of;
+
 template <>
-struct single_reply<caf::detail::type_list<>> {
+struct reply_of<caf::detail::type_list<>> {
   using type = void;
+  struct handler {
+    object_id id;
+    void operator()() const {
+      resolve_reply(id, caf::message{}, 0);
+    }
+  };
 };
+
 template <class T>
-struct single_reply<caf::detail::type_list<T>> {
+struct reply_of<caf::detail::type_list<T>> {
   using type = T;
+  struct handler {
+    object_id id;
+    void operator()(T& value) const {
+      auto size = value_size(value);
+      resolve_reply(id, caf::make_message(std::move(value)), size);
+    }
+  };
+};
+
+template <class T1, class T2, class... Ts>
+struct reply_of<caf::detail::type_list<T1, T2, Ts...>> {
+  using type = std::tuple<T1, T2, Ts...>;
+  struct handler {
+    object_id id;
+    void operator()(T1& x1, T2& x2, Ts&... xs) const {
+      type value{std::move(x1), std::move(x2), std::move(xs)...};
+      auto size = value_size(value);
+      resolve_reply(id, caf::make_message(std::move(value)), size);
+    }
+  };
+};
+
+/// The reply types for `ask<R>` to a dynamically typed actor: a tuple of
+/// several values stands for a reply of those values.
+template <class R>
+struct named_reply {
+  using type = caf::detail::type_list<R>;
+};
+template <class T1, class T2, class... Ts>
+struct named_reply<std::tuple<T1, T2, Ts...>> {
+  using type = caf::detail::type_list<T1, T2, Ts...>;
 };
 
 } // namespace detail
@@ -83,6 +124,8 @@ struct single_reply<caf::detail::type_list<T>> {
 /// rustyray::object_ref<int> sum = wrapped.ask(1, 2);
 /// ~~~
 /// For a dynamically typed `caf::actor`, name the reply type: `ask<int>(1, 2)`.
+/// A reply of several values (`with<int, int>`) is one `std::tuple<int, int>`;
+/// `ask<std::tuple<int, int>>` asks a `caf::actor` for such a reply.
 template <class Handle>
 class wrapped_actor {
 public:
@@ -94,29 +137,20 @@ public:
   /// Throws `invalid_argument` for an invalid handle.
   template <class R = void, class... Args>
   auto ask(Args&&... args) const {
-    using reply = typename reply_type<R, std::decay_t<Args>...>::type;
+    using reply = detail::reply_of<typename reply_types<R, std::decay_t<Args>...>::type>;
     if (!handle_)
       detail::throw_invalid_handle();
     auto id = detail::register_reply();
     detail::run_in_bridge(
       [handle = handle_, id, xs = std::make_tuple(std::forward<Args>(args)...)](
         caf::event_based_actor* self) mutable {
-        auto on_error = [id](caf::error& err) { detail::fail_reply(id, err); };
         auto request = std::apply(
           [&](auto&... values) { return self->request(handle, caf::infinite, std::move(values)...); },
           xs);
-        if constexpr (std::is_void_v<reply>) {
-          request.then([id] { detail::resolve_reply(id, caf::message{}, 0); }, on_error);
-        } else {
-          request.then(
-            [id](reply& value) {
-              auto size = detail::value_size(value);
-              detail::resolve_reply(id, caf::make_message(std::move(value)), size);
-            },
-            on_error);
-        }
+        request.then(typename reply::handler{id},
+                     [id](caf::error& err) { detail::fail_reply(id, err); });
       });
-    return object_ref<reply>::adopt(id);
+    return object_ref<typename reply::type>::adopt(id);
   }
 
   [[nodiscard]] const Handle& caf_handle() const noexcept {
@@ -126,13 +160,12 @@ public:
 private:
   // Typed handles name their reply; for caf::actor the caller does.
   template <class R, class... Xs>
-  struct reply_type {
-    using type = R;
+  struct reply_types {
+    using type = typename detail::named_reply<R>::type;
   };
   template <class... Xs>
-  struct reply_type<void, Xs...> {
-    using type = typename detail::single_reply<
-      caf::response_type_t<typename Handle::signatures, Xs...>>::type;
+  struct reply_types<void, Xs...> {
+    using type = caf::response_type_t<typename Handle::signatures, Xs...>;
   };
 
   Handle handle_;

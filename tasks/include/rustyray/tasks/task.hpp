@@ -127,6 +127,7 @@ public:
   using traits = detail::callable_traits<F>;
   using params = typename traits::arg_types;
   using result_type = std::decay_t<typename traits::result_type>;
+  static_assert(detail::check_takes_copies<params>::value);
 
   explicit task_builder(F f) : f_(std::move(f)) {
   }

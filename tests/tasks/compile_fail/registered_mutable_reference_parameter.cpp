@@ -1,0 +1,7 @@
+#include "common.hpp"
+
+void bump(int& x) {
+  ++x;
+}
+
+RUSTYRAY_REMOTE(bump);
