@@ -40,13 +40,28 @@ function(rustyray_add_test module unit)
 endfunction()
 
 # rustyray_add_example(<name> EXPECT <regex>...): a narrated single-file example,
-# run as a CTest smoke test that must print every expected line.
+# run as a CTest smoke test that must print every expected line, and listed for
+# rustyray_install_examples.
 function(rustyray_add_example name)
   cmake_parse_arguments(arg "" "" "EXPECT" ${ARGN})
   add_executable(${name} ${name}.cpp)
   target_link_libraries(${name} PRIVATE rustyray::rustyray rustyray_warnings)
   rustyray_use_precompiled_headers(${name})
+  set_property(GLOBAL APPEND PROPERTY rustyray_examples ${name})
   add_test(NAME example.${name} COMMAND ${CMAKE_COMMAND} -DPROGRAM=$<TARGET_FILE:${name}>
     "-DEXPECT=${arg_EXPECT}" -P ${PROJECT_SOURCE_DIR}/cmake/run_example.cmake)
   set_tests_properties(example.${name} PROPERTIES TIMEOUT 120 LABELS example)
+endfunction()
+
+# rustyray_install_examples(): the examples' sources, with a CMakeLists that
+# builds them against an installed RustyRay (find_package), go to
+# share/rustyray/examples.
+function(rustyray_install_examples)
+  get_property(names GLOBAL PROPERTY rustyray_examples)
+  set(dir ${CMAKE_INSTALL_DATADIR}/rustyray/examples)
+  configure_file(installed/CMakeLists.txt.in installed/CMakeLists.txt @ONLY)
+  install(FILES ${CMAKE_CURRENT_BINARY_DIR}/installed/CMakeLists.txt DESTINATION ${dir})
+  foreach(name IN LISTS names)
+    install(FILES ${name}.cpp DESTINATION ${dir})
+  endforeach()
 endfunction()
