@@ -14,7 +14,8 @@
 #include "function_symbol.hpp"
 #include "dependencies.hpp"
 #include "error_text.hpp"
-#include "runtime_state.hpp"
+#include "actor_runtime.hpp"
+#include "threads.hpp"
 #include "rustyray/actors/actor.hpp"
 #include "rustyray/actors/caf_interop.hpp"
 #include "rustyray/error.hpp"
@@ -71,7 +72,7 @@ actor_core::~actor_core() {
 }
 
 std::shared_ptr<actor_core> find_actor(const object_id& id, const std::type_info& cls) noexcept {
-  auto rt = internal::current();
+  auto rt = internal::current_actors();
   if (!rt)
     return nullptr;
   auto core = rt->actors->find(id);
@@ -87,8 +88,8 @@ object_id actor_id_of(const actor_core* core) noexcept {
 }
 
 std::shared_ptr<actor_core> create_actor(actor_spec spec) {
-  auto rt = internal::current_or_throw();
-  internal::check_not_stopping(*rt);
+  auto rt = internal::current_actors_or_throw();
+  rt->node().check_accepting();
   auto label = demangle(spec.cls->name());
   if (spec.max_restarts < 0)
     throw error{errc::invalid_argument, "actor " + label + ": max_restarts must be >= 0, got "
@@ -98,14 +99,15 @@ std::shared_ptr<actor_core> create_actor(actor_spec spec) {
                                           + std::to_string(spec.max_concurrency)};
   if (auto err = rt->actors->check_name(spec.name))
     throw_caf_error(err);
-  auto id = rt->next_id();
+  auto id = rt->node().next_id();
   const auto& cls = *spec.cls;
   auto name = spec.name;
   auto vitals = std::make_shared<internal::actor_vitals>(cls, name);
   auto inbox = std::make_shared<internal::call_inbox>();
-  auto host = internal::spawn_actor_host(*rt->system, rt->table, rt->actors, id, std::move(spec),
-                                         inbox, vitals, rt->recording);
-  internal::release_thread_logger(); // the spawn took it (runtime_state.hpp)
+  auto host = internal::spawn_actor_host(rt->node().system(), rt->store->table, rt->actors, id,
+                                         std::move(spec), inbox, vitals,
+                                         rt->node().recording_ptr());
+  internal::release_thread_logger(); // the spawn took it (threads.hpp)
   auto core = std::make_shared<actor_core>(id, cls, std::move(name), host, std::move(inbox));
   if (auto err = rt->actors->add(core, host, std::move(vitals))) {
     // Lost a race for the name: this actor never runs.
@@ -118,12 +120,12 @@ std::shared_ptr<actor_core> create_actor(actor_spec spec) {
 object_id submit_call(const std::shared_ptr<actor_core>& core, const object_id& actor,
                       const std::type_info& method, function_identity identity,
                       id_list deps, call_body body) {
-  auto rt = internal::current_or_throw();
-  internal::check_not_stopping(*rt);
-  auto& table = *rt->table;
+  auto rt = internal::current_actors_or_throw();
+  rt->node().check_accepting();
+  auto& table = rt->table();
   auto call = std::allocate_shared<internal::call_record>(
     internal::recycling_allocator<internal::call_record>{core.get()});
-  call->result = rt->next_id();
+  call->result = rt->node().next_id();
   call->actor = actor;
   call->caller = internal::this_caller();
   call->method = &method;
@@ -179,7 +181,7 @@ object_id submit_call(const std::shared_ptr<actor_core>& core, const object_id& 
 }
 
 std::shared_ptr<actor_core> named_actor(const std::string& name, const std::type_info& cls) {
-  auto rt = internal::current_or_throw();
+  auto rt = internal::current_actors_or_throw();
   auto core = rt->actors->find_name(name);
   if (core && core->cls != cls)
     throw error{errc::type_mismatch, "the actor named \"" + name + "\" is a "
@@ -191,7 +193,7 @@ std::shared_ptr<actor_core> named_actor(const std::string& name, const std::type
 
 void kill_actor(const std::shared_ptr<actor_core>& core, const object_id& actor,
                 bool no_restart) {
-  auto rt = internal::current_or_throw();
+  auto rt = internal::current_actors_or_throw();
   if (!core)
     throw error{errc::invalid_argument, "kill: actor " + to_string(actor)
                                           + " is not known in this process (a "
@@ -206,22 +208,22 @@ void kill_actor(const std::shared_ptr<actor_core>& core, const object_id& actor,
 }
 
 object_id register_reply() {
-  auto rt = internal::current_or_throw();
-  internal::check_not_stopping(*rt);
-  auto id = rt->next_id();
-  if (auto err = rt->table->register_pending(id))
+  auto rt = internal::current_actors_or_throw();
+  rt->node().check_accepting();
+  auto id = rt->node().next_id();
+  if (auto err = rt->table().register_pending(id))
     throw_caf_error(err);
   return id;
 }
 
 void resolve_reply(const object_id& id, caf::message value, std::uint64_t size) {
-  if (auto rt = internal::current())
-    (void)rt->table->fulfil(id, std::move(value), size);
+  if (auto rt = internal::current_actors())
+    (void)rt->table().fulfil(id, std::move(value), size);
 }
 
 void fail_reply(const object_id& id, const caf::error& reason) {
-  if (auto rt = internal::current())
-    rt->table->fail(id, internal::as_rustyray_error(reason));
+  if (auto rt = internal::current_actors())
+    rt->table().fail(id, internal::as_rustyray_error(reason));
 }
 
 void throw_invalid_handle() {
@@ -231,7 +233,7 @@ void throw_invalid_handle() {
 }
 
 void run_in_bridge(std::function<void(caf::event_based_actor*)> job) {
-  auto rt = internal::current_or_throw();
+  auto rt = internal::current_actors_or_throw();
   caf::anon_send(rt->bridge, internal::bridge_job{std::move(job)});
 }
 

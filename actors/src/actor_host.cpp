@@ -19,7 +19,7 @@
 #include "release_collector.hpp"
 #include "rustyray/actors/caf_interop.hpp"
 #include "rustyray/errc.hpp"
-#include "runtime_state.hpp"
+#include "threads.hpp"
 #include "spin_wait.hpp"
 #include "rustyray/tasks/remote.hpp"
 

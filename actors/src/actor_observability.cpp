@@ -7,7 +7,7 @@
 #include "actor_directory.hpp"
 #include "demangle.hpp"
 #include "error_text.hpp"
-#include "runtime_state.hpp"
+#include "actor_runtime.hpp"
 
 namespace rustyray::internal {
 
@@ -43,7 +43,7 @@ void record_call(recorder& recording, const call_record& call, const std::string
 }
 
 nlohmann::json actors_state(
-  const runtime_state& rt,
+  const actor_runtime& rt,
   const std::vector<std::pair<object_id, std::shared_ptr<objstore::producer>>>& pending) {
   std::unordered_map<object_id, std::size_t> unfinished;
   for (const auto& [id, made_by] : pending)

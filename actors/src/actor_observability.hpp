@@ -15,7 +15,7 @@
 
 namespace rustyray::internal {
 
-struct runtime_state;
+struct actor_runtime;
 
 /// Records one call (its output in `call.output`, started at `started`) in
 /// the calling thread's lane: its timeline event and the counters. `actor`
@@ -27,7 +27,7 @@ void record_call(recorder& recording, const call_record& call, const std::string
 /// phase, restarts and calls not finished. `pending` as `object_table::producers`
 /// lists it.
 nlohmann::json actors_state(
-  const runtime_state& rt,
+  const actor_runtime& rt,
   const std::vector<std::pair<object_id, std::shared_ptr<objstore::producer>>>& pending);
 
 } // namespace rustyray::internal

@@ -6,7 +6,6 @@
 #include <cstdio>
 #include <cstring>
 #include <mutex>
-#include <random>
 #include <thread>
 
 #include <pthread.h>
@@ -14,7 +13,9 @@
 #include <caf/all.hpp>
 
 #include "bounded_bytes.hpp"
+#include "published.hpp"
 #include "runtime_state.hpp"
+#include "threads.hpp"
 #include "rustyray/error.hpp"
 #include "rustyray/objstore/atoms.hpp"
 #include "rustyray/objstore/store_stats.hpp"
@@ -41,46 +42,34 @@ thread_local bool shutting_down_here = false;
 
 void shutdown_at_exit() noexcept;
 
-/// The running runtime. Written by `publish` only. std::atomic_load of a
-/// shared_ptr takes a mutex (libstdc++ keeps a small pool of them), which
-/// every API call from every thread would contend for: threads re-read the
-/// pointer only when the generation moved, and keep a weak copy in between.
-/// A program that leaves `main` without `shutdown()` reaches the destructor,
-/// which shuts the runtime down: destroying it as it was would destroy its
-/// actor system while RustyRay's actors live, and that waits for them
-/// forever.
+/// The running runtime (its per-layer contexts are published beside it).
+/// A program that leaves `main` without `shutdown()` reaches the
+/// destructor, which shuts the runtime down: destroying it as it was would
+/// destroy its actor system while RustyRay's actors live, and that waits
+/// for them forever.
 struct global_slot {
-  std::shared_ptr<runtime_state> runtime;
+  published<runtime_state> runtime;
   ~global_slot() {
     shutdown_at_exit();
   }
 } global;
-std::atomic<std::uint64_t> runtime_generation{1};
 
 // A runtime left to the exiting process (see shutdown_at_exit): reachable
 // from here, so that leak checkers do not count it.
 std::shared_ptr<runtime_state>* abandoned = nullptr;
 
-/// The running runtime, for init and shutdown (under lifecycle_mtx). Not
-/// `current()`: its per-thread cache may already be destroyed when the
-/// process exits.
+/// The running runtime, for init and shutdown (under lifecycle_mtx), without
+/// the per-thread cache: it may already be destroyed when the process exits.
 std::shared_ptr<runtime_state> running() {
-  return std::atomic_load(&global.runtime);
+  return global.runtime.load();
 }
 
-void publish(std::shared_ptr<runtime_state> rt) {
-  std::atomic_store(&global.runtime, std::move(rt));
-  runtime_generation.fetch_add(1, std::memory_order_acq_rel);
-}
-
-std::uint64_t random_node_id() {
-  std::random_device rd;
-  std::uint64_t id = 0;
-  while (id == 0)
-    id = (std::uint64_t{rd()} << 32) ^ rd()
-         ^ static_cast<std::uint64_t>(
-           std::chrono::steady_clock::now().time_since_epoch().count());
-  return id;
+/// Makes `rt` and its layers' contexts current (null: none).
+void publish(const std::shared_ptr<runtime_state>& rt) {
+  objstore::publish_store(rt ? rt->store : nullptr);
+  publish_tasks(rt ? rt->tasks : nullptr);
+  publish_actors(rt ? rt->actors : nullptr);
+  global.runtime.publish(rt);
 }
 
 std::string render_error(std::uint8_t code, caf::atom_value, const caf::message& context) {
@@ -107,50 +96,42 @@ resource_amounts resource_totals(const config& cfg, std::size_t num_workers) {
   return total;
 }
 
-void start(std::shared_ptr<runtime_state> rt, config cfg) {
-  rt->cfg = std::move(cfg);
-  auto num_workers = rt->cfg.num_workers != 0
-                       ? rt->cfg.num_workers
+void start(std::shared_ptr<runtime_state> rt, config cfg, caf::actor_system& system) {
+  auto num_workers = cfg.num_workers != 0
+                       ? cfg.num_workers
                        : std::max<std::size_t>(1, std::thread::hardware_concurrency());
-  rt->node = random_node_id();
-  rt->recording = std::make_shared<recorder>(rt->cfg.timeline_capacity);
-  rt->pool = std::make_shared<buffer_pool>(
-    std::min(rt->cfg.buffer_pool_capacity, rt->cfg.object_store_capacity));
-  rt->table = std::make_shared<objstore::object_table>(
-    rt->cfg.object_store_capacity,
-    [pool = rt->pool](caf::message& dropped, std::uint64_t size) {
+  auto totals = resource_totals(cfg, num_workers);
+  auto self = std::make_shared<node>(std::move(cfg), system);
+  const auto& c = self->cfg();
+  auto store = std::make_shared<objstore::store_context>();
+  store->node = self;
+  store->pool =
+    std::make_shared<buffer_pool>(std::min(c.buffer_pool_capacity, c.object_store_capacity));
+  store->table = std::make_shared<objstore::object_table>(
+    c.object_store_capacity, [pool = store->pool](caf::message& dropped, std::uint64_t size) {
       pool->recycle(dropped, size);
     });
-  rt->store = objstore::spawn_store_actor(*rt->system, rt->table);
-  rt->tasks = std::make_shared<task_context>(
-    num_workers, resource_totals(rt->cfg, num_workers), rt->recording);
-  rt->scheduler = spawn_scheduler(*rt->system, rt->table, rt->tasks);
-  rt->actors = std::make_shared<actor_directory>();
-  rt->bridge = spawn_bridge(*rt->system);
-  publish(std::move(rt));
+  store->actor = objstore::spawn_store_actor(system, store->table);
+  auto tasks = std::make_shared<task_runtime>();
+  tasks->store = store;
+  tasks->tasks = std::make_shared<task_context>(num_workers, std::move(totals),
+                                                self->recording_ptr());
+  tasks->scheduler = spawn_scheduler(system, store->table, tasks->tasks);
+  auto actors = std::make_shared<actor_runtime>();
+  actors->store = store;
+  actors->actors = std::make_shared<actor_directory>();
+  actors->bridge = spawn_bridge(system);
+  rt->node = std::move(self);
+  rt->store = std::move(store);
+  rt->tasks = std::move(tasks);
+  rt->actors = std::move(actors);
+  publish(rt);
 }
 
 } // namespace
 
-std::string node_text(std::uint64_t node) {
-  char text[17];
-  std::snprintf(text, sizeof(text), "%016llx", static_cast<unsigned long long>(node));
-  return text;
-}
-
 std::shared_ptr<runtime_state> current() noexcept {
-  thread_local std::weak_ptr<runtime_state> cached;
-  thread_local std::uint64_t cached_generation = 0;
-  auto generation = runtime_generation.load(std::memory_order_acquire);
-  if (generation != cached_generation) {
-    cached = std::atomic_load(&global.runtime);
-    cached_generation = generation;
-  }
-  return cached.lock();
-}
-
-void release_thread_logger() noexcept {
-  caf::logger::set_current_actor_system(nullptr);
+  return global.runtime.get();
 }
 
 std::shared_ptr<runtime_state> current_or_throw() {
@@ -159,28 +140,6 @@ std::shared_ptr<runtime_state> current_or_throw() {
   throw error{errc::runtime_not_initialized,
               "no RustyRay runtime is running in this process; call rustyray::init() "
               "first (and do not use object refs after rustyray::shutdown())"};
-}
-
-void check_not_stopping(const runtime_state& rt) {
-  if (rt.stopping.load())
-    throw error{errc::runtime_not_initialized,
-                "rustyray::shutdown() is running: no new work is accepted"};
-}
-
-thread_local blocking_observer* current_blocking_observer = nullptr;
-
-thread_local bool on_scheduler_thread = false;
-
-void warn_blocking_on_scheduler_thread() noexcept {
-  static std::once_flag warned;
-  std::call_once(warned, [] {
-    std::fputs("rustyray: warning: a blocking get or wait runs on a CAF scheduler thread "
-               "(inside an event-based actor, say). It holds that thread until the object "
-               "is ready; once every scheduler thread is held so, nothing runs and the call "
-               "waits until its timeout, or forever. In a CAF actor, use "
-               "rustyray::get_async(self, ref) instead. (Shown once.)\n",
-               stderr);
-  });
 }
 
 } // namespace internal
@@ -208,8 +167,8 @@ void init(config cfg) {
   // "stealing", whose idle threads poll with sleeps.
   rt->own_config->set("scheduler.policy", caf::atom_from_string(cfg.scheduler_policy));
   rt->own_system = std::make_unique<caf::actor_system>(*rt->own_config);
-  rt->system = rt->own_system.get();
-  internal::start(std::move(rt), std::move(cfg));
+  auto& system = *rt->own_system;
+  internal::start(std::move(rt), std::move(cfg), system);
   internal::release_thread_logger(); // see there: shutdown may run elsewhere
 }
 
@@ -223,9 +182,7 @@ void init(caf::actor_system& system, config cfg) {
                 "rustyray::configure(cfg) on its actor_system_config before constructing "
                 "the actor_system"};
   cfg.validate();
-  auto rt = std::make_shared<internal::runtime_state>();
-  rt->system = &system;
-  internal::start(std::move(rt), std::move(cfg));
+  internal::start(std::make_shared<internal::runtime_state>(), std::move(cfg), system);
   internal::release_thread_logger();
 }
 
@@ -243,53 +200,55 @@ void stop(std::shared_ptr<runtime_state> rt) {
       shutting_down_here = false;
     }
   } marked;
-  rt->stopping = true;
+  rt->node->stop_accepting();
+  auto& system = rt->system();
   // Actors run the calls already queued, then on_stop, then quit.
-  auto actor_hosts = rt->actors->hosts();
+  auto actor_hosts = rt->actors->actors->hosts();
   for (auto& host : actor_hosts)
     caf::anon_send(host, internal::stop_atom::value);
   {
     // Queued tasks fail, running ones finish (gets still work meanwhile),
     // the workers stop.
-    caf::scoped_actor self{*rt->system};
-    self->request(rt->scheduler, caf::infinite, internal::drain_atom::value)
+    caf::scoped_actor self{system};
+    self->request(rt->tasks->scheduler, caf::infinite, internal::drain_atom::value)
       .receive([] {}, [](const caf::error&) {});
-    self->send_exit(rt->scheduler, caf::exit_reason::user_shutdown);
+    self->send_exit(rt->tasks->scheduler, caf::exit_reason::user_shutdown);
   }
   // Every worker is gone, so no attempt runs that a deadline could end.
-  rt->tasks->timer.stop();
-  rt->scheduler = nullptr;
+  rt->tasks->tasks->timer.stop();
+  rt->tasks->scheduler = nullptr;
   internal::publish(nullptr);
   // Wake every waiter first: blocked gets return, and the store actor receives
   // a message for each promise it holds, ahead of the exit below.
-  rt->table->close(make_error(errc::runtime_not_initialized,
+  rt->table().close(make_error(errc::runtime_not_initialized,
                               "rustyray::shutdown() ran while this call waited for an "
                               "object; finish waiting before shutting down"));
   {
     // Calls still waiting for arguments got errors from the close above.
-    caf::scoped_actor self{*rt->system};
+    caf::scoped_actor self{system};
     for (auto& host : actor_hosts)
       self->monitor(host);
     std::size_t down = 0;
     self->receive_for(down, actor_hosts.size())([](const caf::down_msg&) {});
-    self->send_exit(rt->bridge, caf::exit_reason::user_shutdown);
+    self->send_exit(rt->actors->bridge, caf::exit_reason::user_shutdown);
   }
   // A detached actor's thread ends only when no handle to it remains.
   actor_hosts.clear();
-  rt->actors->clear();
-  rt->bridge = nullptr;
+  rt->actors->actors->clear();
+  rt->actors->bridge = nullptr;
   {
-    caf::scoped_actor self{*rt->system};
-    self->monitor(rt->store);
+    auto& store = rt->store->actor;
+    caf::scoped_actor self{system};
+    self->monitor(store);
     // A request queues behind those deliveries, so every promise is kept
     // before the actor quits.
-    self->request(rt->store, std::chrono::seconds(30), objstore::stats_atom::value)
+    self->request(store, std::chrono::seconds(30), objstore::stats_atom::value)
       .receive([](const store_stats&) {}, [](const caf::error&) {});
-    self->send_exit(rt->store, caf::exit_reason::user_shutdown);
+    self->send_exit(store, caf::exit_reason::user_shutdown);
     self->receive([](const caf::down_msg&) {},
                   caf::after(std::chrono::seconds(30)) >> [] {});
+    store = nullptr;
   }
-  rt->store = nullptr;
   // The scoped actors above took this thread's logger reference: a
   // borrowed system may be destroyed on another thread.
   internal::release_thread_logger();
@@ -331,7 +290,7 @@ void shutdown_for(caf::actor_system& sys) {
     return; // the own system, destroyed by shutdown itself
   std::lock_guard<std::mutex> guard{lifecycle_mtx};
   auto rt = running();
-  if (rt && rt->system == &sys)
+  if (rt && &rt->system() == &sys)
     stop(std::move(rt));
 }
 

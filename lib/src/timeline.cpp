@@ -26,11 +26,11 @@ double micros(std::int64_t nanos) {
 
 void timeline(const std::string& path) {
   auto rt = internal::current_or_throw();
-  auto snap = rt->recording->collect();
-  auto node = internal::node_text(rt->node);
+  auto snap = rt->node->recording().collect();
+  auto node = internal::node_text(rt->node->id());
   // The node as the process: 31 bits of its ID fit every trace viewer, and
   // the full ID is the process's name.
-  auto pid = static_cast<std::int64_t>(rt->node & 0x7fffffff);
+  auto pid = static_cast<std::int64_t>(rt->node->id() & 0x7fffffff);
   auto events = nlohmann::json::array();
   events.push_back({{"name", "process_name"},
                     {"ph", "M"},
@@ -70,7 +70,7 @@ void timeline(const std::string& path) {
                           {"displayTimeUnit", "ms"},
                           {"otherData",
                            {{"node", node},
-                            {"capacity", rt->recording->capacity()},
+                            {"capacity", rt->node->recording().capacity()},
                             {"dropped_events", snap.dropped}}}};
   std::ofstream out{path};
   out << document.dump();

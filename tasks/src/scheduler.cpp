@@ -15,7 +15,7 @@
 #include "dependencies.hpp"
 #include "error_text.hpp"
 #include "object_table.hpp"
-#include "runtime_state.hpp"
+#include "threads.hpp"
 #include "rustyray/errc.hpp"
 #include "task_observability.hpp"
 

@@ -12,7 +12,8 @@
 #include "object_table.hpp"
 #include "recorder.hpp"
 #include "recycling_allocator.hpp"
-#include "runtime_state.hpp"
+#include "task_runtime.hpp"
+#include "threads.hpp"
 #include "rustyray/tasks/task.hpp"
 #include "scheduler.hpp"
 
@@ -118,8 +119,8 @@ caf::error argument_error(std::size_t position, const object_id& id, const caf::
 object_id submit_task(task_options options, const std::type_info& function,
                       function_identity identity, id_list deps,
                       task_body body) {
-  auto rt = internal::current_or_throw();
-  internal::check_not_stopping(*rt);
+  auto rt = internal::current_tasks_or_throw();
+  rt->node().check_accepting();
   // The records of one submitting thread share a stack of free blocks.
   thread_local const char submitter = 0;
   auto task =
@@ -132,15 +133,15 @@ object_id submit_task(task_options options, const std::type_info& function,
   auto request = request_of(*task);
   if (!request)
     throw_caf_error(request.error());
-  auto& table = *rt->table;
-  task->result = rt->next_id();
+  auto& table = rt->table();
+  task->result = rt->node().next_id();
   task->request = std::move(*request);
   task->deps.ids = std::move(deps);
   task->body = std::move(body);
   task->nested = internal::current_blocking_observer != nullptr;
   // Counted before the task can run (a waiter may start it at once); a
   // refusal by the table below means the runtime is shutting down.
-  auto& lane = rt->recording->local();
+  auto& lane = rt->node().recording().local();
   lane.bump(internal::counter::tasks_submitted);
   if (auto why = unmet(*task->request, rt->tasks->total); !why.empty()) {
     if (auto err = table.register_pending(task->result, task))
@@ -182,17 +183,17 @@ std::string task_record::name() const {
 } // namespace internal
 
 bool cancel_task(const object_id& result) {
-  auto rt = internal::current_or_throw();
-  auto task = std::dynamic_pointer_cast<task_record>(rt->table->producer_of(result));
+  auto rt = internal::current_tasks_or_throw();
+  auto task = std::dynamic_pointer_cast<task_record>(rt->table().producer_of(result));
   if (!task)
     return false;
   auto st = task->st.load();
   if (st == task_record::waiting || st == task_record::queued) {
-    internal::fail_task(*rt->table, task,
+    internal::fail_task(rt->table(), task,
                         make_error(errc::task_cancelled, "task " + task->name()
                                                            + " was cancelled before it ran"));
     if (task->st.load() == task_record::cancelled) {
-      rt->recording->local().bump(internal::counter::tasks_cancelled);
+      rt->node().recording().local().bump(internal::counter::tasks_cancelled);
       return true;
     }
   }

@@ -8,7 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "error_text.hpp"
-#include "runtime_state.hpp"
+#include "task_runtime.hpp"
 #include "scheduler.hpp"
 
 namespace rustyray::internal {
@@ -101,11 +101,11 @@ void count_failed(recorder& recording, int attempts) {
     lane.bump(counter::tasks_retried, static_cast<std::uint64_t>(attempts - 1));
 }
 
-nlohmann::json workers_state(const runtime_state& rt) {
+nlohmann::json workers_state(const task_runtime& rt) {
   const auto& context = *rt.tasks;
   nlohmann::json workers{{"limit", context.num_workers}};
   nlohmann::json resources{{"total", units(context.total)}};
-  if (rt.stopping.load()) {
+  if (rt.node().stopping()) {
     workers["error"] = "shutdown is running";
     return {{"resources", resources}, {"workers", workers}};
   }
@@ -119,7 +119,7 @@ nlohmann::json workers_state(const runtime_state& rt) {
   return {{"resources", resources}, {"workers", workers}};
 }
 
-nlohmann::json tasks_state(const runtime_state& rt, const producer_list& pending,
+nlohmann::json tasks_state(const task_runtime& rt, const producer_list& pending,
                            const counter_values& totals) {
   std::size_t waiting = 0;
   std::size_t queued = 0;
@@ -158,7 +158,7 @@ nlohmann::json tasks_state(const runtime_state& rt, const producer_list& pending
   for (const auto& task : oldest) {
     auto waiting_for = nlohmann::json::array();
     for (const auto& dep : task->deps.ids) {
-      if (rt.table->status(dep) != objstore::object_status::pending)
+      if (rt.table().status(dep) != objstore::object_status::pending)
         continue;
       auto p = producer_of.find(dep);
       waiting_for.push_back(

@@ -16,7 +16,7 @@
 
 namespace rustyray::internal {
 
-struct runtime_state;
+struct task_runtime;
 
 /// Pending objects with their producers, as `object_table::producers` lists them.
 using producer_list = std::vector<std::pair<object_id, std::shared_ptr<objstore::producer>>>;
@@ -38,11 +38,11 @@ void count_failed(recorder& recording, int attempts);
 
 /// The scheduler's side of `state()["node"]`: resources total and available,
 /// and the workers. Asks the scheduler actor.
-nlohmann::json workers_state(const runtime_state& rt);
+nlohmann::json workers_state(const task_runtime& rt);
 
 /// `state()["tasks"]`: live tasks by state, the oldest waiting ones and what
 /// they wait for, and the totals since start.
-nlohmann::json tasks_state(const runtime_state& rt, const producer_list& pending,
+nlohmann::json tasks_state(const task_runtime& rt, const producer_list& pending,
                            const counter_values& totals);
 
 } // namespace rustyray::internal

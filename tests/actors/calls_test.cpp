@@ -158,7 +158,7 @@ BOOST_AUTO_TEST_CASE(a_handle_travels_through_the_store_and_through_bytes) {
   BOOST_CHECK((back == counter));
   BOOST_CHECK_EQUAL(back.task(&Counter::add).remote(1).get(), 2);
 
-  caf::actor_system& sys = *internal::current_or_throw()->system;
+  caf::actor_system& sys = internal::current_or_throw()->system();
   std::vector<char> bytes;
   caf::binary_serializer sink{sys, bytes};
   BOOST_REQUIRE(!sink(counter));

@@ -61,7 +61,7 @@ fixture& env() {
   static fixture* f = [] {
     auto& sys = fuzz::system_once([](caf::actor_system_config&) {});
     fuzz::init_runtime_once(sys);
-    auto node = internal::current_or_throw()->node;
+    auto node = internal::current_or_throw()->node->id();
     auto gauge = actor(Gauge::create).name("gauge").remote(7);
     auto meter = actor(Meter::create).remote();
     return new fixture{sys, node, std::move(gauge), std::move(meter)};

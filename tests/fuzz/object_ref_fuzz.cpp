@@ -34,7 +34,7 @@ fixture& env() {
   static fixture* f = [] {
     auto& sys = fuzz::system_once([](caf::actor_system_config&) {});
     fuzz::init_runtime_once(sys);
-    auto node = internal::current_or_throw()->node;
+    auto node = internal::current_or_throw()->node->id();
     auto number = put(42);
     auto text = put(std::string{"forty-two"});
     return new fixture{sys, node, std::move(number), std::move(text)};

@@ -71,7 +71,7 @@ BOOST_AUTO_TEST_CASE(absurdly_long_timeouts_wait_as_forever_does) {
   BOOST_TEST(wait(std::vector{ref}, 1, almost_forever).ready.size() == 1u);
   // An actor awaiting with such a timeout gets the value, not an instant
   // timeout from an overflowing deadline.
-  auto& sys = *internal::current_or_throw()->system;
+  auto& sys = internal::current_or_throw()->system();
   caf::scoped_actor self{sys};
   auto reply_to = caf::actor_cast<caf::actor>(self);
   sys.spawn([ref, reply_to, almost_forever](caf::event_based_actor* me) -> caf::behavior {

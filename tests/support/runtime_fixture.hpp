@@ -16,7 +16,7 @@ namespace rustyray::test {
 
 /// Objects the running runtime's table tracks in any state.
 inline std::size_t tracked_objects() {
-  return internal::current_or_throw()->table->size();
+  return internal::current_or_throw()->table().size();
 }
 
 /// A config for tests: 2 workers, 64 MiB of store.
@@ -71,8 +71,8 @@ namespace rustyray::test {
 template <class T>
 object_ref<T> make_pending() {
   auto rt = internal::current_or_throw();
-  auto id = rt->next_id();
-  BOOST_REQUIRE(!rt->table->register_pending(id));
+  auto id = rt->node->next_id();
+  BOOST_REQUIRE(!rt->table().register_pending(id));
   return object_ref<T>::adopt(id);
 }
 
@@ -81,13 +81,13 @@ template <class T, class... Value>
 caf::error fulfil(const object_ref<T>& ref, Value... value) {
   std::uint64_t size = (std::uint64_t{0} + ... + detail::value_size(value));
   auto msg = caf::make_message(std::move(value)...);
-  return internal::current_or_throw()->table->fulfil(ref.id(), std::move(msg), size);
+  return internal::current_or_throw()->table().fulfil(ref.id(), std::move(msg), size);
 }
 
 /// Stores an error in place of a pending object, as a failing task would.
 template <class T>
 void fail(const object_ref<T>& ref, errc code, std::string message) {
-  internal::current_or_throw()->table->fail(ref.id(), make_error(code, std::move(message)));
+  internal::current_or_throw()->table().fail(ref.id(), make_error(code, std::move(message)));
 }
 
 /// A second ref to the same object, typed as `U` (to provoke type_mismatch).

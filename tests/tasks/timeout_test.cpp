@@ -130,7 +130,7 @@ BOOST_AUTO_TEST_CASE(a_task_that_finishes_in_time_is_not_touched) {
   for (int i = 0; i < 200; ++i)
     BOOST_TEST(refs[static_cast<std::size_t>(i)].get() == i + 1);
   // Every deadline was cancelled when its task finished: nothing is left armed.
-  BOOST_TEST(internal::current_or_throw()->tasks->timer.pending() == 0u);
+  BOOST_TEST(internal::current_or_throw()->tasks->tasks->timer.pending() == 0u);
   BOOST_TEST(worker_count("timed_out") == 0u);
   // Durations of any kind, and forever, which is no limit.
   BOOST_TEST(task(plus1).timeout(std::chrono::duration<double>(2.5)).remote(1).get() == 2);

@@ -18,7 +18,8 @@
 #include "dependencies.hpp"
 #include "object_table.hpp"
 #include "release_collector.hpp"
-#include "runtime_state.hpp"
+#include "store_context.hpp"
+#include "threads.hpp"
 #include "spin_wait.hpp"
 #include "rustyray/detail/object_access.hpp"
 #include "rustyray/object_store.hpp"
@@ -35,10 +36,10 @@ caf::error nil_ref_error() {
 
 /// A ref whose object another runtime made: one before the last `shutdown`
 /// (objects do not survive it), or one of another process.
-caf::error foreign_error(const object_id& id, const internal::runtime_state& rt) {
+caf::error foreign_error(const object_id& id, const objstore::store_context& rt) {
   return make_error(errc::object_lost,
                     "object " + to_string(id) + " belongs to node " + internal::node_text(id.node())
-                      + ", not to this runtime (node " + internal::node_text(rt.node)
+                      + ", not to this runtime (node " + internal::node_text(rt.node->id())
                       + "): it comes from a runtime that was shut down (objects do not "
                         "survive rustyray::shutdown()) or from another process; put it again");
 }
@@ -88,9 +89,9 @@ class slow_get_alarm {
 public:
   using time_point = std::chrono::steady_clock::time_point;
 
-  slow_get_alarm(const internal::runtime_state& rt, time_point started)
+  slow_get_alarm(const objstore::store_context& rt, time_point started)
     : table_(*rt.table),
-      limit_(rt.cfg.slow_get_warning),
+      limit_(rt.node->cfg().slow_get_warning),
       due_(limit_.count() > 0 ? started + limit_ : time_point::max()) {
   }
 
@@ -259,7 +260,7 @@ thread_local noted_refs noted;
 void count_noted_refs() noexcept {
   if (noted.ids.empty())
     return;
-  if (auto rt = internal::current())
+  if (auto rt = objstore::current_store())
     rt->table->add_refs(noted.ids);
   noted.ids.clear(); // without a runtime, there is nothing to count them in
 }
@@ -285,7 +286,7 @@ void add_ref(const object_id& id) noexcept {
     noted.ids.push_back(id);
     return;
   }
-  if (auto rt = internal::current(); rt && id.node() == rt->node)
+  if (auto rt = objstore::current_store(); rt && id.node() == rt->node->id())
     rt->table->add_ref(id);
 }
 
@@ -296,14 +297,14 @@ void release_ref(const object_id& id) noexcept {
     collected->push_back(id);
     return;
   }
-  if (auto rt = internal::current(); rt && id.node() == rt->node)
+  if (auto rt = objstore::current_store(); rt && id.node() == rt->node->id())
     rt->table->release(id);
 }
 
 object_id put_message(caf::message value, std::uint64_t size) {
-  auto rt = internal::current_or_throw();
-  internal::check_not_stopping(*rt);
-  auto id = rt->next_id();
+  auto rt = objstore::current_store_or_throw();
+  rt->node->check_accepting();
+  auto id = rt->node->next_id();
   if (auto err = rt->table->put(id, std::move(value), size))
     throw_caf_error(err);
   return id;
@@ -316,10 +317,10 @@ caf::expected<caf::message> get_message(const object_id& id,
   // the runtime is alive while the task runs), so no look-up at all.
   if (auto* fetched = objstore::fetched_arguments::find(id))
     return *fetched;
-  auto rt = internal::current_or_throw();
+  auto rt = objstore::current_store_or_throw();
   if (id.is_nil())
     return nil_ref_error();
-  if (id.node() != rt->node)
+  if (id.node() != rt->node->id())
     return foreign_error(id, *rt);
   auto& table = *rt->table;
   if (auto found = table.try_get(id))
@@ -347,7 +348,7 @@ caf::expected<caf::message> get_message(const object_id& id,
 
 std::vector<bool> wait_ready(const std::vector<object_id>& ids, std::size_t num_returns,
                              std::chrono::milliseconds timeout) {
-  auto rt = internal::current_or_throw();
+  auto rt = objstore::current_store_or_throw();
   check_timeout(timeout);
   if (num_returns == 0 || num_returns > ids.size())
     invalid_argument("wait needs 1 <= num_returns <= refs.size(), got num_returns = "
@@ -373,7 +374,7 @@ std::vector<bool> wait_ready(const std::vector<object_id>& ids, std::size_t num_
 
 std::vector<caf::expected<caf::message>> get_messages(const std::vector<object_id>& ids,
                                                       std::chrono::milliseconds timeout) {
-  auto rt = internal::current_or_throw();
+  auto rt = objstore::current_store_or_throw();
   check_timeout(timeout);
   // One look at every object; while some are pending, wait for the last of
   // them and look again at those only. Objects tend to resolve in the order
@@ -404,7 +405,7 @@ std::vector<caf::expected<caf::message>> get_messages(const std::vector<object_i
   for (std::size_t i = 0; i < ids.size(); ++i) {
     if (ids[i].is_nil())
       messages.emplace_back(nil_ref_error());
-    else if (ids[i].node() != rt->node)
+    else if (ids[i].node() != rt->node->id())
       messages.emplace_back(foreign_error(ids[i], *rt));
     else if (found[i])
       messages.emplace_back(std::move(*found[i]));
@@ -432,7 +433,7 @@ caf::error to_caf_error(const error& err) {
 
 template <class T>
 bool take_recycled_impl(T& out, std::size_t size) {
-  auto rt = internal::current();
+  auto rt = objstore::current_store();
   return rt && rt->pool->take(out, size);
 }
 
@@ -449,7 +450,7 @@ bool take_recycled(std::string& out, std::size_t size) {
 }
 
 caf::actor store_actor() {
-  return internal::current_or_throw()->store;
+  return objstore::current_store_or_throw()->actor;
 }
 
 } // namespace detail
@@ -482,7 +483,7 @@ std::vector<object_id>* noted_add_refs() noexcept {
 } // namespace internal
 
 store_stats object_store_stats() {
-  return internal::current_or_throw()->table->stats();
+  return objstore::current_store_or_throw()->table->stats();
 }
 
 namespace detail {
@@ -490,8 +491,8 @@ namespace detail {
 namespace {
 
 /// The runtime, for an operation `what` on `id`; a nil ID is invalid_argument.
-std::shared_ptr<internal::runtime_state> runtime_for(const char* what, const object_id& id) {
-  auto rt = internal::current_or_throw();
+std::shared_ptr<objstore::store_context> runtime_for(const char* what, const object_id& id) {
+  auto rt = objstore::current_store_or_throw();
   if (id.is_nil())
     invalid_argument(std::string{what}
                      + " got a ref that names no object (default-constructed or moved from)");
@@ -501,12 +502,12 @@ std::shared_ptr<internal::runtime_state> runtime_for(const char* what, const obj
 } // namespace
 
 bool contains_object(const object_id& id) {
-  return internal::current_or_throw()->table->contains(id);
+  return objstore::current_store_or_throw()->table->contains(id);
 }
 
 void pin_object(const object_id& id) {
   auto rt = runtime_for("pin", id);
-  if (id.node() != rt->node)
+  if (id.node() != rt->node->id())
     throw_caf_error(foreign_error(id, *rt));
   if (auto err = rt->table->pin(id))
     throw_caf_error(err);
