@@ -1,14 +1,56 @@
 include(GNUInstallDirs)
 
-# rustyray_add_module(<name> SOURCES ...): a module is a folder with public
-# headers in include/ and sources in src/, compiled into the one rustyray library.
+# rustyray_add_module(<name> [DEPENDS <module>...] SOURCES ...): one layer of the
+# library, a folder with public headers in include/ (installed), headers for the
+# layers above it in internal/ (not installed) and its sources and private
+# headers in src/. It compiles as an OBJECT library, rustyray_<name>, whose
+# include path holds its own folders and those of the modules it DEPENDS on,
+# never an upper layer's or any src/ but its own: the build enforces the layers
+# (tests/layers checks the includes too). Its objects go into the one rustyray.
 function(rustyray_add_module name)
-  cmake_parse_arguments(arg "" "" "SOURCES" ${ARGN})
-  target_sources(rustyray PRIVATE ${arg_SOURCES})
-  target_include_directories(rustyray
-    PUBLIC $<BUILD_INTERFACE:${CMAKE_CURRENT_SOURCE_DIR}/include>
-    PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/src)
-  install(DIRECTORY include/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+  cmake_parse_arguments(arg "" "" "DEPENDS;SOURCES" ${ARGN})
+  set(target rustyray_${name})
+  add_library(${target} OBJECT ${arg_SOURCES})
+  set_target_properties(${target} PROPERTIES POSITION_INDEPENDENT_CODE ON)
+  foreach(dir include internal)
+    if(EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/${dir})
+      target_include_directories(${target} PUBLIC ${CMAKE_CURRENT_SOURCE_DIR}/${dir})
+    endif()
+  endforeach()
+  target_include_directories(${target} PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/src)
+  string(REPLACE ";" "," deps "${arg_DEPENDS}")
+  set_property(GLOBAL APPEND PROPERTY rustyray_layers "${name}:${deps}")
+  list(TRANSFORM arg_DEPENDS PREPEND rustyray_)
+  target_link_libraries(${target} PUBLIC ${arg_DEPENDS} PRIVATE rustyray_warnings)
+  if(NOT arg_DEPENDS)
+    target_link_libraries(${target} PUBLIC CAF::io CAF::core nlohmann_json::nlohmann_json)
+  endif()
+  # Its thread_locals (the current contexts, actor, task, timeline lane, refs
+  # being noted) are read on every call: in a shared library each read is a
+  # call to __tls_get_addr, with initial-exec one instruction. Their few
+  # hundred bytes fit the static TLS block glibc keeps for dlopen()ed
+  # libraries too.
+  target_compile_options(${target} PRIVATE -ftls-model=initial-exec)
+  if(RUSTYRAY_UNITY_BUILD)
+    set_target_properties(${target} PROPERTIES UNITY_BUILD ON)
+  endif()
+  target_sources(rustyray PRIVATE $<TARGET_OBJECTS:${target}>)
+  if(EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/include)
+    target_include_directories(rustyray PUBLIC
+      $<BUILD_INTERFACE:${CMAKE_CURRENT_SOURCE_DIR}/include>)
+    install(DIRECTORY include/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+  endif()
+  set_property(GLOBAL APPEND PROPERTY rustyray_modules ${name})
+endfunction()
+
+# The include path of white-box tests, fuzz targets and benchmarks: every
+# module's internal/ and src/ folders.
+function(rustyray_include_internals target)
+  get_property(modules GLOBAL PROPERTY rustyray_modules)
+  foreach(module IN LISTS modules)
+    get_target_property(dirs rustyray_${module} INCLUDE_DIRECTORIES)
+    target_include_directories(${target} PRIVATE ${dirs})
+  endforeach()
 endfunction()
 
 # rustyray_use_precompiled_headers(<target>): an executable linking rustyray
@@ -27,12 +69,9 @@ function(rustyray_add_test module unit)
   add_executable(${target} ${unit}_test.cpp)
   target_link_libraries(${target} PRIVATE rustyray::rustyray Boost::unit_test_framework
     rustyray_warnings)
-  # Tests may reach into private headers (src/) to check internal state.
-  target_include_directories(${target} PRIVATE ${PROJECT_SOURCE_DIR}/tests/support
-    ${PROJECT_SOURCE_DIR}/lib/src
-    ${PROJECT_SOURCE_DIR}/objstore/src
-    ${PROJECT_SOURCE_DIR}/tasks/src
-    ${PROJECT_SOURCE_DIR}/actors/src)
+  # Tests may reach into internal and private headers to check internal state.
+  target_include_directories(${target} PRIVATE ${PROJECT_SOURCE_DIR}/tests/support)
+  rustyray_include_internals(${target})
   target_compile_definitions(${target} PRIVATE BOOST_TEST_DYN_LINK)
   rustyray_use_precompiled_headers(${target})
   add_test(NAME ${module}.${unit} COMMAND ${target})

@@ -1,4 +1,4 @@
-#include "actor_directory.hpp"
+#include "rustyray/actors/internal/actor_directory.hpp"
 
 #include "rustyray/errc.hpp"
 

@@ -1,4 +1,4 @@
-#include "actor_host.hpp"
+#include "rustyray/actors/internal/actor_host.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -11,17 +11,17 @@
 
 #include <caf/all.hpp>
 
-#include "actor_observability.hpp"
-#include "demangle.hpp"
-#include "dependencies.hpp"
-#include "error_text.hpp"
-#include "recycling_allocator.hpp"
-#include "release_collector.hpp"
+#include "rustyray/actors/internal/actor_observability.hpp"
+#include "rustyray/internal/demangle.hpp"
+#include "rustyray/objstore/internal/dependencies.hpp"
+#include "rustyray/internal/error_text.hpp"
+#include "rustyray/internal/recycling_allocator.hpp"
+#include "rustyray/internal/release_collector.hpp"
 #include "rustyray/actors/caf_interop.hpp"
 #include "rustyray/errc.hpp"
-#include "threads.hpp"
-#include "spin_wait.hpp"
-#include "rustyray/tasks/remote.hpp"
+#include "rustyray/internal/threads.hpp"
+#include "rustyray/internal/spin_wait.hpp"
+#include "rustyray/remote.hpp"
 
 namespace rustyray::internal {
 

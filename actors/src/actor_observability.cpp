@@ -1,13 +1,13 @@
-#include "actor_observability.hpp"
+#include "rustyray/actors/internal/actor_observability.hpp"
 
 #include <unordered_map>
 
 #include <nlohmann/json.hpp>
 
-#include "actor_directory.hpp"
-#include "demangle.hpp"
-#include "error_text.hpp"
-#include "actor_runtime.hpp"
+#include "rustyray/actors/internal/actor_directory.hpp"
+#include "rustyray/internal/demangle.hpp"
+#include "rustyray/internal/error_text.hpp"
+#include "rustyray/actors/internal/actor_runtime.hpp"
 
 namespace rustyray::internal {
 

@@ -1,6 +1,6 @@
-#include "actor_runtime.hpp"
+#include "rustyray/actors/internal/actor_runtime.hpp"
 
-#include "published.hpp"
+#include "rustyray/internal/published.hpp"
 #include "rustyray/error.hpp"
 
 namespace rustyray::internal {

@@ -1,4 +1,4 @@
-#include "bridge.hpp"
+#include "rustyray/actors/internal/bridge.hpp"
 
 #include <caf/all.hpp>
 

@@ -1,4 +1,4 @@
-#include "bounded_bytes.hpp"
+#include "rustyray/internal/bounded_bytes.hpp"
 
 #include <cstdint>
 #include <typeindex>

@@ -1,4 +1,4 @@
-#include "buffer_pool.hpp"
+#include "rustyray/internal/buffer_pool.hpp"
 
 #include "rustyray/detail/byte_buffer.hpp"
 

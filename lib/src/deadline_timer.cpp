@@ -1,4 +1,4 @@
-#include "deadline_timer.hpp"
+#include "rustyray/internal/deadline_timer.hpp"
 
 #include <vector>
 

@@ -1,4 +1,4 @@
-#include "demangle.hpp"
+#include "rustyray/internal/demangle.hpp"
 
 #include <cstdlib>
 #include <cxxabi.h>

@@ -6,8 +6,9 @@
 #include <caf/make_message.hpp>
 #include <caf/sec.hpp>
 
-#include "demangle.hpp"
-#include "error_text.hpp"
+#include "rustyray/internal/demangle.hpp"
+#include "rustyray/detail/invoke.hpp"
+#include "rustyray/internal/error_text.hpp"
 
 namespace rustyray {
 
@@ -145,6 +146,13 @@ std::string describe(const caf::error& err) {
   if (!err)
     return "no error";
   return to_string(errc_of(err)) + ": " + internal::message_of(err);
+}
+
+caf::error detail::argument_error(std::size_t position, const object_id& id,
+                                  const caf::error& cause) {
+  return make_error(errc_of(cause), "argument " + std::to_string(position) + " (object "
+                                      + to_string(id) + ") failed: "
+                                      + internal::message_of(cause));
 }
 
 caf::error internal::did_not_run(const std::string& what, const caf::error& cause) {

@@ -3,7 +3,7 @@
 // say which method ran. The symbol tables of the ELF files mapped into the
 // process do, without asking users to register what never leaves it.
 
-#include "function_symbol.hpp"
+#include "rustyray/internal/function_symbol.hpp"
 
 #include <cstdint>
 #include <cstring>
@@ -17,7 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "demangle.hpp"
+#include "rustyray/internal/demangle.hpp"
 
 namespace rustyray::internal {
 

@@ -1,10 +1,10 @@
-#include "node.hpp"
+#include "rustyray/internal/node.hpp"
 
 #include <chrono>
 #include <cstdio>
 #include <random>
 
-#include "recorder.hpp"
+#include "rustyray/internal/recorder.hpp"
 #include "rustyray/error.hpp"
 
 namespace rustyray::internal {

@@ -1,4 +1,4 @@
-#include "recorder.hpp"
+#include "rustyray/internal/recorder.hpp"
 
 #include <algorithm>
 

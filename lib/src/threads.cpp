@@ -1,11 +1,11 @@
-#include "threads.hpp"
+#include "rustyray/internal/threads.hpp"
 
 #include <cstdio>
 #include <mutex>
 
 #include <caf/logger.hpp>
 
-#include "published.hpp"
+#include "rustyray/internal/published.hpp"
 
 namespace rustyray::internal {
 

@@ -1,6 +1,6 @@
-#include "dependencies.hpp"
+#include "rustyray/objstore/internal/dependencies.hpp"
 
-#include "release_collector.hpp"
+#include "rustyray/internal/release_collector.hpp"
 
 namespace rustyray::objstore {
 

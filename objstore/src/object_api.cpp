@@ -13,14 +13,14 @@
 
 #include <caf/all.hpp>
 
-#include "demangle.hpp"
-#include "error_text.hpp"
-#include "dependencies.hpp"
-#include "object_table.hpp"
-#include "release_collector.hpp"
-#include "store_context.hpp"
-#include "threads.hpp"
-#include "spin_wait.hpp"
+#include "rustyray/internal/demangle.hpp"
+#include "rustyray/internal/error_text.hpp"
+#include "rustyray/objstore/internal/dependencies.hpp"
+#include "rustyray/objstore/internal/object_table.hpp"
+#include "rustyray/internal/release_collector.hpp"
+#include "rustyray/objstore/internal/store_context.hpp"
+#include "rustyray/internal/threads.hpp"
+#include "rustyray/internal/spin_wait.hpp"
 #include "rustyray/detail/object_access.hpp"
 #include "rustyray/object_store.hpp"
 

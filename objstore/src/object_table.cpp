@@ -1,4 +1,4 @@
-#include "object_table.hpp"
+#include "rustyray/objstore/internal/object_table.hpp"
 
 #include <algorithm>
 #include <string>

@@ -1,10 +1,10 @@
-#include "store_actor.hpp"
+#include "rustyray/objstore/internal/store_actor.hpp"
 
 #include <unordered_map>
 
 #include <caf/all.hpp>
 
-#include "object_table.hpp"
+#include "rustyray/objstore/internal/object_table.hpp"
 #include "rustyray/objstore/atoms.hpp"
 #include "rustyray/objstore/stored_object.hpp"
 

@@ -1,6 +1,6 @@
-#include "store_context.hpp"
+#include "rustyray/objstore/internal/store_context.hpp"
 
-#include "published.hpp"
+#include "rustyray/internal/published.hpp"
 #include "rustyray/error.hpp"
 
 namespace rustyray::objstore {

@@ -1,4 +1,4 @@
-#include "scheduler.hpp"
+#include "rustyray/tasks/internal/scheduler.hpp"
 
 #include <algorithm>
 #include <atomic>
@@ -11,13 +11,13 @@
 
 #include <caf/all.hpp>
 
-#include "adaptive_mutex.hpp"
-#include "dependencies.hpp"
-#include "error_text.hpp"
-#include "object_table.hpp"
-#include "threads.hpp"
+#include "rustyray/internal/adaptive_mutex.hpp"
+#include "rustyray/objstore/internal/dependencies.hpp"
+#include "rustyray/internal/error_text.hpp"
+#include "rustyray/objstore/internal/object_table.hpp"
+#include "rustyray/internal/threads.hpp"
 #include "rustyray/errc.hpp"
-#include "task_observability.hpp"
+#include "rustyray/tasks/internal/task_observability.hpp"
 
 namespace rustyray::internal {
 

@@ -6,16 +6,16 @@
 
 #include <caf/all.hpp>
 
-#include "demangle.hpp"
-#include "dependencies.hpp"
-#include "error_text.hpp"
-#include "object_table.hpp"
-#include "recorder.hpp"
-#include "recycling_allocator.hpp"
-#include "task_runtime.hpp"
-#include "threads.hpp"
+#include "rustyray/internal/demangle.hpp"
+#include "rustyray/objstore/internal/dependencies.hpp"
+#include "rustyray/internal/error_text.hpp"
+#include "rustyray/objstore/internal/object_table.hpp"
+#include "rustyray/internal/recorder.hpp"
+#include "rustyray/internal/recycling_allocator.hpp"
+#include "rustyray/tasks/internal/task_runtime.hpp"
+#include "rustyray/internal/threads.hpp"
 #include "rustyray/tasks/task.hpp"
-#include "scheduler.hpp"
+#include "rustyray/tasks/internal/scheduler.hpp"
 
 namespace rustyray {
 
@@ -108,13 +108,6 @@ void enqueue(const std::shared_ptr<internal::task_context>& context,
 } // namespace
 
 namespace detail {
-
-caf::error argument_error(std::size_t position, const object_id& id, const caf::error& cause) {
-  auto code = cause.category() == errc_category ? static_cast<errc>(cause.code())
-                                                : errc::system_error;
-  return make_error(code, "argument " + std::to_string(position) + " (object "
-                            + to_string(id) + ") failed: " + internal::error_text(cause));
-}
 
 object_id submit_task(task_options options, const std::type_info& function,
                       function_identity identity, id_list deps,

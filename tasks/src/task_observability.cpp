@@ -1,4 +1,4 @@
-#include "task_observability.hpp"
+#include "rustyray/tasks/internal/task_observability.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -7,9 +7,9 @@
 #include <caf/all.hpp>
 #include <nlohmann/json.hpp>
 
-#include "error_text.hpp"
-#include "task_runtime.hpp"
-#include "scheduler.hpp"
+#include "rustyray/internal/error_text.hpp"
+#include "rustyray/tasks/internal/task_runtime.hpp"
+#include "rustyray/tasks/internal/scheduler.hpp"
 
 namespace rustyray::internal {
 

@@ -1,6 +1,6 @@
-#include "task_runtime.hpp"
+#include "rustyray/tasks/internal/task_runtime.hpp"
 
-#include "published.hpp"
+#include "rustyray/internal/published.hpp"
 #include "rustyray/error.hpp"
 
 namespace rustyray::internal {

@@ -6,7 +6,7 @@
 
 #include <caf/all.hpp>
 
-#include "actor_core.hpp"
+#include "rustyray/actors/internal/actor_core.hpp"
 #include "actor_support.hpp"
 #include "conditions.hpp"
 

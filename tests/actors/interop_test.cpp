@@ -2,7 +2,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include "actor_support.hpp"
-#include "error_text.hpp"
+#include "rustyray/internal/error_text.hpp"
 
 using namespace rustyray;
 using namespace std::chrono_literals;

@@ -13,7 +13,7 @@
 
 #include "fuzz_support.hpp"
 
-#include "error_text.hpp"
+#include "rustyray/internal/error_text.hpp"
 
 using namespace rustyray;
 

@@ -1,7 +1,7 @@
 #define BOOST_TEST_MODULE lib_buffer_pool
 #include <boost/test/unit_test.hpp>
 
-#include "buffer_pool.hpp"
+#include "rustyray/internal/buffer_pool.hpp"
 #include "runtime_fixture.hpp"
 
 using namespace rustyray;

@@ -9,7 +9,7 @@
 #include <thread>
 #include <vector>
 
-#include "deadline_timer.hpp"
+#include "rustyray/internal/deadline_timer.hpp"
 
 using rustyray::internal::deadline_timer;
 using namespace std::chrono_literals;

@@ -5,7 +5,7 @@
 
 #include <caf/all.hpp>
 
-#include "error_text.hpp"
+#include "rustyray/internal/error_text.hpp"
 #include "rustyray/rustyray.hpp"
 #include "test_printing.hpp"
 

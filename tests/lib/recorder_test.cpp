@@ -4,7 +4,7 @@
 #include <thread>
 #include <vector>
 
-#include "recorder.hpp"
+#include "rustyray/internal/recorder.hpp"
 
 using rustyray::object_id;
 using namespace rustyray::internal;

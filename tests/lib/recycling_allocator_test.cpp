@@ -5,7 +5,7 @@
 #include <memory>
 #include <thread>
 
-#include "recycling_allocator.hpp"
+#include "rustyray/internal/recycling_allocator.hpp"
 
 BOOST_AUTO_TEST_CASE(recycled_blocks_serve_the_next_record_of_the_same_key) {
   struct record {

@@ -3,7 +3,7 @@
 
 #include <vector>
 
-#include "block_cache.hpp"
+#include "rustyray/objstore/internal/block_cache.hpp"
 
 using rustyray::objstore::block_cache;
 

@@ -9,7 +9,7 @@
 
 #include <caf/all.hpp>
 
-#include "object_table.hpp"
+#include "rustyray/objstore/internal/object_table.hpp"
 #include "rustyray/errc.hpp"
 #include "test_printing.hpp"
 

@@ -5,12 +5,12 @@
 
 #include <caf/all.hpp>
 
-#include "object_table.hpp"
+#include "rustyray/objstore/internal/object_table.hpp"
 #include "rustyray/objstore/atoms.hpp"
 #include "rustyray/objstore/stored_object.hpp"
 #include "rustyray/rustyray.hpp"
 #include "test_printing.hpp"
-#include "store_actor.hpp"
+#include "rustyray/objstore/internal/store_actor.hpp"
 
 using namespace rustyray;
 using namespace rustyray::objstore;

@@ -7,7 +7,7 @@
 
 #include <caf/all.hpp>
 
-#include "object_table.hpp"
+#include "rustyray/objstore/internal/object_table.hpp"
 #include "runtime_state.hpp"
 #include "test_printing.hpp"
 #include "rustyray/rustyray.hpp"

@@ -9,7 +9,7 @@
 
 #include "conditions.hpp"
 #include "runtime_fixture.hpp"
-#include "scheduler.hpp"
+#include "rustyray/tasks/internal/scheduler.hpp"
 
 using namespace rustyray;
 using namespace std::chrono_literals;

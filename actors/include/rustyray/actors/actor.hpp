@@ -13,10 +13,13 @@
 #include <caf/expected.hpp>
 
 #include "rustyray/actors/actor_handle.hpp"
+#include "rustyray/detail/call_args.hpp"
+#include "rustyray/detail/callable_traits.hpp"
 #include "rustyray/detail/id_list.hpp"
 #include "rustyray/detail/inline_function.hpp"
+#include "rustyray/detail/invoke.hpp"
 #include "rustyray/object_ref.hpp"
-#include "rustyray/tasks/task.hpp"
+#include "rustyray/remote.hpp"
 
 namespace rustyray {
 

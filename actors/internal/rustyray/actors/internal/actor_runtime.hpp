@@ -1,0 +1,39 @@
+#pragma once
+
+#include <memory>
+
+#include <caf/actor.hpp>
+
+#include "rustyray/actors/internal/actor_directory.hpp"
+#include "rustyray/objstore/internal/store_context.hpp"
+
+namespace rustyray::internal {
+
+/// The running runtime's actors, as the actor API reaches them: the store
+/// below them, the directory of live actors and names, and the bridge that
+/// sends requests to the application's CAF actors.
+struct actor_runtime {
+  std::shared_ptr<objstore::store_context> store;
+  std::shared_ptr<actor_directory> actors;
+  caf::actor bridge;
+
+  [[nodiscard]] objstore::object_table& table() const noexcept {
+    return *store->table;
+  }
+
+  [[nodiscard]] internal::node& node() const noexcept {
+    return *store->node;
+  }
+};
+
+/// The running runtime's actors, or null.
+std::shared_ptr<actor_runtime> current_actors() noexcept;
+
+/// The running runtime's actors; throws `runtime_not_initialized` without
+/// one.
+std::shared_ptr<actor_runtime> current_actors_or_throw();
+
+/// Makes `actors` the current one (null: none), for `init` and `shutdown`.
+void publish_actors(std::shared_ptr<actor_runtime> actors);
+
+} // namespace rustyray::internal

@@ -1,0 +1,94 @@
+#pragma once
+
+// How tasks and actor methods call a function on their stored arguments: one
+// invocation layer, shared by both.
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+
+#include <caf/error.hpp>
+#include <caf/expected.hpp>
+#include <caf/make_message.hpp>
+#include <caf/message.hpp>
+
+#include "rustyray/detail/call_args.hpp"
+#include "rustyray/detail/object_access.hpp"
+#include "rustyray/detail/value_size.hpp"
+#include "rustyray/object_ref.hpp"
+
+namespace rustyray::detail {
+
+/// What a task's function produced: its result as a stored value.
+struct task_output {
+  caf::message value;
+  std::uint64_t size = 0;
+};
+
+/// The value of one argument for the call: a stored value (moved on the last
+/// attempt, copied before), a ref passed through, or a dependency's value.
+template <class Param, class Stored>
+caf::expected<std::decay_t<Param>> resolve_arg(Stored& stored, [[maybe_unused]] bool last_attempt) {
+  using info = stored_arg<Param, Stored>;
+  if constexpr (info::is_dependency) {
+    return unpack<std::decay_t<Param>>(stored.id(),
+                                       get_message(stored.id(), std::chrono::milliseconds{0}));
+  } else {
+    if (last_attempt)
+      return std::move(stored);
+    return stored;
+  }
+}
+
+/// The message of an argument whose object holds an error: names the argument
+/// and the object and keeps the cause's text, so chains read to the root.
+caf::error argument_error(std::size_t position, const object_id& id, const caf::error& cause);
+
+/// Resolves the stored arguments for parameters `Params` and passes them to
+/// `call`; returns the error of the first argument that holds one instead.
+template <class Params, class Stored, class Call, std::size_t... I>
+caf::error with_args(Stored& stored, [[maybe_unused]] bool last_attempt,
+                     std::index_sequence<I...>, Call&& call) {
+  std::tuple<caf::expected<std::decay_t<std::tuple_element_t<I, Params>>>...> args{
+    resolve_arg<std::tuple_element_t<I, Params>>(std::get<I>(stored), last_attempt)...};
+  caf::error failure;
+  (
+    [&](auto& arg, std::size_t position, const auto& source) {
+      if (!failure && !arg) {
+        object_id id;
+        if constexpr (is_object_ref<std::decay_t<decltype(source)>>::value)
+          id = source.id();
+        failure = argument_error(position, id, arg.error());
+      }
+    }(std::get<I>(args), I + 1, std::get<I>(stored)),
+    ...);
+  if (failure)
+    return failure;
+  call(std::move(*std::get<I>(args))...);
+  return {};
+}
+
+/// Calls `f` (returning `R`) on the stored arguments; shared by tasks and
+/// actor methods.
+template <class R, class Params, class F, class Stored, std::size_t... I>
+caf::expected<task_output> run_task(F& f, Stored& stored, bool last_attempt,
+                                    std::index_sequence<I...> indices) {
+  task_output output;
+  auto failure = with_args<Params>(stored, last_attempt, indices, [&](auto&&... args) {
+    if constexpr (std::is_void_v<R>) {
+      std::invoke(f, std::forward<decltype(args)>(args)...);
+    } else {
+      auto value = std::invoke(f, std::forward<decltype(args)>(args)...);
+      output.size = value_size(value);
+      output.value = caf::make_message(std::move(value));
+    }
+  });
+  if (failure)
+    return failure;
+  return output;
+}
+
+} // namespace rustyray::detail

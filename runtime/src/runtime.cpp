@@ -1,0 +1,409 @@
+#include "rustyray/runtime.hpp"
+
+#include <atomic>
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <mutex>
+#include <thread>
+
+#include <pthread.h>
+
+#include <caf/all.hpp>
+
+#include "rustyray/internal/bounded_bytes.hpp"
+#include "rustyray/internal/published.hpp"
+#include "runtime_state.hpp"
+#include "rustyray/internal/threads.hpp"
+#include "rustyray/error.hpp"
+#include "rustyray/objstore/atoms.hpp"
+#include "rustyray/objstore/store_stats.hpp"
+#include "rustyray/objstore/stored_object.hpp"
+#include "rustyray/actors/internal/actor_directory.hpp"
+#include "rustyray/actors/internal/actor_host.hpp"
+#include "rustyray/actors/internal/bridge.hpp"
+#include "rustyray/internal/function_registry.hpp"
+#include "rustyray/tasks/internal/scheduler.hpp"
+#include "rustyray/objstore/internal/store_actor.hpp"
+
+namespace rustyray {
+
+namespace internal {
+
+namespace {
+
+// Serializes init and shutdown.
+std::mutex lifecycle_mtx;
+
+// Set on a thread while it runs shutdown: the own actor system's destructor
+// (and so the shutdown hook below) runs inside it.
+thread_local bool shutting_down_here = false;
+
+void shutdown_at_exit() noexcept;
+
+/// The running runtime (its per-layer contexts are published beside it).
+/// A program that leaves `main` without `shutdown()` reaches the
+/// destructor, which shuts the runtime down: destroying it as it was would
+/// destroy its actor system while RustyRay's actors live, and that waits
+/// for them forever.
+struct global_slot {
+  published<runtime_state> runtime;
+  ~global_slot() {
+    shutdown_at_exit();
+  }
+} global;
+
+// A runtime left to the exiting process (see shutdown_at_exit): reachable
+// from here, so that leak checkers do not count it.
+std::shared_ptr<runtime_state>* abandoned = nullptr;
+
+/// The running runtime, for init and shutdown (under lifecycle_mtx), without
+/// the per-thread cache: it may already be destroyed when the process exits.
+std::shared_ptr<runtime_state> running() {
+  return global.runtime.load();
+}
+
+/// Makes `rt` and its layers' contexts current (null: none).
+void publish(const std::shared_ptr<runtime_state>& rt) {
+  objstore::publish_store(rt ? rt->store : nullptr);
+  publish_tasks(rt ? rt->tasks : nullptr);
+  publish_actors(rt ? rt->actors : nullptr);
+  global.runtime.publish(rt);
+}
+
+std::string render_error(std::uint8_t code, caf::atom_value, const caf::message& context) {
+  auto result = to_string(static_cast<errc>(code));
+  if (context.match_elements<std::string>())
+    result += ": " + context.get_as<std::string>(0);
+  return result;
+}
+
+void check_not_running() {
+  if (running())
+    throw error{errc::already_initialized,
+                "rustyray::init was called while a runtime is running; call "
+                "rustyray::shutdown() first, or check rustyray::is_initialized()"};
+}
+
+/// The resource totals: CPU = num_workers unless set, plus custom resources,
+/// in thousandths.
+resource_amounts resource_totals(const config& cfg, std::size_t num_workers) {
+  resource_amounts total;
+  total["CPU"] = static_cast<std::int64_t>(num_workers) * 1000;
+  for (const auto& [name, amount] : cfg.resources)
+    total[name] = static_cast<std::int64_t>(amount * 1000 + 0.5);
+  return total;
+}
+
+void start(std::shared_ptr<runtime_state> rt, config cfg, caf::actor_system& system) {
+  auto num_workers = cfg.num_workers != 0
+                       ? cfg.num_workers
+                       : std::max<std::size_t>(1, std::thread::hardware_concurrency());
+  auto totals = resource_totals(cfg, num_workers);
+  auto self = std::make_shared<node>(std::move(cfg), system);
+  const auto& c = self->cfg();
+  auto store = std::make_shared<objstore::store_context>();
+  store->node = self;
+  store->pool =
+    std::make_shared<buffer_pool>(std::min(c.buffer_pool_capacity, c.object_store_capacity));
+  store->table = std::make_shared<objstore::object_table>(
+    c.object_store_capacity, [pool = store->pool](caf::message& dropped, std::uint64_t size) {
+      pool->recycle(dropped, size);
+    });
+  store->actor = objstore::spawn_store_actor(system, store->table);
+  auto tasks = std::make_shared<task_runtime>();
+  tasks->store = store;
+  tasks->tasks = std::make_shared<task_context>(num_workers, std::move(totals),
+                                                self->recording_ptr());
+  tasks->scheduler = spawn_scheduler(system, store->table, tasks->tasks);
+  auto actors = std::make_shared<actor_runtime>();
+  actors->store = store;
+  actors->actors = std::make_shared<actor_directory>();
+  actors->bridge = spawn_bridge(system);
+  rt->node = std::move(self);
+  rt->store = std::move(store);
+  rt->tasks = std::move(tasks);
+  rt->actors = std::move(actors);
+  publish(rt);
+}
+
+} // namespace
+
+std::shared_ptr<runtime_state> current() noexcept {
+  return global.runtime.get();
+}
+
+std::shared_ptr<runtime_state> current_or_throw() {
+  if (auto rt = current())
+    return rt;
+  throw error{errc::runtime_not_initialized,
+              "no RustyRay runtime is running in this process; call rustyray::init() "
+              "first (and do not use object refs after rustyray::shutdown())"};
+}
+
+} // namespace internal
+
+using internal::lifecycle_mtx;
+
+void init() {
+  init(config::from_env());
+}
+
+void init(caf::actor_system& system) {
+  init(system, config::from_env());
+}
+
+void init(config cfg) {
+  std::lock_guard<std::mutex> guard{lifecycle_mtx};
+  internal::check_not_running();
+  internal::check_remote_registrations();
+  cfg.validate();
+  auto rt = std::make_shared<internal::runtime_state>();
+  rt->own_config = std::make_unique<caf::actor_system_config>();
+  configure(*rt->own_config);
+  // Measured on 2 cores (README, Performance): "sharing" wakes a thread at
+  // once for each message from outside CAF, 3x the synchronous task rate of
+  // "stealing", whose idle threads poll with sleeps.
+  rt->own_config->set("scheduler.policy", caf::atom_from_string(cfg.scheduler_policy));
+  rt->own_system = std::make_unique<caf::actor_system>(*rt->own_config);
+  auto& system = *rt->own_system;
+  internal::start(std::move(rt), std::move(cfg), system);
+  internal::release_thread_logger(); // see there: shutdown may run elsewhere
+}
+
+void init(caf::actor_system& system, config cfg) {
+  std::lock_guard<std::mutex> guard{lifecycle_mtx};
+  internal::check_not_running();
+  internal::check_remote_registrations();
+  if (system.config().error_renderers.count(errc_category) == 0)
+    throw error{errc::invalid_config,
+                "the actor_system was created without RustyRay's types: call "
+                "rustyray::configure(cfg) on its actor_system_config before constructing "
+                "the actor_system"};
+  cfg.validate();
+  internal::start(std::make_shared<internal::runtime_state>(), std::move(cfg), system);
+  internal::release_thread_logger();
+}
+
+namespace internal {
+
+namespace {
+
+/// Stops `rt`; the caller holds lifecycle_mtx.
+void stop(std::shared_ptr<runtime_state> rt) {
+  struct mark_thread {
+    mark_thread() {
+      shutting_down_here = true;
+    }
+    ~mark_thread() {
+      shutting_down_here = false;
+    }
+  } marked;
+  rt->node->stop_accepting();
+  auto& system = rt->system();
+  // Actors run the calls already queued, then on_stop, then quit.
+  auto actor_hosts = rt->actors->actors->hosts();
+  for (auto& host : actor_hosts)
+    caf::anon_send(host, internal::stop_atom::value);
+  {
+    // Queued tasks fail, running ones finish (gets still work meanwhile),
+    // the workers stop.
+    caf::scoped_actor self{system};
+    self->request(rt->tasks->scheduler, caf::infinite, internal::drain_atom::value)
+      .receive([] {}, [](const caf::error&) {});
+    self->send_exit(rt->tasks->scheduler, caf::exit_reason::user_shutdown);
+  }
+  // Every worker is gone, so no attempt runs that a deadline could end.
+  rt->tasks->tasks->timer.stop();
+  rt->tasks->scheduler = nullptr;
+  internal::publish(nullptr);
+  // Wake every waiter first: blocked gets return, and the store actor receives
+  // a message for each promise it holds, ahead of the exit below.
+  rt->table().close(make_error(errc::runtime_not_initialized,
+                              "rustyray::shutdown() ran while this call waited for an "
+                              "object; finish waiting before shutting down"));
+  {
+    // Calls still waiting for arguments got errors from the close above.
+    caf::scoped_actor self{system};
+    for (auto& host : actor_hosts)
+      self->monitor(host);
+    std::size_t down = 0;
+    self->receive_for(down, actor_hosts.size())([](const caf::down_msg&) {});
+    self->send_exit(rt->actors->bridge, caf::exit_reason::user_shutdown);
+  }
+  // A detached actor's thread ends only when no handle to it remains.
+  actor_hosts.clear();
+  rt->actors->actors->clear();
+  rt->actors->bridge = nullptr;
+  {
+    auto& store = rt->store->actor;
+    caf::scoped_actor self{system};
+    self->monitor(store);
+    // A request queues behind those deliveries, so every promise is kept
+    // before the actor quits.
+    self->request(store, std::chrono::seconds(30), objstore::stats_atom::value)
+      .receive([](const store_stats&) {}, [](const caf::error&) {});
+    self->send_exit(store, caf::exit_reason::user_shutdown);
+    self->receive([](const caf::down_msg&) {},
+                  caf::after(std::chrono::seconds(30)) >> [] {});
+    store = nullptr;
+  }
+  // The scoped actors above took this thread's logger reference: a
+  // borrowed system may be destroyed on another thread.
+  internal::release_thread_logger();
+  // For a runtime with its own system this joins every CAF thread.
+  rt->own_system.reset();
+  rt->own_config.reset();
+}
+
+/// Where `shutdown` may not run: it waits for every task and actor call to
+/// finish, and the caller is one of them.
+void check_not_in_work(const char* what) {
+  if (in_task() || in_actor())
+    throw error{errc::invalid_argument,
+                std::string{what}
+                  + " was called inside a task or an actor method, which shutdown would wait "
+                    "for forever; call it from the thread that called init (or any other "
+                    "thread, or a plain CAF actor), after the work it waits for"};
+}
+
+/// The runtime's shutdown when the process exits without one (`exit`, or a
+/// return from `main`). Inside a task or an actor method nothing can wait
+/// for that work to end: the runtime is left to the exiting process.
+void shutdown_at_exit() noexcept {
+  if (in_task() || in_actor()) {
+    abandoned = new std::shared_ptr<runtime_state>(running());
+    return;
+  }
+  try {
+    rustyray::shutdown();
+  } catch (...) {
+    std::fputs("rustyray: shutdown at exit failed\n", stderr);
+  }
+}
+
+/// Shuts down the runtime running on `sys`, from the destructor of `sys`
+/// (see shutdown_hook).
+void shutdown_for(caf::actor_system& sys) {
+  if (shutting_down_here)
+    return; // the own system, destroyed by shutdown itself
+  std::lock_guard<std::mutex> guard{lifecycle_mtx};
+  auto rt = running();
+  if (rt && &rt->system() == &sys)
+    stop(std::move(rt));
+}
+
+/// Joins an application's actor system and RustyRay's lifetime. CAF 0.17
+/// offers no call at the start of `~actor_system`, which waits for every
+/// actor not spawned `hidden` (RustyRay's are), then stops the group
+/// modules, then the scheduler. A group module's `stop` is therefore the
+/// last point where the scheduler still runs: there a system destroyed
+/// without `shutdown()` shuts RustyRay down first. The thread hook, which
+/// `~actor_system`'s constructor initialises before the group modules, tells
+/// the module its system, and marks the scheduler's threads for the
+/// blocking-call warning.
+struct system_link {
+  caf::actor_system* system = nullptr;
+};
+
+class shutdown_hook : public caf::group_module {
+public:
+  explicit shutdown_hook(caf::actor_system& sys) : caf::group_module(sys, "rustyray") {
+  }
+
+  void stop() override {
+    shutdown_for(system());
+  }
+
+  caf::expected<caf::group> get(const std::string&) override {
+    return caf::sec::no_such_group_module;
+  }
+
+  caf::error load(caf::deserializer&, caf::group&) override {
+    return caf::sec::no_such_group_module;
+  }
+};
+
+class thread_marker : public caf::thread_hook {
+public:
+  explicit thread_marker(std::shared_ptr<system_link> link) : link_(std::move(link)) {
+  }
+
+  void init(caf::actor_system& sys) override {
+    link_->system = &sys;
+  }
+
+  void thread_started() override {
+    // CAF names its scheduler's threads "caf.multiplexer" (and a detached
+    // actor's "caf.actor") before it calls the hooks.
+    char name[16] = {};
+    pthread_getname_np(pthread_self(), name, sizeof(name));
+    if (std::strcmp(name, "caf.multiplexer") == 0)
+      on_scheduler_thread = true;
+  }
+
+  void thread_terminates() override {
+  }
+
+private:
+  std::shared_ptr<system_link> link_;
+};
+
+} // namespace
+
+} // namespace internal
+
+void configure(caf::actor_system_config& cfg) {
+  cfg.add_message_type<object_id>("rustyray::object_id");
+  cfg.add_message_type<objstore::stored_object>("rustyray::stored_object");
+  cfg.add_message_type<store_stats>("rustyray::store_stats");
+  // CAF 0.17 has no built-in std::vector<uint8_t>; byte buffers are common objects.
+  cfg.add_message_type<std::vector<std::uint8_t>>("rustyray::bytes");
+  // ... decoded with a bound on the length prefix (bounded_bytes.hpp).
+  internal::bound_byte_buffers(cfg);
+  cfg.add_error_category(errc_category, internal::render_error);
+  auto link = std::make_shared<internal::system_link>();
+  cfg.add_thread_hook<internal::thread_marker>(link);
+  cfg.group_module_factories.emplace_back(
+    [link]() -> caf::group_module* { return new internal::shutdown_hook(*link->system); });
+}
+
+void shutdown() {
+  internal::check_not_in_work("rustyray::shutdown()");
+  std::lock_guard<std::mutex> guard{lifecycle_mtx};
+  if (auto rt = internal::running())
+    internal::stop(std::move(rt));
+}
+
+bool is_initialized() noexcept {
+  return internal::current() != nullptr;
+}
+
+runtime_guard::runtime_guard() {
+  init();
+}
+
+runtime_guard::runtime_guard(config cfg) {
+  init(std::move(cfg));
+}
+
+runtime_guard::runtime_guard(caf::actor_system& system) {
+  init(system);
+}
+
+runtime_guard::runtime_guard(caf::actor_system& system, config cfg) {
+  init(system, std::move(cfg));
+}
+
+runtime_guard::~runtime_guard() {
+  try {
+    shutdown();
+  } catch (const error& e) {
+    // Only inside a task or an actor method: the process's exit or the
+    // system's end shuts the runtime down instead.
+    std::fprintf(stderr, "rustyray: runtime_guard: %s\n", e.what());
+  }
+}
+
+} // namespace rustyray
