@@ -1,9 +1,18 @@
 #include "rustyray/config.hpp"
 
+#include <algorithm>
 #include <cctype>
+#include <cstdio>
+#include <cstring>
 #include <cstdlib>
 #include <fstream>
 #include <limits>
+#include <mutex>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <unistd.h>
 
 #include <nlohmann/json.hpp>
 
@@ -196,7 +205,63 @@ nlohmann::json env_value(const char* text) {
   return parsed;
 }
 
+/// Variables with RustyRay's prefix that are no config field but are read
+/// by RustyRay's own tools (the soak test's share of its full run).
+const char* const tool_variables[] = {"RUSTYRAY_SOAK_PERCENT"};
+
+/// Edits that turn `a` into `b` (Levenshtein), for "did you mean".
+std::size_t distance(const std::string& a, const std::string& b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j)
+    row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    auto diagonal = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      auto above = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+/// Warns once per process and name about a `RUSTYRAY_*` variable that no
+/// field reads: a typo would otherwise be ignored in silence, where an
+/// unknown JSON key is an error.
+void warn_unknown_variables() {
+  static std::mutex mtx;
+  static std::set<std::string> warned; // guarded by mtx
+  std::lock_guard<std::mutex> guard{mtx};
+  for (char** entry = environ; entry != nullptr && *entry != nullptr; ++entry) {
+    std::string name{*entry, std::strcspn(*entry, "=")};
+    if (name.rfind("RUSTYRAY_", 0) != 0 || warned.count(name) != 0)
+      continue;
+    bool known = std::any_of(std::begin(tool_variables), std::end(tool_variables),
+                             [&](const char* v) { return name == v; });
+    std::string closest;
+    auto best = std::numeric_limits<std::size_t>::max();
+    for (const auto& f : fields) {
+      auto variable = variable_of(f.key);
+      known = known || variable == name;
+      if (auto d = distance(name, variable); d < best) {
+        best = d;
+        closest = variable;
+      }
+    }
+    if (known)
+      continue;
+    warned.insert(name);
+    auto hint = best <= 3 ? "did you mean " + closest + "? " : std::string{};
+    std::fprintf(stderr,
+                 "rustyray: warning: the environment variable %s is not a RustyRay setting and "
+                 "is ignored; %sthe settings are RUSTYRAY_ and a config key in capitals (%s)\n",
+                 name.c_str(), hint.c_str(), known_keys().c_str());
+  }
+}
+
 void apply_environment(config& cfg) {
+  warn_unknown_variables();
   for (const auto& f : fields) {
     auto variable = variable_of(f.key);
     const char* text = std::getenv(variable.c_str());

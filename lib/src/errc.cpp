@@ -1,5 +1,6 @@
 #include "rustyray/errc.hpp"
 
+#include <cmath>
 #include <cxxabi.h>
 #include <exception>
 
@@ -85,13 +86,19 @@ std::string internal::current_exception_text() {
   }
 }
 
-std::string internal::milliseconds_text(std::chrono::nanoseconds d) {
-  auto text = std::to_string(std::chrono::duration<double, std::milli>(d).count());
+std::string internal::number_text(double x) {
+  if (!std::isfinite(x))
+    return std::to_string(x); // "inf", "nan"
+  auto text = std::to_string(x);
   // "50.000000" -> "50", "0.250000" -> "0.25"
   text.erase(text.find_last_not_of('0') + 1);
   if (text.back() == '.')
     text.pop_back();
-  return text + " ms";
+  return text;
+}
+
+std::string internal::milliseconds_text(std::chrono::nanoseconds d) {
+  return number_text(std::chrono::duration<double, std::milli>(d).count()) + " ms";
 }
 
 namespace {

@@ -54,7 +54,7 @@ recorder::~recorder() = default;
 void recorder::lane::record(execution&& e) {
   if (owner_.capacity_ == 0)
     return;
-  e.lane = index_;
+  e.track = track_;
   std::lock_guard<std::mutex> guard{mtx_};
   staged_.push_back(std::move(e));
   if (staged_.size() >= batch_size)
@@ -76,6 +76,7 @@ recorder::lane& recorder::local() {
       lanes_.push_back(std::make_unique<lane>(*this, static_cast<std::uint32_t>(lanes_.size())));
       slot = lanes_.back().get();
     }
+    slot->track_ = next_track_++;
   }
   // A thread that used another runtime's recorder before leaves that lane
   // in place: that recorder ends with its runtime.
@@ -90,9 +91,8 @@ void recorder::release(lane& l) {
     std::lock_guard<std::mutex> guard{l.mtx_};
     if (!l.staged_.empty())
       flush(l.staged_);
-    // The next thread names it anew; runs kept in the ring show that name.
-    l.label_.clear();
   }
+  // The next thread gets a track and a label of its own.
   l.labelled_ = false;
   l.names_.clear();
   l.last_type_ = nullptr;
@@ -110,7 +110,17 @@ counter_values recorder::totals() const {
   return result;
 }
 
-recorder::snapshot recorder::collect() const {
+std::size_t recorder::lane_count() const {
+  std::lock_guard<std::mutex> guard{lanes_mtx_};
+  return lanes_.size();
+}
+
+void recorder::set_label(std::uint32_t track, std::string text) {
+  std::lock_guard<std::mutex> guard{lanes_mtx_};
+  labels_[track] = std::move(text);
+}
+
+recorder::snapshot recorder::collect() {
   std::vector<lane*> lanes;
   {
     std::lock_guard<std::mutex> guard{lanes_mtx_};
@@ -124,7 +134,6 @@ recorder::snapshot recorder::collect() const {
   held.reserve(lanes.size());
   for (auto* l : lanes) {
     held.emplace_back(l->mtx_);
-    result.labels.push_back(l->label_);
     result.events.insert(result.events.end(), l->staged_.begin(), l->staged_.end());
   }
   {
@@ -143,6 +152,23 @@ recorder::snapshot recorder::collect() const {
     result.events.erase(result.events.begin(),
                         result.events.begin() + static_cast<std::ptrdiff_t>(excess));
     result.dropped += excess;
+  }
+  // The labels of the tracks shown; those of tracks whose runs all left the
+  // ring, and whose threads are gone, are no longer needed.
+  std::unordered_set<std::uint32_t> shown;
+  for (const auto& e : result.events)
+    shown.insert(e.track);
+  std::lock_guard<std::mutex> guard{lanes_mtx_};
+  std::unordered_set<std::uint32_t> live;
+  for (const auto& [thread, l] : lane_of_thread_)
+    live.insert(l->track_);
+  for (auto i = labels_.begin(); i != labels_.end();) {
+    if (shown.count(i->first) != 0)
+      result.labels.emplace(i->first, i->second);
+    if (shown.count(i->first) == 0 && live.count(i->first) == 0)
+      i = labels_.erase(i);
+    else
+      ++i;
   }
   return result;
 }

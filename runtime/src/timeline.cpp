@@ -1,6 +1,7 @@
 #include "rustyray/timeline.hpp"
 
 #include <fstream>
+#include <set>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -36,9 +37,9 @@ void timeline(const std::string& path) {
                     {"ph", "M"},
                     {"pid", pid},
                     {"args", {{"name", "rustyray node " + node}}}});
-  std::vector<bool> lane_used(snap.labels.size(), false);
+  std::set<std::uint32_t> tracks;
   for (const auto& e : snap.events) {
-    lane_used[e.lane] = true;
+    tracks.insert(e.track);
     // A task is known by its result object (cancel takes the result's ref):
     // its task ID is its result ID.
     nlohmann::json args{{"task_id", to_string(e.result)},
@@ -56,16 +57,19 @@ void timeline(const std::string& path) {
                       {"ts", micros(e.start)},
                       {"dur", micros(e.end - e.start)},
                       {"pid", pid},
-                      {"tid", e.lane + 1},
+                      {"tid", e.track + 1},
                       {"args", std::move(args)}});
   }
-  for (std::size_t lane = 0; lane < snap.labels.size(); ++lane)
-    if (lane_used[lane])
-      events.push_back({{"name", "thread_name"},
-                        {"ph", "M"},
-                        {"pid", pid},
-                        {"tid", lane + 1},
-                        {"args", {{"name", snap.labels[lane] + " #" + std::to_string(lane + 1)}}}});
+  for (auto track : tracks) {
+    auto label = snap.labels.find(track);
+    auto name = (label == snap.labels.end() ? std::string{"thread"} : label->second) + " #"
+                + std::to_string(track + 1);
+    events.push_back({{"name", "thread_name"},
+                      {"ph", "M"},
+                      {"pid", pid},
+                      {"tid", track + 1},
+                      {"args", {{"name", std::move(name)}}}});
+  }
   nlohmann::json document{{"traceEvents", std::move(events)},
                           {"displayTimeUnit", "ms"},
                           {"otherData",

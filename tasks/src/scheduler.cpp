@@ -147,8 +147,10 @@ attempt_result run_body(detail::task_body& body, task_record& task, bool last) {
   } catch (const worker_crash&) {
     throw; // a test's stand-in for a bug outside the task's own code
   } catch (...) {
-    result.output = make_error(errc::task_failed,
-                               "task " + task.name() + " threw " + current_exception_text());
+    auto text = "task " + task.name() + " threw " + current_exception_text();
+    if (task.options.retry_exceptions && task.attempt_budget() > 1)
+      text += " (" + attempt_text(task, task.attempts.load(std::memory_order_relaxed)) + ")";
+    result.output = make_error(errc::task_failed, std::move(text));
     result.threw = true;
   }
   return result;

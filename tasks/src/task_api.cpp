@@ -45,14 +45,14 @@ caf::expected<internal::resource_request> request_of(const task_record& task) {
   if (!(std::isfinite(options.num_cpus) && options.num_cpus >= 0))
     return make_error(errc::invalid_argument,
                       "task " + task.name() + ": num_cpus must be a finite number >= 0, got "
-                        + std::to_string(options.num_cpus));
+                        + internal::number_text(options.num_cpus));
   if (options.num_cpus > 0)
     request["CPU"] = thousandths(options.num_cpus);
   for (const auto& [name, amount] : options.resources) {
     if (!(std::isfinite(amount) && amount >= 0))
       return make_error(errc::invalid_argument, "task " + task.name() + ": resource \""
                                                   + name + "\" must be a finite number >= 0, got "
-                                                  + std::to_string(amount));
+                                                  + internal::number_text(amount));
     if (amount > 0)
       request[name] += thousandths(amount);
   }
@@ -91,8 +91,8 @@ std::string unmet(const internal::resource_amounts& request,
     auto i = total.find(name);
     auto have = i == total.end() ? 0 : i->second;
     if (amount > have)
-      return "it needs " + std::to_string(amount / 1000.0) + " " + name + " but this node has "
-             + std::to_string(have / 1000.0)
+      return "it needs " + internal::number_text(amount / 1000.0) + " " + name
+             + " but this node has " + internal::number_text(have / 1000.0) + " " + name
              + "; lower the request or add the resource to config.resources";
   }
   return {};

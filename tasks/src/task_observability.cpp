@@ -115,6 +115,11 @@ nlohmann::json workers_state(const task_runtime& rt) {
   workers["blocked_in_get"] = snap.blocked;
   workers["idle"] = snap.idle;
   workers["timed_out"] = snap.timed_out;
+  if (snap.started > context.num_workers)
+    workers["over_limit_because"] =
+      "workers blocked in get or wait lend their CPU, and workers still running a timed-out "
+      "function no longer count: new workers take their place, so started exceeds the limit "
+      "until those return";
   resources["available"] = units(snap.available);
   return {{"resources", resources}, {"workers", workers}};
 }

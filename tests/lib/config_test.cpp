@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "rustyray/rustyray.hpp"
+#include "capture_stderr.hpp"
 #include "test_printing.hpp"
 
 using namespace rustyray;
@@ -244,4 +245,17 @@ BOOST_AUTO_TEST_CASE(a_bad_environment_value_is_invalid_config_naming_the_variab
     auto msg = invalid_config_message([] { config::from_env(); });
     BOOST_TEST(msg.find(c.variable) != std::string::npos, msg);
   }
+}
+
+// A typo in a variable name was ignored in silence, where an unknown JSON
+// key is an error.
+BOOST_AUTO_TEST_CASE(an_unknown_rustyray_variable_is_named_once_with_the_closest_setting) {
+  scoped_env typo{"RUSTYRAY_NUM_WORKERZ", "3"};
+  scoped_env tool{"RUSTYRAY_SOAK_PERCENT", "25"};
+  auto first = test::capture_stderr([] { (void)config::from_env(); });
+  BOOST_TEST(first.find("RUSTYRAY_NUM_WORKERZ") != std::string::npos, first);
+  BOOST_TEST(first.find("did you mean RUSTYRAY_NUM_WORKERS?") != std::string::npos, first);
+  BOOST_TEST(first.find("SOAK") == std::string::npos, first); // a variable of RustyRay's tools
+  auto again = test::capture_stderr([] { (void)config::from_env(); });
+  BOOST_TEST(again.empty(), again); // once per process
 }

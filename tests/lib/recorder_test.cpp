@@ -44,29 +44,35 @@ BOOST_AUTO_TEST_CASE(counters_of_many_threads_add_up) {
   BOOST_TEST(total(*r, counter::tasks_failed) == 0u);
 }
 
-BOOST_AUTO_TEST_CASE(an_ended_threads_lane_serves_the_next_thread_and_keeps_its_runs) {
+// A reused lane kept its index in the runs, and the next thread's label
+// renamed every earlier run (an actor's calls showed under the next actor).
+BOOST_AUTO_TEST_CASE(an_ended_threads_lane_serves_the_next_thread_but_its_runs_keep_their_track) {
   auto r = std::make_shared<recorder>(100);
-  std::uint32_t first_lane = 0;
+  std::uint32_t first_track = 0;
   std::thread{[&] {
     r->local().bump(counter::actor_calls);
     r->local().label([] { return std::string{"first"}; });
     run(*r, 5);
-    first_lane = r->collect().events.at(0).lane;
+    first_track = r->collect().events.at(0).track;
   }}.join();
   // Its run moved to the ring when the thread ended; nothing is lost.
   auto snap = r->collect();
   BOOST_REQUIRE(snap.events.size() == 1u);
-  BOOST_TEST(snap.labels.size() == 1u);
-  std::uint32_t second_lane = 99;
+  BOOST_TEST(snap.labels.at(first_track) == "first");
+  std::uint32_t second_track = first_track;
   std::thread{[&] {
+    r->local().label([] { return std::string{"second"}; });
     run(*r, 7);
-    second_lane = r->collect().events.back().lane;
+    second_track = r->collect().events.back().track;
     r->local().bump(counter::actor_calls);
   }}.join();
-  BOOST_TEST(second_lane == first_lane); // reused, not a new lane
-  BOOST_TEST(r->collect().labels.size() == 1u);
+  BOOST_TEST(r->lane_count() == 1u);                  // the lane was reused
   BOOST_TEST(total(*r, counter::actor_calls) == 2u); // counters survive reuse
-  BOOST_TEST(r->collect().events.size() == 2u);
+  BOOST_TEST(second_track != first_track);           // the runs were not
+  snap = r->collect();
+  BOOST_REQUIRE(snap.events.size() == 2u);
+  BOOST_TEST(snap.labels.at(first_track) == "first");
+  BOOST_TEST(snap.labels.at(second_track) == "second");
 }
 
 BOOST_AUTO_TEST_CASE(the_ring_keeps_the_most_recent_sorted_by_start_and_counts_the_dropped) {

@@ -240,6 +240,23 @@ BOOST_AUTO_TEST_CASE(actors_show_class_name_state_restarts_and_queued_calls) {
   BOOST_TEST(counter("actor_calls_failed") == 0u); // calls refused, not run
 }
 
+// started exceeded limit without a word on why.
+BOOST_AUTO_TEST_CASE(workers_started_beyond_the_limit_say_why) {
+  auto gate = test::make_pending<int>();
+  // Both workers (the limit is 2) wait in get: the third task runs only on a
+  // worker started in their place.
+  auto first = task([gate] { return gate.get(); }).remote();
+  auto second = task([gate] { return gate.get(); }).remote();
+  auto third = task([] { return state()["node"]["workers"].dump(); }).remote();
+  auto workers = json::parse(third.get(30s));
+  BOOST_TEST(workers["started"].get<int>() > workers["limit"].get<int>(), workers.dump());
+  BOOST_TEST(workers["over_limit_because"].get<std::string>().find("blocked in get")
+               != std::string::npos,
+             workers.dump());
+  BOOST_REQUIRE(!test::fulfil(gate, 1));
+  BOOST_TEST(first.get() + second.get() == 2);
+}
+
 BOOST_AUTO_TEST_CASE(state_works_inside_a_task) {
   auto running = task([] { return state()["tasks"]["running"].get<std::size_t>(); }).remote();
   BOOST_TEST(running.get() == 1u);

@@ -4,6 +4,7 @@
 #include <atomic>
 #include <cstdio>
 #include <fstream>
+#include <map>
 #include <set>
 #include <stdexcept>
 #include <string>
@@ -175,6 +176,35 @@ BOOST_AUTO_TEST_CASE(retries_show_as_attempts_of_one_run) {
   auto e = only(executions(write_and_read()), "flaky");
   BOOST_TEST(e["args"]["attempts"] == 2);
   BOOST_TEST(e["args"]["outcome"] == "finished");
+}
+
+// A thread's lane, reused by the next thread once the first ended, renamed
+// the earlier runs: after kill of actor Alpha and start of Beta, Alpha's
+// calls showed on a track named for Beta. Actors that come and go one after
+// the other end and start threads likewise; each call must stay on a track
+// named for its own actor. (recorder_test checks the reuse itself.)
+BOOST_AUTO_TEST_CASE(each_call_shows_on_a_track_named_for_its_own_actor) {
+  for (int i = 0; i < 10; ++i) {
+    auto tally = actor(Tally::create).name("tally" + std::to_string(i)).remote();
+    BOOST_TEST(tally.task(&Tally::add).remote(i).get() == i);
+    rustyray::kill(tally);
+  }
+  auto trace = write_and_read();
+  std::map<std::int64_t, std::string> track_names;
+  for (const auto& e : trace["traceEvents"])
+    if (e["ph"] == "M" && e["name"] == "thread_name")
+      track_names[e["tid"].get<std::int64_t>()] = e["args"]["name"].get<std::string>();
+  std::size_t calls = 0;
+  for (const auto& e : executions(trace)) {
+    if (e["cat"] != "actor_call")
+      continue;
+    ++calls;
+    auto track = track_names.at(e["tid"].get<std::int64_t>());
+    auto actor_id = e["args"]["actor_id"].get<std::string>();
+    BOOST_TEST(track.find(actor_id) != std::string::npos,
+               "call of actor " << actor_id << " on track \"" << track << "\"");
+  }
+  BOOST_TEST(calls == 10u);
 }
 
 BOOST_AUTO_TEST_CASE(a_bad_path_is_invalid_argument) {

@@ -17,6 +17,9 @@ std::string error_text(const caf::error& err);
 /// its what(): "std::runtime_error: no database".
 std::string current_exception_text();
 
+/// A number for messages, without trailing zeros: "100", "0.5", "-2.25".
+std::string number_text(double x);
+
 /// A duration for messages: "50 ms", "0.25 ms", "-5 ms".
 std::string milliseconds_text(std::chrono::nanoseconds d);
 

@@ -63,8 +63,9 @@ struct execution {
   /// Nanoseconds since the recorder started.
   std::int64_t start = 0;
   std::int64_t end = 0;
-  /// The lane (thread) that ran it; set by `recorder::lane::record`.
-  std::uint32_t lane = 0;
+  /// The track (one thread's runs) it shows on; set by
+  /// `recorder::lane::record`.
+  std::uint32_t track = 0;
   std::uint16_t attempts = 1;
   kind what = kind::task;
   outcome how = outcome::finished;
@@ -90,7 +91,10 @@ struct execution {
 /// move in batches into one ring that keeps the most recent `capacity`. When
 /// a thread ends, its buffer moves to the ring and its lane (counters and all)
 /// serves the next new thread: actors come and go with threads of their own,
-/// and lanes must not pile up. Create it with `std::make_shared`.
+/// and lanes must not pile up. The runs, though, show on a track per thread
+/// (a new one each time a lane serves another thread), under that thread's
+/// label: a reused lane never renames what ran before. Create it with
+/// `std::make_shared`.
 class recorder : public std::enable_shared_from_this<recorder> {
 public:
   /// Keeps at most `capacity` executions; 0 records none (counters still count).
@@ -142,15 +146,14 @@ public:
       return found;
     }
 
-    /// Names the lane's thread in the timeline, unless it has a name already.
+    /// Names the lane's thread (its track) in the timeline, unless it has a
+    /// name already.
     template <class F>
     void label(F&& make) {
       if (labelled_)
         return;
       labelled_ = true;
-      auto text = make();
-      std::lock_guard<std::mutex> guard{mtx_};
-      label_ = std::move(text);
+      owner_.set_label(track_, make());
     }
 
   private:
@@ -158,6 +161,9 @@ public:
 
     recorder& owner_;
     const std::uint32_t index_;
+    // The track of the thread it serves now: set before that thread's first
+    // use of it, read by that thread only.
+    std::uint32_t track_ = 0;
     std::array<std::atomic<std::uint64_t>, static_cast<std::size_t>(counter::count_)> counts_{};
     // Touched by the lane's thread only.
     std::unordered_map<const void*,
@@ -170,7 +176,6 @@ public:
     const std::string* last_name_ = nullptr;
     std::mutex mtx_;
     std::vector<execution> staged_; // guarded by mtx_
-    std::string label_;             // guarded by mtx_
   };
 
   /// The calling thread's lane, registered on its first use.
@@ -194,19 +199,24 @@ public:
   struct snapshot {
     /// Every execution kept, by start time.
     std::vector<execution> events;
-    /// The label of each lane, by index ("" if it has none).
-    std::vector<std::string> labels;
+    /// The label of each track that has one.
+    std::unordered_map<std::uint32_t, std::string> labels;
     /// Executions pushed out of the ring by newer ones.
     std::uint64_t dropped = 0;
   };
 
-  [[nodiscard]] snapshot collect() const;
+  [[nodiscard]] snapshot collect();
+
+  /// How many lanes exist (each serves one thread at a time).
+  [[nodiscard]] std::size_t lane_count() const;
 
 private:
   /// Moves a full lane buffer into the ring; `lane.mtx_` is held.
   void flush(std::vector<execution>& staged);
 
   const std::string* intern(std::string name);
+
+  void set_label(std::uint32_t track, std::string text);
 
   const std::size_t capacity_;
   const std::chrono::steady_clock::time_point start_;
@@ -219,6 +229,8 @@ private:
   std::unordered_map<std::uint64_t, lane*> lane_of_thread_; // guarded by lanes_mtx_
   std::vector<lane*> free_lanes_;                          // guarded by lanes_mtx_
   std::unordered_set<std::string> names_;                  // guarded by lanes_mtx_
+  std::uint32_t next_track_ = 0;                           // guarded by lanes_mtx_
+  std::unordered_map<std::uint32_t, std::string> labels_;  // guarded by lanes_mtx_
 
   mutable std::mutex ring_mtx_;
   std::vector<execution> ring_; // guarded by ring_mtx_
