@@ -85,9 +85,9 @@ void check_metric(const json& m, const json& metrics, const json& ray_metrics) {
   if (m.value("kind", "") == "rustyray" && ray_metrics.contains(name)) {
     if (!m.contains("ray_2_48") || m["ray_2_48"]["value"] != ray_metrics[name]["value"])
       problem(at + "Ray 2.48's figure missing or not the one in the figures file");
-    else if (!m.contains("vs_ray_2_48") ||
-             !close(m["vs_ray_2_48"].get<double>(),
-                    m["value"].get<double>() / ray_metrics[name]["value"].get<double>()))
+    else if (!m.contains("vs_ray_2_48")
+             || !close(m["vs_ray_2_48"].get<double>(),
+                       m["value"].get<double>() / ray_metrics[name]["value"].get<double>()))
       problem(at + "vs_ray_2_48 missing or not value / Ray's value");
   }
 }
@@ -109,8 +109,8 @@ void check_scaling(const json& s) {
     for (const auto& c : s.value("columns", json::array())) {
       auto v = p.value(c.value("key", std::string{}), json{});
       if (!v.is_number() || !std::isfinite(v.get<double>()) || v.get<double>() < 0)
-        problem(at + "column " + c.value("key", std::string{}) + " not a number >= 0 in " +
-                p.dump());
+        problem(at + "column " + c.value("key", std::string{}) + " not a number >= 0 in "
+                + p.dump());
     }
     // The per-item costs the report compares across points must be measured.
     for (const auto& key : s.value("flat", json::array()))
@@ -124,8 +124,8 @@ void check_scaling(const json& s) {
 /// Tags balance: every element opened is closed, in order (a small XML
 /// well-formedness check: no attributes containing '>' are written).
 void check_svg(const std::string& svg, const json& report) {
-  if (svg.rfind("<?xml", 0) != 0 || svg.find("<svg xmlns=\"http://www.w3.org/2000/svg\"") ==
-                                      std::string::npos)
+  if (svg.rfind("<?xml", 0) != 0
+      || svg.find("<svg xmlns=\"http://www.w3.org/2000/svg\"") == std::string::npos)
     problem("latest.svg: no XML declaration or no svg root element");
   std::vector<std::string> open;
   std::size_t pos = 0;
@@ -158,9 +158,9 @@ void check_svg(const std::string& svg, const json& report) {
     problem("latest.svg: no </svg> or hardly any elements");
   // Every charted metric (RustyRay in ops/s with Ray's figure) has its group.
   for (const auto& m : report["metrics"])
-    if (m.value("kind", "") == "rustyray" && m.value("unit", "") == "ops/s" &&
-        m.contains("ray_2_48") && svg.find(">" + m["name"].get<std::string>() + "<") ==
-                                    std::string::npos)
+    if (m.value("kind", "") == "rustyray" && m.value("unit", "") == "ops/s"
+        && m.contains("ray_2_48")
+        && svg.find(">" + m["name"].get<std::string>() + "<") == std::string::npos)
       problem("latest.svg: no bars for " + m["name"].get<std::string>());
 }
 
@@ -249,8 +249,8 @@ int main(int argc, char** argv) {
         for (const char* key : {"vs_asio_pool", "vs_std_async", "vs_caf_request_response_sync"})
           if (!m->contains(key))
             problem(std::string{"single_client_tasks_sync: no "} + key);
-      for (const char* name : {"scaling_tasks_async", "scaling_object_size",
-                               "scaling_chain_depth", "scaling_actors"}) {
+      for (const char* name : {"scaling_tasks_async", "scaling_object_size", "scaling_chain_depth",
+                               "scaling_actors"}) {
         bool found = false;
         for (const auto& s : report["scaling"])
           found = found || s["name"] == name;
@@ -267,8 +267,7 @@ int main(int argc, char** argv) {
     std::cerr << "check_report: " << p << "\n";
   if (!problems.empty())
     return 1;
-  std::cout << "check_report: " << dir << " is a complete report ("
-            << report["metrics"].size() << " metrics, " << report["scaling"].size()
-            << " scaling series)\n";
+  std::cout << "check_report: " << dir << " is a complete report (" << report["metrics"].size()
+            << " metrics, " << report["scaling"].size() << " scaling series)\n";
   return 0;
 }

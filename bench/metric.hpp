@@ -25,7 +25,7 @@ struct metric {
   std::string kind;   // "rustyray", "peer" or "floor"
   std::string series; // its bar colour in the chart: "RustyRay", "std::async", ...
   std::string unit;
-  std::string about;  // what the loop does, for the report
+  std::string about; // what the loop does, for the report
   std::function<result()> measure;
   /// The lines this one is compared with: {ratio key, metric name}.
   std::vector<std::pair<std::string, std::string>> against = {};
@@ -39,10 +39,10 @@ struct metric_context {
   caf_floors& floors;
   asio_pool& pool;
   mutex_map& map;
-  std::size_t pool_threads;           // the pool's threads (RustyRay's task workers)
-  std::size_t n;                      // actors in the 1:n and n:n patterns
+  std::size_t pool_threads;               // the pool's threads (RustyRay's task workers)
+  std::size_t n;                          // actors in the 1:n and n:n patterns
   const rustyray::object_ref<int>& small; // read by the get metric
-  std::vector<std::uint8_t>& buffer;  // filled by the first bandwidth metric
+  std::vector<std::uint8_t>& buffer;      // filled by the first bandwidth metric
   std::vector<std::uint8_t>& target;
 };
 

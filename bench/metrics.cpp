@@ -47,8 +47,8 @@ std::vector<metric> all_metrics(const metric_context& ctx) {
   // values below by value.
   const double gb = static_cast<double>(s.big_buffer) / 1e9;
   const json n_field = {{"n", n}};
-  const std::string pool_text = "a `boost::asio::thread_pool` of " + std::to_string(pool_threads) +
-                                " threads (as many as RustyRay's task workers)";
+  const std::string pool_text = "a `boost::asio::thread_pool` of " + std::to_string(pool_threads)
+                                + " threads (as many as RustyRay's task workers)";
   const std::string strand_text = "a `boost::asio::strand` on that pool (calls run one at a time "
                                   "in submission order: an actor in plain C++)";
   return {
@@ -59,14 +59,20 @@ std::vector<metric> all_metrics(const metric_context& ctx) {
        auto id = map.put(0);
        return timeit(s, [&] { (void)map.get<int>(id); });
      }},
-    {"single_client_get_calls_Plasma_Store", "rustyray", "RustyRay", "ops/s",
+    {"single_client_get_calls_Plasma_Store",
+     "rustyray",
+     "RustyRay",
+     "ops/s",
      "`rustyray::get` of a small stored int; repeated",
      [&] { return timeit(s, [&] { (void)rustyray::get(small); }); },
      {{"vs_mutex_map", "mutex_map_get_calls"}}},
     {"mutex_map_put_calls", "peer", "unordered_map + mutex", "ops/s",
      "insert a small int into that map under a new ID, then erase it; repeated",
      [&] { return timeit(s, [&] { map.free(map.put(0)); }); }},
-    {"single_client_put_calls_Plasma_Store", "rustyray", "RustyRay", "ops/s",
+    {"single_client_put_calls_Plasma_Store",
+     "rustyray",
+     "RustyRay",
+     "ops/s",
      "`rustyray::put(0)`, its ref dropped at once (which frees the object); repeated",
      [&] { return timeit(s, [] { (void)rustyray::put(0); }); },
      {{"vs_mutex_map", "mutex_map_put_calls"}}},
@@ -79,11 +85,12 @@ std::vector<metric> all_metrics(const metric_context& ctx) {
     {"std_async_tasks_sync", "peer", "std::async", "ops/s",
      "`std::async(std::launch::async, small_value).get()` (a new thread each); repeated",
      [&] { return timeit(s, [] { (void)std_async_submit_and_get(small_value); }); }},
-    {"single_client_tasks_sync", "rustyray", "RustyRay", "ops/s",
+    {"single_client_tasks_sync",
+     "rustyray",
+     "RustyRay",
+     "ops/s",
      "`task(small_value).remote().get()`; repeated",
-     [&] {
-       return timeit(s, [] { (void)rustyray::task(small_value).remote().get(); });
-     },
+     [&] { return timeit(s, [] { (void)rustyray::task(small_value).remote().get(); }); },
      {{"vs_asio_pool", "asio_pool_tasks_sync"},
       {"vs_std_async", "std_async_tasks_sync"},
       {"vs_caf_request_response_sync", "caf_request_response_sync"}}},
@@ -93,15 +100,25 @@ std::vector<metric> all_metrics(const metric_context& ctx) {
     {"asio_pool_tasks_async", "peer", "Boost.Asio thread_pool", "ops/s",
      "post 1,000 `small_value` tasks to the pool, each with a `std::promise`, then wait for every "
      "future",
-     [&] { return timeit(s, [&] { pool.submit_then_get(1000, small_value); }, 1000); }},
+     [&] {
+       return timeit(
+         s, [&] { pool.submit_then_get(1000, small_value); }, 1000);
+     }},
     {"std_async_tasks_async", "peer", "std::async", "ops/s",
      "1,000 `std::async(std::launch::async, small_value)` (1,000 threads), then get every future",
      [&] {
-       return timeit(s, [] { std_async_submit_then_get(1000, small_value); }, 1000);
+       return timeit(
+         s, [] { std_async_submit_then_get(1000, small_value); }, 1000);
      }},
-    {"single_client_tasks_async", "rustyray", "RustyRay", "ops/s",
+    {"single_client_tasks_async",
+     "rustyray",
+     "RustyRay",
+     "ops/s",
      "1,000 `task(small_value).remote()`, then one `get` of all 1,000 refs",
-     [&] { return timeit(s, [&] { submit_then_get(1000, small_task); }, 1000); },
+     [&] {
+       return timeit(
+         s, [&] { submit_then_get(1000, small_task); }, 1000);
+     },
      {{"vs_asio_pool", "asio_pool_tasks_async"},
       {"vs_std_async", "std_async_tasks_async"},
       {"vs_caf_request_response_async", "caf_request_response_async"}}},
@@ -122,14 +139,15 @@ std::vector<metric> all_metrics(const metric_context& ctx) {
     {"single_client_get_object_containing_10k_refs", "rustyray", "RustyRay", "ops/s",
      "get the result of a task that puts 10,000 ints and returns their refs",
      [&] {
-       return timeit(s, [] {
-         (void)rustyray::task(create_object_containing_refs).remote().get();
-       });
+       return timeit(s, [] { (void)rustyray::task(create_object_containing_refs).remote().get(); });
      }},
     {"asio_strand_calls_sync", "peer", "Boost.Asio strand", "ops/s",
      "post `small_value` through " + strand_text + " with a `std::promise`, wait; repeated",
      [&] { return timeit(s, [&] { (void)pool.call_and_get(small_value); }); }},
-    {"1_1_actor_calls_sync", "rustyray", "RustyRay", "ops/s",
+    {"1_1_actor_calls_sync",
+     "rustyray",
+     "RustyRay",
+     "ops/s",
      "`actor.task(&bench_actor::small_value).remote().get()` on one actor; repeated",
      [&] {
        auto a = rustyray::actor(bench_actor::create).remote();
@@ -139,27 +157,47 @@ std::vector<metric> all_metrics(const metric_context& ctx) {
       {"vs_caf_request_response_sync", "caf_request_response_sync"}}},
     {"asio_strand_calls_async", "peer", "Boost.Asio strand", "ops/s",
      "post 1,000 calls through the strand, each with a `std::promise`, then wait for every future",
-     [&] { return timeit(s, [&] { pool.call_then_get(1000, small_value); }, 1000); }},
-    {"1_1_actor_calls_async", "rustyray", "RustyRay", "ops/s",
+     [&] {
+       return timeit(
+         s, [&] { pool.call_then_get(1000, small_value); }, 1000);
+     }},
+    {"1_1_actor_calls_async",
+     "rustyray",
+     "RustyRay",
+     "ops/s",
      "1,000 calls to one actor, then one get of all",
      [&] {
        auto a = rustyray::actor(bench_actor::create).remote();
-       return timeit(s, [&] { submit_then_get(1000, small_call(a)); }, 1000);
+       return timeit(
+         s, [&] { submit_then_get(1000, small_call(a)); }, 1000);
      },
      {{"vs_asio_strand", "asio_strand_calls_async"},
       {"vs_caf_request_response_async", "caf_request_response_async"}}},
-    {"1_1_actor_calls_concurrent", "rustyray", "RustyRay", "ops/s",
+    {"1_1_actor_calls_concurrent",
+     "rustyray",
+     "RustyRay",
+     "ops/s",
      "1,000 calls to one actor with `max_concurrency(16)`, then one get of all",
      [&] {
        auto a = rustyray::actor(bench_actor::create).max_concurrency(16).remote();
-       return timeit(s, [&] { submit_then_get(1000, small_call(a)); }, 1000);
+       return timeit(
+         s, [&] { submit_then_get(1000, small_call(a)); }, 1000);
      },
      {{"vs_asio_pool", "asio_pool_tasks_async"},
       {"vs_caf_request_response_async", "caf_request_response_async"}}},
-    {"caf_1_n_calls_async", "floor", "raw CAF", "ops/s",
-     "a `caf::scoped_actor` sends 1,000 ints round robin to n CAF actors, then receives every reply",
-     [&] { return floors.one_to_n_async(s); }, {}, n_field},
-    {"1_n_actor_calls_async", "rustyray", "RustyRay", "ops/s",
+    {"caf_1_n_calls_async",
+     "floor",
+     "raw CAF",
+     "ops/s",
+     "a `caf::scoped_actor` sends 1,000 ints round robin to n CAF actors, then receives every "
+     "reply",
+     [&] { return floors.one_to_n_async(s); },
+     {},
+     n_field},
+    {"1_n_actor_calls_async",
+     "rustyray",
+     "RustyRay",
+     "ops/s",
      "1,000 calls round robin over n actors, then one get of all",
      [&, n] {
        auto actors = start_actors(n);
@@ -174,25 +212,37 @@ std::vector<metric> all_metrics(const metric_context& ctx) {
          },
          1000);
      },
-     {{"vs_caf_1_n_calls_async", "caf_1_n_calls_async"}}, n_field},
-    {"caf_n_n_calls_async", "floor", "raw CAF", "ops/s",
+     {{"vs_caf_1_n_calls_async", "caf_1_n_calls_async"}},
+     n_field},
+    {"caf_n_n_calls_async",
+     "floor",
+     "raw CAF",
+     "ops/s",
      "n threads, each with a `caf::scoped_actor` that sends 1,000 ints to its own CAF actor and "
      "receives the replies",
-     [&] { return floors.n_to_n_async(s); }, {}, n_field},
-    {"n_n_actor_calls_async", "rustyray", "RustyRay", "ops/s",
+     [&] { return floors.n_to_n_async(s); },
+     {},
+     n_field},
+    {"n_n_actor_calls_async",
+     "rustyray",
+     "RustyRay",
+     "ops/s",
      "n threads, each making 1,000 calls to its own actor, then one get of all",
      [&, n] {
        auto actors = start_actors(n);
        return timeit(
          s,
          [&] {
-           on_threads(
-             n, [&](std::size_t t) { submit_then_get(1000, small_call(actors[t])); });
+           on_threads(n, [&](std::size_t t) { submit_then_get(1000, small_call(actors[t])); });
          },
          1000.0 * static_cast<double>(n));
      },
-     {{"vs_caf_n_n_calls_async", "caf_n_n_calls_async"}}, n_field},
-    {"n_n_actor_calls_with_arg_async", "rustyray", "RustyRay", "ops/s",
+     {{"vs_caf_n_n_calls_async", "caf_n_n_calls_async"}},
+     n_field},
+    {"n_n_actor_calls_with_arg_async",
+     "rustyray",
+     "RustyRay",
+     "ops/s",
      "as `n_n_actor_calls_async`, each thread first putting an int and passing its "
      "`object_ref<int>` to each of its calls (Ray's `small_value_batch_arg`)",
      [&, n] {
@@ -209,23 +259,28 @@ std::vector<metric> all_metrics(const metric_context& ctx) {
          },
          1000.0 * static_cast<double>(n));
      },
-     {{"vs_caf_n_n_calls_async", "caf_n_n_calls_async"}}, n_field},
+     {{"vs_caf_n_n_calls_async", "caf_n_n_calls_async"}},
+     n_field},
     {"memcpy_gigabytes", "floor", "memcpy", "GB/s",
      "`std::memcpy` of a " + mib_text(s.big_buffer) + " buffer into another, both touched before",
      [&, gb] {
        fill_buffers(buffer, target, s.big_buffer);
-       return timeit(s, [&] { std::memcpy(target.data(), buffer.data(), buffer.size()); }, gb);
+       return timeit(
+         s, [&] { std::memcpy(target.data(), buffer.data(), buffer.size()); }, gb);
      }},
-    {"single_client_put_gigabytes", "rustyray", "RustyRay", "GB/s",
-     "`rustyray::put` of a copy of that " + mib_text(s.big_buffer) +
-       " `std::vector<uint8_t>`, its ref dropped at once",
+    {"single_client_put_gigabytes",
+     "rustyray",
+     "RustyRay",
+     "GB/s",
+     "`rustyray::put` of a copy of that " + mib_text(s.big_buffer)
+       + " `std::vector<uint8_t>`, its ref dropped at once",
      [&, gb] {
        fill_buffers(buffer, target, s.big_buffer);
-       return timeit(s, [&] { (void)rustyray::put(buffer); }, gb);
+       return timeit(
+         s, [&] { (void)rustyray::put(buffer); }, gb);
      },
      {{"vs_memcpy", "memcpy_gigabytes"}}},
   };
 }
-
 
 } // namespace bench

@@ -157,8 +157,8 @@ int main(int argc, char** argv) {
     std::vector<std::uint8_t> target;
     // The metrics time one pass's share of the runs each time they measure.
     const auto pass_sched = opts.sched.per_pass();
-    auto metrics = bench::all_metrics({pass_sched, floors, pool, map, workers, n, small, buffer,
-                                       target});
+    auto metrics =
+      bench::all_metrics({pass_sched, floors, pool, map, workers, n, small, buffer, target});
     auto series = bench::scaling_series_list();
 
     std::size_t chosen = 0;
@@ -251,7 +251,8 @@ int main(int argc, char** argv) {
       } catch (const std::exception& e) {
         std::cerr << s.name << " failed: " << e.what() << std::endl;
         failures.push_back(s.name + ": " + e.what());
-        scaling_entries.push_back({{"name", s.name}, {"error", e.what()}, {"points", json::array()}});
+        scaling_entries.push_back(
+          {{"name", s.name}, {"error", e.what()}, {"points", json::array()}});
       }
     }
   } // the floors' actors, the pool and every ref go before the runtime

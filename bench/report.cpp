@@ -98,11 +98,20 @@ std::string xml_escape(const std::string& text) {
   std::string out;
   for (char c : text) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -145,8 +154,8 @@ void markdown_header(std::ostringstream& md, const json& report) {
           "It proves that every code path runs and writes this report; its figures mean "
           "nothing.\n\n";
   md << "Generated " << report.value("generated_utc", "?") << " from revision `"
-     << report.value("revision", "unknown") << "` by `" << report.value("command", "?")
-     << "`, in " << duration_text(report.value("duration_s", 0.0)) << ".\n\n";
+     << report.value("revision", "unknown") << "` by `" << report.value("command", "?") << "`, in "
+     << duration_text(report.value("duration_s", 0.0)) << ".\n\n";
   md << "Machine: " << machine.value("cpu", "unknown CPU") << ", "
      << machine.value("hardware_threads", 0) << " hardware threads; load average "
      << load_text(machine["load_average_before"]) << " before the run, "
@@ -289,7 +298,8 @@ void markdown_reproduce(std::ostringstream& md) {
   md << "## Reproduce\n\n"
         "```sh\n"
         "./dev bench                        # Release build, every metric and scaling series,\n"
-        "                                   # this report into bench/results/ (latest.json, .md, .svg)\n"
+        "                                   # this report into bench/results/ (latest.json, .md, "
+        ".svg)\n"
         "./dev bench --quick                # seconds: every code path, meaningless figures\n"
         "./dev bench --filter tasks,scaling_chain   # only metrics whose name contains a part\n"
         "```\n\n"
@@ -343,7 +353,7 @@ std::vector<bar_group> chart_groups(const json& report) {
 }
 
 std::string decade_label(int e) {
-  static const char* const labels[] = {"1", "10", "100", "1k", "10k", "100k",
+  static const char* const labels[] = {"1",  "10",  "100",  "1k", "10k", "100k",
                                        "1M", "10M", "100M", "1G", "10G"};
   if (e >= 0 && e <= 10)
     return labels[e];
@@ -399,21 +409,20 @@ std::string render_svg(const json& report) {
     height += static_cast<double>(g.bars.size()) * (bar_h + bar_gap) + group_gap;
   double plot_bottom = height;
   height += 40;
-  auto x_of = [&](double v) {
-    return x0 + (std::log10(v) - lo) / (hi - lo) * (x1 - x0);
-  };
+  auto x_of = [&](double v) { return x0 + (std::log10(v) - lo) / (hi - lo) * (x1 - x0); };
 
   std::ostringstream svg;
   svg << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
-  svg << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << width << "\" height=\""
-      << height << "\" viewBox=\"0 0 " << width << " " << height
+  svg << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << width << "\" height=\"" << height
+      << "\" viewBox=\"0 0 " << width << " " << height
       << "\" font-family=\"sans-serif\" font-size=\"12\">\n";
   svg << "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n";
-  svg << "<text x=\"" << width / 2 << "\" y=\"24\" text-anchor=\"middle\" font-size=\"16\" "
+  svg << "<text x=\"" << width / 2
+      << "\" y=\"24\" text-anchor=\"middle\" font-size=\"16\" "
          "font-weight=\"bold\">RustyRay, the same loops in plain C++ and CAF, and Ray 2.48 "
          "(ops/s, log scale)</text>\n";
-  std::string sub = "revision " + report.value("revision", std::string{"unknown"}) + ", " +
-                    report.value("generated_utc", std::string{"?"});
+  std::string sub = "revision " + report.value("revision", std::string{"unknown"}) + ", "
+                    + report.value("generated_utc", std::string{"?"});
   if (report.value("mode", "") == "quick")
     sub += " — QUICK RUN: figures mean nothing";
   svg << "<text x=\"" << width / 2 << "\" y=\"42\" text-anchor=\"middle\" fill=\"#495057\">"
@@ -435,15 +444,13 @@ std::string render_svg(const json& report) {
   for (const auto& g : groups) {
     double group_h = static_cast<double>(g.bars.size()) * (bar_h + bar_gap);
     svg << "<text x=\"" << x0 - 8 << "\" y=\"" << y + group_h / 2 + 4
-        << "\" text-anchor=\"end\" font-family=\"monospace\">" << xml_escape(g.name)
-        << "</text>\n";
+        << "\" text-anchor=\"end\" font-family=\"monospace\">" << xml_escape(g.name) << "</text>\n";
     for (const auto& b : g.bars) {
       double w = b.value > 0 ? std::max(1.0, x_of(b.value) - x0) : 0;
-      svg << "<rect x=\"" << x0 << "\" y=\"" << y << "\" width=\"" << w << "\" height=\""
-          << bar_h << "\" fill=\"" << colour[b.series] << "\"><title>" << xml_escape(b.series)
-          << ": " << human(b.value) << " ops/s</title></rect><text x=\"" << x0 + w + 4
-          << "\" y=\"" << y + bar_h - 3 << "\" font-size=\"10\">" << human(b.value)
-          << "</text>\n";
+      svg << "<rect x=\"" << x0 << "\" y=\"" << y << "\" width=\"" << w << "\" height=\"" << bar_h
+          << "\" fill=\"" << colour[b.series] << "\"><title>" << xml_escape(b.series) << ": "
+          << human(b.value) << " ops/s</title></rect><text x=\"" << x0 + w + 4 << "\" y=\""
+          << y + bar_h - 3 << "\" font-size=\"10\">" << human(b.value) << "</text>\n";
       y += bar_h + bar_gap;
     }
     y += group_gap;
@@ -471,8 +478,8 @@ void write_file(const std::filesystem::path& path, const std::string& text) {
   std::error_code ec;
   std::filesystem::rename(tmp, path, ec);
   if (ec)
-    throw std::runtime_error("cannot rename " + tmp.string() + " to " + path.string() + ": " +
-                             ec.message());
+    throw std::runtime_error("cannot rename " + tmp.string() + " to " + path.string() + ": "
+                             + ec.message());
 }
 
 } // namespace

@@ -225,8 +225,8 @@ nlohmann::ordered_json chain_depth(const scaling_plan& plan, const progress_fn& 
       for (std::size_t i = 1; i < depth; ++i)
         link = rustyray::task(plus_one).remote(link);
       if (link.get() != static_cast<int>(depth))
-        throw std::runtime_error("a chain of depth " + std::to_string(depth) +
-                                 " returned the wrong value");
+        throw std::runtime_error("a chain of depth " + std::to_string(depth)
+                                 + " returned the wrong value");
       return now_s() - start;
     });
     series["points"].push_back(
@@ -249,8 +249,8 @@ double await_no_actors() {
   double start = now_s();
   while (live_actors() > 0) {
     if (now_s() - start > 120)
-      throw std::runtime_error(std::to_string(live_actors()) +
-                               " actors still ran 120 s after their handles were dropped");
+      throw std::runtime_error(std::to_string(live_actors())
+                               + " actors still ran 120 s after their handles were dropped");
     std::this_thread::sleep_for(2ms);
   }
   return now_s() - start;

@@ -30,8 +30,7 @@ public:
   }
 
 private:
-  explicit Counter(int start) : value_(start) {
-  }
+  explicit Counter(int start) : value_(start) {}
 
   int value_;
 };

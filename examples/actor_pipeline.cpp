@@ -38,8 +38,7 @@ public:
   }
 
 private:
-  explicit Source(int batch_size) : batch_size_(batch_size) {
-  }
+  explicit Source(int batch_size) : batch_size_(batch_size) {}
   int batch_size_;
   int next_ = 1;
 };
@@ -57,8 +56,7 @@ public:
   }
 
 private:
-  explicit Sink(rustyray::actor_handle<Logger> logger) : logger_(std::move(logger)) {
-  }
+  explicit Sink(rustyray::actor_handle<Logger> logger) : logger_(std::move(logger)) {}
   rustyray::actor_handle<Logger> logger_;
   long total_ = 0;
 };
@@ -77,9 +75,9 @@ int main() {
     auto sink = rustyray::actor(Sink::create).remote(logger); // a handle as an argument
     rustyray::object_ref<long> total;
     for (int i = 0; i < 3; ++i) {
-      auto batch = source.task(&Source::next).remote();     // actor -> ref
-      auto squares = rustyray::task(square).remote(batch);  // ref -> task -> ref
-      total = sink.task(&Sink::add).remote(squares);        // ref -> actor
+      auto batch = source.task(&Source::next).remote();    // actor -> ref
+      auto squares = rustyray::task(square).remote(batch); // ref -> task -> ref
+      total = sink.task(&Sink::add).remote(squares);       // ref -> actor
     }
     std::cout << "sum of squares 1..12: " << total.get() << std::endl;
     for (const auto& line : logger.task(&Logger::lines).remote().get())

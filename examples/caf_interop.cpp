@@ -26,8 +26,7 @@ public:
   }
 
 private:
-  explicit Account(int balance) : balance_(balance) {
-  }
+  explicit Account(int balance) : balance_(balance) {}
   int balance_;
 };
 
@@ -59,9 +58,9 @@ int main() {
     // 2. A RustyRay actor takes that ref; plain CAF code calls it by name.
     auto account = rustyray::actor(Account::open).remote(product);
     caf::scoped_actor self{system};
-    self->request(rustyray::caf_interface(account), caf::infinite,
-                  rustyray::call_atom::value, std::string{"Account::deposit"},
-                  caf::make_message(8))
+    self
+      ->request(rustyray::caf_interface(account), caf::infinite, rustyray::call_atom::value,
+                std::string{"Account::deposit"}, caf::make_message(8))
       .receive(
         [](caf::message& reply) {
           std::cout << "typed interface call: " << reply.get_as<int>(0) << std::endl;

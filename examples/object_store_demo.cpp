@@ -66,7 +66,6 @@ int main() {
   c = {};
   d = {};
   auto s = rustyray::object_store_stats();
-  std::cout << "after dropping refs: " << s.objects << " objects, " << s.bytes_used
-            << " bytes\n";
+  std::cout << "after dropping refs: " << s.objects << " objects, " << s.bytes_used << " bytes\n";
   rustyray::shutdown();
 }

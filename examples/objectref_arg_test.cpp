@@ -46,8 +46,8 @@ int main() {
             << "\n";
 
   // Three refs at once.
-  auto three = rustyray::task(sum3).remote(rustyray::put(100), rustyray::put(200),
-                                           rustyray::put(300));
+  auto three =
+    rustyray::task(sum3).remote(rustyray::put(100), rustyray::put(200), rustyray::put(300));
   std::cout << "three refs 100+200+300: " << three.get() << "\n";
 
   // A parameter declared object_ref<T> receives the ref itself.

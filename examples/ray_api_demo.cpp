@@ -47,8 +47,7 @@ int main() {
   std::cout << "chain: " << chain.get() << "\n";
 
   // get also takes a list of refs and returns the values in order.
-  std::vector<rustyray::object_ref<int>> refs{rustyray::put(1), rustyray::put(2),
-                                              rustyray::put(3)};
+  std::vector<rustyray::object_ref<int>> refs{rustyray::put(1), rustyray::put(2), rustyray::put(3)};
   std::cout << "get of a list:";
   for (auto v : rustyray::get(refs))
     std::cout << " " << v;

@@ -104,9 +104,9 @@ std::shared_ptr<actor_core> create_actor(actor_spec spec) {
   auto name = spec.name;
   auto vitals = std::make_shared<internal::actor_vitals>(cls, name);
   auto inbox = std::make_shared<internal::call_inbox>();
-  auto host = internal::spawn_actor_host(rt->node().system(), rt->store->table, rt->actors, id,
-                                         std::move(spec), inbox, vitals,
-                                         rt->node().recording_ptr());
+  auto host =
+    internal::spawn_actor_host(rt->node().system(), rt->store->table, rt->actors, id,
+                               std::move(spec), inbox, vitals, rt->node().recording_ptr());
   internal::release_thread_logger(); // the spawn took it (threads.hpp)
   auto core = std::make_shared<actor_core>(id, cls, std::move(name), host, std::move(inbox));
   if (auto err = rt->actors->add(core, host, std::move(vitals))) {
@@ -118,8 +118,8 @@ std::shared_ptr<actor_core> create_actor(actor_spec spec) {
 }
 
 object_id submit_call(const std::shared_ptr<actor_core>& core, const object_id& actor,
-                      const std::type_info& method, function_identity identity,
-                      id_list deps, call_body body) {
+                      const std::type_info& method, function_identity identity, id_list deps,
+                      call_body body) {
   auto rt = internal::current_actors_or_throw();
   rt->node().check_accepting();
   auto& table = rt->table();
@@ -186,13 +186,11 @@ std::shared_ptr<actor_core> named_actor(const std::string& name, const std::type
   if (core && core->cls != cls)
     throw error{errc::type_mismatch, "the actor named \"" + name + "\" is a "
                                        + demangle(core->cls.name()) + ", not a "
-                                       + demangle(cls.name())
-                                       + "; call get_actor with its class"};
+                                       + demangle(cls.name()) + "; call get_actor with its class"};
   return core;
 }
 
-void kill_actor(const std::shared_ptr<actor_core>& core, const object_id& actor,
-                bool no_restart) {
+void kill_actor(const std::shared_ptr<actor_core>& core, const object_id& actor, bool no_restart) {
   auto rt = internal::current_actors_or_throw();
   if (!core)
     throw error{errc::invalid_argument, "kill: actor " + to_string(actor)

@@ -7,10 +7,9 @@ namespace rustyray::internal {
 namespace {
 
 caf::error name_taken(const std::string& name) {
-  return make_error(errc::name_taken,
-                    "an actor named \"" + name
-                      + "\" is already running; pick another name, use "
-                        "rustyray::get_actor to reach it, or kill it first");
+  return make_error(errc::name_taken, "an actor named \"" + name
+                                        + "\" is already running; pick another name, use "
+                                          "rustyray::get_actor to reach it, or kill it first");
 }
 
 } // namespace

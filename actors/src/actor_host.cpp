@@ -84,8 +84,8 @@ outcome execute(call_record& call, void* instance, const actor_scope_state& scop
     if (!call.output)
       call.output = did_not_run("actor method " + name(), call.output.error());
   } catch (const detail::actor_exit_signal&) {
-    call.output = make_error(errc::actor_died, "actor method " + name()
-                                                 + " ended the actor through exit_actor()");
+    call.output = make_error(errc::actor_died,
+                             "actor method " + name() + " ended the actor through exit_actor()");
     result = outcome::exited;
   } catch (...) {
     call.output = make_error(errc::task_failed,
@@ -156,11 +156,8 @@ struct run_pool {
 
   run_pool(std::shared_ptr<objstore::object_table> table, std::shared_ptr<recorder> recording,
            std::size_t max_runners)
-    : table(std::move(table)),
-      recording(std::move(recording)),
-      max_runners(max_runners),
-      cores(std::max(1u, std::thread::hardware_concurrency())) {
-  }
+    : table(std::move(table)), recording(std::move(recording)), max_runners(max_runners),
+      cores(std::max(1u, std::thread::hardware_concurrency())) {}
   const std::shared_ptr<objstore::object_table> table;
   const std::shared_ptr<recorder> recording;
   const std::size_t max_runners;
@@ -247,8 +244,7 @@ class runner_blocking : public blocking_observer {
 public:
   runner_blocking(caf::event_based_actor* self, pool_ptr pool, caf::actor host,
                   const std::string& actor, std::size_t index)
-    : self_(self), pool_(std::move(pool)), host_(std::move(host)), actor_(actor), index_(index) {
-  }
+    : self_(self), pool_(std::move(pool)), host_(std::move(host)), actor_(actor), index_(index) {}
 
   void on_block() override {
     caf::actor other;
@@ -442,8 +438,7 @@ void open_pool(host_ptr self, bool open) {
 /// Quits once stopping and nothing is queued or running.
 void quit_if_done(host_ptr self) {
   auto& st = self->state;
-  if (!st.stopping || st.queued > 0 || st.ph == host_state::phase::starting
-      || st.inbox->pending())
+  if (!st.stopping || st.queued > 0 || st.ph == host_state::phase::starting || st.inbox->pending())
     return; // pending: the inbox's message is on its way
   if (st.pool) {
     std::lock_guard<std::mutex> guard{st.pool->mtx};
@@ -533,8 +528,8 @@ void construct(host_ptr self) {
   if (!failure.empty()) {
     st.instance.reset();
     bury(st);
-    st.death = make_error(errc::actor_died, "actor " + st.label + " could not be created: "
-                                              + failure);
+    st.death =
+      make_error(errc::actor_died, "actor " + st.label + " could not be created: " + failure);
     st.directory->release_name(st.id);
     fail_queued(self, st.death);
     quit_if_done(self);
@@ -561,10 +556,10 @@ void die(host_ptr self, const std::string& why, bool may_restart) {
     return;
   }
   bury(st);
-  st.death = make_error(errc::actor_died,
-                        "actor " + st.label + " " + why
-                          + (st.spec.max_restarts > 0 ? " and has no restarts left" : "")
-                          + "; start a new actor");
+  st.death =
+    make_error(errc::actor_died, "actor " + st.label + " " + why
+                                   + (st.spec.max_restarts > 0 ? " and has no restarts left" : "")
+                                   + "; start a new actor");
   st.directory->release_name(st.id);
   quit_if_done(self);
 }
@@ -578,8 +573,8 @@ void terminate(host_ptr self, const std::string& why) {
   if (st.terminated)
     return;
   st.terminated = true;
-  auto reason = make_error(errc::actor_died, "actor " + st.label + " " + why
-                                               + "; its calls fail, start a new actor");
+  auto reason = make_error(errc::actor_died,
+                           "actor " + st.label + " " + why + "; its calls fail, start a new actor");
   open_pool(self, false);
   fail_queued(self, reason);
   if (st.ph == host_state::phase::starting)
@@ -632,8 +627,7 @@ void pump(host_ptr self, std::uint64_t caller, std::chrono::nanoseconds deadline
     q->second.pop_front();
     if (q->second.empty())
       drop_queue(st, q);
-    auto result = execute(*call, st.instance.get(), st.scope, st.label, *st.table,
-                          *st.recording);
+    auto result = execute(*call, st.instance.get(), st.scope, st.label, *st.table, *st.recording);
     --st.queued;
     finish(self, call);
     if (result == outcome::exited) {
@@ -821,8 +815,8 @@ caf::behavior host(host_ptr self, std::shared_ptr<objstore::object_table> table,
   self->set_exit_handler([=](caf::exit_msg& msg) {
     if (!msg.reason)
       return; // a normal exit of a linked actor: nothing to do
-    terminate(self, "was stopped by CAF: an exit message ("
-                      + self->home_system().render(msg.reason) + ")");
+    terminate(self, "was stopped by CAF: an exit message (" + self->home_system().render(msg.reason)
+                      + ")");
     self->quit(std::move(msg.reason));
   });
   // A bug that escapes the host's own error handling: answer every call.
@@ -848,12 +842,8 @@ caf::behavior host(host_ptr self, std::shared_ptr<objstore::object_table> table,
       objstore::unpin_all(*self->state.table, self->state.factory_deps);
       construct(self);
     },
-    [=](inbox_atom) {
-      take_inbox(self);
-    },
-    [=](continue_atom, std::uint64_t caller) {
-      pump(self, caller, coarse_now() + pump_budget);
-    },
+    [=](inbox_atom) { take_inbox(self); },
+    [=](continue_atom, std::uint64_t caller) { pump(self, caller, coarse_now() + pump_budget); },
     [=](ready_atom, call_ptr& call) {
       // With a pool the call may be settled by a runner already: only
       // dispatch, which finds it in the queues if it is still there.
@@ -932,8 +922,8 @@ caf::actor spawn_actor_host(caf::actor_system& sys, std::shared_ptr<objstore::ob
                             std::shared_ptr<actor_vitals> vitals,
                             std::shared_ptr<recorder> recording) {
   return sys.spawn<caf::detached + caf::hidden>(host, std::move(table), std::move(directory), id,
-                                  std::move(spec), std::move(inbox), std::move(vitals),
-                                  std::move(recording));
+                                                std::move(spec), std::move(inbox),
+                                                std::move(vitals), std::move(recording));
 }
 
 caf::error stopped_error(const std::string& actor) {

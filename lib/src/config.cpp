@@ -68,8 +68,7 @@ void read_workers(const nlohmann::json& value, const origin& from, std::size_t& 
   read_unsigned(value, from, out);
   if (out > max_workers)
     invalid(from.name() + " must be at most " + std::to_string(max_workers)
-            + " (each worker is a thread; 0 means one per hardware thread), got "
-            + value.dump());
+            + " (each worker is a thread; 0 means one per hardware thread), got " + value.dump());
 }
 
 void read_resources(const nlohmann::json& value, const origin& from,
@@ -164,7 +163,9 @@ const field fields[] = {
    },
    [](const config& c) -> nlohmann::json { return c.buffer_pool_capacity; }},
   {"scheduler_policy",
-   [](const nlohmann::json& v, const origin& o, config& c) { read_policy(v, o, c.scheduler_policy); },
+   [](const nlohmann::json& v, const origin& o, config& c) {
+     read_policy(v, o, c.scheduler_policy);
+   },
    [](const config& c) -> nlohmann::json { return c.scheduler_policy; }},
   {"resources",
    [](const nlohmann::json& v, const origin& o, config& c) { read_resources(v, o, c.resources); },

@@ -23,10 +23,17 @@ std::string type_name(caf::rtti_pair type) {
   // CAF numbers its built-in types and names them "@i32", "@str", ...
   std::string name = caf::numbered_type_names[nr - 1];
   static const std::pair<const char*, const char*> readable[] = {
-    {"@i8", "int8_t"},     {"@i16", "int16_t"},  {"@i32", "int32_t"},
-    {"@i64", "int64_t"},   {"@u8", "uint8_t"},   {"@u16", "uint16_t"},
-    {"@u32", "uint32_t"},  {"@u64", "uint64_t"}, {"@str", "std::string"},
-    {"@charbuf", "std::vector<char>"},           {"@strvec", "std::vector<std::string>"},
+    {"@i8", "int8_t"},
+    {"@i16", "int16_t"},
+    {"@i32", "int32_t"},
+    {"@i64", "int64_t"},
+    {"@u8", "uint8_t"},
+    {"@u16", "uint16_t"},
+    {"@u32", "uint32_t"},
+    {"@u64", "uint64_t"},
+    {"@str", "std::string"},
+    {"@charbuf", "std::vector<char>"},
+    {"@strvec", "std::vector<std::string>"},
     {"@ldouble", "long double"},
   };
   for (auto [caf_name, cpp_name] : readable)

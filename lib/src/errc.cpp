@@ -158,8 +158,7 @@ std::string describe(const caf::error& err) {
 caf::error detail::argument_error(std::size_t position, const object_id& id,
                                   const caf::error& cause) {
   return make_error(errc_of(cause), "argument " + std::to_string(position) + " (object "
-                                      + to_string(id) + ") failed: "
-                                      + internal::message_of(cause));
+                                      + to_string(id) + ") failed: " + internal::message_of(cause));
 }
 
 caf::error internal::did_not_run(const std::string& what, const caf::error& cause) {

@@ -13,7 +13,7 @@ namespace {
 struct registry {
   std::mutex mtx;
   std::unordered_map<std::string, detail::remote_function> by_name; // guarded by mtx
-  std::unordered_map<std::string, std::string> name_by_identity;     // guarded by mtx
+  std::unordered_map<std::string, std::string> name_by_identity;    // guarded by mtx
   std::vector<std::string> duplicates;                              // guarded by mtx
 };
 
@@ -50,7 +50,9 @@ caf::error not_registered(const std::string& name) {
   return make_error(errc::function_not_registered,
                     "no function named \"" + name
                       + "\" is registered in this process; register it with "
-                        "RUSTYRAY_REMOTE(" + name + ") at namespace scope in every "
+                        "RUSTYRAY_REMOTE("
+                      + name
+                      + ") at namespace scope in every "
                         "process of the cluster");
 }
 

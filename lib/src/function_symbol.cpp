@@ -40,7 +40,7 @@ int find_object(dl_phdr_info* info, std::size_t, void* data) {
         && query.address < begin + segment.p_memsz) {
       // The program itself is listed without a name.
       query.path = info->dlpi_name != nullptr && info->dlpi_name[0] != '\0' ? info->dlpi_name
-                                                                              : "/proc/self/exe";
+                                                                            : "/proc/self/exe";
       query.bias = info->dlpi_addr;
       query.found = true;
       return 1;
@@ -58,7 +58,8 @@ public:
       return;
     struct stat st {};
     if (::fstat(fd, &st) == 0 && st.st_size > 0) {
-      void* p = ::mmap(nullptr, static_cast<std::size_t>(st.st_size), PROT_READ, MAP_PRIVATE, fd, 0);
+      void* p =
+        ::mmap(nullptr, static_cast<std::size_t>(st.st_size), PROT_READ, MAP_PRIVATE, fd, 0);
       if (p != MAP_FAILED) {
         data_ = static_cast<const char*>(p);
         size_ = static_cast<std::size_t>(st.st_size);
@@ -121,8 +122,7 @@ std::string symbol_at(const std::string& path, std::uintptr_t address) {
   file_view file{path};
   auto header = file.at<ElfW(Ehdr)>(0);
   if (header == nullptr || std::memcmp(header->e_ident, ELFMAG, SELFMAG) != 0
-      || header->e_ident[EI_CLASS] != native_class
-      || header->e_shentsize != sizeof(ElfW(Shdr)))
+      || header->e_ident[EI_CLASS] != native_class || header->e_shentsize != sizeof(ElfW(Shdr)))
     return {};
   auto sections = file.at<ElfW(Shdr)>(header->e_shoff, header->e_shnum);
   if (sections == nullptr)

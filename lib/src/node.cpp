@@ -16,19 +16,15 @@ std::uint64_t random_node_id() {
   std::uint64_t id = 0;
   while (id == 0)
     id = (std::uint64_t{rd()} << 32) ^ rd()
-         ^ static_cast<std::uint64_t>(
-           std::chrono::steady_clock::now().time_since_epoch().count());
+         ^ static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
   return id;
 }
 
 } // namespace
 
 node::node(config cfg, caf::actor_system& system)
-  : id_(random_node_id()),
-    cfg_(std::move(cfg)),
-    system_(system),
-    recording_(std::make_shared<recorder>(cfg_.timeline_capacity)) {
-}
+  : id_(random_node_id()), cfg_(std::move(cfg)), system_(system),
+    recording_(std::make_shared<recorder>(cfg_.timeline_capacity)) {}
 
 void node::check_accepting() const {
   if (stopping())

@@ -6,8 +6,7 @@ namespace rustyray {
 
 std::string to_string(const object_id& id) {
   char buf[48];
-  std::snprintf(buf, sizeof(buf), "%016llx.%llu",
-                static_cast<unsigned long long>(id.node()),
+  std::snprintf(buf, sizeof(buf), "%016llx.%llu", static_cast<unsigned long long>(id.node()),
                 static_cast<unsigned long long>(id.sequence()));
   return buf;
 }

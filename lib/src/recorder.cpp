@@ -39,15 +39,13 @@ thread_local lane_binding cached;
 } // namespace
 
 const std::array<const char*, static_cast<std::size_t>(counter::count_)> counter_names = {
-  "tasks_submitted", "tasks_finished", "tasks_failed",      "tasks_retried",
+  "tasks_submitted", "tasks_finished", "tasks_failed",       "tasks_retried",
   "tasks_cancelled", "actor_calls",    "actor_calls_failed",
 };
 
 recorder::recorder(std::size_t capacity)
-  : capacity_(capacity),
-    start_(std::chrono::steady_clock::now()),
-    generation_(next_generation.fetch_add(1, std::memory_order_relaxed)) {
-}
+  : capacity_(capacity), start_(std::chrono::steady_clock::now()),
+    generation_(next_generation.fetch_add(1, std::memory_order_relaxed)) {}
 
 recorder::~recorder() = default;
 
@@ -142,10 +140,9 @@ recorder::snapshot recorder::collect() {
     result.dropped = dropped_;
   }
   held.clear();
-  std::sort(result.events.begin(), result.events.end(),
-            [](const execution& a, const execution& b) {
-              return a.start != b.start ? a.start < b.start : a.end > b.end;
-            });
+  std::sort(result.events.begin(), result.events.end(), [](const execution& a, const execution& b) {
+    return a.start != b.start ? a.start < b.start : a.end > b.end;
+  });
   // Staged executions beyond the capacity: the oldest go, as in the ring.
   if (result.events.size() > capacity_) {
     auto excess = result.events.size() - capacity_;

@@ -77,24 +77,26 @@ namespace caf {
 
 void scheduled_actor::enqueue(mailbox_element_ptr ptr, execution_unit* eu) {
   using fn = void (*)(scheduled_actor*, mailbox_element_ptr, execution_unit*);
-  static const auto next = next_definition<fn>(
-    "_ZN3caf15scheduled_actor7enqueueESt10unique_ptrINS_15mailbox_elementENS_6detail8disposerEEPNS_14execution_unitE");
+  static const auto next =
+    next_definition<fn>("_ZN3caf15scheduled_actor7enqueueESt10unique_ptrINS_15mailbox_elementENS_"
+                        "6detail8disposerEEPNS_14execution_unitE");
   __tsan_release(ptr.get());
   next(this, std::move(ptr), eu);
 }
 
 void blocking_actor::enqueue(mailbox_element_ptr ptr, execution_unit* eu) {
   using fn = void (*)(blocking_actor*, mailbox_element_ptr, execution_unit*);
-  static const auto next = next_definition<fn>(
-    "_ZN3caf14blocking_actor7enqueueESt10unique_ptrINS_15mailbox_elementENS_6detail8disposerEEPNS_14execution_unitE");
+  static const auto next =
+    next_definition<fn>("_ZN3caf14blocking_actor7enqueueESt10unique_ptrINS_15mailbox_elementENS_"
+                        "6detail8disposerEEPNS_14execution_unitE");
   __tsan_release(ptr.get());
   next(this, std::move(ptr), eu);
 }
 
 intrusive::task_result scheduled_actor::mailbox_visitor::operator()(mailbox_element& x) {
   using fn = intrusive::task_result (*)(mailbox_visitor*, mailbox_element&);
-  static const auto next = next_definition<fn>(
-    "_ZN3caf15scheduled_actor15mailbox_visitorclERNS_15mailbox_elementE");
+  static const auto next =
+    next_definition<fn>("_ZN3caf15scheduled_actor15mailbox_visitorclERNS_15mailbox_elementE");
   __tsan_acquire(&x);
   auto result = next(this, x);
   // Before CAF may block the mailbox and let a sender schedule the actor's
@@ -105,8 +107,8 @@ intrusive::task_result scheduled_actor::mailbox_visitor::operator()(mailbox_elem
 
 intrusive::task_result blocking_actor::mailbox_visitor::operator()(mailbox_element& x) {
   using fn = intrusive::task_result (*)(mailbox_visitor*, mailbox_element&);
-  static const auto next = next_definition<fn>(
-    "_ZN3caf14blocking_actor15mailbox_visitorclERNS_15mailbox_elementE");
+  static const auto next =
+    next_definition<fn>("_ZN3caf14blocking_actor15mailbox_visitorclERNS_15mailbox_elementE");
   __tsan_acquire(&x);
   return next(this, x);
 }
@@ -147,8 +149,7 @@ void ref_counted::deref() const noexcept {
 
 void memory_managed::request_deletion(bool decremented_rc) const noexcept {
   using fn = void (*)(const memory_managed*, bool);
-  static const auto next =
-    next_definition<fn>("_ZNK3caf14memory_managed16request_deletionEb");
+  static const auto next = next_definition<fn>("_ZNK3caf14memory_managed16request_deletionEb");
   __tsan_acquire(const_cast<memory_managed*>(this));
   next(this, decremented_rc);
 }

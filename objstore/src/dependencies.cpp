@@ -35,8 +35,7 @@ thread_local fetched_arguments* current_fetched = nullptr;
 
 } // namespace
 
-fetched_arguments::fetched_arguments(const object_table& table,
-                                     dependency_wait& deps) noexcept
+fetched_arguments::fetched_arguments(const object_table& table, dependency_wait& deps) noexcept
   : deps_(table.frees() == deps.frees_seen ? &deps : nullptr), previous_(current_fetched) {
   current_fetched = this;
 }

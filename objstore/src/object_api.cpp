@@ -90,10 +90,8 @@ public:
   using time_point = std::chrono::steady_clock::time_point;
 
   slow_get_alarm(const objstore::store_context& rt, time_point started)
-    : table_(*rt.table),
-      limit_(rt.node->cfg().slow_get_warning),
-      due_(limit_.count() > 0 ? started + limit_ : time_point::max()) {
-  }
+    : table_(*rt.table), limit_(rt.node->cfg().slow_get_warning),
+      due_(limit_.count() > 0 ? started + limit_ : time_point::max()) {}
 
   /// When a wait until `deadline` must wake up to ring.
   [[nodiscard]] time_point wake(time_point deadline) const {
@@ -106,9 +104,8 @@ public:
       return;
     due_ = time_point::max();
     auto producer = table_.producer_of(id);
-    auto text = "rustyray: warning: a get has waited more than "
-                + std::to_string(limit_.count()) + " ms for object " + to_string(id)
-                + ", which "
+    auto text = "rustyray: warning: a get has waited more than " + std::to_string(limit_.count())
+                + " ms for object " + to_string(id) + ", which "
                 + (producer ? producer->describe() + " will produce"
                             : std::string{"no task or actor call of this process produces "
                                           "(a reply awaited from a CAF actor?)"})
@@ -168,9 +165,9 @@ struct sync_get {
 struct sync_wait {
   std::mutex mtx;
   std::condition_variable cv;
-  std::size_t resolved = 0;                                    // guarded by mtx
+  std::size_t resolved = 0;                                     // guarded by mtx
   std::size_t needed = std::numeric_limits<std::size_t>::max(); // guarded by mtx
-  caf::error shutdown_reason;                                  // guarded by mtx
+  caf::error shutdown_reason;                                   // guarded by mtx
   /// `over()`, for a waiter spinning before it sleeps (without the lock).
   std::atomic<bool> done{false};
 
@@ -222,7 +219,8 @@ void await_resolved(objstore::object_table& table, const std::vector<object_id>&
   std::size_t ready_at_once = 0;
   for (const auto& id : ids) {
     std::uint64_t token = 0;
-    if (table.get_or_wait(id, [state](const lookup& r) { state->on_resolved(r); }, token))
+    if (table.get_or_wait(
+          id, [state](const lookup& r) { state->on_resolved(r); }, token))
       ++ready_at_once;
     else
       registrations.emplace_back(id, token);
@@ -310,8 +308,7 @@ object_id put_message(caf::message value, std::uint64_t size) {
   return id;
 }
 
-caf::expected<caf::message> get_message(const object_id& id,
-                                        std::chrono::milliseconds timeout) {
+caf::expected<caf::message> get_message(const object_id& id, std::chrono::milliseconds timeout) {
   check_timeout(timeout);
   // An argument of the running task: fetched with its pin (it is local, and
   // the runtime is alive while the task runs), so no look-up at all.
@@ -327,7 +324,8 @@ caf::expected<caf::message> get_message(const object_id& id,
     return std::move(*found);
   auto state = std::make_shared<sync_get>();
   std::uint64_t token = 0;
-  if (auto found = table.get_or_wait(id, [state](const lookup& r) { state->set(r); }, token))
+  if (auto found = table.get_or_wait(
+        id, [state](const lookup& r) { state->set(r); }, token))
     return std::move(*found);
   spin_before_sleep(state->done, timeout);
   internal::blocking_scope blocking;
@@ -360,8 +358,7 @@ std::vector<bool> wait_ready(const std::vector<object_id>& ids, std::size_t num_
       invalid_argument("wait got a ref that names no object (default-constructed or moved "
                        "from); pass refs from put() or a task submission");
     if (!seen.insert(id).second)
-      invalid_argument("wait got object " + to_string(id)
-                       + " twice; pass each ref once");
+      invalid_argument("wait got object " + to_string(id) + " twice; pass each ref once");
   }
   auto& table = *rt->table;
   await_resolved(table, ids, num_returns, timeout);
@@ -415,12 +412,11 @@ std::vector<caf::expected<caf::message>> get_messages(const std::vector<object_i
   return messages;
 }
 
-caf::error type_mismatch(const object_id& id, const caf::message& stored,
-                         caf::rtti_pair wanted) {
-  return make_error(errc::type_mismatch,
-                    "object " + to_string(id) + " holds " + stored_type_name(stored)
-                      + " but was read as " + internal::type_name(wanted)
-                      + "; use an object_ref of the stored type");
+caf::error type_mismatch(const object_id& id, const caf::message& stored, caf::rtti_pair wanted) {
+  return make_error(errc::type_mismatch, "object " + to_string(id) + " holds "
+                                           + stored_type_name(stored) + " but was read as "
+                                           + internal::type_name(wanted)
+                                           + "; use an object_ref of the stored type");
 }
 
 void throw_caf_error(const caf::error& err) {

@@ -130,8 +130,7 @@ void object_table::each_by_shard(std::size_t n, const IdOf& id_of, const F& f) c
 
 object_table::object_table(std::uint64_t capacity, recycler recycle)
   : recycle_(std::move(recycle)), capacity_(capacity),
-    credit_chunk_(std::min<std::uint64_t>(capacity / 1024, 64 * 1024)) {
-}
+    credit_chunk_(std::min<std::uint64_t>(capacity / 1024, 64 * 1024)) {}
 
 object_table::~object_table() {
   // Values may hold object_refs whose destructors come back to a table: destroy
@@ -179,8 +178,7 @@ void object_table::put_locked(shard& sh, const object_id& id, caf::message value
   store_value(sh, kv, std::move(value), size);
 }
 
-caf::error object_table::register_pending(const object_id& id,
-                                          std::shared_ptr<producer> made_by) {
+caf::error object_table::register_pending(const object_id& id, std::shared_ptr<producer> made_by) {
   auto& sh = shard_of(id);
   std::lock_guard<internal::adaptive_mutex> guard{sh.mtx};
   if (closed_)
@@ -281,10 +279,8 @@ std::optional<lookup> object_table::get_or_wait(const object_id& id, waiter on_r
   return std::nullopt;
 }
 
-caf::error object_table::register_and_pin(std::vector<object_id>* add_refs,
-                                          const object_id& result,
-                                          std::shared_ptr<producer> made_by,
-                                          dependency_wait& deps,
+caf::error object_table::register_and_pin(std::vector<object_id>* add_refs, const object_id& result,
+                                          std::shared_ptr<producer> made_by, dependency_wait& deps,
                                           const std::function<waiter(std::size_t)>& make_waiter,
                                           std::size_t& resolved) {
   resolved = 0;
@@ -343,8 +339,7 @@ caf::error object_table::complete(completion done, dependency_wait& deps) {
     // The run's ref, dropped after the pin, keeps the entry in place.
     auto run_holds = [&](const object_id& id) {
       return done.released != nullptr
-             && std::find(done.released->begin(), done.released->end(), id)
-                  != done.released->end();
+             && std::find(done.released->begin(), done.released->end(), id) != done.released->end();
     };
     shard_lock lock;
     for (std::size_t i = 0; i < deps.pinned; ++i) {
@@ -477,8 +472,7 @@ bool object_table::drop_unless_last(std::atomic<std::uint32_t>& count) noexcept 
   // Release: whoever takes the last one under the lock (and may erase the
   // entry) sees this thread done with it.
   while (n > 1)
-    if (count.compare_exchange_weak(n, n - 1, std::memory_order_acq_rel,
-                                    std::memory_order_relaxed))
+    if (count.compare_exchange_weak(n, n - 1, std::memory_order_acq_rel, std::memory_order_relaxed))
       return true;
   return false;
 }
@@ -517,9 +511,9 @@ void object_table::free(const object_id& id) {
     auto i = sh.entries.find(id);
     if (i == sh.entries.end() || i->second.st == state::lost)
       return;
-    auto reason = make_error(errc::object_lost,
-                             "object " + to_string(id)
-                               + " was freed with rustyray::free; put it again to use it");
+    auto reason =
+      make_error(errc::object_lost, "object " + to_string(id)
+                                      + " was freed with rustyray::free; put it again to use it");
     auto was_pending = i->second.st == state::pending;
     drop_value(sh, i->second, reason, later);
     frees_.fetch_add(1, std::memory_order_acq_rel);
@@ -609,9 +603,8 @@ void object_table::close(caf::error reason) {
 
 // -- private ------------------------------------------------------------------
 
-caf::error object_table::fulfil_with(shard_lock& lock, const object_id& id,
-                                     caf::message& value, std::uint64_t size,
-                                     deferred& later) {
+caf::error object_table::fulfil_with(shard_lock& lock, const object_id& id, caf::message& value,
+                                     std::uint64_t size, deferred& later) {
   auto& sh = lock.hold(shard_of(id));
   auto i = sh.entries.find(id);
   auto wanted = [&] {
@@ -719,8 +712,7 @@ void object_table::take_credit_back(shard& sh) noexcept {
   sh.credit = 0;
 }
 
-caf::error object_table::make_room(const object_id& id, std::uint64_t size,
-                                   deferred& later) {
+caf::error object_table::make_room(const object_id& id, std::uint64_t size, deferred& later) {
   auto capacity = capacity_;
   if (size > capacity)
     return make_error(errc::object_store_full,
@@ -751,11 +743,11 @@ caf::error object_table::make_room(const object_id& id, std::uint64_t size,
     }
     auto& victim = *oldest->lru_tail;
     auto victim_id = *victim.key;
-    auto reason = make_error(errc::object_lost,
-                             "object " + to_string(victim_id)
-                               + " was evicted to make room (capacity " + mib(capacity)
-                               + "); pin objects you still need, or raise "
-                                 "config.object_store_capacity");
+    auto reason =
+      make_error(errc::object_lost, "object " + to_string(victim_id)
+                                      + " was evicted to make room (capacity " + mib(capacity)
+                                      + "); pin objects you still need, or raise "
+                                        "config.object_store_capacity");
     drop_value(*oldest, victim, std::move(reason), later);
     take_credit_back(*oldest); // the victim's bytes went to it
     ++oldest->counts.evictions;

@@ -47,8 +47,7 @@ caf::behavior store_actor(caf::stateful_actor<store_state>* self,
       // result back to this actor, which alone may touch its promises.
       auto on_ready = [weak = self->address(), key](const lookup& result) {
         if (auto me = caf::actor_cast<caf::actor>(weak))
-          caf::anon_send(me, deliver_atom::value, key,
-                         result ? *result : caf::message{},
+          caf::anon_send(me, deliver_atom::value, key, result ? *result : caf::message{},
                          result ? caf::error{} : result.error());
       };
       std::uint64_t token = 0;

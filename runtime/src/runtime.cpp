@@ -114,8 +114,8 @@ void start(std::shared_ptr<runtime_state> rt, config cfg, caf::actor_system& sys
   store->actor = objstore::spawn_store_actor(system, store->table);
   auto tasks = std::make_shared<task_runtime>();
   tasks->store = store;
-  tasks->tasks = std::make_shared<task_context>(num_workers, std::move(totals),
-                                                self->recording_ptr());
+  tasks->tasks =
+    std::make_shared<task_context>(num_workers, std::move(totals), self->recording_ptr());
   tasks->scheduler = spawn_scheduler(system, store->table, tasks->tasks);
   auto actors = std::make_shared<actor_runtime>();
   actors->store = store;
@@ -221,8 +221,8 @@ void stop(std::shared_ptr<runtime_state> rt) {
   // Wake every waiter first: blocked gets return, and the store actor receives
   // a message for each promise it holds, ahead of the exit below.
   rt->table().close(make_error(errc::runtime_not_initialized,
-                              "rustyray::shutdown() ran while this call waited for an "
-                              "object; finish waiting before shutting down"));
+                               "rustyray::shutdown() ran while this call waited for an "
+                               "object; finish waiting before shutting down"));
   {
     // Calls still waiting for arguments got errors from the close above.
     caf::scoped_actor self{system};
@@ -245,8 +245,7 @@ void stop(std::shared_ptr<runtime_state> rt) {
     self->request(store, std::chrono::seconds(30), objstore::stats_atom::value)
       .receive([](const store_stats&) {}, [](const caf::error&) {});
     self->send_exit(store, caf::exit_reason::user_shutdown);
-    self->receive([](const caf::down_msg&) {},
-                  caf::after(std::chrono::seconds(30)) >> [] {});
+    self->receive([](const caf::down_msg&) {}, caf::after(std::chrono::seconds(30)) >> [] {});
     store = nullptr;
   }
   // The scoped actors above took this thread's logger reference: a
@@ -309,8 +308,7 @@ struct system_link {
 
 class shutdown_hook : public caf::group_module {
 public:
-  explicit shutdown_hook(caf::actor_system& sys) : caf::group_module(sys, "rustyray") {
-  }
+  explicit shutdown_hook(caf::actor_system& sys) : caf::group_module(sys, "rustyray") {}
 
   void stop() override {
     shutdown_for(system());
@@ -327,8 +325,7 @@ public:
 
 class thread_marker : public caf::thread_hook {
 public:
-  explicit thread_marker(std::shared_ptr<system_link> link) : link_(std::move(link)) {
-  }
+  explicit thread_marker(std::shared_ptr<system_link> link) : link_(std::move(link)) {}
 
   void init(caf::actor_system& sys) override {
     link_->system = &sys;
@@ -343,8 +340,7 @@ public:
       on_scheduler_thread = true;
   }
 
-  void thread_terminates() override {
-  }
+  void thread_terminates() override {}
 
 private:
   std::shared_ptr<system_link> link_;

@@ -80,9 +80,8 @@ void timeline(const std::string& path) {
   out << document.dump();
   out.close();
   if (!out)
-    throw error{errc::invalid_argument,
-                "rustyray::timeline could not write \"" + path
-                  + "\": check that the directory exists and is writable"};
+    throw error{errc::invalid_argument, "rustyray::timeline could not write \"" + path
+                                          + "\": check that the directory exists and is writable"};
 }
 
 } // namespace rustyray

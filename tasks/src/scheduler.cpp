@@ -44,8 +44,7 @@ thread_local caf::event_based_actor* current_worker_self = nullptr;
 /// batch back in `finish_batch` or `done_atom` (or dies), the scheduler after
 /// the worker's down message.
 struct worker_slot {
-  explicit worker_slot(std::size_t id) : id(id) {
-  }
+  explicit worker_slot(std::size_t id) : id(id) {}
   const std::size_t id;
   /// Tasks of the current batch not started yet.
   std::deque<task_ptr> tasks;
@@ -82,14 +81,13 @@ void release_task(objstore::object_table& table, task_record& task) {
 class worker_blocking : public blocking_observer {
 public:
   worker_blocking(caf::actor scheduler, slot_ptr slot)
-    : scheduler_(std::move(scheduler)), slot_(std::move(slot)) {
-  }
+    : scheduler_(std::move(scheduler)), slot_(std::move(slot)) {}
 
   void on_block() override {
     auto& remaining = slot_->tasks;
     if (!remaining.empty()) {
-      task_batch rest{{std::make_move_iterator(remaining.begin()),
-                       std::make_move_iterator(remaining.end())}};
+      task_batch rest{
+        {std::make_move_iterator(remaining.begin()), std::make_move_iterator(remaining.end())}};
       remaining.clear();
       caf::anon_send(scheduler_, requeue_atom::value, std::move(rest));
     }
@@ -124,10 +122,9 @@ caf::error overrun_error(const task_record& task, int number) {
 }
 
 caf::error worker_died_error(const task_record& task, int number, const caf::error& reason) {
-  return make_error(errc::worker_died,
-                    "the worker running task " + task.name() + " died ("
-                      + attempt_text(task, number) + "): " + error_text(reason)
-                      + "; .max_retries(n) runs it again on another worker");
+  return make_error(errc::worker_died, "the worker running task " + task.name() + " died ("
+                                         + attempt_text(task, number) + "): " + error_text(reason)
+                                         + "; .max_retries(n) runs it again on another worker");
 }
 
 /// What one attempt produced: its output, or the error, and whether that
@@ -167,8 +164,8 @@ std::optional<attempt_result> run_timed(task_context& context, const caf::actor&
   auto attempt = std::make_shared<task_attempt>(slot.current, slot.id, number);
   detail::task_body body = last ? std::move(task.body) : task.body;
   auto started = context.recording->now();
-  attempt->timer_token = context.timer.arm(
-    deadline_timer::clock::now() + task.timeout, [attempt, scheduler] {
+  attempt->timer_token =
+    context.timer.arm(deadline_timer::clock::now() + task.timeout, [attempt, scheduler] {
       if (!attempt->abandon())
         return; // finished in time
       attempt->cancelled = true;
@@ -367,8 +364,8 @@ constexpr std::size_t no_worker = static_cast<std::size_t>(-1);
 /// that fits, plus the following tasks with the same request, up to an even
 /// share of the queue, as one batch. A task with a timeout goes alone: if it
 /// overruns, nothing waits behind it.
-void dispatch(pool_state& st, const task_context& context, after_unlock& out,
-              const spawn_fn* spawn, std::size_t caller = no_worker) {
+void dispatch(pool_state& st, const task_context& context, after_unlock& out, const spawn_fn* spawn,
+              std::size_t caller = no_worker) {
   const auto max_active = context.num_workers;
   // Every worker busy: nothing to look at (a submitter checks this per task).
   if (st.idle.empty() && st.running.size() - st.blocked.size() >= max_active)
@@ -410,8 +407,7 @@ void dispatch(pool_state& st, const task_context& context, after_unlock& out,
     batch.push_back(std::move(*i));
     i = st.ready.erase(i);
     auto same_request = [&](const task_ptr& task) {
-      return task->timeout.count() == 0
-             && (task->request == request || *task->request == *request);
+      return task->timeout.count() == 0 && (task->request == request || *task->request == *request);
     };
     while (!timed && i != st.ready.end() && batch.size() < share && same_request(*i)) {
       if ((*i)->st.load() == task_record::queued)
@@ -560,8 +556,7 @@ void finish_drain_if_idle(sched_ptr self, after_unlock& out) {
   // Functions of timed-out tasks may wait in get for objects nothing will
   // produce any more: wake them, so that their workers can stop.
   if (st.overrunning > 0)
-    close_table(st, out,
-                "rustyray::shutdown() ran while this timed-out task waited for an object");
+    close_table(st, out, "rustyray::shutdown() ran while this timed-out task waited for an object");
   for (auto& w : st.workers) {
     if (w.handle && !w.exit_sent) {
       w.exit_sent = true;
@@ -629,8 +624,8 @@ void with_pool(sched_ptr self, F f) {
     spawn_fn spawn = [&] {
       auto id = st.workers.size();
       auto slot = std::make_shared<worker_slot>(id);
-      auto w = self->system().spawn<caf::detached + caf::hidden>(worker, caf::actor{self}, slot,
-                                                   self->state.table, self->state.context);
+      auto w = self->system().spawn<caf::detached + caf::hidden>(
+        worker, caf::actor{self}, slot, self->state.table, self->state.context);
       self->monitor(w);
       st.workers.push_back({std::move(w), std::move(slot)});
       ++st.alive;
@@ -774,9 +769,7 @@ caf::behavior scheduler(sched_ptr self, std::shared_ptr<objstore::object_table> 
 
 task_context::task_context(std::size_t num_workers, resource_amounts total,
                            std::shared_ptr<internal::recorder> recording)
-  : num_workers(num_workers),
-    total(std::move(total)),
-    recording(std::move(recording)),
+  : num_workers(num_workers), total(std::move(total)), recording(std::move(recording)),
     pool_(std::make_unique<pool_state>()) {
   pool_->available = this->total;
 }
@@ -800,8 +793,7 @@ void task_context::submit(const caf::actor& scheduler, task_ptr task) {
   carry_out(out, *pool_->table, scheduler);
 }
 
-void fail_task(objstore::object_table& table, const task_ptr& task,
-               caf::error reason) {
+void fail_task(objstore::object_table& table, const task_ptr& task, caf::error reason) {
   for (int from : {task_record::waiting, task_record::queued}) {
     int expected = from;
     if (task->st.compare_exchange_strong(expected, task_record::cancelled)) {
@@ -830,7 +822,7 @@ caf::actor current_worker() {
 scheduler_snapshot task_context::snapshot() const {
   auto& st = *pool_;
   lock_guard guard{st.mtx};
-  return {st.alive,         st.idle.size(), st.running.size(),
+  return {st.alive,          st.idle.size(), st.running.size(),
           st.blocked.size(), st.overrunning, st.available};
 }
 

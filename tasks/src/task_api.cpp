@@ -43,15 +43,15 @@ caf::expected<internal::resource_request> request_of(const task_record& task) {
   internal::resource_amounts request;
   // Infinite or NaN amounts would overflow the thousandths.
   if (!(std::isfinite(options.num_cpus) && options.num_cpus >= 0))
-    return make_error(errc::invalid_argument,
-                      "task " + task.name() + ": num_cpus must be a finite number >= 0, got "
-                        + internal::number_text(options.num_cpus));
+    return make_error(errc::invalid_argument, "task " + task.name()
+                                                + ": num_cpus must be a finite number >= 0, got "
+                                                + internal::number_text(options.num_cpus));
   if (options.num_cpus > 0)
     request["CPU"] = thousandths(options.num_cpus);
   for (const auto& [name, amount] : options.resources) {
     if (!(std::isfinite(amount) && amount >= 0))
-      return make_error(errc::invalid_argument, "task " + task.name() + ": resource \""
-                                                  + name + "\" must be a finite number >= 0, got "
+      return make_error(errc::invalid_argument, "task " + task.name() + ": resource \"" + name
+                                                  + "\" must be a finite number >= 0, got "
                                                   + internal::number_text(amount));
     if (amount > 0)
       request[name] += thousandths(amount);
@@ -67,9 +67,9 @@ constexpr auto no_limit = std::chrono::hours(24 * 365 * 100);
 caf::error check_options(task_record& task) {
   const auto& options = task.options;
   if (options.max_retries < 0)
-    return make_error(errc::invalid_argument,
-                      "task " + task.name() + ": max_retries must be >= 0, got "
-                        + std::to_string(options.max_retries));
+    return make_error(errc::invalid_argument, "task " + task.name()
+                                                + ": max_retries must be >= 0, got "
+                                                + std::to_string(options.max_retries));
   if (options.timeout) {
     auto limit = *options.timeout;
     if (limit.count() <= 0)
@@ -98,8 +98,8 @@ std::string unmet(const internal::resource_amounts& request,
   return {};
 }
 
-void enqueue(const std::shared_ptr<internal::task_context>& context,
-             const caf::actor& scheduler, const task_ptr& task) {
+void enqueue(const std::shared_ptr<internal::task_context>& context, const caf::actor& scheduler,
+             const task_ptr& task) {
   int expected = task_record::waiting;
   if (task->st.compare_exchange_strong(expected, task_record::queued))
     context->submit(scheduler, task);
@@ -110,8 +110,7 @@ void enqueue(const std::shared_ptr<internal::task_context>& context,
 namespace detail {
 
 object_id submit_task(task_options options, const std::type_info& function,
-                      function_identity identity, id_list deps,
-                      task_body body) {
+                      function_identity identity, id_list deps, task_body body) {
   auto rt = internal::current_tasks_or_throw();
   rt->node().check_accepting();
   // The records of one submitting thread share a stack of free blocks.
@@ -148,9 +147,8 @@ object_id submit_task(task_options options, const std::type_info& function,
   // the table. A dependency resolves through the store's waiters: no
   // polling, no worker parked.
   auto make_on_ready = [&] {
-    return [task, context = rt->tasks, scheduler = rt->scheduler] {
-      enqueue(context, scheduler, task);
-    };
+    return
+      [task, context = rt->tasks, scheduler = rt->scheduler] { enqueue(context, scheduler, task); };
   };
   auto ready = objstore::register_and_await(table, task->result, task, task->deps, make_on_ready);
   if (!ready)
@@ -182,9 +180,9 @@ bool cancel_task(const object_id& result) {
     return false;
   auto st = task->st.load();
   if (st == task_record::waiting || st == task_record::queued) {
-    internal::fail_task(rt->table(), task,
-                        make_error(errc::task_cancelled, "task " + task->name()
-                                                           + " was cancelled before it ran"));
+    internal::fail_task(
+      rt->table(), task,
+      make_error(errc::task_cancelled, "task " + task->name() + " was cancelled before it ran"));
     if (task->st.load() == task_record::cancelled) {
       rt->node().recording().local().bump(internal::counter::tasks_cancelled);
       return true;

@@ -79,8 +79,8 @@ void record_event(recorder& recording, recorder::lane& lane, const task_record& 
 
 } // namespace
 
-void record_run(recorder& recording, const task_record& task, std::int64_t started,
-                int attempts, const caf::expected<detail::task_output>& output) {
+void record_run(recorder& recording, const task_record& task, std::int64_t started, int attempts,
+                const caf::expected<detail::task_output>& output) {
   auto& lane = recording.local();
   lane.bump(output ? counter::tasks_finished : counter::tasks_failed);
   if (attempts > 1)
@@ -88,8 +88,8 @@ void record_run(recorder& recording, const task_record& task, std::int64_t start
   record_event(recording, lane, task, started, attempts, output);
 }
 
-void record_attempt(recorder& recording, const task_record& task, std::int64_t started,
-                    int attempt, const caf::error& why) {
+void record_attempt(recorder& recording, const task_record& task, std::int64_t started, int attempt,
+                    const caf::error& why) {
   record_event(recording, recording.local(), task, started, attempt,
                caf::expected<detail::task_output>{why});
 }
@@ -168,7 +168,8 @@ nlohmann::json tasks_state(const task_runtime& rt, const producer_list& pending,
       auto p = producer_of.find(dep);
       waiting_for.push_back(
         {{"object", to_string(dep)},
-         {"producer", p == producer_of.end() ? nlohmann::json{} : nlohmann::json(p->second->describe())}});
+         {"producer",
+          p == producer_of.end() ? nlohmann::json{} : nlohmann::json(p->second->describe())}});
     }
     oldest_json.push_back({{"task_id", to_string(task->result)},
                            {"name", task->name()},

@@ -82,8 +82,7 @@ public:
   }
 
 private:
-  explicit Counter(int start) : value_(start) {
-  }
+  explicit Counter(int start) : value_(start) {}
 
   int value_;
   int calls_ = 0;

@@ -225,8 +225,7 @@ BOOST_AUTO_TEST_CASE(max_concurrency_runs_calls_at_once) {
     }
     std::atomic<int> inside{0};
     Meeting() = default;
-    Meeting(Meeting&& other) noexcept : inside(other.inside.load()) {
-    }
+    Meeting(Meeting&& other) noexcept : inside(other.inside.load()) {}
   };
   auto meeting = actor(Meeting::create).max_concurrency(2).remote();
   auto a = meeting.task(&Meeting::meet).remote();

@@ -138,8 +138,7 @@ BOOST_AUTO_TEST_CASE(a_trappable_exit_message_ends_the_actor_like_kill) {
   caf::anon_send_exit(host, caf::exit_reason::user_shutdown);
   BOOST_REQUIRE(await_down(host));
   BOOST_TEST(ended_with_actor_died(calls) > 30);
-  BOOST_TEST(code_of([&] { counter.task(&Counter::value).remote().get(30s); })
-             == errc::actor_died);
+  BOOST_TEST(code_of([&] { counter.task(&Counter::value).remote().get(30s); }) == errc::actor_died);
   // The name is free again.
   BOOST_TEST(!get_actor<Counter>("exiting").has_value());
   auto again = actor(Counter::create).name("exiting").remote(5);
@@ -157,8 +156,7 @@ BOOST_AUTO_TEST_CASE(a_caf_exit_to_a_concurrent_actor_ends_every_call_and_its_ru
   caf::anon_send_exit(host, caf::exit_reason::kill);
   BOOST_REQUIRE(await_down(host));
   (void)ended_with_actor_died(calls); // running ones finish, the rest fail
-  BOOST_TEST(code_of([&] { sleepy.task(&Sleepy::nap).remote(0).get(30s); })
-             == errc::actor_died);
+  BOOST_TEST(code_of([&] { sleepy.task(&Sleepy::nap).remote(0).get(30s); }) == errc::actor_died);
   // Runners left running would keep shutdown waiting: the fixture's
   // shutdown returning is part of the test.
 }
@@ -178,9 +176,7 @@ BOOST_AUTO_TEST_CASE(a_caf_request_to_an_actor_killed_meanwhile_is_answered) {
   caf::anon_send_exit(counter.caf_handle(), caf::exit_reason::kill);
   bool answered = false;
   answer.receive([&](caf::message&) { answered = true; },
-                 [&](caf::error& err) {
-                   answered = err != caf::sec::request_timeout;
-                 });
+                 [&](caf::error& err) { answered = err != caf::sec::request_timeout; });
   BOOST_TEST(answered);
   (void)ended_with_actor_died(slow);
 }
@@ -268,15 +264,13 @@ BOOST_AUTO_TEST_CASE(bad_handles_and_names_answer_with_documented_codes) {
   }
   BOOST_TEST((loaded.id() == stale_id));
   BOOST_TEST(!loaded.caf_handle());
-  BOOST_TEST(code_of([&] { loaded.task(&Counter::value).remote().get(30s); })
-             == errc::actor_died);
+  BOOST_TEST(code_of([&] { loaded.task(&Counter::value).remote().get(30s); }) == errc::actor_died);
   BOOST_TEST(code_of([&] { kill(loaded); }) == errc::invalid_argument);
   // Asking plain CAF actors: an invalid handle at once, a dead one through
   // the ref.
   BOOST_TEST(code_of([] { (void)wrap(caf::actor{}).ask<int>(1); }) == errc::invalid_argument);
-  auto doomed = sys.spawn([](caf::event_based_actor*) -> caf::behavior {
-    return {[](int x) { return x; }};
-  });
+  auto doomed =
+    sys.spawn([](caf::event_based_actor*) -> caf::behavior { return {[](int x) { return x; }}; });
   BOOST_TEST(wrap(doomed).ask<int>(3).get(30s) == 3);
   caf::anon_send_exit(doomed, caf::exit_reason::kill);
   BOOST_REQUIRE(await_down(doomed));

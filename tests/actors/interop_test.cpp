@@ -103,8 +103,9 @@ BOOST_AUTO_TEST_CASE(plain_caf_code_calls_an_actor_through_its_typed_interface) 
   auto counter = actor(Counter::create).remote(1);
   actor_interface iface = caf_interface(counter);
   int result = 0;
-  self->request(iface, caf::infinite, call_atom::value, std::string{"Counter::add"},
-                caf::make_message(41))
+  self
+    ->request(iface, caf::infinite, call_atom::value, std::string{"Counter::add"},
+              caf::make_message(41))
     .receive([&](caf::message& reply) { result = reply.get_as<int>(0); },
              [&](caf::error& err) { BOOST_FAIL(sys.render(err)); });
   BOOST_CHECK_EQUAL(result, 42);
@@ -132,8 +133,9 @@ BOOST_AUTO_TEST_CASE(a_call_with_arguments_of_other_types_names_the_expected_and
   actor_interface iface = caf_interface(counter);
   auto reply_to = [&](caf::message args) {
     caf::error failure;
-    self->request(iface, caf::infinite, call_atom::value, std::string{"Counter::add"},
-                  std::move(args))
+    self
+      ->request(iface, caf::infinite, call_atom::value, std::string{"Counter::add"},
+                std::move(args))
       .receive([&](caf::message&) {}, [&](caf::error& err) { failure = std::move(err); });
     BOOST_CHECK(static_cast<errc>(failure.code()) == errc::type_mismatch);
     return internal::error_text(failure);
@@ -185,8 +187,9 @@ BOOST_AUTO_TEST_CASE(an_anonymous_call_runs_and_its_reply_goes_nowhere) {
   actor_interface iface = caf_interface(counter);
   auto add = [&](int x) {
     int result = 0;
-    self->request(iface, caf::infinite, call_atom::value, std::string{"Counter::add"},
-                  caf::make_message(x))
+    self
+      ->request(iface, caf::infinite, call_atom::value, std::string{"Counter::add"},
+                caf::make_message(x))
       .receive([&](caf::message& reply) { result = reply.get_as<int>(0); },
                [&](caf::error& err) { BOOST_FAIL(sys.render(err)); });
     return result;
@@ -236,8 +239,7 @@ BOOST_AUTO_TEST_CASE(a_wrapped_actor_answering_a_caf_error_fails_alike_on_every_
   BOOST_TEST(codes.get == errc::system_error);
   BOOST_TEST(codes.try_get == errc::system_error);
   BOOST_TEST(codes.dependent == errc::system_error);
-  BOOST_TEST(codes.try_get_text.find("invalid_argument") != std::string::npos,
-             codes.try_get_text);
+  BOOST_TEST(codes.try_get_text.find("invalid_argument") != std::string::npos, codes.try_get_text);
   self->send_exit(refusing, caf::exit_reason::user_shutdown);
 }
 

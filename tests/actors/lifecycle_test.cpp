@@ -128,8 +128,8 @@ BOOST_AUTO_TEST_CASE(a_call_after_a_restarting_kill_runs_on_the_new_instance) {
       stream.push_back(counter.task(&Counter::add).remote(1));
     kill(counter, /*no_restart=*/false);
     auto seen = counter.task(&Counter::value).remote().get();
-    BOOST_REQUIRE_MESSAGE(seen == 7,
-                          "round " << round << ": a call after kill saw " << seen << ", not the new instance's 7");
+    BOOST_REQUIRE_MESSAGE(seen == 7, "round " << round << ": a call after kill saw " << seen
+                                              << ", not the new instance's 7");
     kill(counter);
   }
 }

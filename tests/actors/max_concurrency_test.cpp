@@ -167,16 +167,13 @@ BOOST_AUTO_TEST_CASE(a_call_waiting_for_a_ref_holds_no_other_call) {
 BOOST_AUTO_TEST_CASE(exit_actor_restarts_the_instance_for_later_calls) {
   auto tally = actor(Tally::create).max_concurrency(3).max_restarts(1).remote();
   BOOST_CHECK_EQUAL(tally.task(&Tally::add).remote(7).get(), 7);
-  BOOST_CHECK(test::code_of([&] { tally.task(&Tally::quit).remote().get(); })
-              == errc::actor_died);
+  BOOST_CHECK(test::code_of([&] { tally.task(&Tally::quit).remote().get(); }) == errc::actor_died);
   // The new instance starts from the factory.
   BOOST_CHECK_EQUAL(tally.task(&Tally::add).remote(1).get(), 1);
   BOOST_CHECK(tally.task(&Tally::restarted).remote().get());
   // No restarts left: the next exit is final.
-  BOOST_CHECK(test::code_of([&] { tally.task(&Tally::quit).remote().get(); })
-              == errc::actor_died);
-  BOOST_CHECK(test::code_of([&] { tally.task(&Tally::add).remote(1).get(); })
-              == errc::actor_died);
+  BOOST_CHECK(test::code_of([&] { tally.task(&Tally::quit).remote().get(); }) == errc::actor_died);
+  BOOST_CHECK(test::code_of([&] { tally.task(&Tally::add).remote(1).get(); }) == errc::actor_died);
   BOOST_CHECK_EQUAL(tally_stops.load(), 2);
 }
 
@@ -216,8 +213,7 @@ BOOST_AUTO_TEST_CASE(kill_fails_the_queued_calls) {
     }
   BOOST_CHECK_EQUAL(died + ran, 60);
   BOOST_CHECK(died > 40); // two at a time, 20 ms each: few ran before the kill
-  BOOST_CHECK(test::code_of([&] { tally.task(&Tally::add).remote(1).get(); })
-              == errc::actor_died);
+  BOOST_CHECK(test::code_of([&] { tally.task(&Tally::add).remote(1).get(); }) == errc::actor_died);
   BOOST_CHECK_EQUAL(tally_stops.load(), 1);
 }
 
@@ -227,8 +223,9 @@ BOOST_AUTO_TEST_CASE(plain_caf_code_calls_a_concurrent_actor) {
   caf::scoped_actor self{tally.caf_handle()->home_system()};
   for (int i = 1; i <= 3; ++i) {
     int result = 0;
-    self->request(iface, caf::infinite, call_atom::value, std::string{"Tally::add"},
-                  caf::make_message(10))
+    self
+      ->request(iface, caf::infinite, call_atom::value, std::string{"Tally::add"},
+                caf::make_message(10))
       .receive([&](caf::message& reply) { result = reply.get_as<int>(0); },
                [&](caf::error& err) { BOOST_FAIL(self->system().render(err)); });
     BOOST_CHECK_EQUAL(result, 10 * i);

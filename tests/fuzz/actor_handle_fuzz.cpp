@@ -35,8 +35,7 @@ public:
   }
 
 private:
-  explicit Gauge(int start) : value_(start) {
-  }
+  explicit Gauge(int start) : value_(start) {}
   int value_;
 };
 
@@ -97,14 +96,14 @@ void check_call(const object_ref<T>& ref, bool live) {
 
 template <class C, class M>
 void use(fixture& f, const actor_handle<C>& handle, const actor_handle<C>& real, M method) {
-  (void) std::hash<actor_handle<C>>{}(handle);
-  (void) handle.caf_handle();
+  (void)std::hash<actor_handle<C>>{}(handle);
+  (void)handle.caf_handle();
   auto copy = handle;
   RUSTYRAY_FUZZ_CHECK(copy == handle);
   bool live = handle == real;
   RUSTYRAY_FUZZ_CHECK(live == static_cast<bool>(handle.core()));
   check_call(handle.task(method).remote(), live);
-  (void) f;
+  (void)f;
 }
 
 } // namespace

@@ -36,7 +36,7 @@ errc thrown_code(const caf::error& err) {
     RUSTYRAY_FUZZ_CHECK(is_enumerator(e.code()));
     RUSTYRAY_FUZZ_CHECK((e.code() == errc::task_failed)
                         == (dynamic_cast<const task_error*>(&e) != nullptr));
-    (void) e.what();
+    (void)e.what();
     return e.code();
   }
   fuzz::fail("throw_caf_error returned");
@@ -53,15 +53,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (source(err))
       return 0;
   }
-  (void) system.render(err);
-  (void) caf::to_string(err);
-  (void) internal::error_text(err);
+  (void)system.render(err);
+  (void)caf::to_string(err);
+  (void)internal::error_text(err);
   // Also an empty error: a message may carry one.
   auto code = thrown_code(err);
   // A dependant of a failed object fails with the same meaning.
   auto dependant = internal::did_not_run("task fuzz", err);
   RUSTYRAY_FUZZ_CHECK(dependant.category() == errc_category);
   RUSTYRAY_FUZZ_CHECK(thrown_code(dependant) == code);
-  (void) system.render(dependant);
+  (void)system.render(dependant);
   return 0;
 }

@@ -26,10 +26,10 @@ namespace rustyray::fuzz {
   std::abort();
 }
 
-#define RUSTYRAY_FUZZ_CHECK(cond)                                    \
-  do {                                                               \
-    if (!(cond))                                                     \
-      ::rustyray::fuzz::fail(#cond " (" __FILE__ ":" RUSTYRAY_FUZZ_STR(__LINE__) ")"); \
+#define RUSTYRAY_FUZZ_CHECK(cond)                                                                  \
+  do {                                                                                             \
+    if (!(cond))                                                                                   \
+      ::rustyray::fuzz::fail(#cond " (" __FILE__ ":" RUSTYRAY_FUZZ_STR(__LINE__) ")");             \
   } while (false)
 #define RUSTYRAY_FUZZ_STR2(x) #x
 #define RUSTYRAY_FUZZ_STR(x) RUSTYRAY_FUZZ_STR2(x)
@@ -61,7 +61,7 @@ inline void init_runtime_once(caf::actor_system& sys) {
     init(sys, cfg);
     return true;
   }();
-  (void) done;
+  (void)done;
 }
 
 /// The bytes after the first (which the targets use to pick a mode).

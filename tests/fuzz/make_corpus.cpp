@@ -104,8 +104,7 @@ void message_seeds(writer& w) {
   call("call_add_wrong_type", 0, "Tally::add", caf::make_message(std::string{"x"}));
   call("call_free_function", 0, "add", caf::make_message(1, 2));
   call("call_shout", 0, "shout", caf::make_message(std::string{"hi"}));
-  call("call_count_bytes", 0, "count_bytes",
-       caf::make_message(std::vector<std::uint8_t>{1, 2, 3}));
+  call("call_count_bytes", 0, "count_bytes", caf::make_message(std::vector<std::uint8_t>{1, 2, 3}));
   call("call_first_of", 0, "first_of", caf::make_message(std::vector<int>{4, 5}));
   call("call_unknown", 0, "nope", caf::make_message());
   object_id id{some_node, 1};
@@ -127,8 +126,8 @@ void message_seeds(writer& w) {
     // allocating (lib/src/bounded_bytes.hpp).
     std::vector<char> bytes{0};
     caf::binary_serializer sink{w.sys, bytes};
-    auto msg = caf::make_message(objstore::stored_object{caf::make_message(
-      std::vector<std::uint8_t>{1, 2})});
+    auto msg = caf::make_message(
+      objstore::stored_object{caf::make_message(std::vector<std::uint8_t>{1, 2})});
     if (sink(msg))
       std::exit(1);
     bytes.erase(bytes.end() - 3, bytes.end()); // the length 2, then 1, 2

@@ -111,8 +111,7 @@ void ask(fixture& f, const Handle& dest, reply_is<Reply...>, Ts&&... xs) {
   RUSTYRAY_FUZZ_CHECK(answered);
 }
 
-void deliver_call(fixture& f, const std::string& method, const caf::message& args,
-                  bool anonymous) {
+void deliver_call(fixture& f, const std::string& method, const caf::message& args, bool anonymous) {
   auto iface = caf_interface(f.tally);
   if (anonymous)
     caf::anon_send(iface, call_atom::value, method, args);
@@ -132,7 +131,8 @@ void deliver_store(fixture& f, const caf::message& msg) {
   if (msg.match_elements<objstore::get_atom, object_id>()) {
     // A get of a pending object would wait: nothing is pending here, so an
     // unknown ID fails at once.
-    ask(f, store, reply_is<objstore::stored_object>{}, objstore::get_atom::value, msg.get_as<object_id>(1));
+    ask(f, store, reply_is<objstore::stored_object>{}, objstore::get_atom::value,
+        msg.get_as<object_id>(1));
   } else if (msg.match_elements<objstore::contains_atom, object_id>()) {
     ask(f, store, reply_is<bool>{}, objstore::contains_atom::value, msg.get_as<object_id>(1));
   } else if (msg.match_elements<objstore::pin_atom, object_id>()) {
@@ -177,7 +177,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (source(msg))
       return 0;
   }
-  (void) caf::to_string(msg);
+  (void)caf::to_string(msg);
   if (msg.match_elements<call_atom, std::string, caf::message>())
     deliver_call(f, msg.get_as<std::string>(1), msg.get_as<caf::message>(2), (mode & 0x40) != 0);
   else

@@ -65,8 +65,8 @@ bool decode(fixture& f, const std::vector<char>& bytes, T& out, bool exact) {
 
 template <class T>
 void use(const object_ref<T>& ref) {
-  (void) std::hash<object_ref<T>>{}(ref);
-  (void) to_string(ref.id());
+  (void)std::hash<object_ref<T>>{}(ref);
+  (void)to_string(ref.id());
   auto copy = ref;
   RUSTYRAY_FUZZ_CHECK(copy == ref);
   if (ref.id().is_nil())
@@ -99,8 +99,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     case 0: {
       object_id id;
       if (decode(f, bytes, id, true)) {
-        (void) to_string(id);
-        (void) std::hash<object_id>{}(id);
+        (void)to_string(id);
+        (void)std::hash<object_id>{}(id);
       }
       break;
     }

@@ -161,14 +161,12 @@ BOOST_AUTO_TEST_CASE(absurd_config_values_are_invalid_config_naming_the_key) {
   BOOST_TEST(code_with([](config& c) { c.num_workers = 1u << 20; }) == errc::invalid_config);
   BOOST_TEST(code_with([](config& c) { c.num_workers = static_cast<std::size_t>(-1); })
              == errc::invalid_config);
-  BOOST_TEST(code_with([](config& c) {
-               c.resources["GPU"] = std::numeric_limits<double>::infinity();
-             })
-             == errc::invalid_config);
-  BOOST_TEST(code_with([](config& c) {
-               c.resources["GPU"] = std::numeric_limits<double>::quiet_NaN();
-             })
-             == errc::invalid_config);
+  BOOST_TEST(
+    code_with([](config& c) { c.resources["GPU"] = std::numeric_limits<double>::infinity(); })
+    == errc::invalid_config);
+  BOOST_TEST(
+    code_with([](config& c) { c.resources["GPU"] = std::numeric_limits<double>::quiet_NaN(); })
+    == errc::invalid_config);
   BOOST_TEST(code_with([](config& c) { c.resources["GPU"] = -1; }) == errc::invalid_config);
   BOOST_TEST(code_with([](config& c) { c.resources["GPU"] = 1e300; }) == errc::invalid_config);
   BOOST_TEST(code_with([](config& c) { c.slow_get_warning = -1ms; }) == errc::invalid_config);

@@ -47,8 +47,7 @@ using bytes = std::vector<std::uint8_t>;
 struct caf_fixture {
   caf::actor_system_config cfg;
   caf::actor_system sys;
-  caf_fixture() : sys{(configure(cfg), cfg)} {
-  }
+  caf_fixture() : sys{(configure(cfg), cfg)} {}
 
   std::vector<char> encode(const caf::message& msg) {
     std::vector<char> buf;

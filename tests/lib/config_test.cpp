@@ -138,8 +138,7 @@ BOOST_AUTO_TEST_CASE(observability_fields_have_defaults_and_read_durations_with_
   BOOST_TEST(config::from_json(json{{"slow_get_warning", 250}}).slow_get_warning.count() == 250);
   BOOST_TEST(config::from_json(json{{"slow_get_warning", "500ms"}}).slow_get_warning.count()
              == 500);
-  BOOST_TEST(config::from_json(json{{"slow_get_warning", "3s"}}).slow_get_warning.count()
-             == 3000);
+  BOOST_TEST(config::from_json(json{{"slow_get_warning", "3s"}}).slow_get_warning.count() == 3000);
   BOOST_TEST(config::from_json(json{{"slow_get_warning", "2min"}}).slow_get_warning.count()
              == 120000);
   for (auto bad : {json("10 parsecs"), json("s"), json(-5), json(1.5), json("-3s")}) {
@@ -152,12 +151,14 @@ BOOST_AUTO_TEST_CASE(observability_fields_have_defaults_and_read_durations_with_
 // init overflow (CPU = num_workers and resources in thousandths as int64,
 // a get's slow-warning deadline as steady_clock nanoseconds).
 BOOST_AUTO_TEST_CASE(values_init_cannot_count_with_are_invalid) {
-  auto msg = invalid_config_message(
-    [] { config::from_json(json{{"num_workers", std::uint64_t{1} << 62}}); });
+  auto msg = invalid_config_message([] {
+    config::from_json(json{{"num_workers", std::uint64_t{1} << 62}});
+  });
   BOOST_TEST(msg.find("\"num_workers\" must be at most 65536") != std::string::npos, msg);
   BOOST_TEST(config::from_json(json{{"num_workers", 65536}}).num_workers == 65536u);
   msg = invalid_config_message([] { config::from_json(json{{"resources", {{"GPU", 1e300}}}}); });
-  BOOST_TEST(msg.find("\"resources.GPU\" must be a number from 0 to 1e15") != std::string::npos, msg);
+  BOOST_TEST(msg.find("\"resources.GPU\" must be a number from 0 to 1e15") != std::string::npos,
+             msg);
   BOOST_TEST(config::from_json(json{{"resources", {{"GPU", 1e15}}}}).resources.at("GPU") == 1e15);
   for (auto bad : {json(std::int64_t{1} << 62), json("999999999999min")}) {
     msg = invalid_config_message([&] { config::from_json(json{{"slow_get_warning", bad}}); });
@@ -234,12 +235,9 @@ BOOST_AUTO_TEST_CASE(a_bad_environment_value_is_invalid_config_naming_the_variab
   struct {
     const char* variable;
     const char* value;
-  } cases[] = {{"RUSTYRAY_OBJECT_STORE_CAPACITY", "0"},
-               {"RUSTYRAY_SCHEDULER_POLICY", "fast"},
-               {"RUSTYRAY_RESOURCES", R"({"GPU": -1})"},
-               {"RUSTYRAY_SLOW_GET_WARNING", "soon"},
-               {"RUSTYRAY_TIMELINE_CAPACITY", "-1"},
-               {"RUSTYRAY_BUFFER_POOL_CAPACITY", "1.5"}};
+  } cases[] = {{"RUSTYRAY_OBJECT_STORE_CAPACITY", "0"},  {"RUSTYRAY_SCHEDULER_POLICY", "fast"},
+               {"RUSTYRAY_RESOURCES", R"({"GPU": -1})"}, {"RUSTYRAY_SLOW_GET_WARNING", "soon"},
+               {"RUSTYRAY_TIMELINE_CAPACITY", "-1"},     {"RUSTYRAY_BUFFER_POOL_CAPACITY", "1.5"}};
   for (const auto& c : cases) {
     scoped_env bad{c.variable, c.value};
     auto msg = invalid_config_message([] { config::from_env(); });

@@ -108,9 +108,8 @@ BOOST_AUTO_TEST_CASE(calls_may_arm_and_cancel_and_threads_may_race_with_them) {
   call_log log;
   std::atomic<int> cancelled{0};
   // A call that arms another one from the timer's thread.
-  timer.arm(deadline_timer::clock::now(), [&] {
-    timer.arm(deadline_timer::clock::now() + 1ms, [&] { log.add(1); });
-  });
+  timer.arm(deadline_timer::clock::now(),
+            [&] { timer.arm(deadline_timer::clock::now() + 1ms, [&] { log.add(1); }); });
   // Eight threads arm and cancel at once; half of their calls are cancelled.
   std::vector<std::thread> threads;
   for (int t = 0; t < 8; ++t)

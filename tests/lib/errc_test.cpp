@@ -92,10 +92,8 @@ BOOST_AUTO_TEST_CASE(errc_of_and_describe_say_what_get_would_throw) {
     return {};
   };
   std::vector<caf::error> errors{make_error(errc::object_lost, "object x was evicted"),
-                                 caf::sec::request_timeout,
-                                 caf::sec::request_receiver_down,
-                                 caf::sec::invalid_argument,
-                                 caf::error{200, errc_category}};
+                                 caf::sec::request_timeout, caf::sec::request_receiver_down,
+                                 caf::sec::invalid_argument, caf::error{200, errc_category}};
   for (const auto& err : errors) {
     auto [code, text] = thrown(err);
     BOOST_TEST(errc_of(err) == code);
@@ -134,8 +132,7 @@ BOOST_AUTO_TEST_CASE(a_dependant_of_a_caf_error_keeps_its_meaning) {
   };
   BOOST_TEST(code_of(internal::did_not_run("task t", caf::sec::request_receiver_down))
              == errc::actor_died);
-  BOOST_TEST(code_of(internal::did_not_run("task t", caf::sec::request_timeout))
-             == errc::timeout);
+  BOOST_TEST(code_of(internal::did_not_run("task t", caf::sec::request_timeout)) == errc::timeout);
   BOOST_TEST(code_of(internal::did_not_run("task t", caf::sec::unexpected_message))
              == errc::system_error);
   BOOST_TEST(code_of(internal::did_not_run("task t", caf::error{200, errc_category}))

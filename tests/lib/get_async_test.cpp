@@ -31,8 +31,11 @@ struct fixture : test::embedded_fixture {
   template <class T>
   std::pair<std::string, T> report() {
     std::pair<std::string, T> result{"none", T{}};
-    self->receive([&](const std::string& kind, T v) { result = {kind, v}; },
-                  caf::after(10s) >> [] { BOOST_FAIL("no report from the actor"); });
+    self->receive(
+      [&](const std::string& kind, T v) {
+        result = {kind, v};
+      },
+      caf::after(10s) >> [] { BOOST_FAIL("no report from the actor"); });
     return result;
   }
 
@@ -53,9 +56,9 @@ BOOST_AUTO_TEST_CASE(an_actor_awaits_a_pending_object_without_blocking) {
   auto ref = test::make_pending<int>();
   auto a = sys.spawn(awaiting<int>, ref, caf::actor{self}, forever);
   // The actor serves other messages while it waits.
-  self->request(a, 10s, ping_atom::value).receive(
-    [](const std::string& pong) { BOOST_TEST(pong == "pong"); },
-    [](const caf::error&) { BOOST_FAIL("the awaiting actor must answer"); });
+  self->request(a, 10s, ping_atom::value)
+    .receive([](const std::string& pong) { BOOST_TEST(pong == "pong"); },
+             [](const caf::error&) { BOOST_FAIL("the awaiting actor must answer"); });
   BOOST_REQUIRE(!test::fulfil(ref, 7));
   auto [kind, value] = report<int>();
   BOOST_TEST(kind == "value");
@@ -105,8 +108,8 @@ BOOST_AUTO_TEST_CASE(void_objects_call_the_value_handler_without_arguments) {
 BOOST_AUTO_TEST_CASE(shutdown_answers_a_waiting_actor) {
   auto ref = test::make_pending<int>();
   auto a = sys.spawn(awaiting<int>, ref, caf::actor{self}, forever);
-  self->request(a, 10s, ping_atom::value).receive([](const std::string&) {},
-                                                  [](const caf::error&) {});
+  self->request(a, 10s, ping_atom::value)
+    .receive([](const std::string&) {}, [](const caf::error&) {});
   ref = object_ref<int>{}; // the actor's handler still holds it
   shutdown();
   auto [kind, code] = report<int>();

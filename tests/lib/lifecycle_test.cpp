@@ -52,10 +52,10 @@ config test_config() {
 }
 
 /// A failed expectation inside the child: its exit code tells which.
-#define CHILD_REQUIRE(cond, code)                                                          \
-  do {                                                                                     \
-    if (!(cond))                                                                           \
-      return code;                                                                         \
+#define CHILD_REQUIRE(cond, code)                                                                  \
+  do {                                                                                             \
+    if (!(cond))                                                                                   \
+      return code;                                                                                 \
   } while (false)
 
 } // namespace
@@ -174,8 +174,8 @@ BOOST_AUTO_TEST_CASE(a_blocking_get_on_a_caf_scheduler_thread_warns_once) {
         }};
       });
       int answer = 0;
-      self->request(getter, 10s, 0).receive([&](int x) { answer = x; },
-                                            [&](caf::error&) { answer = -3; });
+      self->request(getter, 10s, 0)
+        .receive([&](int x) { answer = x; }, [&](caf::error&) { answer = -3; });
       CHILD_REQUIRE(answer == -1, 3);
     }
     // A get on this thread (not CAF's) does not warn.

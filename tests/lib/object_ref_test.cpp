@@ -23,8 +23,7 @@ std::vector<char> serialize(caf::actor_system& sys, T& x) {
 struct caf_fixture {
   caf::actor_system_config cfg;
   caf::actor_system sys;
-  caf_fixture() : sys{(configure(cfg), cfg)} {
-  }
+  caf_fixture() : sys{(configure(cfg), cfg)} {}
 };
 
 } // namespace

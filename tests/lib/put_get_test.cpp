@@ -22,8 +22,7 @@ struct point {
   std::string label;
   static inline int copies = 0;
   point() = default;
-  point(int x, int y, std::string label) : x(x), y(y), label(std::move(label)) {
-  }
+  point(int x, int y, std::string label) : x(x), y(y), label(std::move(label)) {}
   point(const point& other) : x(other.x), y(other.y), label(other.label) {
     ++copies;
   }

@@ -66,7 +66,7 @@ BOOST_AUTO_TEST_CASE(an_ended_threads_lane_serves_the_next_thread_but_its_runs_k
     second_track = r->collect().events.back().track;
     r->local().bump(counter::actor_calls);
   }}.join();
-  BOOST_TEST(r->lane_count() == 1u);                  // the lane was reused
+  BOOST_TEST(r->lane_count() == 1u);                 // the lane was reused
   BOOST_TEST(total(*r, counter::actor_calls) == 2u); // counters survive reuse
   BOOST_TEST(second_track != first_track);           // the runs were not
   snap = r->collect();

@@ -55,8 +55,7 @@ BOOST_AUTO_TEST_CASE(every_call_without_runtime_fails_with_runtime_not_initializ
   BOOST_TEST(code_of([] { (void)put(1); }) == errc::runtime_not_initialized);
   BOOST_TEST(code_of([&] { get(ref); }) == errc::runtime_not_initialized);
   BOOST_TEST(code_of([&] { get(ref, 10ms); }) == errc::runtime_not_initialized);
-  BOOST_TEST(code_of([&] { wait(std::vector{ref}, 1, 0ms); })
-             == errc::runtime_not_initialized);
+  BOOST_TEST(code_of([&] { wait(std::vector{ref}, 1, 0ms); }) == errc::runtime_not_initialized);
   BOOST_TEST(code_of([] { (void)object_store_stats(); }) == errc::runtime_not_initialized);
   BOOST_TEST(code_of([&] { pin(ref); }) == errc::runtime_not_initialized);
   BOOST_TEST(code_of([&] { unpin(ref); }) == errc::runtime_not_initialized);

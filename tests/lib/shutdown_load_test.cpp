@@ -43,11 +43,11 @@ struct Tally {
 /// What one thread saw, counted by kind: the test checks the sums.
 struct outcome {
   std::atomic<int> values{0};
-  std::atomic<int> shut_down{0}; // runtime_not_initialized, or a task that met it
+  std::atomic<int> shut_down{0};  // runtime_not_initialized, or a task that met it
   std::atomic<int> actor_gone{0}; // actor_died: an actor stopped by shutdown
-  std::atomic<int> other{0};     // anything else: a failure of the test
+  std::atomic<int> other{0};      // anything else: a failure of the test
   std::atomic<int> ops{0};
-  std::string first_other;       // written once, by the thread that owns it
+  std::string first_other; // written once, by the thread that owns it
 };
 
 /// Runs `op` until the runtime refuses new work; every failure must be one
@@ -150,11 +150,11 @@ BOOST_AUTO_TEST_CASE(shutdown_on_another_thread_than_init_and_spawns_returns) {
   // actor or used a scoped actor, and ~actor_system waits for the logger:
   // the threads that did so here must not hold the shutdown up.
   init(test::small_config());
-  auto tally = actor(Tally::create).remote();            // a spawn on this thread
+  auto tally = actor(Tally::create).remote(); // a spawn on this thread
   BOOST_TEST(tally.task(&Tally::add).remote(1).get() == 1);
-  BOOST_TEST(state()["node"]["workers"]["limit"] == 2);  // a scoped actor on this thread
+  BOOST_TEST(state()["node"]["workers"]["limit"] == 2); // a scoped actor on this thread
   auto helper = std::async(std::launch::async, [] {
-    auto other = actor(Tally::create).remote();          // and on another, still alive
+    auto other = actor(Tally::create).remote(); // and on another, still alive
     return other.task(&Tally::add).remote(2).get();
   });
   BOOST_TEST(helper.get() == 2);

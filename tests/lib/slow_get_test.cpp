@@ -63,8 +63,7 @@ const std::string warning = "rustyray: warning: a get has waited";
 
 /// Small settings: a get warns after 50 ms.
 struct slow_get_fixture : test::runtime_fixture {
-  slow_get_fixture() : test::runtime_fixture(with_warning()) {
-  }
+  slow_get_fixture() : test::runtime_fixture(with_warning()) {}
 
   static config with_warning() {
     auto cfg = test::small_config();

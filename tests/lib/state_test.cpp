@@ -95,8 +95,7 @@ BOOST_AUTO_TEST_CASE(the_snapshot_has_every_documented_section_and_key) {
     require_key(s["node"]["workers"], key, is_count);
   BOOST_TEST(s["node"]["workers"]["limit"] == 2);
 
-  for (auto key : {"waiting_for_arguments", "queued", "running", "finished", "failed",
-                   "cancelled"})
+  for (auto key : {"waiting_for_arguments", "queued", "running", "finished", "failed", "cancelled"})
     require_key(s["tasks"], key, is_count);
   require_key(s["tasks"], "oldest_waiting", [](const json& j) { return j.is_array(); });
 
@@ -226,14 +225,13 @@ BOOST_AUTO_TEST_CASE(actors_show_class_name_state_restarts_and_queued_calls) {
   BOOST_TEST(actors[0]["state"] == "alive");
   BOOST_TEST(actors[0]["queued_calls"] == 0u);
 
-  kill(tally, false); // restarts
+  kill(tally, false);                                       // restarts
   BOOST_TEST(tally.task(&Tally::add).remote(5).get() == 5); // a fresh instance
   actors = state()["actors"];
   BOOST_TEST(actors[0]["restarts"] == 1);
   BOOST_TEST(actors[0]["state"] == "alive");
   kill(tally);
-  BOOST_TEST(test::code_of([&] { tally.task(&Tally::add).remote(1).get(); })
-             == errc::actor_died);
+  BOOST_TEST(test::code_of([&] { tally.task(&Tally::add).remote(1).get(); }) == errc::actor_died);
   // The host lingers until its last handle is gone; while it does it says dead.
   actors = state()["actors"];
   BOOST_TEST((actors.empty() || actors[0]["state"] == "dead"));
@@ -274,9 +272,8 @@ BOOST_AUTO_TEST_CASE(state_inside_an_event_based_actor_needs_no_free_caf_thread)
   caf::actor_system sys{cfg};
   init(sys, test::small_config());
   {
-    auto reader = sys.spawn([]() -> caf::behavior {
-      return {[](int) { return state()["node"]["workers"].dump(); }};
-    });
+    auto reader = sys.spawn(
+      []() -> caf::behavior { return {[](int) { return state()["node"]["workers"].dump(); }}; });
     caf::scoped_actor self{sys};
     std::string workers;
     self->request(reader, 30s, 0)

@@ -54,8 +54,7 @@ struct Producer {
 };
 
 struct small_store : test::runtime_fixture {
-  small_store() : runtime_fixture(make()) {
-  }
+  small_store() : runtime_fixture(make()) {}
   static config make() {
     auto cfg = test::small_config();
     cfg.object_store_capacity = capacity;

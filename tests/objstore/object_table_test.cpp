@@ -261,7 +261,7 @@ BOOST_AUTO_TEST_CASE(a_get_of_many_that_looks_again_counts_each_object_once) {
   BOOST_REQUIRE(!t.fulfil(oid(2), blob(2), 1));
   BOOST_TEST(t.try_get_into(ids, found, false));
   BOOST_TEST(found[1].has_value());
-  BOOST_TEST(t.stats().gets == 3u); // only 2 was looked at again
+  BOOST_TEST(t.stats().gets == 3u);             // only 2 was looked at again
   BOOST_TEST(t.try_get_into(ids, found, true)); // 3 is still pending: a miss
   BOOST_TEST(!found[2].has_value());
   auto s = t.stats();
@@ -287,13 +287,15 @@ BOOST_AUTO_TEST_CASE(waiters_are_called_once_when_a_pending_object_resolves) {
   BOOST_TEST(!t.last_pending({oid(3), oid(4)}).has_value());
   std::vector<int> seen;
   std::uint64_t token = 0;
-  BOOST_TEST(!t.get_or_wait(oid(1), [&](const lookup& r) { seen.push_back(r->get_as<int>(0)); },
-                            token));
+  BOOST_TEST(!t.get_or_wait(
+    oid(1), [&](const lookup& r) { seen.push_back(r->get_as<int>(0)); }, token));
   std::uint64_t cancelled = 0;
-  BOOST_TEST(!t.get_or_wait(oid(1), [&](const lookup&) { seen.push_back(-1); }, cancelled));
+  BOOST_TEST(!t.get_or_wait(
+    oid(1), [&](const lookup&) { seen.push_back(-1); }, cancelled));
   t.cancel_wait(oid(1), cancelled);
   int failures = 0;
-  BOOST_TEST(!t.get_or_wait(oid(2), [&](const lookup& r) { failures += r ? 0 : 1; }, token));
+  BOOST_TEST(!t.get_or_wait(
+    oid(2), [&](const lookup& r) { failures += r ? 0 : 1; }, token));
   BOOST_REQUIRE(!t.fulfil(oid(1), blob(5), 10));
   t.fail(oid(2), make_error(errc::task_failed, "boom"));
   BOOST_TEST(seen == std::vector<int>{5});
@@ -308,7 +310,8 @@ BOOST_AUTO_TEST_CASE(a_result_that_cannot_fit_becomes_object_store_full) {
   BOOST_REQUIRE(!t.register_pending(oid(1)));
   int code = 0;
   std::uint64_t token = 0;
-  t.get_or_wait(oid(1), [&](const lookup& r) { code = r.error().code(); }, token);
+  t.get_or_wait(
+    oid(1), [&](const lookup& r) { code = r.error().code(); }, token);
   BOOST_TEST(t.fulfil(oid(1), blob(1), 1000).code() == full);
   BOOST_TEST(code == full);
   BOOST_TEST(code_of(t.try_get(oid(1))) == full);
@@ -328,7 +331,8 @@ BOOST_AUTO_TEST_CASE(close_fails_waiters_and_refuses_new_objects) {
   BOOST_REQUIRE(!t.register_pending(oid(1)));
   int code = 0;
   std::uint64_t token = 0;
-  t.get_or_wait(oid(1), [&](const lookup& r) { code = r.error().code(); }, token);
+  t.get_or_wait(
+    oid(1), [&](const lookup& r) { code = r.error().code(); }, token);
   auto reason = make_error(errc::runtime_not_initialized, "shut down");
   t.close(reason);
   BOOST_TEST(code == static_cast<int>(errc::runtime_not_initialized));
@@ -479,8 +483,7 @@ BOOST_FIXTURE_TEST_CASE(completions_drop_an_arguments_last_pin_and_ref_as_unpin_
 }
 
 struct two_big_runs : two_runs {
-  two_big_runs() : two_runs(60) {
-  }
+  two_big_runs() : two_runs(60) {}
 };
 
 BOOST_FIXTURE_TEST_CASE(an_argument_unpinned_by_its_last_completion_can_be_evicted_again,

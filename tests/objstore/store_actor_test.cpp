@@ -61,9 +61,9 @@ BOOST_AUTO_TEST_CASE(get_of_a_pending_object_is_answered_when_it_arrives) {
   BOOST_REQUIRE(!table->register_pending(oid(1)));
   auto pending = self->request(store, 10s, get_atom::value, oid(1));
   // The store stays responsive while the get waits.
-  self->request(store, 10s, stats_atom::value).receive(
-    [](const store_stats& s) { BOOST_TEST(s.misses == 1u); },
-    [](const caf::error&) { BOOST_FAIL("stats must answer"); });
+  self->request(store, 10s, stats_atom::value)
+    .receive([](const store_stats& s) { BOOST_TEST(s.misses == 1u); },
+             [](const caf::error&) { BOOST_FAIL("stats must answer"); });
   std::thread producer{[&] { table->fulfil(oid(1), caf::make_message(23), 4); }};
   int value = 0;
   pending.receive([&](const stored_object& obj) { value = obj.value.get_as<int>(0); },
@@ -87,13 +87,12 @@ BOOST_AUTO_TEST_CASE(contains_pin_unpin_free_and_stats_by_message) {
   BOOST_REQUIRE(!table->put(oid(1), caf::make_message(1), 100));
   auto ask = [&](auto... xs) {
     caf::error result;
-    self->request(store, 10s, xs...).receive([]() {},
-                                             [&](const caf::error& err) { result = err; });
+    self->request(store, 10s, xs...).receive([]() {}, [&](const caf::error& err) { result = err; });
     return result;
   };
   bool has = false;
-  self->request(store, 10s, contains_atom::value, oid(1)).receive([&](bool b) { has = b; },
-                                                                  [](caf::error&) {});
+  self->request(store, 10s, contains_atom::value, oid(1))
+    .receive([&](bool b) { has = b; }, [](caf::error&) {});
   BOOST_TEST(has);
   BOOST_TEST(!ask(pin_atom::value, oid(1)));
   BOOST_TEST(table->stats().pinned == 1u);

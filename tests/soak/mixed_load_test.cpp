@@ -74,8 +74,8 @@ public:
 
   long add(long x, std::uint32_t seq, bool fail) {
     if (seq != next_seq_)
-      throw std::logic_error("call " + std::to_string(seq) + " ran out of order, expected " +
-                             std::to_string(next_seq_));
+      throw std::logic_error("call " + std::to_string(seq) + " ran out of order, expected "
+                             + std::to_string(next_seq_));
     ++next_seq_;
     if (fail)
       throw std::runtime_error("planned failure of call " + std::to_string(seq));
@@ -153,8 +153,7 @@ struct task_node {
 
 class task_batch {
 public:
-  explicit task_batch(std::uint32_t first_idx) : next_idx_(first_idx) {
-  }
+  explicit task_batch(std::uint32_t first_idx) : next_idx_(first_idx) {}
 
   /// step(x) where x is a node's ref, or a value when `from` is -1.
   int step(int from, long value, fate what) {
@@ -199,9 +198,15 @@ public:
       t.planned_throws += n.what == fate::throws;
       t.cancel_requests += n.cancelled;
       switch (got[i].kind) {
-        case outcome::value: ++t.values; break;
-        case outcome::failed: ++t.failed; break;
-        case outcome::cancelled: ++t.cancelled; break;
+        case outcome::value:
+          ++t.values;
+          break;
+        case outcome::failed:
+          ++t.failed;
+          break;
+        case outcome::cancelled:
+          ++t.cancelled;
+          break;
       }
       bool inputs_ok = true;
       long in[2] = {n.value_in[0], n.value_in[1]};
@@ -238,18 +243,18 @@ public:
       switch (n.what) {
         case fate::throws:
           SOAK_EXPECT(ran == 1 && got[i].kind == outcome::failed,
-                                where << " should fail once, ran " << int{ran});
+                      where << " should fail once, ran " << int{ran});
           break;
         case fate::flaky:
           ++t.flaky;
           SOAK_EXPECT(ran == 2 && got[i].kind == outcome::value && got[i].v == in[0] + 1,
-                                where << " should succeed on its retry, ran " << int{ran});
+                      where << " should succeed on its retry, ran " << int{ran});
           break;
         case fate::ok: {
           long want = n.is_join ? in[0] + in[1] : in[0] + 1;
           SOAK_EXPECT(ran == 1 && got[i].kind == outcome::value && got[i].v == want,
-                                where << " ran " << int{ran} << " times, value " << got[i].v
-                                      << " (kind " << got[i].kind << "), want " << want);
+                      where << " ran " << int{ran} << " times, value " << got[i].v << " (kind "
+                            << got[i].kind << "), want " << want);
           break;
         }
       }
@@ -296,16 +301,15 @@ void run_task_batch(std::uint32_t b, tally& t) {
 
 /// Calls to a few accumulators, in order per actor; some take refs produced
 /// by tasks, some throw, and every tenth result feeds a task.
-void run_call_batch(std::vector<actor_handle<Accumulator>>& actors,
-                    std::vector<std::uint32_t>& seq, std::vector<long>& totals,
-                    std::uint32_t first_idx, tally& t) {
+void run_call_batch(std::vector<actor_handle<Accumulator>>& actors, std::vector<std::uint32_t>& seq,
+                    std::vector<long>& totals, std::uint32_t first_idx, tally& t) {
   struct call {
     object_ref<long> ref;
     std::size_t actor;
     long x;
     bool fail;
-    object_ref<long> next; // a task reading the result, or nil
-    std::int64_t arg_idx = -1;  // the task producing the argument, if any
+    object_ref<long> next;     // a task reading the result, or nil
+    std::int64_t arg_idx = -1; // the task producing the argument, if any
     std::int64_t next_idx = -1;
   };
   std::vector<call> calls;
@@ -339,8 +343,8 @@ void run_call_batch(std::vector<actor_handle<Accumulator>>& actors,
     } else {
       totals[c.actor] += c.x;
       SOAK_EXPECT(got.kind == outcome::value && got.v == totals[c.actor],
-                            "call on actor " << c.actor << " returned " << got.v << " (kind "
-                                             << got.kind << "), want " << totals[c.actor]);
+                  "call on actor " << c.actor << " returned " << got.v << " (kind " << got.kind
+                                   << "), want " << totals[c.actor]);
       ++t.call_values;
     }
     t.call_tasks += (c.arg_idx >= 0) + !c.next.id().is_nil();
@@ -349,8 +353,8 @@ void run_call_batch(std::vector<actor_handle<Accumulator>>& actors,
       SOAK_EXPECT(runs[c.arg_idx].exchange(0) == 1, "a call's argument task ran not once");
     if (!c.next.id().is_nil()) {
       auto next = settle(c.next);
-      SOAK_EXPECT(next.kind == (c.fail ? outcome::failed : outcome::value) &&
-                      (c.fail || next.v == totals[c.actor] + 1),
+      SOAK_EXPECT(next.kind == (c.fail ? outcome::failed : outcome::value)
+                    && (c.fail || next.v == totals[c.actor] + 1),
                   "the task reading call " << c.actor << "'s result got " << next.v);
       // It runs exactly once, or never when the call failed.
       SOAK_EXPECT(runs[c.next_idx].exchange(0) == (c.fail ? 0 : 1),
@@ -414,7 +418,8 @@ BOOST_AUTO_TEST_CASE(a_million_tasks_and_a_hundred_thousand_calls_lose_nothing) 
   task_thread.join();
   if (task_thread_failure)
     std::rethrow_exception(task_thread_failure);
-  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  double seconds =
+    std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
 
   const auto& t = tasks_tally;
   auto state = rustyray::state();
@@ -442,8 +447,8 @@ BOOST_AUTO_TEST_CASE(a_million_tasks_and_a_hundred_thousand_calls_lose_nothing) 
   BOOST_TEST(counter("tasks_submitted") == t.tasks + c.call_tasks);
   BOOST_TEST(counter("tasks_finished") == t.values + c.call_tasks - c.call_tasks_failed);
   // A dependant of a cancelled task throws task_cancelled but counts as failed.
-  BOOST_TEST(counter("tasks_failed") + counter("tasks_cancelled") ==
-             t.failed + t.cancelled + c.call_tasks_failed);
+  BOOST_TEST(counter("tasks_failed") + counter("tasks_cancelled")
+             == t.failed + t.cancelled + c.call_tasks_failed);
   BOOST_TEST(counter("tasks_cancelled") >= t.cancelled_before_run);
   BOOST_TEST(counter("tasks_cancelled") <= t.cancelled_before_run + t.cancelled_or_failed);
   BOOST_TEST(counter("tasks_retried") == t.flaky);

@@ -42,7 +42,9 @@ BOOST_AUTO_TEST_CASE(non_finite_or_negative_amounts_are_invalid_argument) {
   for (double amount : {-1.0, -inf, inf, not_a_number}) {
     BOOST_TEST(code_of([&] { (void)task(plus1).num_cpus(amount).remote(1); })
                == errc::invalid_argument);
-    BOOST_TEST(code_of([&] { (void)task(plus1).resources({{"GPU", amount}}).remote(1); })
+    BOOST_TEST(code_of([&] {
+                 (void)task(plus1).resources({{"GPU", amount}}).remote(1);
+               })
                == errc::invalid_argument);
   }
   BOOST_TEST(state()["counters"]["tasks_submitted"] == 0);

@@ -20,7 +20,8 @@ object_ref<int> blocked_until(std::promise<void>& gate) {
   return task([opened = gate.get_future().share()] {
            opened.wait();
            return 1;
-         }).remote();
+         })
+    .remote();
 }
 
 int explode(int x) {
@@ -142,8 +143,7 @@ BOOST_AUTO_TEST_CASE(a_task_that_can_never_fit_fails_at_once) {
     BOOST_TEST(e.code() == errc::task_unschedulable);
     BOOST_TEST(e.message().find("GPU") != std::string::npos);
   }
-  BOOST_TEST(code_of([&] { (void)task(plus1).num_cpus(-1).remote(1); })
-             == errc::invalid_argument);
+  BOOST_TEST(code_of([&] { (void)task(plus1).num_cpus(-1).remote(1); }) == errc::invalid_argument);
 }
 
 BOOST_AUTO_TEST_CASE(cancel_before_start_means_it_never_runs) {

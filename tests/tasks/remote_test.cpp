@@ -62,11 +62,12 @@ RUSTYRAY_REMOTE(demo::fails);
 RUSTYRAY_REMOTE(demo::note, demo::concat, &demo::counter::add_length);
 
 BOOST_AUTO_TEST_CASE(names_split_at_top_level_commas) {
-  auto names = detail::split_remote_names(
-    "add, RUSTYRAY_FUNC(scale, double), &C::method, ns::f<int, char>,g");
-  BOOST_TEST(names == (std::vector<std::string>{"add", "scale(double)", "C::method",
-                                                "ns::f<int, char>", "g"}),
-             boost::test_tools::per_element());
+  auto names =
+    detail::split_remote_names("add, RUSTYRAY_FUNC(scale, double), &C::method, ns::f<int, char>,g");
+  BOOST_TEST(
+    names
+      == (std::vector<std::string>{"add", "scale(double)", "C::method", "ns::f<int, char>", "g"}),
+    boost::test_tools::per_element());
 }
 
 BOOST_FIXTURE_TEST_SUITE(tasks_remote, runtime_fixture)
@@ -121,8 +122,8 @@ BOOST_AUTO_TEST_CASE(a_void_function_registers_and_runs_by_name_and_as_a_task) {
 // each argument of the message, which an rvalue reference may take over.
 BOOST_AUTO_TEST_CASE(rvalue_reference_parameters_run_by_name_as_they_run_as_tasks) {
   BOOST_TEST(task(demo::concat).remote("a", "b").get() == "ab");
-  auto joined = detail::invoke_remote("demo::concat",
-                                      caf::make_message(std::string{"c"}, std::string{"d"}));
+  auto joined =
+    detail::invoke_remote("demo::concat", caf::make_message(std::string{"c"}, std::string{"d"}));
   BOOST_REQUIRE(joined);
   BOOST_TEST(joined->get_as<std::string>(0) == "cd");
 

@@ -62,9 +62,9 @@ BOOST_AUTO_TEST_CASE(values_and_refs_mix) {
 }
 
 BOOST_AUTO_TEST_CASE(a_diamond_joins_two_branches_of_one_source) {
-  auto source = task(plus10).remote(0);       // 10
-  auto left = task(times3).remote(source);    // 30
-  auto right = task(add100).remote(source);   // 110
+  auto source = task(plus10).remote(0);     // 10
+  auto left = task(times3).remote(source);  // 30
+  auto right = task(add100).remote(source); // 110
   auto join = task([](int l, int r) { return l + r; }).remote(left, right);
   BOOST_TEST(join.get() == 140);
   BOOST_TEST(source.get() == 10); // still readable after its consumers ran

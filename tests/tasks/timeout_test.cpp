@@ -72,8 +72,7 @@ config one_worker() {
 }
 
 struct one_worker_fixture : runtime_fixture {
-  one_worker_fixture() : runtime_fixture(one_worker()) {
-  }
+  one_worker_fixture() : runtime_fixture(one_worker()) {}
 };
 
 } // namespace
@@ -140,13 +139,11 @@ BOOST_AUTO_TEST_CASE(a_task_that_finishes_in_time_is_not_touched) {
 
 BOOST_AUTO_TEST_CASE(zero_negative_and_nan_timeouts_are_invalid_arguments) {
   BOOST_TEST(code_of([] { (void)task(plus1).timeout(0ms).remote(1); }) == errc::invalid_argument);
-  BOOST_TEST(code_of([] { (void)task(plus1).timeout(-5ms).remote(1); })
-             == errc::invalid_argument);
+  BOOST_TEST(code_of([] { (void)task(plus1).timeout(-5ms).remote(1); }) == errc::invalid_argument);
   BOOST_TEST(code_of([] { (void)task(plus1).timeout(std::chrono::seconds::min()).remote(1); })
              == errc::invalid_argument);
   auto nan = std::chrono::duration<double>(std::numeric_limits<double>::quiet_NaN());
-  BOOST_TEST(code_of([&] { (void)task(plus1).timeout(nan).remote(1); })
-             == errc::invalid_argument);
+  BOOST_TEST(code_of([&] { (void)task(plus1).timeout(nan).remote(1); }) == errc::invalid_argument);
   try {
     (void)task(plus1).name("bad").timeout(-5ms).remote(1);
   } catch (const error& e) {
@@ -164,8 +161,7 @@ BOOST_AUTO_TEST_CASE(a_timed_out_task_fails_its_dependants_with_timeout) {
   auto e = error_of(dependant);
   BOOST_TEST(e.code() == errc::timeout);
   BOOST_TEST(e.message().find("task dependant did not run") != std::string::npos, e.message());
-  BOOST_TEST(e.message().find("task late ran past its timeout") != std::string::npos,
-             e.message());
+  BOOST_TEST(e.message().find("task late ran past its timeout") != std::string::npos, e.message());
   BOOST_REQUIRE(eventually([&] { return probe->returned.load(); }));
 }
 
@@ -219,8 +215,8 @@ BOOST_AUTO_TEST_CASE(an_exception_is_still_retried_only_with_retry_exceptions) {
   BOOST_CHECK_THROW(task(thrower).timeout(10s).max_retries(3).remote().get(), task_error);
   BOOST_TEST(calls->load() == 1);
   calls->store(0);
-  BOOST_CHECK_THROW(
-    task(thrower).timeout(10s).max_retries(3).retry_exceptions(true).remote().get(), task_error);
+  BOOST_CHECK_THROW(task(thrower).timeout(10s).max_retries(3).retry_exceptions(true).remote().get(),
+                    task_error);
   BOOST_TEST(calls->load() == 4);
 }
 

@@ -33,8 +33,7 @@ std::size_t workers(const char* key) {
 
 /// One worker, so that every task after a death needs the replacement.
 struct one_worker : test::runtime_fixture {
-  one_worker() : runtime_fixture(make()) {
-  }
+  one_worker() : runtime_fixture(make()) {}
   static config make() {
     auto cfg = test::small_config();
     cfg.num_workers = 1;

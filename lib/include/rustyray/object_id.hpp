@@ -19,8 +19,7 @@ public:
   constexpr object_id() noexcept = default;
 
   constexpr object_id(std::uint64_t node, std::uint64_t sequence) noexcept
-    : node_(node), sequence_(sequence) {
-  }
+    : node_(node), sequence_(sequence) {}
 
   /// The node that created, and owns, the object.
   [[nodiscard]] constexpr std::uint64_t node() const noexcept {

@@ -47,8 +47,7 @@ public:
       detail::add_ref(id_);
   }
 
-  object_ref(object_ref&& other) noexcept : id_(std::exchange(other.id_, object_id{})) {
-  }
+  object_ref(object_ref&& other) noexcept : id_(std::exchange(other.id_, object_id{})) {}
 
   object_ref& operator=(const object_ref& other) noexcept {
     if (this != &other)

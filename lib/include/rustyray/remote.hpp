@@ -86,8 +86,7 @@ template <class From, class To>
 constexpr bool widens() {
   using from = std::numeric_limits<From>;
   using to = std::numeric_limits<To>;
-  if constexpr (std::is_same_v<From, To> || std::is_same_v<From, bool>
-                || std::is_same_v<To, bool>)
+  if constexpr (std::is_same_v<From, To> || std::is_same_v<From, bool> || std::is_same_v<To, bool>)
     return false;
   else if constexpr (std::is_integral_v<From> && std::is_integral_v<To>)
     return (to::is_signed || !from::is_signed) && from::digits <= to::digits;
@@ -114,8 +113,8 @@ public:
     }
     if constexpr (is_number)
       return widen<std::int8_t, std::int16_t, std::int32_t, std::int64_t, std::uint8_t,
-                   std::uint16_t, std::uint32_t, std::uint64_t, float, double,
-                   long double>(args, i);
+                   std::uint16_t, std::uint32_t, std::uint64_t, float, double, long double>(args,
+                                                                                            i);
     else
       return false;
   }
@@ -197,8 +196,12 @@ constexpr bool returns_message() {
 template <class F>
 remote_function describe_remote(std::string name, F f) {
   static_assert(check_takes_copies<typename callable_traits<F>::arg_types>::value);
-  remote_function fn{std::move(name), std::type_index(typeid(F)), identity_of(f), {},
-                     std::type_index(typeid(void)), {}};
+  remote_function fn{std::move(name),
+                     std::type_index(typeid(F)),
+                     identity_of(f),
+                     {},
+                     std::type_index(typeid(void)),
+                     {}};
   [[maybe_unused]] constexpr auto arity = callable_traits<F>::arity;
   if constexpr (std::is_member_function_pointer_v<F>) {
     using owner = typename member_class<F>::type;
@@ -221,8 +224,7 @@ template <class... Fs>
 bool register_remote(const char* names, Fs... fs) {
   auto split = split_remote_names(names);
   std::size_t i = 0;
-  (add_remote_function(describe_remote(i < split.size() ? split[i++] : std::string{"?"}, fs)),
-   ...);
+  (add_remote_function(describe_remote(i < split.size() ? split[i++] : std::string{"?"}, fs)), ...);
   return true;
 }
 
@@ -266,8 +268,8 @@ caf::expected<member_invoker> find_member_invoker(const std::string& name,
 /// int add(int a, int b) { return a + b; }
 /// RUSTYRAY_REMOTE(add, Counter::create, &Counter::increment);
 /// ~~~
-#define RUSTYRAY_REMOTE(...)                                                                 \
-  [[maybe_unused]] static const bool RUSTYRAY_DETAIL_CONCAT(rustyray_remote_, __COUNTER__) = \
+#define RUSTYRAY_REMOTE(...)                                                                       \
+  [[maybe_unused]] static const bool RUSTYRAY_DETAIL_CONCAT(rustyray_remote_, __COUNTER__) =       \
     ::rustyray::detail::register_remote(#__VA_ARGS__, __VA_ARGS__)
 
 /// One overload of `f`, picked by its parameter types:

@@ -48,8 +48,7 @@ std::vector<T> get(const std::vector<object_ref<T>>& refs,
 /// The non-throwing twin of `get`: the value, or the error that `get` would
 /// throw (`rustyray::errc` category, or the stored task error).
 template <class T>
-caf::expected<T> try_get(const object_ref<T>& ref,
-                         std::chrono::milliseconds timeout = forever) {
+caf::expected<T> try_get(const object_ref<T>& ref, std::chrono::milliseconds timeout = forever) {
   try {
     return detail::unpack<T>(ref.id(), detail::get_message(ref.id(), timeout));
   } catch (const error& e) {

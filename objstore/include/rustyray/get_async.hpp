@@ -31,8 +31,7 @@ template <class T, class Self>
 class async_get {
 public:
   async_get(Self* self, object_ref<T> ref, std::chrono::milliseconds timeout)
-    : self_(self), ref_(std::move(ref)), timeout_(timeout) {
-  }
+    : self_(self), ref_(std::move(ref)), timeout_(timeout) {}
 
   /// Calls `on_value(T)` (`on_value()` for `object_ref<void>`) when the object
   /// exists, or `on_error(caf::error)` when it cannot be had: a stored task
@@ -44,7 +43,7 @@ public:
     // Beyond a century is forever: a deadline that far would overflow the
     // clock (and forever is milliseconds::max()).
     auto timeout = timeout_ >= std::chrono::hours(24 * 365 * 100) ? caf::duration{caf::infinite}
-                                                                   : caf::duration{timeout_};
+                                                                  : caf::duration{timeout_};
     auto id = ref_.id();
     // The handler owns a copy of the ref, which keeps the object alive until
     // the answer arrives.

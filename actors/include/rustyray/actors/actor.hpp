@@ -54,16 +54,15 @@ object_id actor_id_of(const actor_core* core) noexcept;
 /// Registers the call's result object, waits for `deps` and queues the call
 /// at the actor; returns the result's ID with one local reference.
 object_id submit_call(const std::shared_ptr<actor_core>& core, const object_id& actor,
-                      const std::type_info& method, function_identity identity,
-                      id_list deps, call_body body);
+                      const std::type_info& method, function_identity identity, id_list deps,
+                      call_body body);
 
 /// The named actor if its class is `cls`; empty if there is none of that name;
 /// throws `type_mismatch` naming both classes if it has another class.
 std::shared_ptr<actor_core> named_actor(const std::string& name, const std::type_info& cls);
 
 /// `kill(handle)`.
-void kill_actor(const std::shared_ptr<actor_core>& core, const object_id& actor,
-                bool no_restart);
+void kill_actor(const std::shared_ptr<actor_core>& core, const object_id& actor, bool no_restart);
 
 /// Thrown by `exit_actor()`; deliberately not a std::exception, so that user
 /// code catching std::exception does not swallow it.
@@ -104,8 +103,7 @@ public:
                 "rustyray: handle.task() takes a member function pointer: &C::method");
   static_assert(detail::check_takes_copies<params>::value);
 
-  actor_method(actor_handle<C> handle, M method) : handle_(std::move(handle)), method_(method) {
-  }
+  actor_method(actor_handle<C> handle, M method) : handle_(std::move(handle)), method_(method) {}
 
   /// Submits the call and returns a ref to its result at once. Calls from
   /// one caller (thread) run in submission order, one at a time; arguments
@@ -132,8 +130,8 @@ private:
     detail::add_ref_batch batch;
     stored_type stored{std::forward<Args>(args)...};
     auto deps = detail::dependencies_of<params>(stored, std::index_sequence<I...>{});
-    detail::call_body body = [method = method_, stored = std::move(stored)](
-                               void* instance) mutable {
+    detail::call_body body = [method = method_,
+                              stored = std::move(stored)](void* instance) mutable {
       return run(instance, method, stored, std::index_sequence<I...>{});
     };
     return object_ref<result_type>::adopt(
@@ -175,8 +173,7 @@ public:
                 "rustyray: an actor factory returns the instance: C or std::unique_ptr<C>");
   static_assert(detail::check_takes_copies<params>::value);
 
-  explicit actor_builder(F factory) : factory_(std::move(factory)) {
-  }
+  explicit actor_builder(F factory) : factory_(std::move(factory)) {}
 
   /// Registers the actor under `label`: `get_actor<C>(label)` finds it, and
   /// it lives until `kill` or `shutdown` even without handles. A name in use
@@ -226,17 +223,17 @@ private:
     auto spec = spec_;
     spec.cls = &typeid(class_type);
     spec.deps = detail::dependencies_of<params>(stored, std::index_sequence<I...>{});
-    spec.factory = [f = factory_, stored = std::move(stored)]() mutable
-      -> caf::expected<std::shared_ptr<void>> {
+    spec.factory = [f = factory_,
+                    stored = std::move(stored)]() mutable -> caf::expected<std::shared_ptr<void>> {
       std::shared_ptr<void> instance;
-      auto failure = detail::with_args<params>(stored, false, std::index_sequence<I...>{},
-                                               [&](auto&&... xs) {
-        auto built = std::invoke(f, std::forward<decltype(xs)>(xs)...);
-        if constexpr (std::is_same_v<decltype(built), class_type>)
-          instance = std::make_shared<class_type>(std::move(built));
-        else
-          instance = std::shared_ptr<class_type>(std::move(built));
-      });
+      auto failure =
+        detail::with_args<params>(stored, false, std::index_sequence<I...>{}, [&](auto&&... xs) {
+          auto built = std::invoke(f, std::forward<decltype(xs)>(xs)...);
+          if constexpr (std::is_same_v<decltype(built), class_type>)
+            instance = std::make_shared<class_type>(std::move(built));
+          else
+            instance = std::shared_ptr<class_type>(std::move(built));
+        });
       if (failure)
         return failure;
       return instance;

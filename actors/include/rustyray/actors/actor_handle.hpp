@@ -54,8 +54,7 @@ public:
 
   /// Used by the runtime: a handle to the actor `core`.
   actor_handle(std::shared_ptr<detail::actor_core> core, const object_id& id) noexcept
-    : core_(std::move(core)), id_(id) {
-  }
+    : core_(std::move(core)), id_(id) {}
 
   /// The actor's ID; its `node` names the process that owns the actor.
   [[nodiscard]] const object_id& id() const noexcept {

@@ -129,8 +129,7 @@ struct named_reply<std::tuple<T1, T2, Ts...>> {
 template <class Handle>
 class wrapped_actor {
 public:
-  explicit wrapped_actor(Handle handle) : handle_(std::move(handle)) {
-  }
+  explicit wrapped_actor(Handle handle) : handle_(std::move(handle)) {}
 
   /// Sends the request; the ref holds the reply, or the error the actor
   /// answers with (`system_error` for CAF's own, such as a dead actor).
@@ -141,15 +140,14 @@ public:
     if (!handle_)
       detail::throw_invalid_handle();
     auto id = detail::register_reply();
-    detail::run_in_bridge(
-      [handle = handle_, id, xs = std::make_tuple(std::forward<Args>(args)...)](
-        caf::event_based_actor* self) mutable {
-        auto request = std::apply(
-          [&](auto&... values) { return self->request(handle, caf::infinite, std::move(values)...); },
-          xs);
-        request.then(typename reply::handler{id},
-                     [id](caf::error& err) { detail::fail_reply(id, err); });
-      });
+    detail::run_in_bridge([handle = handle_, id, xs = std::make_tuple(std::forward<Args>(args)...)](
+                            caf::event_based_actor* self) mutable {
+      auto request = std::apply(
+        [&](auto&... values) { return self->request(handle, caf::infinite, std::move(values)...); },
+        xs);
+      request.then(typename reply::handler{id},
+                   [id](caf::error& err) { detail::fail_reply(id, err); });
+    });
     return object_ref<typename reply::type>::adopt(id);
   }
 

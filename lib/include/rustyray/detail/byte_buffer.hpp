@@ -10,9 +10,11 @@ namespace rustyray::detail {
 
 /// The types stored as raw bytes: sized exactly, copied with one memcpy.
 template <class T>
-inline constexpr bool is_byte_buffer_v = std::is_same_v<T, std::string>
-                                         || std::is_same_v<T, std::vector<char>>
-                                         || std::is_same_v<T, std::vector<std::uint8_t>>;
+inline constexpr bool is_byte_buffer_v =
+  std::is_same_v<
+    T,
+    std::
+      string> || std::is_same_v<T, std::vector<char>> || std::is_same_v<T, std::vector<std::uint8_t>>;
 
 /// Buffers from this size on are copied into memory backed by transparent
 /// huge pages.

@@ -55,8 +55,7 @@ struct stored_args<Params, std::index_sequence<I...>, Args...> {
 };
 
 template <class Params, class... Args>
-using stored_args_t =
-  typename stored_args<Params, std::index_sequence_for<Args...>, Args...>::type;
+using stored_args_t = typename stored_args<Params, std::index_sequence_for<Args...>, Args...>::type;
 
 /// The IDs of the stored refs that the call waits for (refs passed where the
 /// function takes the value), in argument order.

@@ -47,8 +47,8 @@ struct takes_copies;
 
 template <class... Params>
 struct takes_copies<std::tuple<Params...>>
-    : std::bool_constant<((!std::is_lvalue_reference_v<Params>
-                           || std::is_const_v<std::remove_reference_t<Params>>)&&...)> {};
+  : std::bool_constant<((!std::is_lvalue_reference_v<
+                           Params> || std::is_const_v<std::remove_reference_t<Params>>)&&...)> {};
 
 /// Instantiated by tasks, actors and `RUSTYRAY_REMOTE`: one message for all.
 template <class Params>

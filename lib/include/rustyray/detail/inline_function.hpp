@@ -20,11 +20,13 @@ class inline_function<R(Args...), Capacity> {
 public:
   inline_function() noexcept = default;
 
-  inline_function(std::nullptr_t) noexcept {
-  }
+  inline_function(std::nullptr_t) noexcept {}
 
-  template <class F, class = std::enable_if_t<!std::is_same_v<std::decay_t<F>, inline_function>
-                                              && std::is_invocable_r_v<R, std::decay_t<F>&, Args...>>>
+  template <
+    class F,
+    class = std::enable_if_t<
+      !std::is_same_v<std::decay_t<F>,
+                      inline_function> && std::is_invocable_r_v<R, std::decay_t<F>&, Args...>>>
   inline_function(F&& f) {
     emplace(std::forward<F>(f));
   }

@@ -50,8 +50,8 @@ caf::error argument_error(std::size_t position, const object_id& id, const caf::
 /// Resolves the stored arguments for parameters `Params` and passes them to
 /// `call`; returns the error of the first argument that holds one instead.
 template <class Params, class Stored, class Call, std::size_t... I>
-caf::error with_args(Stored& stored, [[maybe_unused]] bool last_attempt,
-                     std::index_sequence<I...>, Call&& call) {
+caf::error with_args(Stored& stored, [[maybe_unused]] bool last_attempt, std::index_sequence<I...>,
+                     Call&& call) {
   std::tuple<caf::expected<std::decay_t<std::tuple_element_t<I, Params>>>...> args{
     resolve_arg<std::tuple_element_t<I, Params>>(std::get<I>(stored), last_attempt)...};
   caf::error failure;

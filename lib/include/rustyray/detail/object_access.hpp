@@ -47,8 +47,7 @@ object_id put_message(caf::message value, std::uint64_t size);
 /// Waits up to `timeout` for the object and returns its value, or the error
 /// stored in its place (or object_lost, timeout, ...). Throws only when no
 /// runtime is up or the timeout is negative.
-caf::expected<caf::message> get_message(const object_id& id,
-                                        std::chrono::milliseconds timeout);
+caf::expected<caf::message> get_message(const object_id& id, std::chrono::milliseconds timeout);
 
 /// For each ID, whether it is ready (holds a value or an error) once
 /// `num_returns` of them are, or once `timeout` has passed. Validates the
@@ -62,8 +61,7 @@ std::vector<caf::expected<caf::message>> get_messages(const std::vector<object_i
                                                       std::chrono::milliseconds timeout);
 
 /// A `type_mismatch` error naming what is stored and what was asked for.
-caf::error type_mismatch(const object_id& id, const caf::message& stored,
-                         caf::rtti_pair wanted);
+caf::error type_mismatch(const object_id& id, const caf::message& stored, caf::rtti_pair wanted);
 
 /// Throws the `rustyray::error` (or `task_error`) that `err` describes.
 [[noreturn]] void throw_caf_error(const caf::error& err);

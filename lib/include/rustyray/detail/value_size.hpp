@@ -17,8 +17,8 @@ template <class T>
 std::uint64_t value_size(const T& value) {
   if constexpr (is_byte_buffer_v<T>) {
     return value.size();
-  } else if constexpr (std::is_arithmetic_v<T> || std::is_enum_v<T>
-                       || caf::allowed_unsafe_message_type<T>::value) {
+  } else if constexpr (std::is_arithmetic_v<
+                         T> || std::is_enum_v<T> || caf::allowed_unsafe_message_type<T>::value) {
     return sizeof(T);
   } else {
     size_counter counter;

@@ -17,8 +17,7 @@ namespace rustyray::internal {
 /// pre-mapped arena. Bounded by `config.buffer_pool_capacity`.
 class buffer_pool {
 public:
-  explicit buffer_pool(std::uint64_t capacity) : capacity_(capacity) {
-  }
+  explicit buffer_pool(std::uint64_t capacity) : capacity_(capacity) {}
 
   /// Takes the byte buffer out of a value the store dropped, if it is large
   /// (`size`, the value's size in the store, says so at no cost: most values

@@ -107,8 +107,7 @@ public:
 
   class lane {
   public:
-    lane(recorder& owner, std::uint32_t index) : owner_(owner), index_(index) {
-    }
+    lane(recorder& owner, std::uint32_t index) : owner_(owner), index_(index) {}
 
     /// Adds `n` to a counter; call it on the lane's own thread only.
     void bump(counter c, std::uint64_t n = 1) noexcept {
@@ -225,12 +224,12 @@ private:
   const std::uint64_t generation_;
 
   mutable std::mutex lanes_mtx_;
-  std::vector<std::unique_ptr<lane>> lanes_;               // guarded by lanes_mtx_
+  std::vector<std::unique_ptr<lane>> lanes_;                // guarded by lanes_mtx_
   std::unordered_map<std::uint64_t, lane*> lane_of_thread_; // guarded by lanes_mtx_
-  std::vector<lane*> free_lanes_;                          // guarded by lanes_mtx_
-  std::unordered_set<std::string> names_;                  // guarded by lanes_mtx_
-  std::uint32_t next_track_ = 0;                           // guarded by lanes_mtx_
-  std::unordered_map<std::uint32_t, std::string> labels_;  // guarded by lanes_mtx_
+  std::vector<lane*> free_lanes_;                           // guarded by lanes_mtx_
+  std::unordered_set<std::string> names_;                   // guarded by lanes_mtx_
+  std::uint32_t next_track_ = 0;                            // guarded by lanes_mtx_
+  std::unordered_map<std::uint32_t, std::string> labels_;   // guarded by lanes_mtx_
 
   mutable std::mutex ring_mtx_;
   std::vector<execution> ring_; // guarded by ring_mtx_

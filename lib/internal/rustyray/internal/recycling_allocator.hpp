@@ -97,14 +97,12 @@ public:
 
   explicit recycling_allocator(const void* key) noexcept
     // Fibonacci hashing: the top bits of the product pick the stack.
-    : stack_(static_cast<std::size_t>((std::uint64_t{reinterpret_cast<std::uintptr_t>(key)}
-                                       * 0x9E3779B97F4A7C15u)
-                                      >> (64 - block_stacks<1>::stack_bits))) {
-  }
+    : stack_(static_cast<std::size_t>(
+      (std::uint64_t{reinterpret_cast<std::uintptr_t>(key)} * 0x9E3779B97F4A7C15u)
+      >> (64 - block_stacks<1>::stack_bits))) {}
 
   template <class U>
-  recycling_allocator(const recycling_allocator<U>& other) noexcept : stack_(other.stack_) {
-  }
+  recycling_allocator(const recycling_allocator<U>& other) noexcept : stack_(other.stack_) {}
 
   T* allocate(std::size_t n) {
 #ifndef __SANITIZE_ADDRESS__

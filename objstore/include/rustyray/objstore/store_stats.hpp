@@ -31,9 +31,8 @@ struct store_stats {
 
   template <class Inspector>
   friend typename Inspector::result_type inspect(Inspector& f, store_stats& x) {
-    return f(caf::meta::type_name("rustyray::store_stats"), x.objects, x.bytes_used,
-             x.capacity, x.puts, x.gets, x.hits, x.misses, x.evictions, x.pinned,
-             x.pinned_bytes);
+    return f(caf::meta::type_name("rustyray::store_stats"), x.objects, x.bytes_used, x.capacity,
+             x.puts, x.gets, x.hits, x.misses, x.evictions, x.pinned, x.pinned_bytes);
   }
 };
 

@@ -40,9 +40,7 @@ using task_body = std::function<caf::expected<task_output>(bool last_attempt)>;
 /// `function` and `identity` (the bytes of a function pointer, empty for other
 /// callables) name an unnamed task when an error needs its name.
 object_id submit_task(task_options options, const std::type_info& function,
-                      function_identity identity, id_list deps,
-                      task_body body);
-
+                      function_identity identity, id_list deps, task_body body);
 
 } // namespace detail
 
@@ -61,8 +59,7 @@ public:
   using result_type = std::decay_t<typename traits::result_type>;
   static_assert(detail::check_takes_copies<params>::value);
 
-  explicit task_builder(F f) : f_(std::move(f)) {
-  }
+  explicit task_builder(F f) : f_(std::move(f)) {}
 
   /// Re-runs the task up to `n` more times after a failure that may be
   /// retried: a timeout, a worker that died, and with `retry_exceptions(true)`
@@ -143,12 +140,11 @@ private:
     if constexpr (std::is_pointer_v<F> || std::is_member_function_pointer_v<F>)
       identity = detail::identity_of(f_);
     detail::task_body body = [f = f_, stored = std::move(stored)](bool last_attempt) mutable {
-      return detail::run_task<typename traits::result_type, params>(
-        f, stored, last_attempt, std::index_sequence<I...>{});
+      return detail::run_task<typename traits::result_type, params>(f, stored, last_attempt,
+                                                                    std::index_sequence<I...>{});
     };
     return object_ref<result_type>::adopt(
-      detail::submit_task(options_, typeid(F), identity, std::move(deps),
-                          std::move(body)));
+      detail::submit_task(options_, typeid(F), identity, std::move(deps), std::move(body)));
   }
 
   F f_;

@@ -29,8 +29,7 @@ class actor_core {
 public:
   actor_core(const object_id& id, const std::type_info& cls, std::string name, caf::actor host,
              std::shared_ptr<internal::call_inbox> inbox)
-    : id(id), cls(cls), name(std::move(name)), inbox(std::move(inbox)), host_(std::move(host)) {
-  }
+    : id(id), cls(cls), name(std::move(name)), inbox(std::move(inbox)), host_(std::move(host)) {}
 
   actor_core(const actor_core&) = delete;
   actor_core& operator=(const actor_core&) = delete;
@@ -202,13 +201,13 @@ private:
   mutable std::mutex mtx_;
   std::vector<call_ptr> calls_; // guarded by mtx_
   /// The host looks, or an `inbox_atom` is on its way to it.
-  bool awake_ = false;          // guarded by mtx_
+  bool awake_ = false; // guarded by mtx_
   /// `calls_` is not empty (written under mtx_).
   std::atomic<bool> waiting_{false};
-  bool closed_ = false;         // guarded by mtx_
+  bool closed_ = false; // guarded by mtx_
   /// Per kill on its way to the host (`hold`), how many calls came before.
   std::deque<std::size_t> kills_; // guarded by mtx_
-  caf::error reason_;           // guarded by mtx_
+  caf::error reason_;             // guarded by mtx_
 };
 
 } // namespace rustyray::internal

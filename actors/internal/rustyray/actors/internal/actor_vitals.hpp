@@ -11,8 +11,7 @@ namespace rustyray::internal {
 struct actor_vitals {
   enum phase : int { starting, alive, dead };
 
-  actor_vitals(const std::type_info& cls, std::string name) : cls(cls), name(std::move(name)) {
-  }
+  actor_vitals(const std::type_info& cls, std::string name) : cls(cls), name(std::move(name)) {}
 
   const std::type_info& cls;
   const std::string name;

@@ -64,7 +64,7 @@ private:
 
   void* do_allocate(std::size_t bytes, std::size_t alignment) override {
     if (!cached(bytes, alignment))
-      return ::operator new(bytes, std::align_val_t{alignment});
+      return ::operator new (bytes, std::align_val_t{alignment});
     auto& l = list_for(bytes);
     if (l.head == nullptr)
       return ::operator new((bytes + granule - 1) / granule * granule);
@@ -76,7 +76,7 @@ private:
 
   void do_deallocate(void* p, std::size_t bytes, std::size_t alignment) override {
     if (!cached(bytes, alignment)) {
-      ::operator delete(p, std::align_val_t{alignment});
+      ::operator delete (p, std::align_val_t{alignment});
       return;
     }
     auto& l = list_for(bytes);

@@ -50,11 +50,9 @@ template <class MakeOnReady>
 /// refusal (it is closed) if that fails, then nothing is pinned.
 template <class MakeOnReady>
 [[nodiscard]] caf::expected<bool>
-register_and_await(object_table& table, const object_id& result,
-                   std::shared_ptr<producer> made_by, dependency_wait& deps,
-                   MakeOnReady make_on_ready) {
-  return await_each(table, deps, waiter_factory(deps, make_on_ready), result,
-                    std::move(made_by));
+register_and_await(object_table& table, const object_id& result, std::shared_ptr<producer> made_by,
+                   dependency_wait& deps, MakeOnReady make_on_ready) {
+  return await_each(table, deps, waiter_factory(deps, make_on_ready), result, std::move(made_by));
 }
 
 /// Drops the pins `await_dependencies` took.

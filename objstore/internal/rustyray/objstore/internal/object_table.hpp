@@ -119,13 +119,12 @@ public:
   /// shard's lock once. Unless `last_look`, a pending object stays empty and
   /// uncounted, so that a get which looks again once it resolves counts one
   /// get. Returns whether any is left empty.
-  bool try_get_into(const std::vector<object_id>& ids,
-                    std::vector<std::optional<lookup>>& found, bool last_look);
+  bool try_get_into(const std::vector<object_id>& ids, std::vector<std::optional<lookup>>& found,
+                    bool last_look);
 
   /// As `try_get`, without counting, and registers `on_ready` if the object is
   /// pending; `token` then identifies the registration for `cancel_wait`.
-  std::optional<lookup> get_or_wait(const object_id& id, waiter on_ready,
-                                    std::uint64_t& token);
+  std::optional<lookup> get_or_wait(const object_id& id, waiter on_ready, std::uint64_t& token);
 
   /// A submission's trip through the table, one shard's lock at a time (the
   /// result's, then its arguments'): counts the references in `add_refs`
@@ -214,8 +213,8 @@ private:
     std::atomic<std::uint32_t> refs{0};
     std::atomic<std::uint32_t> pins{0};
     std::uint64_t size = 0;
-    caf::message value;  // when ready
-    caf::error error;    // when failed or lost: what get reports
+    caf::message value; // when ready
+    caf::error error;   // when failed or lost: what get reports
     // Its place in the LRU list (intrusive: an object stored costs no
     // allocation for it). The map's nodes stay put, so the links do too.
     entry* lru_prev = nullptr;
@@ -317,8 +316,7 @@ private:
   // The private functions on a shard expect its lock to be held;
   // `make_room`, every shard's lock; those given a `shard_lock` take what
   // they need through it.
-  std::optional<lookup> try_get_locked(shard& sh, const object_id& id,
-                                       bool count_pending = true);
+  std::optional<lookup> try_get_locked(shard& sh, const object_id& id, bool count_pending = true);
   void put_locked(shard& sh, const object_id& id, caf::message value, std::uint64_t size);
   caf::error fulfil_with(shard_lock& lock, const object_id& id, caf::message& value,
                          std::uint64_t size, deferred& later);
@@ -339,8 +337,7 @@ private:
   void take_credit_back(shard& sh) noexcept;
   /// Takes `size` bytes of the capacity, evicting to make room.
   caf::error make_room(const object_id& id, std::uint64_t size, deferred& later);
-  void store_value(shard& sh, entry_map::value_type& kv, caf::message value,
-                   std::uint64_t size);
+  void store_value(shard& sh, entry_map::value_type& kv, caf::message value, std::uint64_t size);
   void drop_value(shard& sh, entry& e, caf::error reason, deferred& later);
   void resolve(entry& e, const lookup& result, deferred& later);
   void erase(shard& sh, entry_map::iterator i, deferred& later);

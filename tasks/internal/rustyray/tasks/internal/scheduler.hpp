@@ -91,8 +91,7 @@ caf::actor spawn_scheduler(caf::actor_system& sys, std::shared_ptr<objstore::obj
 
 /// Marks a task that will not run (cancelled, shut down, unschedulable) as
 /// done: stores `reason` in its result and releases what it held.
-void fail_task(objstore::object_table& table, const task_ptr& task,
-               caf::error reason);
+void fail_task(objstore::object_table& table, const task_ptr& task, caf::error reason);
 
 /// For tests: thrown inside a task, it escapes the task's error handling and
 /// kills the worker running it, as a bug in the runtime would.
@@ -105,4 +104,3 @@ bool in_task() noexcept;
 caf::actor current_worker();
 
 } // namespace rustyray::internal
-

@@ -23,14 +23,14 @@ using producer_list = std::vector<std::pair<object_id, std::shared_ptr<objstore:
 
 /// Records one run of `task` (started at `started`, `attempts` tries) in the
 /// worker thread's lane: its timeline event and the counters.
-void record_run(recorder& recording, const task_record& task, std::int64_t started,
-                int attempts, const caf::expected<detail::task_output>& output);
+void record_run(recorder& recording, const task_record& task, std::int64_t started, int attempts,
+                const caf::expected<detail::task_output>& output);
 
 /// Records an attempt that ended without a result (it ran past the task's
 /// timeout) as a failed timeline event; the counters count the task once,
 /// when its result is stored.
-void record_attempt(recorder& recording, const task_record& task, std::int64_t started,
-                    int attempt, const caf::error& why);
+void record_attempt(recorder& recording, const task_record& task, std::int64_t started, int attempt,
+                    const caf::error& why);
 
 /// Counts a task that failed without a run recording it (its last attempt
 /// timed out, or its worker died): `tasks_failed` and its retries.

@@ -71,8 +71,7 @@ struct task_attempt {
   enum state : int { running, done, overrun };
 
   task_attempt(task_ptr task, std::size_t worker, int number)
-    : task(std::move(task)), worker(worker), number(number) {
-  }
+    : task(std::move(task)), worker(worker), number(number) {}
 
   const task_ptr task;
   /// The scheduler's number of the worker running it.
