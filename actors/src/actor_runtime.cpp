@@ -1,7 +1,6 @@
 #include "rustyray/actors/internal/actor_runtime.hpp"
 
 #include "rustyray/internal/published.hpp"
-#include "rustyray/error.hpp"
 
 namespace rustyray::internal {
 
@@ -16,10 +15,7 @@ std::shared_ptr<actor_runtime> current_actors() noexcept {
 }
 
 std::shared_ptr<actor_runtime> current_actors_or_throw() {
-  if (auto actors = actor_slot.get())
-    return actors;
-  throw error{errc::runtime_not_initialized,
-              "no RustyRay runtime is running in this process; call rustyray::init() first"};
+  return actor_slot.get_or_throw();
 }
 
 void publish_actors(std::shared_ptr<actor_runtime> actors) {

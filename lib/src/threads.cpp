@@ -5,6 +5,7 @@
 
 #include <caf/logger.hpp>
 
+#include "rustyray/error.hpp"
 #include "rustyray/internal/published.hpp"
 
 namespace rustyray::internal {
@@ -27,6 +28,12 @@ void warn_blocking_on_scheduler_thread() noexcept {
 
 void release_thread_logger() noexcept {
   caf::logger::set_current_actor_system(nullptr);
+}
+
+void throw_not_running() {
+  throw error{errc::runtime_not_initialized,
+              "no RustyRay runtime is running in this process; call rustyray::init() "
+              "first (and do not use object refs after rustyray::shutdown())"};
 }
 
 std::atomic<std::uint64_t>& publish_generation() noexcept {

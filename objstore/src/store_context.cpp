@@ -1,7 +1,6 @@
 #include "rustyray/objstore/internal/store_context.hpp"
 
 #include "rustyray/internal/published.hpp"
-#include "rustyray/error.hpp"
 
 namespace rustyray::objstore {
 
@@ -17,11 +16,7 @@ std::shared_ptr<store_context> current_store() noexcept {
 }
 
 std::shared_ptr<store_context> current_store_or_throw() {
-  if (auto store = store_slot.get())
-    return store;
-  throw error{errc::runtime_not_initialized,
-              "no RustyRay runtime is running in this process; call rustyray::init() "
-              "first (and do not use object refs after rustyray::shutdown())"};
+  return store_slot.get_or_throw();
 }
 
 void publish_store(std::shared_ptr<store_context> store) {

@@ -135,11 +135,7 @@ std::shared_ptr<runtime_state> current() noexcept {
 }
 
 std::shared_ptr<runtime_state> current_or_throw() {
-  if (auto rt = current())
-    return rt;
-  throw error{errc::runtime_not_initialized,
-              "no RustyRay runtime is running in this process; call rustyray::init() "
-              "first (and do not use object refs after rustyray::shutdown())"};
+  return global.runtime.get_or_throw();
 }
 
 } // namespace internal

@@ -1,7 +1,6 @@
 #include "rustyray/tasks/internal/task_runtime.hpp"
 
 #include "rustyray/internal/published.hpp"
-#include "rustyray/error.hpp"
 
 namespace rustyray::internal {
 
@@ -12,10 +11,7 @@ published<task_runtime>& task_slot = *new published<task_runtime>; // never dest
 } // namespace
 
 std::shared_ptr<task_runtime> current_tasks_or_throw() {
-  if (auto tasks = task_slot.get())
-    return tasks;
-  throw error{errc::runtime_not_initialized,
-              "no RustyRay runtime is running in this process; call rustyray::init() first"};
+  return task_slot.get_or_throw();
 }
 
 void publish_tasks(std::shared_ptr<task_runtime> tasks) {

@@ -51,6 +51,12 @@ config test_config() {
   return cfg;
 }
 
+/// The child ended by itself (no hang) with `code`.
+void check_exited(const test::child_result& result, int code) {
+  BOOST_TEST(!result.hung);
+  BOOST_TEST(result.exit_code == code, "exit " << result.exit_code << ", stderr: " << result.err);
+}
+
 /// A failed expectation inside the child: its exit code tells which.
 #define CHILD_REQUIRE(cond, code)                                                                  \
   do {                                                                                             \
@@ -69,8 +75,7 @@ BOOST_AUTO_TEST_CASE(a_program_that_exits_without_shutdown_ends) {
     auto kept = put(std::string(1000, 'x'));
     return 0; // std::exit: static destructors, no shutdown
   });
-  BOOST_TEST(!result.hung);
-  BOOST_TEST(result.exit_code == 0, "exit " << result.exit_code << ", stderr: " << result.err);
+  check_exited(result, 0);
 }
 
 BOOST_AUTO_TEST_CASE(an_application_system_destroyed_without_shutdown_shuts_the_runtime_down) {
@@ -94,8 +99,7 @@ BOOST_AUTO_TEST_CASE(an_application_system_destroyed_without_shutdown_shuts_the_
     shutdown();
     return 0;
   });
-  BOOST_TEST(!result.hung);
-  BOOST_TEST(result.exit_code == 0, "exit " << result.exit_code << ", stderr: " << result.err);
+  check_exited(result, 0);
 }
 
 BOOST_AUTO_TEST_CASE(shutdown_inside_a_task_fails_and_main_shutdown_returns) {
@@ -117,8 +121,7 @@ BOOST_AUTO_TEST_CASE(shutdown_inside_a_task_fails_and_main_shutdown_returns) {
     CHILD_REQUIRE(!is_initialized(), 5);
     return 0;
   });
-  BOOST_TEST(!result.hung);
-  BOOST_TEST(result.exit_code == 0, "exit " << result.exit_code << ", stderr: " << result.err);
+  check_exited(result, 0);
 }
 
 BOOST_AUTO_TEST_CASE(shutdown_inside_an_actor_method_fails_and_main_shutdown_returns) {
@@ -130,8 +133,7 @@ BOOST_AUTO_TEST_CASE(shutdown_inside_an_actor_method_fails_and_main_shutdown_ret
     shutdown();
     return 0;
   });
-  BOOST_TEST(!result.hung);
-  BOOST_TEST(result.exit_code == 0, "exit " << result.exit_code << ", stderr: " << result.err);
+  check_exited(result, 0);
 }
 
 BOOST_AUTO_TEST_CASE(exit_called_inside_a_task_ends_the_process) {
@@ -145,8 +147,7 @@ BOOST_AUTO_TEST_CASE(exit_called_inside_a_task_ends_the_process) {
       .get(10s);
     return 3; // not reached: the task ends the process
   });
-  BOOST_TEST(!result.hung);
-  BOOST_TEST(result.exit_code == 7, "exit " << result.exit_code << ", stderr: " << result.err);
+  check_exited(result, 7);
 }
 
 BOOST_AUTO_TEST_CASE(a_blocking_get_on_a_caf_scheduler_thread_warns_once) {
@@ -216,6 +217,5 @@ BOOST_AUTO_TEST_CASE(a_runtime_guard_shuts_the_runtime_down_on_an_exception) {
     CHILD_REQUIRE(!is_initialized(), 6);
     return 0;
   });
-  BOOST_TEST(!result.hung);
-  BOOST_TEST(result.exit_code == 0, "exit " << result.exit_code << ", stderr: " << result.err);
+  check_exited(result, 0);
 }

@@ -10,6 +10,9 @@ namespace rustyray::internal {
 /// after some publish, and keeps a weak copy in between.
 std::atomic<std::uint64_t>& publish_generation() noexcept;
 
+/// Throws `runtime_not_initialized`: no runtime is running.
+[[noreturn]] void throw_not_running();
+
 /// Whether this thread's slot caches are still alive: false once its
 /// thread_local destructors ran (in `exit`, before static destructors, which
 /// may still drop refs).
@@ -41,6 +44,13 @@ public:
       seen = generation;
     }
     return cached.lock();
+  }
+
+  /// The current value; throws `runtime_not_initialized` without one.
+  std::shared_ptr<T> get_or_throw() const {
+    if (auto value = get())
+      return value;
+    throw_not_running();
   }
 
   /// The current value without the per-thread cache.
