@@ -814,8 +814,8 @@ lookup object_table::result_of(const object_id& id, entry& e) {
       // Read now: the newest of the whole table, unless it is already (a
       // get repeated on one object then costs no write to the shared
       // count). It keeps its place in the list until eviction reaches it
-      // (settle_tail): moving it now wrote to its neighbours, entries
-      // other threads had just written (with_arg ran 8% faster without).
+      // (settle_tail): moving it now would write to its neighbours, entries
+      // other threads have just written (docs/perf-log.md).
       if (e.in_lru() && e.tick + 1 != ticks_.load(std::memory_order_relaxed))
         e.tick = ticks_.fetch_add(1, std::memory_order_relaxed);
       return e.value;

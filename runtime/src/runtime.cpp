@@ -158,9 +158,9 @@ void init(config cfg) {
   auto rt = std::make_shared<internal::runtime_state>();
   rt->own_config = std::make_unique<caf::actor_system_config>();
   configure(*rt->own_config);
-  // Measured on 2 cores (README, Performance): "sharing" wakes a thread at
-  // once for each message from outside CAF, 3x the synchronous task rate of
-  // "stealing", whose idle threads poll with sleeps.
+  // "sharing" wakes a thread at once for each message from outside CAF,
+  // where "stealing"'s idle threads poll with sleeps: synchronous callers
+  // wait far less (docs/perf-log.md).
   rt->own_config->set("scheduler.policy", caf::atom_from_string(cfg.scheduler_policy));
   rt->own_system = std::make_unique<caf::actor_system>(*rt->own_config);
   auto& system = *rt->own_system;

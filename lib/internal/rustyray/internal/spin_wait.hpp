@@ -16,9 +16,8 @@ inline void cpu_relax() noexcept {
 /// How long a thread that expects an answer from another thread soon (a
 /// `get` of a call's result, a host that ran a call) looks for it before it
 /// sleeps. On a virtual machine a thread that sleeps costs the one that
-/// wakes it an interrupt to a halted virtual CPU: 20–30 µs measured here
-/// (`perf sched timehist` of `1_1_actor_calls_sync`), two per synchronous
-/// call, where the call itself takes a few µs.
+/// wakes it an interrupt to a halted virtual CPU, two per synchronous call,
+/// each far longer than the call itself (figures: docs/perf-log.md).
 constexpr auto spin_budget = std::chrono::microseconds(30);
 
 /// Polls `ready()` for up to `budget`: a short pause loop, then the core goes

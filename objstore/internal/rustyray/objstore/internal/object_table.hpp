@@ -67,8 +67,8 @@ enum class object_status { unknown, pending, ready, failed, lost };
 /// and waiters, with capacity-weighted LRU eviction.
 ///
 /// It is owned by the store actor and shared with the threads of this process
-/// that call `put`/`get` directly: a message hop costs 20–100 µs on a 2-core
-/// machine, a lock well under 1 µs. Every operation is O(1) except eviction
+/// that call `put`/`get` directly: a message hop costs far more than a
+/// short lock. Every operation is O(1) except eviction
 /// (O(objects evicted)). Values are destroyed, and waiters called, outside
 /// the locks, because a value may hold `object_ref`s whose destructors call
 /// back into the table.
@@ -371,8 +371,8 @@ private:
   /// Bytes of the values stored, those being stored (`reserve`) and the
   /// shards' credits: changed under the lock of a shard, read exactly under
   /// all. The credits keep it from being written by every store and drop
-  /// of a small value (a line all threads would write; with_arg ran 10%
-  /// faster without those writes). On a line of its own.
+  /// of a small value (a line all threads would write; docs/perf-log.md).
+  /// On a line of its own.
   alignas(64) std::atomic<std::uint64_t> bytes_used_{0};
   /// Orders the LRU lists' entries across shards.
   alignas(64) std::atomic<std::uint64_t> ticks_{0};
