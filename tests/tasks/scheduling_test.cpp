@@ -98,7 +98,13 @@ BOOST_AUTO_TEST_CASE(custom_resources_bound_what_runs_at_once) {
     for (auto& r : refs)
       r.get();
     BOOST_TEST(probe.most.load() == 1);
-    // Half a CPU each still runs within the 2 workers.
+    // Half a CPU each: two run at the same time (they meet; one at a time
+    // they could not), and never more than the 2 workers at once.
+    rendezvous pair;
+    auto x = task([&] { return pair.meet(2); }).num_cpus(0.5).remote();
+    auto y = task([&] { return pair.meet(2); }).num_cpus(0.5).remote();
+    BOOST_TEST(x.get());
+    BOOST_TEST(y.get());
     concurrency_probe halves;
     refs.clear();
     for (int i = 0; i < 6; ++i)
