@@ -13,6 +13,7 @@
 #include "rustyray/internal/demangle.hpp"
 #include "rustyray/internal/function_symbol.hpp"
 #include "rustyray/objstore/internal/dependencies.hpp"
+#include "rustyray/objstore/internal/run_record.hpp"
 #include "rustyray/internal/error_text.hpp"
 #include "rustyray/actors/internal/actor_runtime.hpp"
 #include "rustyray/internal/threads.hpp"
@@ -136,7 +137,6 @@ object_id submit_call(const std::shared_ptr<actor_core>& core, const object_id& 
   if (!host) {
     if (auto err = table.register_pending(call->result, call))
       throw_caf_error(err);
-    call->body = nullptr;
     caf::error reason;
     if (core) // its host stopped: say why, if it knows
       reason = core->inbox->closed_reason();
@@ -148,7 +148,8 @@ object_id submit_call(const std::shared_ptr<actor_core>& core, const object_id& 
                             + " is not known in this process (a default-constructed handle, "
                               "or one loaded for an actor that is gone); get a handle from "
                               "actor(...).remote() or get_actor");
-    table.fail(call->result, std::move(reason));
+    (void)objstore::internal::complete_run(table, *call, call->body,
+                                           objstore::internal::lookup{std::move(reason)});
     return call->result;
   }
   // The result and the waiters first, then the call: its pins are complete
@@ -160,7 +161,8 @@ object_id submit_call(const std::shared_ptr<actor_core>& core, const object_id& 
       caf::anon_send(host, internal::ready_atom::value, call);
     };
   };
-  auto ready = objstore::register_and_await(table, call->result, call, call->deps, make_on_ready);
+  auto ready =
+    objstore::internal::register_and_await(table, call->result, call, call->deps, make_on_ready);
   if (!ready)
     throw_caf_error(ready.error());
   if (*ready)
@@ -169,10 +171,11 @@ object_id submit_call(const std::shared_ptr<actor_core>& core, const object_id& 
   bool notify = false;
   if (!core->inbox->push(call, notify)) {
     // The host quit between the look-up and now (shutdown, or it died).
-    objstore::unpin_all(table, call->deps);
-    call->body = nullptr;
     auto reason = core->inbox->closed_reason();
-    table.fail(result, reason ? std::move(reason) : internal::stopped_error(to_string(actor)));
+    (void)objstore::internal::complete_run(
+      table, *call, call->body,
+      objstore::internal::lookup{reason ? std::move(reason)
+                                        : internal::stopped_error(to_string(actor))});
     return result;
   }
   if (notify)

@@ -14,9 +14,9 @@
 #include "rustyray/actors/internal/actor_observability.hpp"
 #include "rustyray/internal/demangle.hpp"
 #include "rustyray/objstore/internal/dependencies.hpp"
+#include "rustyray/objstore/internal/run_record.hpp"
 #include "rustyray/internal/error_text.hpp"
 #include "rustyray/internal/recycling_allocator.hpp"
-#include "rustyray/internal/release_collector.hpp"
 #include "rustyray/actors/caf_interop.hpp"
 #include "rustyray/errc.hpp"
 #include "rustyray/internal/threads.hpp"
@@ -69,16 +69,16 @@ enum class outcome { finished, exited };
 
 /// Runs one call on `instance`; the output lands in `call.output`.
 outcome execute(call_record& call, void* instance, const actor_scope_state& scope,
-                const std::string& actor, const objstore::object_table& table,
+                const std::string& actor, const objstore::internal::object_table& table,
                 recorder& recording) {
   actor_scope in_actor{scope};
   auto name = [&] { return call.name() + " of " + actor; };
   auto started = recording.now();
   auto result = outcome::finished;
-  // Most calls take no refs: they skip the thread-local set-up.
-  std::optional<objstore::fetched_arguments> fetched;
+  // Most calls take no refs: they skip the scope.
+  std::optional<objstore::internal::arguments_scope> fetched;
   if (call.deps.pinned > 0)
-    fetched.emplace(table, call.deps);
+    fetched.emplace(table, call);
   try {
     call.output = call.body(instance);
     if (!call.output)
@@ -91,29 +91,16 @@ outcome execute(call_record& call, void* instance, const actor_scope_state& scop
     call.output = make_error(errc::task_failed,
                              "actor method " + name() + " threw " + current_exception_text());
   }
-  call.fetched_gets = fetched ? fetched->served() : 0;
   record_call(recording, call, actor, started);
   return result;
 }
 
 /// Stores the call's output as its result. Any thread may do this, except
 /// for a call from plain CAF code: only its host answers the requester.
-void settle(objstore::object_table& table, call_record& call) {
-  // The arguments (and refs among them) go first, in the trip through the
-  // table that unpins them and stores the result. Reused: no allocation
-  // per call.
-  thread_local std::vector<object_id> released;
-  released.clear();
-  {
-    release_collector collect{released};
-    call.body = nullptr;
-  }
+void settle(objstore::internal::object_table& table, call_record& call) {
   auto output = std::move(call.output);
-  objstore::completion done;
-  done.released = &released;
-  done.fetched_gets = call.fetched_gets;
   if (call.promise.pending()) {
-    (void)table.complete(std::move(done), call.deps);
+    (void)objstore::internal::complete_run(table, call, call.body, caf::message{});
     // actor_interface answers with one element, the result as a message;
     // deliver(message) alone would send the result's elements instead.
     if (output)
@@ -123,14 +110,7 @@ void settle(objstore::object_table& table, call_record& call) {
       call.promise.deliver(std::move(output.error()));
     return;
   }
-  done.result = call.result;
-  if (output) {
-    done.output = std::move(output->value);
-    done.size = output->size;
-  } else {
-    done.output = std::move(output.error());
-  }
-  (void)table.complete(std::move(done), call.deps);
+  (void)objstore::internal::complete_run(table, call, call.body, std::move(output));
 }
 
 /// What the runners of a host with max_concurrency > 1 share with it. Ready
@@ -154,11 +134,11 @@ struct run_pool {
     bool in_get = false;
   };
 
-  run_pool(std::shared_ptr<objstore::object_table> table, std::shared_ptr<recorder> recording,
-           std::size_t max_runners)
+  run_pool(std::shared_ptr<objstore::internal::object_table> table,
+           std::shared_ptr<recorder> recording, std::size_t max_runners)
     : table(std::move(table)), recording(std::move(recording)), max_runners(max_runners),
       cores(std::max(1u, std::thread::hardware_concurrency())) {}
-  const std::shared_ptr<objstore::object_table> table;
+  const std::shared_ptr<objstore::internal::object_table> table;
   const std::shared_ptr<recorder> recording;
   const std::size_t max_runners;
   const std::size_t cores;
@@ -332,7 +312,7 @@ caf::actor spawn_runner(caf::actor_system& sys, const pool_ptr& pool, const caf:
 }
 
 struct host_state {
-  std::shared_ptr<objstore::object_table> table;
+  std::shared_ptr<objstore::internal::object_table> table;
   std::shared_ptr<actor_directory> directory;
   object_id id;
   detail::actor_spec spec;
@@ -366,7 +346,7 @@ struct host_state {
   pool_ptr pool;
 
   /// The factory's argument wait.
-  objstore::dependency_wait factory_deps;
+  objstore::internal::dependency_wait factory_deps;
 
   /// The actor this is the state of.
   caf::stateful_actor<host_state>* self = nullptr;
@@ -578,7 +558,7 @@ void terminate(host_ptr self, const std::string& why) {
   open_pool(self, false);
   fail_queued(self, reason);
   if (st.ph == host_state::phase::starting)
-    objstore::unpin_all(*st.table, st.factory_deps);
+    objstore::internal::unpin_all(*st.table, st.factory_deps);
   run_on_stop(self);
   st.instance.reset();
   bury(st);
@@ -790,7 +770,7 @@ call_ptr interface_call(host_ptr self, const std::string& method, caf::message a
   return call;
 }
 
-caf::behavior host(host_ptr self, std::shared_ptr<objstore::object_table> table,
+caf::behavior host(host_ptr self, std::shared_ptr<objstore::internal::object_table> table,
                    std::shared_ptr<actor_directory> directory, object_id id,
                    detail::actor_spec spec, std::shared_ptr<call_inbox> inbox,
                    std::shared_ptr<actor_vitals> vitals, std::shared_ptr<recorder> recording) {
@@ -833,13 +813,13 @@ caf::behavior host(host_ptr self, std::shared_ptr<objstore::object_table> table,
   // The factory runs once its arguments exist, on this actor's own thread.
   st.factory_deps.ids = st.spec.deps;
   auto start = [host = caf::actor{self}] { caf::anon_send(host, start_atom::value); };
-  if (objstore::await_dependencies(*st.table, st.factory_deps, [&] { return start; }))
+  if (objstore::internal::await_dependencies(*st.table, st.factory_deps, [&] { return start; }))
     start();
   return {
     [=](start_atom) {
       if (self->state.ph != host_state::phase::starting)
         return; // killed while waiting
-      objstore::unpin_all(*self->state.table, self->state.factory_deps);
+      objstore::internal::unpin_all(*self->state.table, self->state.factory_deps);
       construct(self);
     },
     [=](inbox_atom) { take_inbox(self); },
@@ -902,7 +882,7 @@ caf::behavior host(host_ptr self, std::shared_ptr<objstore::object_table> table,
         fail_queued(self, make_error(errc::actor_died, "actor " + st.label + " was killed"));
       } else if (st.ph == host_state::phase::starting) {
         // Killed before its factory ran, for good: it never runs.
-        objstore::unpin_all(*st.table, st.factory_deps);
+        objstore::internal::unpin_all(*st.table, st.factory_deps);
         bury(st);
         st.death = make_error(errc::actor_died, "actor " + st.label + " was killed");
         st.directory->release_name(st.id);
@@ -916,7 +896,8 @@ caf::behavior host(host_ptr self, std::shared_ptr<objstore::object_table> table,
 
 } // namespace
 
-caf::actor spawn_actor_host(caf::actor_system& sys, std::shared_ptr<objstore::object_table> table,
+caf::actor spawn_actor_host(caf::actor_system& sys,
+                            std::shared_ptr<objstore::internal::object_table> table,
                             std::shared_ptr<actor_directory> directory, const object_id& id,
                             detail::actor_spec spec, std::shared_ptr<call_inbox> inbox,
                             std::shared_ptr<actor_vitals> vitals,

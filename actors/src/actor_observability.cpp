@@ -44,7 +44,7 @@ void record_call(recorder& recording, const call_record& call, const std::string
 
 nlohmann::json actors_state(
   const actor_runtime& rt,
-  const std::vector<std::pair<object_id, std::shared_ptr<objstore::producer>>>& pending) {
+  const std::vector<std::pair<object_id, std::shared_ptr<objstore::internal::producer>>>& pending) {
   std::unordered_map<object_id, std::size_t> unfinished;
   for (const auto& [id, made_by] : pending)
     if (auto call = dynamic_cast<const call_record*>(made_by.get()))

@@ -1,8 +1,8 @@
 #include "rustyray/objstore/internal/dependencies.hpp"
 
-#include "rustyray/internal/release_collector.hpp"
+#include "thread_context.hpp"
 
-namespace rustyray::objstore {
+namespace rustyray::objstore::internal {
 
 caf::expected<bool> await_each(object_table& table, dependency_wait& deps,
                                const std::function<waiter(std::size_t)>& make_waiter,
@@ -12,8 +12,9 @@ caf::expected<bool> await_each(object_table& table, dependency_wait& deps,
   deps.unresolved = deps.ids.size() + 1;
   std::size_t resolved = 0;
   // The refs this submission copied count in the same trip.
-  if (auto err = table.register_and_pin(internal::noted_add_refs(), result, std::move(made_by),
-                                        deps, make_waiter, resolved))
+  auto& noted = this_thread_context().noted;
+  if (auto err = table.register_and_pin(noted.empty() ? nullptr : &noted, result,
+                                        std::move(made_by), deps, make_waiter, resolved))
     return err;
   return deps.unresolved.fetch_sub(resolved + 1) == resolved + 1;
 }
@@ -29,29 +30,4 @@ void unpin_all(object_table& table, dependency_wait& deps) {
     deps.clear_values();
 }
 
-namespace {
-
-thread_local fetched_arguments* current_fetched = nullptr;
-
-} // namespace
-
-fetched_arguments::fetched_arguments(const object_table& table, dependency_wait& deps) noexcept
-  : deps_(table.frees() == deps.frees_seen ? &deps : nullptr), previous_(current_fetched) {
-  current_fetched = this;
-}
-
-fetched_arguments::~fetched_arguments() {
-  current_fetched = previous_;
-}
-
-const lookup* fetched_arguments::find(const object_id& id) noexcept {
-  auto* self = current_fetched;
-  if (self == nullptr || self->deps_ == nullptr)
-    return nullptr;
-  auto* found = self->deps_->fetched(id);
-  if (found != nullptr)
-    ++self->served_;
-  return found;
-}
-
-} // namespace rustyray::objstore
+} // namespace rustyray::objstore::internal

@@ -17,11 +17,11 @@
 #include "rustyray/internal/error_text.hpp"
 #include "rustyray/objstore/internal/dependencies.hpp"
 #include "rustyray/objstore/internal/object_table.hpp"
-#include "rustyray/internal/release_collector.hpp"
 #include "rustyray/objstore/internal/store_context.hpp"
 #include "rustyray/internal/threads.hpp"
 #include "rustyray/internal/spin_wait.hpp"
 #include "rustyray/detail/object_access.hpp"
+#include "thread_context.hpp"
 #include "rustyray/object_store.hpp"
 
 namespace rustyray {
@@ -36,7 +36,7 @@ caf::error nil_ref_error() {
 
 /// A ref whose object another runtime made: one before the last `shutdown`
 /// (objects do not survive it), or one of another process.
-caf::error foreign_error(const object_id& id, const objstore::store_context& rt) {
+caf::error foreign_error(const object_id& id, const objstore::internal::store_context& rt) {
   return make_error(errc::object_lost,
                     "object " + to_string(id) + " belongs to node " + internal::node_text(id.node())
                       + ", not to this runtime (node " + internal::node_text(rt.node->id())
@@ -51,7 +51,7 @@ caf::error not_ready_error(const object_id& id, std::chrono::milliseconds timeou
                       + " ms; wait longer, or check that the task producing it can run");
 }
 
-using objstore::lookup;
+using objstore::internal::lookup;
 
 [[noreturn]] void invalid_argument(const std::string& what) {
   throw error{errc::invalid_argument, what};
@@ -89,7 +89,7 @@ class slow_get_alarm {
 public:
   using time_point = std::chrono::steady_clock::time_point;
 
-  slow_get_alarm(const objstore::store_context& rt, time_point started)
+  slow_get_alarm(const objstore::internal::store_context& rt, time_point started)
     : table_(*rt.table), limit_(rt.node->cfg().slow_get_warning),
       due_(limit_.count() > 0 ? started + limit_ : time_point::max()) {}
 
@@ -116,7 +116,7 @@ public:
   }
 
 private:
-  objstore::object_table& table_;
+  objstore::internal::object_table& table_;
   std::chrono::milliseconds limit_;
   time_point due_;
 };
@@ -208,7 +208,7 @@ void spin_before_sleep(const std::atomic<bool>& done, std::chrono::milliseconds 
 /// Blocks until `needed` of `ids` hold a value or an error, or the deadline
 /// passes; throws `runtime_not_initialized` if shutdown wakes it. A get
 /// passes its `alarm`.
-void await_resolved(objstore::object_table& table, const std::vector<object_id>& ids,
+void await_resolved(objstore::internal::object_table& table, const std::vector<object_id>& ids,
                     std::size_t needed, std::chrono::milliseconds timeout,
                     slow_get_alarm* alarm = nullptr) {
   // Often enough is there already: then no waiter is registered at all.
@@ -245,62 +245,34 @@ void await_resolved(objstore::object_table& table, const std::vector<object_id>&
 
 } // namespace
 
-namespace {
-
-/// What this thread's `add_ref_batch`es noted (object_access.hpp).
-struct noted_refs {
-  int batches = 0;
-  std::vector<object_id> ids; // kept: its memory serves the next batch
-};
-
-thread_local noted_refs noted;
-
-void count_noted_refs() noexcept {
-  if (noted.ids.empty())
-    return;
-  if (auto rt = objstore::current_store())
-    rt->table->add_refs(noted.ids);
-  noted.ids.clear(); // without a runtime, there is nothing to count them in
-}
-
-} // namespace
-
 namespace detail {
-
-add_ref_batch::add_ref_batch() noexcept {
-  ++noted.batches;
-}
-
-add_ref_batch::~add_ref_batch() {
-  if (--noted.batches == 0) // the outermost: batches nest on a thread
-    count_noted_refs();
-}
 
 void add_ref(const object_id& id) noexcept {
   // A noted ref is counted later, with the runtime in hand (an ID of another
   // node names no entry of the table: counting it changes nothing). Copies
   // into a submission's arguments are noted: they skip the look-up.
-  if (noted.batches > 0) {
-    noted.ids.push_back(id);
+  auto& here = objstore::internal::this_thread_context();
+  if (here.noting > 0) {
+    here.noted.push_back(id);
     return;
   }
-  if (auto rt = objstore::current_store(); rt && id.node() == rt->node->id())
+  if (auto rt = objstore::internal::current_store(); rt && id.node() == rt->node->id())
     rt->table->add_ref(id);
 }
 
 void release_ref(const object_id& id) noexcept {
   // A release may be of a ref whose count is still noted: count first.
-  count_noted_refs();
-  if (auto* collected = internal::release_collector::current()) {
+  objstore::internal::count_noted_refs();
+  if (auto* collected = objstore::internal::this_thread_context().releases) {
     collected->push_back(id);
     return;
   }
-  if (auto rt = objstore::current_store(); rt && id.node() == rt->node->id())
+  if (auto rt = objstore::internal::current_store(); rt && id.node() == rt->node->id())
     rt->table->release(id);
 }
 
 object_id put_message(caf::message value, std::uint64_t size) {
-  auto rt = objstore::current_store_or_throw();
+  auto rt = objstore::internal::current_store_or_throw();
   rt->node->check_accepting();
   auto id = rt->node->next_id();
   if (auto err = rt->table->put(id, std::move(value), size))
@@ -312,9 +284,9 @@ caf::expected<caf::message> get_message(const object_id& id, std::chrono::millis
   check_timeout(timeout);
   // An argument of the running task: fetched with its pin (it is local, and
   // the runtime is alive while the task runs), so no look-up at all.
-  if (auto* fetched = objstore::fetched_arguments::find(id))
+  if (auto* fetched = objstore::internal::served_argument(id))
     return *fetched;
-  auto rt = objstore::current_store_or_throw();
+  auto rt = objstore::internal::current_store_or_throw();
   if (id.is_nil())
     return nil_ref_error();
   if (id.node() != rt->node->id())
@@ -346,7 +318,7 @@ caf::expected<caf::message> get_message(const object_id& id, std::chrono::millis
 
 std::vector<bool> wait_ready(const std::vector<object_id>& ids, std::size_t num_returns,
                              std::chrono::milliseconds timeout) {
-  auto rt = objstore::current_store_or_throw();
+  auto rt = objstore::internal::current_store_or_throw();
   check_timeout(timeout);
   if (num_returns == 0 || num_returns > ids.size())
     invalid_argument("wait needs 1 <= num_returns <= refs.size(), got num_returns = "
@@ -365,20 +337,20 @@ std::vector<bool> wait_ready(const std::vector<object_id>& ids, std::size_t num_
   std::vector<bool> flags;
   flags.reserve(ids.size());
   for (const auto& id : ids)
-    flags.push_back(table.status(id) != objstore::object_status::pending);
+    flags.push_back(table.status(id) != objstore::internal::object_status::pending);
   return flags;
 }
 
 std::vector<caf::expected<caf::message>> get_messages(const std::vector<object_id>& ids,
                                                       std::chrono::milliseconds timeout) {
-  auto rt = objstore::current_store_or_throw();
+  auto rt = objstore::internal::current_store_or_throw();
   check_timeout(timeout);
   // One look at every object; while some are pending, wait for the last of
   // them and look again at those only. Objects tend to resolve in the order
   // they were asked for, so this takes one waiter and one wake-up in the
   // common case instead of one per object.
   auto& table = *rt->table;
-  std::vector<std::optional<objstore::lookup>> found(ids.size());
+  std::vector<std::optional<objstore::internal::lookup>> found(ids.size());
   auto deadline = deadline_after(timeout);
   std::optional<slow_get_alarm> alarm;
   while (table.try_get_into(ids, found, false)) {
@@ -429,7 +401,7 @@ caf::error to_caf_error(const error& err) {
 
 template <class T>
 bool take_recycled_impl(T& out, std::size_t size) {
-  auto rt = objstore::current_store();
+  auto rt = objstore::internal::current_store();
   return rt && rt->pool->take(out, size);
 }
 
@@ -446,40 +418,13 @@ bool take_recycled(std::string& out, std::size_t size) {
 }
 
 caf::actor store_actor() {
-  return objstore::current_store_or_throw()->actor;
+  return objstore::internal::current_store_or_throw()->actor;
 }
 
 } // namespace detail
 
-namespace internal {
-
-namespace {
-
-thread_local std::vector<object_id>* current_release_sink = nullptr;
-
-} // namespace
-
-release_collector::release_collector(std::vector<object_id>& ids) noexcept
-  : previous_(current_release_sink) {
-  current_release_sink = &ids;
-}
-
-release_collector::~release_collector() {
-  current_release_sink = previous_;
-}
-
-std::vector<object_id>* release_collector::current() noexcept {
-  return current_release_sink;
-}
-
-std::vector<object_id>* noted_add_refs() noexcept {
-  return noted.ids.empty() ? nullptr : &noted.ids;
-}
-
-} // namespace internal
-
 store_stats object_store_stats() {
-  return objstore::current_store_or_throw()->table->stats();
+  return objstore::internal::current_store_or_throw()->table->stats();
 }
 
 namespace detail {
@@ -487,8 +432,9 @@ namespace detail {
 namespace {
 
 /// The runtime, for an operation `what` on `id`; a nil ID is invalid_argument.
-std::shared_ptr<objstore::store_context> runtime_for(const char* what, const object_id& id) {
-  auto rt = objstore::current_store_or_throw();
+std::shared_ptr<objstore::internal::store_context> runtime_for(const char* what,
+                                                               const object_id& id) {
+  auto rt = objstore::internal::current_store_or_throw();
   if (id.is_nil())
     invalid_argument(std::string{what}
                      + " got a ref that names no object (default-constructed or moved from)");
@@ -498,7 +444,7 @@ std::shared_ptr<objstore::store_context> runtime_for(const char* what, const obj
 } // namespace
 
 bool contains_object(const object_id& id) {
-  return objstore::current_store_or_throw()->table->contains(id);
+  return objstore::internal::current_store_or_throw()->table->contains(id);
 }
 
 void pin_object(const object_id& id) {

@@ -5,7 +5,7 @@
 
 #include "rustyray/errc.hpp"
 
-namespace rustyray::objstore {
+namespace rustyray::objstore::internal {
 
 namespace {
 
@@ -100,7 +100,7 @@ void object_table::each_by_shard(std::size_t n, const IdOf& id_of, const F& f) c
     return;
   if (n == 1) {
     auto& sh = shard_of(id_of(0));
-    std::lock_guard<internal::adaptive_mutex> guard{sh.mtx};
+    std::lock_guard<rustyray::internal::adaptive_mutex> guard{sh.mtx};
     f(sh, 0);
     return;
   }
@@ -120,7 +120,7 @@ void object_table::each_by_shard(std::size_t n, const IdOf& id_of, const F& f) c
     if (first[s] == first[s + 1])
       continue;
     auto& sh = shards_[s];
-    std::lock_guard<internal::adaptive_mutex> guard{sh.mtx};
+    std::lock_guard<rustyray::internal::adaptive_mutex> guard{sh.mtx};
     for (auto k = first[s]; k < first[s + 1]; ++k)
       f(sh, order[k]);
   }
@@ -138,7 +138,7 @@ object_table::~object_table() {
   for (auto& sh : shards_) {
     entry_map doomed{&sh.nodes};
     {
-      std::lock_guard<internal::adaptive_mutex> guard{sh.mtx};
+      std::lock_guard<rustyray::internal::adaptive_mutex> guard{sh.mtx};
       doomed.swap(sh.entries);
       sh.lru_head = sh.lru_tail = nullptr;
     }
@@ -180,7 +180,7 @@ void object_table::put_locked(shard& sh, const object_id& id, caf::message value
 
 caf::error object_table::register_pending(const object_id& id, std::shared_ptr<producer> made_by) {
   auto& sh = shard_of(id);
-  std::lock_guard<internal::adaptive_mutex> guard{sh.mtx};
+  std::lock_guard<rustyray::internal::adaptive_mutex> guard{sh.mtx};
   if (closed_)
     return closed_reason_;
   auto& e = sh.entries[id];
@@ -191,7 +191,7 @@ caf::error object_table::register_pending(const object_id& id, std::shared_ptr<p
 
 std::shared_ptr<producer> object_table::producer_of(const object_id& id) const {
   auto& sh = shard_of(id);
-  std::lock_guard<internal::adaptive_mutex> guard{sh.mtx};
+  std::lock_guard<rustyray::internal::adaptive_mutex> guard{sh.mtx};
   auto i = sh.entries.find(id);
   return i == sh.entries.end() ? nullptr : i->second.made_by;
 }
@@ -211,7 +211,7 @@ void object_table::fail(const object_id& id, caf::error reason) {
   deferred later;
   {
     auto& sh = shard_of(id);
-    std::lock_guard<internal::adaptive_mutex> guard{sh.mtx};
+    std::lock_guard<rustyray::internal::adaptive_mutex> guard{sh.mtx};
     fail_locked(sh, id, reason, later);
   }
   later.run(recycle_);
@@ -219,7 +219,7 @@ void object_table::fail(const object_id& id, caf::error reason) {
 
 std::optional<lookup> object_table::try_get(const object_id& id) {
   auto& sh = shard_of(id);
-  std::lock_guard<internal::adaptive_mutex> guard{sh.mtx};
+  std::lock_guard<rustyray::internal::adaptive_mutex> guard{sh.mtx};
   return try_get_locked(sh, id);
 }
 
@@ -265,7 +265,7 @@ std::optional<lookup> object_table::try_get_locked(shard& sh, const object_id& i
 std::optional<lookup> object_table::get_or_wait(const object_id& id, waiter on_ready,
                                                 std::uint64_t& token) {
   auto& sh = shard_of(id);
-  std::lock_guard<internal::adaptive_mutex> guard{sh.mtx};
+  std::lock_guard<rustyray::internal::adaptive_mutex> guard{sh.mtx};
   auto i = sh.entries.find(id);
   if (i == sh.entries.end())
     return lookup{unknown_object(id)};
@@ -373,7 +373,7 @@ caf::error object_table::complete(completion done, dependency_wait& deps) {
 void object_table::cancel_wait(const object_id& id, std::uint64_t token) {
   waiter doomed;
   auto& sh = shard_of(id);
-  std::lock_guard<internal::adaptive_mutex> guard{sh.mtx};
+  std::lock_guard<rustyray::internal::adaptive_mutex> guard{sh.mtx};
   auto i = sh.entries.find(id);
   if (i == sh.entries.end())
     return;
@@ -389,7 +389,7 @@ void object_table::cancel_wait(const object_id& id, std::uint64_t token) {
 
 void object_table::add_ref(const object_id& id) {
   auto& sh = shard_of(id);
-  std::lock_guard<internal::adaptive_mutex> guard{sh.mtx};
+  std::lock_guard<rustyray::internal::adaptive_mutex> guard{sh.mtx};
   add_ref_locked(sh, id);
 }
 
@@ -402,7 +402,7 @@ void object_table::release(const object_id& id) {
   deferred later;
   {
     auto& sh = shard_of(id);
-    std::lock_guard<internal::adaptive_mutex> guard{sh.mtx};
+    std::lock_guard<rustyray::internal::adaptive_mutex> guard{sh.mtx};
     release_locked(sh, id, later);
   }
   later.run(recycle_);
@@ -410,7 +410,7 @@ void object_table::release(const object_id& id) {
 
 object_status object_table::status(const object_id& id) const {
   auto& sh = shard_of(id);
-  std::lock_guard<internal::adaptive_mutex> guard{sh.mtx};
+  std::lock_guard<rustyray::internal::adaptive_mutex> guard{sh.mtx};
   auto i = sh.entries.find(id);
   if (i == sh.entries.end())
     return object_status::unknown;
@@ -456,7 +456,7 @@ bool object_table::contains(const object_id& id) const {
 
 caf::error object_table::pin(const object_id& id) {
   auto& sh = shard_of(id);
-  std::lock_guard<internal::adaptive_mutex> guard{sh.mtx};
+  std::lock_guard<rustyray::internal::adaptive_mutex> guard{sh.mtx};
   auto i = sh.entries.find(id);
   if (i == sh.entries.end())
     return unknown_object(id);
@@ -495,7 +495,7 @@ void object_table::pin_entry(shard& sh, entry& e) {
 
 caf::error object_table::unpin(const object_id& id) {
   auto& sh = shard_of(id);
-  std::lock_guard<internal::adaptive_mutex> guard{sh.mtx};
+  std::lock_guard<rustyray::internal::adaptive_mutex> guard{sh.mtx};
   if (!unpin_locked(sh, id))
     return make_error(errc::invalid_argument,
                       "object " + to_string(id)
@@ -507,7 +507,7 @@ void object_table::free(const object_id& id) {
   deferred later;
   {
     auto& sh = shard_of(id);
-    std::lock_guard<internal::adaptive_mutex> guard{sh.mtx};
+    std::lock_guard<rustyray::internal::adaptive_mutex> guard{sh.mtx};
     auto i = sh.entries.find(id);
     if (i == sh.entries.end() || i->second.st == state::lost)
       return;
@@ -546,7 +546,7 @@ store_stats object_table::stats() const {
 std::vector<std::pair<object_id, std::shared_ptr<producer>>> object_table::producers() const {
   std::vector<std::pair<object_id, std::shared_ptr<producer>>> result;
   for (auto& sh : shards_) {
-    std::lock_guard<internal::adaptive_mutex> guard{sh.mtx};
+    std::lock_guard<rustyray::internal::adaptive_mutex> guard{sh.mtx};
     for (const auto& [id, e] : sh.entries)
       if (e.made_by)
         result.emplace_back(id, e.made_by);
@@ -880,4 +880,4 @@ void object_table::lru_remove(shard& sh, entry& e) {
   e.key = nullptr;
 }
 
-} // namespace rustyray::objstore
+} // namespace rustyray::objstore::internal

@@ -8,7 +8,7 @@
 #include "rustyray/objstore/atoms.hpp"
 #include "rustyray/objstore/stored_object.hpp"
 
-namespace rustyray::objstore {
+namespace rustyray::objstore::internal {
 
 namespace {
 
@@ -85,4 +85,4 @@ caf::actor spawn_store_actor(caf::actor_system& sys, std::shared_ptr<object_tabl
   return sys.spawn<caf::hidden>(store_actor, std::move(table));
 }
 
-} // namespace rustyray::objstore
+} // namespace rustyray::objstore::internal

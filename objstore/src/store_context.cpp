@@ -2,12 +2,13 @@
 
 #include "rustyray/internal/published.hpp"
 
-namespace rustyray::objstore {
+namespace rustyray::objstore::internal {
 
 namespace {
 
 // Never destroyed: refs dropped by static destructors at exit still look.
-internal::published<store_context>& store_slot = *new internal::published<store_context>;
+rustyray::internal::published<store_context>& store_slot =
+  *new rustyray::internal::published<store_context>;
 
 } // namespace
 
@@ -23,4 +24,4 @@ void publish_store(std::shared_ptr<store_context> store) {
   store_slot.publish(std::move(store));
 }
 
-} // namespace rustyray::objstore
+} // namespace rustyray::objstore::internal

@@ -66,7 +66,7 @@ std::shared_ptr<runtime_state> running() {
 
 /// Makes `rt` and its layers' contexts current (null: none).
 void publish(const std::shared_ptr<runtime_state>& rt) {
-  objstore::publish_store(rt ? rt->store : nullptr);
+  objstore::internal::publish_store(rt ? rt->store : nullptr);
   publish_tasks(rt ? rt->tasks : nullptr);
   publish_actors(rt ? rt->actors : nullptr);
   global.runtime.publish(rt);
@@ -103,15 +103,15 @@ void start(std::shared_ptr<runtime_state> rt, config cfg, caf::actor_system& sys
   auto totals = resource_totals(cfg, num_workers);
   auto self = std::make_shared<node>(std::move(cfg), system);
   const auto& c = self->cfg();
-  auto store = std::make_shared<objstore::store_context>();
+  auto store = std::make_shared<objstore::internal::store_context>();
   store->node = self;
   store->pool =
     std::make_shared<buffer_pool>(std::min(c.buffer_pool_capacity, c.object_store_capacity));
-  store->table = std::make_shared<objstore::object_table>(
+  store->table = std::make_shared<objstore::internal::object_table>(
     c.object_store_capacity, [pool = store->pool](caf::message& dropped, std::uint64_t size) {
       pool->recycle(dropped, size);
     });
-  store->actor = objstore::spawn_store_actor(system, store->table);
+  store->actor = objstore::internal::spawn_store_actor(system, store->table);
   auto tasks = std::make_shared<task_runtime>();
   tasks->store = store;
   tasks->tasks =

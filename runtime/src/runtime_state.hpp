@@ -22,7 +22,7 @@ struct runtime_state {
   std::unique_ptr<caf::actor_system> own_system;
 
   std::shared_ptr<internal::node> node;
-  std::shared_ptr<objstore::store_context> store;
+  std::shared_ptr<objstore::internal::store_context> store;
   std::shared_ptr<task_runtime> tasks;
   std::shared_ptr<actor_runtime> actors;
 
@@ -30,7 +30,7 @@ struct runtime_state {
     return node->system();
   }
 
-  [[nodiscard]] objstore::object_table& table() const noexcept {
+  [[nodiscard]] objstore::internal::object_table& table() const noexcept {
     return *store->table;
   }
 };

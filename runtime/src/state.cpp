@@ -16,7 +16,7 @@ namespace {
 /// How many of the largest objects `state()` lists.
 constexpr std::size_t largest_listed = 5;
 
-nlohmann::json store_state(const objstore::object_table& table) {
+nlohmann::json store_state(const objstore::internal::object_table& table) {
   auto stats = table.stats();
   auto largest = nlohmann::json::array();
   for (const auto& [id, size] : table.largest(largest_listed))

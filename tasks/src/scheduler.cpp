@@ -12,7 +12,7 @@
 #include <caf/all.hpp>
 
 #include "rustyray/internal/adaptive_mutex.hpp"
-#include "rustyray/objstore/internal/dependencies.hpp"
+#include "rustyray/objstore/internal/run_record.hpp"
 #include "rustyray/internal/error_text.hpp"
 #include "rustyray/objstore/internal/object_table.hpp"
 #include "rustyray/internal/threads.hpp"
@@ -69,10 +69,6 @@ private:
 };
 
 using slot_ptr = std::shared_ptr<worker_slot>;
-
-void release_task(objstore::object_table& table, task_record& task) {
-  objstore::unpin_all(table, task.deps);
-}
 
 /// Tells the scheduler while the worker's task blocks in get or wait, so it
 /// can lend the task's CPU and, if needed, another worker. The tasks of the
@@ -187,8 +183,8 @@ std::optional<attempt_result> run_timed(task_context& context, const caf::actor&
 }
 
 /// Runs one task on the worker's thread: attempts, retries, the result.
-void execute(objstore::object_table& table, task_context& context, const caf::actor& scheduler,
-             worker_slot& slot) {
+void execute(objstore::internal::object_table& table, task_context& context,
+             const caf::actor& scheduler, worker_slot& slot) {
   auto& task = *slot.current;
   int expected = task_record::queued;
   if (!task.st.compare_exchange_strong(expected, task_record::running))
@@ -207,6 +203,12 @@ void execute(objstore::object_table& table, task_context& context, const caf::ac
     // of the worker.
     auto last = number >= task.attempt_budget();
     if (task.timeout.count() == 0) {
+      // Gets of the arguments answer the values fetched with the pins. Not
+      // for an attempt that may overrun: the task may complete elsewhere
+      // while it still runs.
+      std::optional<objstore::internal::arguments_scope> fetched;
+      if (task.deps.pinned > 0)
+        fetched.emplace(table, task);
       result = run_body(task.body, task, last);
     } else if (auto timed = run_timed(context, scheduler, slot, number, last)) {
       result = std::move(*timed);
@@ -223,14 +225,7 @@ void execute(objstore::object_table& table, task_context& context, const caf::ac
   // Before the result appears: whoever sees it finds the run recorded.
   record_run(recording, task, started, task.attempts.load(), output);
   task.st = task_record::finished;
-  // Drop the arguments (and the refs among them) and the pins before the
-  // result appears, so whoever sees the result sees them released.
-  task.body = nullptr;
-  release_task(table, task);
-  if (output)
-    (void)table.fulfil(task.result, std::move(output->value), output->size);
-  else
-    table.fail(task.result, std::move(output.error()));
+  (void)objstore::internal::complete_run(table, task, task.body, std::move(output));
 }
 
 struct worker_entry {
@@ -275,7 +270,7 @@ struct after_unlock {
 struct pool_state {
   /// Set by spawn_scheduler; the scheduler keeps the table alive, and so
   /// does whoever submits a task.
-  objstore::object_table* table = nullptr;
+  objstore::internal::object_table* table = nullptr;
   adaptive_mutex mtx;
   resource_amounts available;
   /// Every worker spawned, by its number.
@@ -309,7 +304,8 @@ using dispatch_atom = caf::atom_constant<caf::atom("rr_disp")>;
 
 using lock_guard = std::lock_guard<adaptive_mutex>;
 
-void carry_out(after_unlock& out, objstore::object_table& table, const caf::actor& scheduler) {
+void carry_out(after_unlock& out, objstore::internal::object_table& table,
+               const caf::actor& scheduler) {
   for (auto& w : out.runs)
     caf::anon_send(w, run_atom::value);
   if (out.kick)
@@ -319,9 +315,8 @@ void carry_out(after_unlock& out, objstore::object_table& table, const caf::acto
   for (auto& [task, why] : out.ended) {
     // No attempt uses the stored arguments any more: an attempt still
     // running (overrun) has its own copy, a dead worker's is gone.
-    task->body = nullptr;
-    release_task(table, *task);
-    table.fail(task->result, std::move(why));
+    (void)objstore::internal::complete_run(table, *task, task->body,
+                                           objstore::internal::lookup{std::move(why)});
   }
   if (out.close_why)
     table.close(make_error(errc::runtime_not_initialized, *out.close_why));
@@ -460,7 +455,7 @@ bool finish_batch(task_context& context, std::size_t id, bool& again, after_unlo
 }
 
 caf::behavior worker(caf::event_based_actor* self, caf::actor scheduler, slot_ptr slot,
-                     std::shared_ptr<objstore::object_table> table,
+                     std::shared_ptr<objstore::internal::object_table> table,
                      std::shared_ptr<task_context> context) {
   auto blocking = std::make_shared<worker_blocking>(scheduler, slot);
   // Something escaped the task's own error handling: the worker dies, and
@@ -526,7 +521,7 @@ caf::behavior worker(caf::event_based_actor* self, caf::actor scheduler, slot_pt
 }
 
 struct scheduler_state {
-  std::shared_ptr<objstore::object_table> table;
+  std::shared_ptr<objstore::internal::object_table> table;
   std::shared_ptr<task_context> context;
   caf::response_promise drained;
   static inline const char* name = "rustyray.scheduler";
@@ -638,7 +633,7 @@ void with_pool(sched_ptr self, F f) {
   carry_out(out, *self->state.table, self);
 }
 
-caf::behavior scheduler(sched_ptr self, std::shared_ptr<objstore::object_table> table,
+caf::behavior scheduler(sched_ptr self, std::shared_ptr<objstore::internal::object_table> table,
                         std::shared_ptr<task_context> context) {
   self->state.table = std::move(table);
   self->state.context = std::move(context);
@@ -793,22 +788,21 @@ void task_context::submit(const caf::actor& scheduler, task_ptr task) {
   carry_out(out, *pool_->table, scheduler);
 }
 
-void fail_task(objstore::object_table& table, const task_ptr& task, caf::error reason) {
+void fail_task(objstore::internal::object_table& table, const task_ptr& task, caf::error reason) {
   for (int from : {task_record::waiting, task_record::queued}) {
     int expected = from;
     if (task->st.compare_exchange_strong(expected, task_record::cancelled)) {
-      // As after a run: inputs released before the result (an error) appears.
-      // The body is ours alone now: execute lost the race for the state (an
-      // attempt that overran earlier runs on a copy of it).
-      task->body = nullptr;
-      release_task(table, *task);
-      table.fail(task->result, std::move(reason));
+      // As after a run. The body is ours alone now: execute lost the race
+      // for the state (an attempt that overran earlier runs on a copy of it).
+      (void)objstore::internal::complete_run(table, *task, task->body,
+                                             objstore::internal::lookup{std::move(reason)});
       return;
     }
   }
 }
 
-caf::actor spawn_scheduler(caf::actor_system& sys, std::shared_ptr<objstore::object_table> table,
+caf::actor spawn_scheduler(caf::actor_system& sys,
+                           std::shared_ptr<objstore::internal::object_table> table,
                            std::shared_ptr<task_context> context) {
   context->pool().table = table.get();
   return sys.spawn<caf::hidden>(scheduler, std::move(table), std::move(context));

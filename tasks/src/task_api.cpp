@@ -8,6 +8,7 @@
 
 #include "rustyray/internal/demangle.hpp"
 #include "rustyray/objstore/internal/dependencies.hpp"
+#include "rustyray/objstore/internal/run_record.hpp"
 #include "rustyray/internal/error_text.hpp"
 #include "rustyray/objstore/internal/object_table.hpp"
 #include "rustyray/internal/recorder.hpp"
@@ -139,8 +140,10 @@ object_id submit_task(task_options options, const std::type_info& function,
     if (auto err = table.register_pending(task->result, task))
       throw_caf_error(err);
     lane.bump(internal::counter::tasks_failed);
-    table.fail(task->result, make_error(errc::task_unschedulable,
-                                        "task " + task->name() + " can never run: " + why));
+    (void)objstore::internal::complete_run(
+      table, *task, task->body,
+      objstore::internal::lookup{
+        make_error(errc::task_unschedulable, "task " + task->name() + " can never run: " + why)});
     return task->result;
   }
   // The result is registered and each dependency pinned in one trip through
@@ -150,7 +153,8 @@ object_id submit_task(task_options options, const std::type_info& function,
     return
       [task, context = rt->tasks, scheduler = rt->scheduler] { enqueue(context, scheduler, task); };
   };
-  auto ready = objstore::register_and_await(table, task->result, task, task->deps, make_on_ready);
+  auto ready =
+    objstore::internal::register_and_await(table, task->result, task, task->deps, make_on_ready);
   if (!ready)
     throw_caf_error(ready.error());
   if (*ready)

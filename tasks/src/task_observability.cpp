@@ -130,7 +130,7 @@ nlohmann::json tasks_state(const task_runtime& rt, const producer_list& pending,
   std::size_t queued = 0;
   std::size_t running = 0;
   std::vector<std::shared_ptr<task_record>> oldest;
-  std::unordered_map<object_id, const objstore::producer*> producer_of;
+  std::unordered_map<object_id, const objstore::internal::producer*> producer_of;
   for (const auto& [id, made_by] : pending) {
     producer_of.emplace(id, made_by.get());
     auto task = std::dynamic_pointer_cast<task_record>(made_by);
@@ -163,7 +163,7 @@ nlohmann::json tasks_state(const task_runtime& rt, const producer_list& pending,
   for (const auto& task : oldest) {
     auto waiting_for = nlohmann::json::array();
     for (const auto& dep : task->deps.ids) {
-      if (rt.table().status(dep) != objstore::object_status::pending)
+      if (rt.table().status(dep) != objstore::internal::object_status::pending)
         continue;
       auto p = producer_of.find(dep);
       waiting_for.push_back(

@@ -5,7 +5,7 @@
 
 #include "rustyray/objstore/internal/block_cache.hpp"
 
-using rustyray::objstore::block_cache;
+using rustyray::objstore::internal::block_cache;
 
 BOOST_AUTO_TEST_CASE(a_freed_small_block_is_handed_out_again_for_its_size) {
   block_cache cache;

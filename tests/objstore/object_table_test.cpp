@@ -15,6 +15,7 @@
 
 using namespace rustyray;
 using namespace rustyray::objstore;
+using namespace rustyray::objstore::internal;
 
 namespace {
 

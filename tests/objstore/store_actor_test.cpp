@@ -14,6 +14,7 @@
 
 using namespace rustyray;
 using namespace rustyray::objstore;
+using namespace rustyray::objstore::internal;
 using namespace std::chrono_literals;
 
 namespace {

@@ -14,7 +14,7 @@
 #include <caf/allowed_unsafe_message_type.hpp>
 #include <caf/response_promise.hpp>
 
-#include "rustyray/objstore/internal/dependencies.hpp"
+#include "rustyray/objstore/internal/run_record.hpp"
 #include "rustyray/actors/actor.hpp"
 
 namespace rustyray::internal {
@@ -65,9 +65,7 @@ private:
 namespace rustyray::internal {
 
 /// One submitted actor call, from submission until it finished.
-struct call_record : objstore::producer {
-  /// The result object; nil for calls from plain CAF code (`promise`).
-  object_id result;
+struct call_record : objstore::internal::run_record {
   /// The actor that runs it.
   object_id actor;
   /// Calls of one caller run in submission order.
@@ -76,15 +74,11 @@ struct call_record : objstore::producer {
   detail::function_identity identity;
   /// The registered name, for a call from plain CAF code (`method` null).
   std::string by_name;
-  /// Pinned until the call is done.
-  objstore::dependency_wait deps;
   detail::call_body body;
   /// Every argument exists (set by whoever resolved the last one).
   std::atomic<bool> ready{false};
   /// Set by a runner thread (max_concurrency > 1) for the host to finish.
   caf::expected<detail::task_output> output{caf::error{}};
-  /// Gets of its arguments the run answered from `deps.value(i)`.
-  std::size_t fetched_gets = 0;
   caf::response_promise promise;
   // Touched by the host's thread only.
   bool accepted = false;

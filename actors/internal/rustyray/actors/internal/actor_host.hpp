@@ -26,7 +26,8 @@ using inbox_atom = caf::atom_constant<caf::atom("rr_inbox")>;
 /// submission order), restarts it, and on `stop_atom` runs the queued calls,
 /// then `on_stop`, then quits. Its own thread: methods may block in `get`.
 /// It keeps `vitals` current and records its calls in `recording`.
-caf::actor spawn_actor_host(caf::actor_system& sys, std::shared_ptr<objstore::object_table> table,
+caf::actor spawn_actor_host(caf::actor_system& sys,
+                            std::shared_ptr<objstore::internal::object_table> table,
                             std::shared_ptr<actor_directory> directory, const object_id& id,
                             detail::actor_spec spec, std::shared_ptr<call_inbox> inbox,
                             std::shared_ptr<actor_vitals> vitals,

@@ -26,8 +26,8 @@ void record_call(recorder& recording, const call_record& call, const std::string
 /// `state()["actors"]`: every actor whose host runs, with its class, name,
 /// phase, restarts and calls not finished. `pending` as `object_table::producers`
 /// lists it.
-nlohmann::json
-actors_state(const actor_runtime& rt,
-             const std::vector<std::pair<object_id, std::shared_ptr<objstore::producer>>>& pending);
+nlohmann::json actors_state(
+  const actor_runtime& rt,
+  const std::vector<std::pair<object_id, std::shared_ptr<objstore::internal::producer>>>& pending);
 
 } // namespace rustyray::internal

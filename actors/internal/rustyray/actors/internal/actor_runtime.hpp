@@ -13,11 +13,11 @@ namespace rustyray::internal {
 /// below them, the directory of live actors and names, and the bridge that
 /// sends requests to the application's CAF actors.
 struct actor_runtime {
-  std::shared_ptr<objstore::store_context> store;
+  std::shared_ptr<objstore::internal::store_context> store;
   std::shared_ptr<actor_directory> actors;
   caf::actor bridge;
 
-  [[nodiscard]] objstore::object_table& table() const noexcept {
+  [[nodiscard]] objstore::internal::object_table& table() const noexcept {
     return *store->table;
   }
 

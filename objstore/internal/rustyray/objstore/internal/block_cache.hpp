@@ -4,7 +4,7 @@
 #include <cstddef>
 #include <memory_resource>
 
-namespace rustyray::objstore {
+namespace rustyray::objstore::internal {
 
 /// A memory resource for one shard's map, used under the shard's lock: it
 /// keeps freed small blocks (the map's nodes, all of one size) on free lists
@@ -95,4 +95,4 @@ private:
   std::array<free_list, largest / granule> lists_{};
 };
 
-} // namespace rustyray::objstore
+} // namespace rustyray::objstore::internal

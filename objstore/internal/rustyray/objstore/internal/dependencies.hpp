@@ -7,7 +7,7 @@
 #include "rustyray/objstore/internal/dependency_wait.hpp"
 #include "rustyray/objstore/internal/object_table.hpp"
 
-namespace rustyray::objstore {
+namespace rustyray::objstore::internal {
 
 /// The non-template part of `await_dependencies`: true if every dependency
 /// is resolved already.
@@ -58,32 +58,4 @@ register_and_await(object_table& table, const object_id& result, std::shared_ptr
 /// Drops the pins `await_dependencies` took.
 void unpin_all(object_table& table, dependency_wait& deps);
 
-/// While one lives, gets on this thread of the objects a run's `deps`
-/// pinned return the values fetched with the pins (`get_message` asks
-/// `find`): the run of a task or call needs no trip through the table for
-/// its arguments. Unless an object was freed since the pins were taken:
-/// then every get looks in the table, as it would have.
-class fetched_arguments {
-public:
-  fetched_arguments(const object_table& table, dependency_wait& deps) noexcept;
-  ~fetched_arguments();
-
-  fetched_arguments(const fetched_arguments&) = delete;
-  fetched_arguments& operator=(const fetched_arguments&) = delete;
-
-  /// The value of `id` if the run on this thread fetched it.
-  [[nodiscard]] static const lookup* find(const object_id& id) noexcept;
-
-  /// Gets answered from the fetched values: the table counts them as its
-  /// own (`completion::fetched_gets`).
-  [[nodiscard]] std::size_t served() const noexcept {
-    return served_;
-  }
-
-private:
-  dependency_wait* deps_; // null: look in the table
-  std::size_t served_ = 0;
-  fetched_arguments* previous_;
-};
-
-} // namespace rustyray::objstore
+} // namespace rustyray::objstore::internal

@@ -13,7 +13,7 @@
 #include "rustyray/detail/id_list.hpp"
 #include "rustyray/object_id.hpp"
 
-namespace rustyray::objstore {
+namespace rustyray::objstore::internal {
 
 /// What a get finds: the value, or the error stored in its place or
 /// explaining its absence.
@@ -80,4 +80,4 @@ private:
   std::vector<lookup> more_values_;
 };
 
-} // namespace rustyray::objstore
+} // namespace rustyray::objstore::internal

@@ -23,7 +23,7 @@
 #include "rustyray/object_id.hpp"
 #include "rustyray/objstore/store_stats.hpp"
 
-namespace rustyray::objstore {
+namespace rustyray::objstore::internal {
 
 /// Given each value the table drops, with its size, outside the locks, before
 /// it is destroyed: a chance to reuse its memory.
@@ -271,7 +271,7 @@ private:
 
   /// The objects whose IDs hash to it, with the lock that guards them.
   struct alignas(64) shard {
-    internal::adaptive_mutex mtx;
+    rustyray::internal::adaptive_mutex mtx;
     // Everything below is guarded by mtx.
     // The map's nodes: an entry per call result is created by the caller
     // and erased when its last ref goes, often while another thread frees
@@ -378,4 +378,4 @@ private:
   alignas(64) std::atomic<std::uint64_t> ticks_{0};
 };
 
-} // namespace rustyray::objstore
+} // namespace rustyray::objstore::internal

@@ -4,7 +4,7 @@
 
 #include <caf/fwd.hpp>
 
-namespace rustyray::objstore {
+namespace rustyray::objstore::internal {
 
 class object_table;
 
@@ -25,4 +25,4 @@ class object_table;
 /// of category `rustyray`. The actor quits on any exit message.
 caf::actor spawn_store_actor(caf::actor_system& sys, std::shared_ptr<object_table> table);
 
-} // namespace rustyray::objstore
+} // namespace rustyray::objstore::internal

@@ -8,14 +8,14 @@
 #include "rustyray/internal/node.hpp"
 #include "rustyray/objstore/internal/object_table.hpp"
 
-namespace rustyray::objstore {
+namespace rustyray::objstore::internal {
 
 /// The running runtime's object store, as the object API (put, get, wait,
 /// free, refs) and the layers above reach it.
 struct store_context {
-  std::shared_ptr<internal::node> node;
+  std::shared_ptr<rustyray::internal::node> node;
   std::shared_ptr<object_table> table;
-  std::shared_ptr<internal::buffer_pool> pool;
+  std::shared_ptr<rustyray::internal::buffer_pool> pool;
   /// The store actor, for `get_async` and CAF clients.
   caf::actor actor;
 };
@@ -30,4 +30,4 @@ std::shared_ptr<store_context> current_store_or_throw();
 /// `shutdown`.
 void publish_store(std::shared_ptr<store_context> store);
 
-} // namespace rustyray::objstore
+} // namespace rustyray::objstore::internal

@@ -12,7 +12,7 @@
 #include "rustyray/internal/deadline_timer.hpp"
 #include "rustyray/tasks/internal/task_record.hpp"
 
-namespace rustyray::objstore {
+namespace rustyray::objstore::internal {
 class object_table;
 }
 
@@ -86,12 +86,13 @@ private:
 /// detached worker actors within the resource totals, lends an extra worker
 /// while a task blocks in `get`, and on `drain_atom` (shutdown) fails the
 /// queued tasks, lets the running ones finish and stops the workers.
-caf::actor spawn_scheduler(caf::actor_system& sys, std::shared_ptr<objstore::object_table> table,
+caf::actor spawn_scheduler(caf::actor_system& sys,
+                           std::shared_ptr<objstore::internal::object_table> table,
                            std::shared_ptr<task_context> context);
 
 /// Marks a task that will not run (cancelled, shut down, unschedulable) as
 /// done: stores `reason` in its result and releases what it held.
-void fail_task(objstore::object_table& table, const task_ptr& task, caf::error reason);
+void fail_task(objstore::internal::object_table& table, const task_ptr& task, caf::error reason);
 
 /// For tests: thrown inside a task, it escapes the task's error handling and
 /// kills the worker running it, as a bug in the runtime would.

@@ -19,7 +19,8 @@ namespace rustyray::internal {
 struct task_runtime;
 
 /// Pending objects with their producers, as `object_table::producers` lists them.
-using producer_list = std::vector<std::pair<object_id, std::shared_ptr<objstore::producer>>>;
+using producer_list =
+  std::vector<std::pair<object_id, std::shared_ptr<objstore::internal::producer>>>;
 
 /// Records one run of `task` (started at `started`, `attempts` tries) in the
 /// worker thread's lane: its timeline event and the counters.

@@ -11,7 +11,7 @@
 
 #include <caf/allowed_unsafe_message_type.hpp>
 
-#include "rustyray/objstore/internal/dependencies.hpp"
+#include "rustyray/objstore/internal/run_record.hpp"
 #include "rustyray/object_id.hpp"
 #include "rustyray/tasks/task.hpp"
 
@@ -25,18 +25,15 @@ using resource_amounts = std::map<std::string, std::int64_t>;
 using resource_request = std::shared_ptr<const resource_amounts>;
 
 /// One submitted task, from submission until it finished or was cancelled.
-struct task_record : objstore::producer {
+struct task_record : objstore::internal::run_record {
   enum state : int { waiting, queued, running, finished, cancelled };
 
-  object_id result;
   task_options options;
   /// The function's type and pointer bytes: its name, found only when an
   /// error needs it (`name()`), so submitting costs no name lookup.
   const std::type_info* function = nullptr;
   detail::function_identity identity;
   resource_request request;
-  /// Pinned until the task is done.
-  objstore::dependency_wait deps;
   detail::task_body body;
   /// Submitted from inside a running task: dispatched first, depth-first.
   bool nested = false;

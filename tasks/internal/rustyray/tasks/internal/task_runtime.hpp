@@ -12,11 +12,11 @@ namespace rustyray::internal {
 /// The running runtime's task system, as task submission and cancel reach
 /// it: the store below it, the scheduler's shared state and actor.
 struct task_runtime {
-  std::shared_ptr<objstore::store_context> store;
+  std::shared_ptr<objstore::internal::store_context> store;
   std::shared_ptr<task_context> tasks;
   caf::actor scheduler;
 
-  [[nodiscard]] objstore::object_table& table() const noexcept {
+  [[nodiscard]] objstore::internal::object_table& table() const noexcept {
     return *store->table;
   }
 
