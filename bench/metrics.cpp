@@ -122,6 +122,24 @@ std::vector<metric> all_metrics(const metric_context& ctx) {
      {{"vs_asio_pool", "asio_pool_tasks_async"},
       {"vs_std_async", "std_async_tasks_async"},
       {"vs_caf_request_response_async", "caf_request_response_async"}}},
+    {"single_client_tasks_with_arg_async",
+     "rustyray",
+     "RustyRay",
+     "ops/s",
+     "as `single_client_tasks_async`, first putting an int and passing its `object_ref<int>` to "
+     "each of the 1,000 tasks (`plus_one`): the argument pinned and fetched at submission, "
+     "released at completion",
+     [&] {
+       auto arg = rustyray::put(1);
+       return timeit(
+         s,
+         [&] {
+           submit_then_get(1000, [&](int) { return rustyray::task(plus_one).remote(arg); });
+         },
+         1000);
+     },
+     {{"vs_asio_pool", "asio_pool_tasks_async"},
+      {"vs_caf_request_response_async", "caf_request_response_async"}}},
     {"single_client_tasks_and_get_batch", "rustyray", "RustyRay", "batches/s",
      "the same 1,000 tasks and get, counted in batches",
      [&] { return timeit(s, [&] { submit_then_get(1000, small_task); }); }},
