@@ -133,9 +133,7 @@ std::vector<metric> all_metrics(const metric_context& ctx) {
        auto arg = rustyray::put(1);
        return timeit(
          s,
-         [&] {
-           submit_then_get(1000, [&](int) { return rustyray::task(plus_one).remote(arg); });
-         },
+         [&] { submit_then_get(1000, [&](int) { return rustyray::task(plus_one).remote(arg); }); },
          1000);
      },
      {{"vs_asio_pool", "asio_pool_tasks_async"},

@@ -23,7 +23,9 @@
 
 namespace rustyray {
 
-namespace internal {
+namespace actors::internal {
+
+using namespace rustyray::internal; // the base layer's internals
 
 bool actor_restarted() noexcept;
 
@@ -61,19 +63,19 @@ std::string call_record::name() const {
   return member_function_name(*method, identity);
 }
 
-} // namespace internal
+} // namespace actors::internal
 
 namespace detail {
 
-using internal::demangle;
+using rustyray::internal::demangle;
 
 actor_core::~actor_core() {
   if (auto h = host())
-    caf::anon_send(h, internal::stop_atom::value);
+    caf::anon_send(h, actors::internal::stop_atom::value);
 }
 
 std::shared_ptr<actor_core> find_actor(const object_id& id, const std::type_info& cls) noexcept {
-  auto rt = internal::current_actors();
+  auto rt = actors::internal::current_actors();
   if (!rt)
     return nullptr;
   auto core = rt->actors->find(id);
@@ -89,7 +91,7 @@ object_id actor_id_of(const actor_core* core) noexcept {
 }
 
 std::shared_ptr<actor_core> create_actor(actor_spec spec) {
-  auto rt = internal::current_actors_or_throw();
+  auto rt = actors::internal::current_actors_or_throw();
   rt->node().check_accepting();
   auto label = demangle(spec.cls->name());
   if (spec.max_restarts < 0)
@@ -103,16 +105,16 @@ std::shared_ptr<actor_core> create_actor(actor_spec spec) {
   auto id = rt->node().next_id();
   const auto& cls = *spec.cls;
   auto name = spec.name;
-  auto vitals = std::make_shared<internal::actor_vitals>(cls, name);
-  auto inbox = std::make_shared<internal::call_inbox>();
+  auto vitals = std::make_shared<actors::internal::actor_vitals>(cls, name);
+  auto inbox = std::make_shared<actors::internal::call_inbox>();
   auto host =
-    internal::spawn_actor_host(rt->node().system(), rt->store->table, rt->actors, id,
-                               std::move(spec), inbox, vitals, rt->node().recording_ptr());
-  internal::release_thread_logger(); // the spawn took it (threads.hpp)
+    actors::internal::spawn_actor_host(rt->node().system(), rt->store->table, rt->actors, id,
+                                       std::move(spec), inbox, vitals, rt->node().recording_ptr());
+  rustyray::internal::release_thread_logger(); // the spawn took it (threads.hpp)
   auto core = std::make_shared<actor_core>(id, cls, std::move(name), host, std::move(inbox));
   if (auto err = rt->actors->add(core, host, std::move(vitals))) {
     // Lost a race for the name: this actor never runs.
-    internal::send_kill(*core, host, true);
+    actors::internal::send_kill(*core, host, true);
     throw_caf_error(err); // the core's destructor stops the host
   }
   return core;
@@ -121,14 +123,14 @@ std::shared_ptr<actor_core> create_actor(actor_spec spec) {
 object_id submit_call(const std::shared_ptr<actor_core>& core, const object_id& actor,
                       const std::type_info& method, function_identity identity, id_list deps,
                       call_body body) {
-  auto rt = internal::current_actors_or_throw();
+  auto rt = actors::internal::current_actors_or_throw();
   rt->node().check_accepting();
   auto& table = rt->table();
-  auto call = std::allocate_shared<internal::call_record>(
-    internal::recycling_allocator<internal::call_record>{core.get()});
+  auto call = std::allocate_shared<actors::internal::call_record>(
+    rustyray::internal::recycling_allocator<actors::internal::call_record>{core.get()});
   call->result = rt->node().next_id();
   call->actor = actor;
-  call->caller = internal::this_caller();
+  call->caller = actors::internal::this_caller();
   call->method = &method;
   call->identity = identity;
   call->deps.ids = std::move(deps);
@@ -141,7 +143,7 @@ object_id submit_call(const std::shared_ptr<actor_core>& core, const object_id& 
     if (core) // its host stopped: say why, if it knows
       reason = core->inbox->closed_reason();
     if (!reason && core)
-      reason = internal::stopped_error(to_string(actor));
+      reason = actors::internal::stopped_error(to_string(actor));
     if (!reason)
       reason = make_error(errc::actor_died,
                           "actor " + to_string(actor)
@@ -158,7 +160,7 @@ object_id submit_call(const std::shared_ptr<actor_core>& core, const object_id& 
   auto make_on_ready = [&] {
     return [call, host] {
       call->ready.store(true, std::memory_order_release);
-      caf::anon_send(host, internal::ready_atom::value, call);
+      caf::anon_send(host, actors::internal::ready_atom::value, call);
     };
   };
   auto ready =
@@ -175,16 +177,16 @@ object_id submit_call(const std::shared_ptr<actor_core>& core, const object_id& 
     (void)objstore::internal::complete_run(
       table, *call, call->body,
       objstore::internal::lookup{reason ? std::move(reason)
-                                        : internal::stopped_error(to_string(actor))});
+                                        : actors::internal::stopped_error(to_string(actor))});
     return result;
   }
   if (notify)
-    caf::anon_send(host, internal::inbox_atom::value);
+    caf::anon_send(host, actors::internal::inbox_atom::value);
   return result;
 }
 
 std::shared_ptr<actor_core> named_actor(const std::string& name, const std::type_info& cls) {
-  auto rt = internal::current_actors_or_throw();
+  auto rt = actors::internal::current_actors_or_throw();
   auto core = rt->actors->find_name(name);
   if (core && core->cls != cls)
     throw error{errc::type_mismatch, "the actor named \"" + name + "\" is a "
@@ -194,7 +196,7 @@ std::shared_ptr<actor_core> named_actor(const std::string& name, const std::type
 }
 
 void kill_actor(const std::shared_ptr<actor_core>& core, const object_id& actor, bool no_restart) {
-  auto rt = internal::current_actors_or_throw();
+  auto rt = actors::internal::current_actors_or_throw();
   if (!core)
     throw error{errc::invalid_argument, "kill: actor " + to_string(actor)
                                           + " is not known in this process (a "
@@ -203,13 +205,13 @@ void kill_actor(const std::shared_ptr<actor_core>& core, const object_id& actor,
   auto host = caf_actor_of(core.get());
   if (!host)
     return; // stopped already: nothing left to kill
-  internal::send_kill(*core, host, no_restart);
+  actors::internal::send_kill(*core, host, no_restart);
   if (no_restart)
     rt->actors->release_name(core->id);
 }
 
 object_id register_reply() {
-  auto rt = internal::current_actors_or_throw();
+  auto rt = actors::internal::current_actors_or_throw();
   rt->node().check_accepting();
   auto id = rt->node().next_id();
   if (auto err = rt->table().register_pending(id))
@@ -218,13 +220,13 @@ object_id register_reply() {
 }
 
 void resolve_reply(const object_id& id, caf::message value, std::uint64_t size) {
-  if (auto rt = internal::current_actors())
+  if (auto rt = actors::internal::current_actors())
     (void)rt->table().fulfil(id, std::move(value), size);
 }
 
 void fail_reply(const object_id& id, const caf::error& reason) {
-  if (auto rt = internal::current_actors())
-    rt->table().fail(id, internal::as_rustyray_error(reason));
+  if (auto rt = actors::internal::current_actors())
+    rt->table().fail(id, rustyray::internal::as_rustyray_error(reason));
 }
 
 void throw_invalid_handle() {
@@ -234,14 +236,14 @@ void throw_invalid_handle() {
 }
 
 void run_in_bridge(std::function<void(caf::event_based_actor*)> job) {
-  auto rt = internal::current_actors_or_throw();
-  caf::anon_send(rt->bridge, internal::bridge_job{std::move(job)});
+  auto rt = actors::internal::current_actors_or_throw();
+  caf::anon_send(rt->bridge, actors::internal::bridge_job{std::move(job)});
 }
 
 } // namespace detail
 
 void exit_actor() {
-  if (!internal::in_actor())
+  if (!actors::internal::in_actor())
     throw error{errc::invalid_argument,
                 "rustyray::exit_actor() was called outside an actor method; only an actor "
                 "can end itself (use kill(handle) from outside)"};
@@ -249,7 +251,7 @@ void exit_actor() {
 }
 
 bool was_restarted() noexcept {
-  return internal::actor_restarted();
+  return rustyray::actors::internal::actor_restarted();
 }
 
 } // namespace rustyray

@@ -2,7 +2,9 @@
 
 #include "rustyray/errc.hpp"
 
-namespace rustyray::internal {
+namespace rustyray::actors::internal {
+
+using namespace rustyray::internal; // the base layer's internals
 
 namespace {
 
@@ -110,4 +112,4 @@ void actor_directory::clear() {
       core->detach();
 }
 
-} // namespace rustyray::internal
+} // namespace rustyray::actors::internal

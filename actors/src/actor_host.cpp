@@ -23,7 +23,9 @@
 #include "rustyray/internal/spin_wait.hpp"
 #include "rustyray/remote.hpp"
 
-namespace rustyray::internal {
+namespace rustyray::actors::internal {
+
+using namespace rustyray::internal; // the base layer's internals
 
 namespace {
 
@@ -919,4 +921,4 @@ bool actor_restarted() noexcept {
   return current_actor != nullptr && current_actor->restarted;
 }
 
-} // namespace rustyray::internal
+} // namespace rustyray::actors::internal

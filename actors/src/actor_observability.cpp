@@ -9,7 +9,9 @@
 #include "rustyray/internal/error_text.hpp"
 #include "rustyray/actors/internal/actor_runtime.hpp"
 
-namespace rustyray::internal {
+namespace rustyray::actors::internal {
+
+using namespace rustyray::internal; // the base layer's internals
 
 std::string call_record::describe() const {
   return "call " + name() + " of actor " + to_string(actor)
@@ -63,4 +65,4 @@ nlohmann::json actors_state(
   return result;
 }
 
-} // namespace rustyray::internal
+} // namespace rustyray::actors::internal

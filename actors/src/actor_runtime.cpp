@@ -2,7 +2,9 @@
 
 #include "rustyray/internal/published.hpp"
 
-namespace rustyray::internal {
+namespace rustyray::actors::internal {
+
+using namespace rustyray::internal; // the base layer's internals
 
 namespace {
 
@@ -22,4 +24,4 @@ void publish_actors(std::shared_ptr<actor_runtime> actors) {
   actor_slot.publish(std::move(actors));
 }
 
-} // namespace rustyray::internal
+} // namespace rustyray::actors::internal

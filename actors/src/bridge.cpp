@@ -2,7 +2,9 @@
 
 #include <caf/all.hpp>
 
-namespace rustyray::internal {
+namespace rustyray::actors::internal {
+
+using namespace rustyray::internal; // the base layer's internals
 
 namespace {
 
@@ -18,4 +20,4 @@ caf::actor spawn_bridge(caf::actor_system& sys) {
   return sys.spawn<caf::hidden>(bridge);
 }
 
-} // namespace rustyray::internal
+} // namespace rustyray::actors::internal

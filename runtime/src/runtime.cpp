@@ -67,8 +67,8 @@ std::shared_ptr<runtime_state> running() {
 /// Makes `rt` and its layers' contexts current (null: none).
 void publish(const std::shared_ptr<runtime_state>& rt) {
   objstore::internal::publish_store(rt ? rt->store : nullptr);
-  publish_tasks(rt ? rt->tasks : nullptr);
-  publish_actors(rt ? rt->actors : nullptr);
+  rustyray::tasks::internal::publish_tasks(rt ? rt->tasks : nullptr);
+  rustyray::actors::internal::publish_actors(rt ? rt->actors : nullptr);
   global.runtime.publish(rt);
 }
 
@@ -88,8 +88,8 @@ void check_not_running() {
 
 /// The resource totals: CPU = num_workers unless set, plus custom resources,
 /// in thousandths.
-resource_amounts resource_totals(const config& cfg, std::size_t num_workers) {
-  resource_amounts total;
+tasks::internal::resource_amounts resource_totals(const config& cfg, std::size_t num_workers) {
+  tasks::internal::resource_amounts total;
   total["CPU"] = static_cast<std::int64_t>(num_workers) * 1000;
   for (const auto& [name, amount] : cfg.resources)
     total[name] = static_cast<std::int64_t>(amount * 1000 + 0.5);
@@ -112,15 +112,15 @@ void start(std::shared_ptr<runtime_state> rt, config cfg, caf::actor_system& sys
       pool->recycle(dropped, size);
     });
   store->actor = objstore::internal::spawn_store_actor(system, store->table);
-  auto tasks = std::make_shared<task_runtime>();
+  auto tasks = std::make_shared<rustyray::tasks::internal::task_runtime>();
   tasks->store = store;
-  tasks->tasks =
-    std::make_shared<task_context>(num_workers, std::move(totals), self->recording_ptr());
-  tasks->scheduler = spawn_scheduler(system, store->table, tasks->tasks);
-  auto actors = std::make_shared<actor_runtime>();
+  tasks->tasks = std::make_shared<rustyray::tasks::internal::task_context>(
+    num_workers, std::move(totals), self->recording_ptr());
+  tasks->scheduler = rustyray::tasks::internal::spawn_scheduler(system, store->table, tasks->tasks);
+  auto actors = std::make_shared<rustyray::actors::internal::actor_runtime>();
   actors->store = store;
-  actors->actors = std::make_shared<actor_directory>();
-  actors->bridge = spawn_bridge(system);
+  actors->actors = std::make_shared<rustyray::actors::internal::actor_directory>();
+  actors->bridge = rustyray::actors::internal::spawn_bridge(system);
   rt->node = std::move(self);
   rt->store = std::move(store);
   rt->tasks = std::move(tasks);
@@ -201,12 +201,12 @@ void stop(std::shared_ptr<runtime_state> rt) {
   // Actors run the calls already queued, then on_stop, then quit.
   auto actor_hosts = rt->actors->actors->hosts();
   for (auto& host : actor_hosts)
-    caf::anon_send(host, internal::stop_atom::value);
+    caf::anon_send(host, actors::internal::stop_atom::value);
   {
     // Queued tasks fail, running ones finish (gets still work meanwhile),
     // the workers stop.
     caf::scoped_actor self{system};
-    self->request(rt->tasks->scheduler, caf::infinite, internal::drain_atom::value)
+    self->request(rt->tasks->scheduler, caf::infinite, tasks::internal::drain_atom::value)
       .receive([] {}, [](const caf::error&) {});
     self->send_exit(rt->tasks->scheduler, caf::exit_reason::user_shutdown);
   }
@@ -255,7 +255,7 @@ void stop(std::shared_ptr<runtime_state> rt) {
 /// Where `shutdown` may not run: it waits for every task and actor call to
 /// finish, and the caller is one of them.
 void check_not_in_work(const char* what) {
-  if (in_task() || in_actor())
+  if (rustyray::tasks::internal::in_task() || rustyray::actors::internal::in_actor())
     throw error{errc::invalid_argument,
                 std::string{what}
                   + " was called inside a task or an actor method, which shutdown would wait "
@@ -267,7 +267,7 @@ void check_not_in_work(const char* what) {
 /// return from `main`). Inside a task or an actor method nothing can wait
 /// for that work to end: the runtime is left to the exiting process.
 void shutdown_at_exit() noexcept {
-  if (in_task() || in_actor()) {
+  if (rustyray::tasks::internal::in_task() || rustyray::actors::internal::in_actor()) {
     abandoned = new std::shared_ptr<runtime_state>(running());
     return;
   }

@@ -23,8 +23,8 @@ struct runtime_state {
 
   std::shared_ptr<internal::node> node;
   std::shared_ptr<objstore::internal::store_context> store;
-  std::shared_ptr<task_runtime> tasks;
-  std::shared_ptr<actor_runtime> actors;
+  std::shared_ptr<rustyray::tasks::internal::task_runtime> tasks;
+  std::shared_ptr<rustyray::actors::internal::actor_runtime> actors;
 
   [[nodiscard]] caf::actor_system& system() const noexcept {
     return node->system();

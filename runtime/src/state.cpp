@@ -41,15 +41,15 @@ nlohmann::json state() {
   auto& recording = rt->node->recording();
   auto totals = recording.totals();
   auto pending = rt->table().producers();
-  auto node = internal::workers_state(*rt->tasks);
+  auto node = tasks::internal::workers_state(*rt->tasks);
   node["id"] = internal::node_text(rt->node->id());
   node["uptime_seconds"] = static_cast<double>(recording.now()) / 1e9;
   auto counters = nlohmann::json::object();
   for (std::size_t i = 0; i < totals.size(); ++i)
     counters[internal::counter_names[i]] = totals[i];
   return {{"node", std::move(node)},
-          {"tasks", internal::tasks_state(*rt->tasks, pending, totals)},
-          {"actors", internal::actors_state(*rt->actors, pending)},
+          {"tasks", tasks::internal::tasks_state(*rt->tasks, pending, totals)},
+          {"actors", actors::internal::actors_state(*rt->actors, pending)},
           {"object_store", store_state(rt->table())},
           {"counters", std::move(counters)},
           {"config", rt->node->cfg().to_json()}};

@@ -19,7 +19,9 @@
 #include "rustyray/errc.hpp"
 #include "rustyray/tasks/internal/task_observability.hpp"
 
-namespace rustyray::internal {
+namespace rustyray::tasks::internal {
+
+using namespace rustyray::internal; // the base layer's internals
 
 namespace {
 
@@ -111,7 +113,8 @@ std::string attempt_text(const task_record& task, int number) {
 caf::error overrun_error(const task_record& task, int number) {
   return make_error(errc::timeout,
                     "task " + task.name() + " ran past its timeout of "
-                      + milliseconds_text(task.timeout) + " (" + attempt_text(task, number)
+                      + rustyray::internal::milliseconds_text(task.timeout) + " ("
+                      + attempt_text(task, number)
                       + "); whatever it returns is dropped. Let the function check "
                         "rustyray::cancel_requested() and return, raise .timeout(...), or "
                         "allow retries with .max_retries(n)");
@@ -119,7 +122,8 @@ caf::error overrun_error(const task_record& task, int number) {
 
 caf::error worker_died_error(const task_record& task, int number, const caf::error& reason) {
   return make_error(errc::worker_died, "the worker running task " + task.name() + " died ("
-                                         + attempt_text(task, number) + "): " + error_text(reason)
+                                         + attempt_text(task, number)
+                                         + "): " + rustyray::internal::error_text(reason)
                                          + "; .max_retries(n) runs it again on another worker");
 }
 
@@ -136,11 +140,11 @@ attempt_result run_body(detail::task_body& body, task_record& task, bool last) {
   try {
     result.output = body(last);
     if (!result.output) // argument_error made it: a rustyray error with a text
-      result.output = did_not_run("task " + task.name(), result.output.error());
+      result.output = rustyray::internal::did_not_run("task " + task.name(), result.output.error());
   } catch (const worker_crash&) {
     throw; // a test's stand-in for a bug outside the task's own code
   } catch (...) {
-    auto text = "task " + task.name() + " threw " + current_exception_text();
+    auto text = "task " + task.name() + " threw " + rustyray::internal::current_exception_text();
     if (task.options.retry_exceptions && task.attempt_budget() > 1)
       text += " (" + attempt_text(task, task.attempts.load(std::memory_order_relaxed)) + ")";
     result.output = make_error(errc::task_failed, std::move(text));
@@ -302,7 +306,7 @@ namespace {
 /// Asks the scheduler to dispatch, starting workers if needed.
 using dispatch_atom = caf::atom_constant<caf::atom("rr_disp")>;
 
-using lock_guard = std::lock_guard<adaptive_mutex>;
+using lock_guard = std::lock_guard<rustyray::internal::adaptive_mutex>;
 
 void carry_out(after_unlock& out, objstore::internal::object_table& table,
                const caf::actor& scheduler) {
@@ -470,7 +474,7 @@ caf::behavior worker(caf::event_based_actor* self, caf::actor scheduler, slot_pt
     } catch (const worker_crash&) {
       text = "rustyray::internal::worker_crash (a test hook)";
     } catch (...) {
-      text = current_exception_text();
+      text = rustyray::internal::current_exception_text();
     }
     return make_error(errc::worker_died, "task worker #" + std::to_string(id)
                                            + " failed outside a task's code: " + text);
@@ -483,7 +487,7 @@ caf::behavior worker(caf::event_based_actor* self, caf::actor scheduler, slot_pt
         carry_out(out, *table, scheduler);
       }
       // A detached actor: this thread is the worker's own, so a task may block.
-      current_blocking_observer = blocking.get();
+      rustyray::internal::current_blocking_observer = blocking.get();
       current_worker_self = self;
       auto& tasks = slot->tasks;
       bool again = true;
@@ -513,7 +517,7 @@ caf::behavior worker(caf::event_based_actor* self, caf::actor scheduler, slot_pt
         }
       }
       current_worker_self = nullptr;
-      current_blocking_observer = nullptr;
+      rustyray::internal::current_blocking_observer = nullptr;
       if (!seen)
         self->send(scheduler, done_atom::value, slot->id);
     },
@@ -763,7 +767,7 @@ caf::behavior scheduler(sched_ptr self, std::shared_ptr<objstore::internal::obje
 } // namespace
 
 task_context::task_context(std::size_t num_workers, resource_amounts total,
-                           std::shared_ptr<internal::recorder> recording)
+                           std::shared_ptr<rustyray::internal::recorder> recording)
   : num_workers(num_workers), total(std::move(total)), recording(std::move(recording)),
     pool_(std::make_unique<pool_state>()) {
   pool_->available = this->total;
@@ -824,17 +828,17 @@ bool in_task() noexcept {
   return current_task != nullptr;
 }
 
-} // namespace rustyray::internal
+} // namespace rustyray::tasks::internal
 
 namespace rustyray {
 
 bool cancel_requested() noexcept {
-  auto* task = internal::current_task;
+  auto* task = tasks::internal::current_task;
   if (task == nullptr)
     return false;
   if (task->cancel_requested.load())
     return true;
-  auto* attempt = internal::current_attempt;
+  auto* attempt = tasks::internal::current_attempt;
   return attempt != nullptr && attempt->cancelled.load();
 }
 

@@ -22,8 +22,8 @@ namespace rustyray {
 
 namespace {
 
-using internal::task_ptr;
-using internal::task_record;
+using tasks::internal::task_ptr;
+using tasks::internal::task_record;
 
 /// Amounts beyond this are all the same to the scheduler (no node has that
 /// much); capping them keeps the thousandths, and their sums, in range.
@@ -34,30 +34,30 @@ std::int64_t thousandths(double amount) {
 }
 
 /// The request in thousandths, or an error if it is malformed.
-caf::expected<internal::resource_request> request_of(const task_record& task) {
+caf::expected<tasks::internal::resource_request> request_of(const task_record& task) {
   const auto& options = task.options;
   if (options.num_cpus == 1.0 && options.resources.empty()) {
-    static const auto one_cpu =
-      std::make_shared<const internal::resource_amounts>(internal::resource_amounts{{"CPU", 1000}});
+    static const auto one_cpu = std::make_shared<const tasks::internal::resource_amounts>(
+      tasks::internal::resource_amounts{{"CPU", 1000}});
     return one_cpu;
   }
-  internal::resource_amounts request;
+  tasks::internal::resource_amounts request;
   // Infinite or NaN amounts would overflow the thousandths.
   if (!(std::isfinite(options.num_cpus) && options.num_cpus >= 0))
-    return make_error(errc::invalid_argument, "task " + task.name()
-                                                + ": num_cpus must be a finite number >= 0, got "
-                                                + internal::number_text(options.num_cpus));
+    return make_error(errc::invalid_argument,
+                      "task " + task.name() + ": num_cpus must be a finite number >= 0, got "
+                        + rustyray::internal::number_text(options.num_cpus));
   if (options.num_cpus > 0)
     request["CPU"] = thousandths(options.num_cpus);
   for (const auto& [name, amount] : options.resources) {
     if (!(std::isfinite(amount) && amount >= 0))
       return make_error(errc::invalid_argument, "task " + task.name() + ": resource \"" + name
                                                   + "\" must be a finite number >= 0, got "
-                                                  + internal::number_text(amount));
+                                                  + rustyray::internal::number_text(amount));
     if (amount > 0)
       request[name] += thousandths(amount);
   }
-  return std::make_shared<const internal::resource_amounts>(std::move(request));
+  return std::make_shared<const tasks::internal::resource_amounts>(std::move(request));
 }
 
 /// Timeouts this long are no limit (`forever` converts to the largest):
@@ -76,7 +76,7 @@ caf::error check_options(task_record& task) {
     if (limit.count() <= 0)
       return make_error(errc::invalid_argument,
                         "task " + task.name() + ": a timeout must be positive, got "
-                          + internal::milliseconds_text(limit)
+                          + rustyray::internal::milliseconds_text(limit)
                           + "; leave .timeout(...) out (or pass rustyray::forever) for no "
                             "limit");
     if (limit < no_limit)
@@ -86,21 +86,21 @@ caf::error check_options(task_record& task) {
 }
 
 /// Why the request can never be met on this node, or an empty string.
-std::string unmet(const internal::resource_amounts& request,
-                  const internal::resource_amounts& total) {
+std::string unmet(const tasks::internal::resource_amounts& request,
+                  const tasks::internal::resource_amounts& total) {
   for (const auto& [name, amount] : request) {
     auto i = total.find(name);
     auto have = i == total.end() ? 0 : i->second;
     if (amount > have)
-      return "it needs " + internal::number_text(amount / 1000.0) + " " + name
-             + " but this node has " + internal::number_text(have / 1000.0) + " " + name
+      return "it needs " + rustyray::internal::number_text(amount / 1000.0) + " " + name
+             + " but this node has " + rustyray::internal::number_text(have / 1000.0) + " " + name
              + "; lower the request or add the resource to config.resources";
   }
   return {};
 }
 
-void enqueue(const std::shared_ptr<internal::task_context>& context, const caf::actor& scheduler,
-             const task_ptr& task) {
+void enqueue(const std::shared_ptr<tasks::internal::task_context>& context,
+             const caf::actor& scheduler, const task_ptr& task) {
   int expected = task_record::waiting;
   if (task->st.compare_exchange_strong(expected, task_record::queued))
     context->submit(scheduler, task);
@@ -112,12 +112,12 @@ namespace detail {
 
 object_id submit_task(task_options options, const std::type_info& function,
                       function_identity identity, id_list deps, task_body body) {
-  auto rt = internal::current_tasks_or_throw();
+  auto rt = tasks::internal::current_tasks_or_throw();
   rt->node().check_accepting();
   // The records of one submitting thread share a stack of free blocks.
   thread_local const char submitter = 0;
-  auto task =
-    std::allocate_shared<task_record>(internal::recycling_allocator<task_record>{&submitter});
+  auto task = std::allocate_shared<task_record>(
+    rustyray::internal::recycling_allocator<task_record>{&submitter});
   task->options = std::move(options);
   task->function = &function;
   task->identity = identity;
@@ -135,11 +135,11 @@ object_id submit_task(task_options options, const std::type_info& function,
   // Counted before the task can run (a waiter may start it at once); a
   // refusal by the table below means the runtime is shutting down.
   auto& lane = rt->node().recording().local();
-  lane.bump(internal::counter::tasks_submitted);
+  lane.bump(rustyray::internal::counter::tasks_submitted);
   if (auto why = unmet(*task->request, rt->tasks->total); !why.empty()) {
     if (auto err = table.register_pending(task->result, task))
       throw_caf_error(err);
-    lane.bump(internal::counter::tasks_failed);
+    lane.bump(rustyray::internal::counter::tasks_failed);
     (void)objstore::internal::complete_run(
       table, *task, task->body,
       objstore::internal::lookup{
@@ -164,7 +164,9 @@ object_id submit_task(task_options options, const std::type_info& function,
 
 } // namespace detail
 
-namespace internal {
+namespace tasks::internal {
+
+using namespace rustyray::internal; // the base layer's internals
 
 std::string task_record::name() const {
   if (!options.name.empty())
@@ -172,23 +174,23 @@ std::string task_record::name() const {
   if (!identity.empty())
     if (auto registered = detail::remote_name_of(*function, identity); !registered.empty())
       return registered;
-  return demangle(function->name());
+  return rustyray::internal::demangle(function->name());
 }
 
-} // namespace internal
+} // namespace tasks::internal
 
 bool cancel_task(const object_id& result) {
-  auto rt = internal::current_tasks_or_throw();
+  auto rt = tasks::internal::current_tasks_or_throw();
   auto task = std::dynamic_pointer_cast<task_record>(rt->table().producer_of(result));
   if (!task)
     return false;
   auto st = task->st.load();
   if (st == task_record::waiting || st == task_record::queued) {
-    internal::fail_task(
+    tasks::internal::fail_task(
       rt->table(), task,
       make_error(errc::task_cancelled, "task " + task->name() + " was cancelled before it ran"));
     if (task->st.load() == task_record::cancelled) {
-      rt->node().recording().local().bump(internal::counter::tasks_cancelled);
+      rt->node().recording().local().bump(rustyray::internal::counter::tasks_cancelled);
       return true;
     }
   }

@@ -11,7 +11,9 @@
 #include "rustyray/tasks/internal/task_runtime.hpp"
 #include "rustyray/tasks/internal/scheduler.hpp"
 
-namespace rustyray::internal {
+namespace rustyray::tasks::internal {
+
+using namespace rustyray::internal; // the base layer's internals
 
 namespace {
 
@@ -54,8 +56,8 @@ std::string task_record::describe() const {
 
 namespace {
 
-void record_event(recorder& recording, recorder::lane& lane, const task_record& task,
-                  std::int64_t started, int attempts,
+void record_event(rustyray::internal::recorder& recording, recorder::lane& lane,
+                  const task_record& task, std::int64_t started, int attempts,
                   const caf::expected<detail::task_output>& output) {
   auto ended = recording.now();
   if (recording.capacity() == 0)
@@ -73,13 +75,15 @@ void record_event(recorder& recording, recorder::lane& lane, const task_record& 
   e.what = execution::kind::task;
   if (!output)
     e.how = execution::outcome::failed;
-  e.describe(task.options.name, output ? std::string{} : error_text(output.error()));
+  e.describe(task.options.name,
+             output ? std::string{} : rustyray::internal::error_text(output.error()));
   lane.record(std::move(e));
 }
 
 } // namespace
 
-void record_run(recorder& recording, const task_record& task, std::int64_t started, int attempts,
+void record_run(rustyray::internal::recorder& recording, const task_record& task,
+                std::int64_t started, int attempts,
                 const caf::expected<detail::task_output>& output) {
   auto& lane = recording.local();
   lane.bump(output ? counter::tasks_finished : counter::tasks_failed);
@@ -88,13 +92,13 @@ void record_run(recorder& recording, const task_record& task, std::int64_t start
   record_event(recording, lane, task, started, attempts, output);
 }
 
-void record_attempt(recorder& recording, const task_record& task, std::int64_t started, int attempt,
-                    const caf::error& why) {
+void record_attempt(rustyray::internal::recorder& recording, const task_record& task,
+                    std::int64_t started, int attempt, const caf::error& why) {
   record_event(recording, recording.local(), task, started, attempt,
                caf::expected<detail::task_output>{why});
 }
 
-void count_failed(recorder& recording, int attempts) {
+void count_failed(rustyray::internal::recorder& recording, int attempts) {
   auto& lane = recording.local();
   lane.bump(counter::tasks_failed);
   if (attempts > 1)
@@ -184,4 +188,4 @@ nlohmann::json tasks_state(const task_runtime& rt, const producer_list& pending,
           {"oldest_waiting", std::move(oldest_json)}};
 }
 
-} // namespace rustyray::internal
+} // namespace rustyray::tasks::internal

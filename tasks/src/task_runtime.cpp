@@ -2,7 +2,9 @@
 
 #include "rustyray/internal/published.hpp"
 
-namespace rustyray::internal {
+namespace rustyray::tasks::internal {
+
+using namespace rustyray::internal; // the base layer's internals
 
 namespace {
 
@@ -18,4 +20,4 @@ void publish_tasks(std::shared_ptr<task_runtime> tasks) {
   task_slot.publish(std::move(tasks));
 }
 
-} // namespace rustyray::internal
+} // namespace rustyray::tasks::internal

@@ -24,7 +24,7 @@ int plus1(int x) {
 
 /// Crashes the worker running it, as a bug outside the task's own code would.
 int crash(int) {
-  throw internal::worker_crash{};
+  throw tasks::internal::worker_crash{};
 }
 
 std::size_t workers(const char* key) {
@@ -51,7 +51,7 @@ struct gated_task {
   gated_task() {
     auto opened = gate.get_future().share();
     ref = task([opened, this] {
-            worker.set_value(internal::current_worker());
+            worker.set_value(tasks::internal::current_worker());
             opened.wait();
             return 100;
           }).remote();
@@ -86,7 +86,7 @@ BOOST_AUTO_TEST_CASE(a_task_whose_worker_died_runs_again_within_max_retries) {
   auto calls = std::make_shared<std::atomic<int>>(0);
   auto first_crashes = [calls] {
     if (++*calls == 1)
-      throw internal::worker_crash{};
+      throw tasks::internal::worker_crash{};
     return 5;
   };
   // A worker's death is retried like a timeout: no retry_exceptions needed.
@@ -95,7 +95,7 @@ BOOST_AUTO_TEST_CASE(a_task_whose_worker_died_runs_again_within_max_retries) {
   calls->store(0);
   auto always = [calls]() -> int {
     ++*calls;
-    throw internal::worker_crash{};
+    throw tasks::internal::worker_crash{};
   };
   try {
     task(always).name("always").max_retries(2).remote().get(30s);
@@ -145,7 +145,7 @@ BOOST_AUTO_TEST_CASE(a_worker_killed_by_an_exit_message_with_a_batch_on_its_way_
 BOOST_AUTO_TEST_CASE(an_idle_worker_killed_by_an_exit_message_is_replaced) {
   auto handed = std::make_shared<std::promise<caf::actor>>();
   auto ref = task([handed] {
-               handed->set_value(internal::current_worker());
+               handed->set_value(tasks::internal::current_worker());
                return 1;
              }).remote();
   BOOST_TEST(ref.get(30s) == 1);
@@ -161,7 +161,7 @@ BOOST_AUTO_TEST_CASE(an_idle_worker_killed_by_an_exit_message_is_replaced) {
 }
 
 BOOST_AUTO_TEST_CASE(no_worker_outside_a_task) {
-  BOOST_TEST(!internal::current_worker());
+  BOOST_TEST(!tasks::internal::current_worker());
 }
 
 BOOST_AUTO_TEST_SUITE_END()

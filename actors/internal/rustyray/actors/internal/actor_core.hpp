@@ -17,9 +17,9 @@
 #include "rustyray/objstore/internal/run_record.hpp"
 #include "rustyray/actors/actor.hpp"
 
-namespace rustyray::internal {
+namespace rustyray::actors::internal {
 class call_inbox;
-} // namespace rustyray::internal
+} // namespace rustyray::actors::internal
 
 namespace rustyray::detail {
 
@@ -28,7 +28,7 @@ namespace rustyray::detail {
 class actor_core {
 public:
   actor_core(const object_id& id, const std::type_info& cls, std::string name, caf::actor host,
-             std::shared_ptr<internal::call_inbox> inbox)
+             std::shared_ptr<actors::internal::call_inbox> inbox)
     : id(id), cls(cls), name(std::move(name)), inbox(std::move(inbox)), host_(std::move(host)) {}
 
   actor_core(const actor_core&) = delete;
@@ -40,7 +40,7 @@ public:
   const std::type_info& cls;
   const std::string name;
   /// Where calls go on their way to the host.
-  const std::shared_ptr<internal::call_inbox> inbox;
+  const std::shared_ptr<actors::internal::call_inbox> inbox;
 
   /// The CAF actor hosting the instance; invalid after `detach`.
   [[nodiscard]] caf::actor host() const {
@@ -62,7 +62,7 @@ private:
 
 } // namespace rustyray::detail
 
-namespace rustyray::internal {
+namespace rustyray::actors::internal {
 
 /// One submitted actor call, from submission until it finished.
 struct call_record : objstore::internal::run_record {
@@ -204,7 +204,7 @@ private:
   caf::error reason_;             // guarded by mtx_
 };
 
-} // namespace rustyray::internal
+} // namespace rustyray::actors::internal
 
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(rustyray::internal::call_ptr)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(rustyray::actors::internal::call_ptr)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::shared_ptr<void>)

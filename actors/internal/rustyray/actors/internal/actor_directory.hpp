@@ -12,7 +12,7 @@
 #include "rustyray/actors/internal/actor_core.hpp"
 #include "rustyray/actors/internal/actor_vitals.hpp"
 
-namespace rustyray::internal {
+namespace rustyray::actors::internal {
 
 /// The actors of one runtime: by ID (for handles loaded from bytes and for
 /// shutdown) and by name (named actors live on without handles).
@@ -61,4 +61,4 @@ private:
   std::unordered_map<std::string, std::shared_ptr<detail::actor_core>> by_name_; // guarded
 };
 
-} // namespace rustyray::internal
+} // namespace rustyray::actors::internal

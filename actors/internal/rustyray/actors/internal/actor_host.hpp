@@ -10,8 +10,10 @@
 #include "rustyray/actors/internal/actor_vitals.hpp"
 
 namespace rustyray::internal {
-
 class recorder;
+}
+
+namespace rustyray::actors::internal {
 
 /// The host's protocol besides a `call_ptr` (a new call) and
 /// `actor_interface`'s `call_atom`.
@@ -31,7 +33,7 @@ caf::actor spawn_actor_host(caf::actor_system& sys,
                             std::shared_ptr<actor_directory> directory, const object_id& id,
                             detail::actor_spec spec, std::shared_ptr<call_inbox> inbox,
                             std::shared_ptr<actor_vitals> vitals,
-                            std::shared_ptr<recorder> recording);
+                            std::shared_ptr<rustyray::internal::recorder> recording);
 
 /// Whether the calling thread runs an actor's method (or its factory,
 /// on_start or on_stop) now.
@@ -40,4 +42,4 @@ bool in_actor() noexcept;
 /// What a call gets that reaches an actor after its host quit.
 caf::error stopped_error(const std::string& actor);
 
-} // namespace rustyray::internal
+} // namespace rustyray::actors::internal

@@ -7,7 +7,7 @@
 #include "rustyray/actors/internal/actor_directory.hpp"
 #include "rustyray/objstore/internal/store_context.hpp"
 
-namespace rustyray::internal {
+namespace rustyray::actors::internal {
 
 /// The running runtime's actors, as the actor API reaches them: the store
 /// below them, the directory of live actors and names, and the bridge that
@@ -21,7 +21,7 @@ struct actor_runtime {
     return *store->table;
   }
 
-  [[nodiscard]] internal::node& node() const noexcept {
+  [[nodiscard]] rustyray::internal::node& node() const noexcept {
     return *store->node;
   }
 };
@@ -36,4 +36,4 @@ std::shared_ptr<actor_runtime> current_actors_or_throw();
 /// Makes `actors` the current one (null: none), for `init` and `shutdown`.
 void publish_actors(std::shared_ptr<actor_runtime> actors);
 
-} // namespace rustyray::internal
+} // namespace rustyray::actors::internal

@@ -4,7 +4,7 @@
 #include <string>
 #include <typeinfo>
 
-namespace rustyray::internal {
+namespace rustyray::actors::internal {
 
 /// What `state()` shows about one actor beyond its ID: written by the actor's
 /// host thread, read by any thread, shared by the host and the directory.
@@ -19,4 +19,4 @@ struct actor_vitals {
   std::atomic<int> restarts{0};
 };
 
-} // namespace rustyray::internal
+} // namespace rustyray::actors::internal

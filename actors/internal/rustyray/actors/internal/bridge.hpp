@@ -5,7 +5,7 @@
 #include <caf/allowed_unsafe_message_type.hpp>
 #include <caf/fwd.hpp>
 
-namespace rustyray::internal {
+namespace rustyray::actors::internal {
 
 /// A job for the bridge actor (local only: it never leaves the process).
 using bridge_job = std::function<void(caf::event_based_actor*)>;
@@ -15,6 +15,6 @@ using bridge_job = std::function<void(caf::event_based_actor*)>;
 /// turns the replies into objects, without blocking anyone.
 caf::actor spawn_bridge(caf::actor_system& sys);
 
-} // namespace rustyray::internal
+} // namespace rustyray::actors::internal
 
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(rustyray::internal::bridge_job)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(rustyray::actors::internal::bridge_job)

@@ -17,8 +17,10 @@ class object_table;
 }
 
 namespace rustyray::internal {
-
 class recorder;
+}
+
+namespace rustyray::tasks::internal {
 
 /// Asks the scheduler to stop: queued tasks fail, running ones finish, workers
 /// stop; the reply comes when all that is done.
@@ -49,19 +51,19 @@ struct pool_state;
 class task_context {
 public:
   task_context(std::size_t num_workers, resource_amounts total,
-               std::shared_ptr<internal::recorder> recording);
+               std::shared_ptr<rustyray::internal::recorder> recording);
   ~task_context();
 
   const std::size_t num_workers;
   const resource_amounts total;
   /// Where workers record the runs of tasks.
-  const std::shared_ptr<internal::recorder> recording;
+  const std::shared_ptr<rustyray::internal::recorder> recording;
   /// Set when shutdown drains (under the pool's lock): tasks not started
   /// yet fail instead of running. Workers also read it between tasks.
   std::atomic<bool> draining{false};
   /// Deadlines of running tasks with a timeout (its thread starts with the
   /// first such task); stopped by shutdown once the workers are gone.
-  deadline_timer timer;
+  rustyray::internal::deadline_timer timer;
 
   /// Queues a ready task and, if a worker is idle, hands it over at once,
   /// from this thread: the scheduler actor sees a task only when a worker
@@ -104,4 +106,4 @@ bool in_task() noexcept;
 /// For tests: the worker actor running the calling task; null elsewhere.
 caf::actor current_worker();
 
-} // namespace rustyray::internal
+} // namespace rustyray::tasks::internal

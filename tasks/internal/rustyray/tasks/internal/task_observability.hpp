@@ -14,7 +14,7 @@
 #include "rustyray/internal/recorder.hpp"
 #include "rustyray/tasks/internal/task_record.hpp"
 
-namespace rustyray::internal {
+namespace rustyray::tasks::internal {
 
 struct task_runtime;
 
@@ -24,18 +24,19 @@ using producer_list =
 
 /// Records one run of `task` (started at `started`, `attempts` tries) in the
 /// worker thread's lane: its timeline event and the counters.
-void record_run(recorder& recording, const task_record& task, std::int64_t started, int attempts,
+void record_run(rustyray::internal::recorder& recording, const task_record& task,
+                std::int64_t started, int attempts,
                 const caf::expected<detail::task_output>& output);
 
 /// Records an attempt that ended without a result (it ran past the task's
 /// timeout) as a failed timeline event; the counters count the task once,
 /// when its result is stored.
-void record_attempt(recorder& recording, const task_record& task, std::int64_t started, int attempt,
-                    const caf::error& why);
+void record_attempt(rustyray::internal::recorder& recording, const task_record& task,
+                    std::int64_t started, int attempt, const caf::error& why);
 
 /// Counts a task that failed without a run recording it (its last attempt
 /// timed out, or its worker died): `tasks_failed` and its retries.
-void count_failed(recorder& recording, int attempts);
+void count_failed(rustyray::internal::recorder& recording, int attempts);
 
 /// The scheduler's side of `state()["node"]`: resources total and available,
 /// and the workers. Asks the scheduler actor.
@@ -44,6 +45,6 @@ nlohmann::json workers_state(const task_runtime& rt);
 /// `state()["tasks"]`: live tasks by state, the oldest waiting ones and what
 /// they wait for, and the totals since start.
 nlohmann::json tasks_state(const task_runtime& rt, const producer_list& pending,
-                           const counter_values& totals);
+                           const rustyray::internal::counter_values& totals);
 
-} // namespace rustyray::internal
+} // namespace rustyray::tasks::internal

@@ -15,7 +15,7 @@
 #include "rustyray/object_id.hpp"
 #include "rustyray/tasks/task.hpp"
 
-namespace rustyray::internal {
+namespace rustyray::tasks::internal {
 
 /// Resource amounts in thousandths, so fractions add up exactly.
 using resource_amounts = std::map<std::string, std::int64_t>;
@@ -102,9 +102,9 @@ struct task_batch {
   std::vector<task_ptr> tasks;
 };
 
-} // namespace rustyray::internal
+} // namespace rustyray::tasks::internal
 
 // Local only: tasks travel between the scheduler and its workers in-process.
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(rustyray::internal::task_ptr)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(rustyray::internal::task_batch)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(rustyray::internal::attempt_ptr)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(rustyray::tasks::internal::task_ptr)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(rustyray::tasks::internal::task_batch)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(rustyray::tasks::internal::attempt_ptr)

@@ -7,7 +7,7 @@
 #include "rustyray/tasks/internal/scheduler.hpp"
 #include "rustyray/objstore/internal/store_context.hpp"
 
-namespace rustyray::internal {
+namespace rustyray::tasks::internal {
 
 /// The running runtime's task system, as task submission and cancel reach
 /// it: the store below it, the scheduler's shared state and actor.
@@ -20,7 +20,7 @@ struct task_runtime {
     return *store->table;
   }
 
-  [[nodiscard]] internal::node& node() const noexcept {
+  [[nodiscard]] rustyray::internal::node& node() const noexcept {
     return *store->node;
   }
 };
@@ -32,4 +32,4 @@ std::shared_ptr<task_runtime> current_tasks_or_throw();
 /// Makes `tasks` the current one (null: none), for `init` and `shutdown`.
 void publish_tasks(std::shared_ptr<task_runtime> tasks);
 
-} // namespace rustyray::internal
+} // namespace rustyray::tasks::internal
