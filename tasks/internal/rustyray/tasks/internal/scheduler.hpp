@@ -10,6 +10,7 @@
 #include <caf/fwd.hpp>
 
 #include "rustyray/internal/deadline_timer.hpp"
+#include "rustyray/internal/guarded.hpp"
 #include "rustyray/tasks/internal/task_record.hpp"
 
 namespace rustyray::objstore::internal {
@@ -75,13 +76,16 @@ public:
   /// needs no free CAF thread (a request to the scheduler actor would).
   [[nodiscard]] scheduler_snapshot snapshot() const;
 
-  /// The scheduler's state, shared with workers and submitting threads.
-  pool_state& pool() noexcept {
-    return *pool_;
-  }
+  /// Set by spawn_scheduler, before any task is submitted; the scheduler
+  /// keeps the table alive, and so does whoever submits a task.
+  objstore::internal::object_table* table = nullptr;
+
+  /// The scheduler's state, shared with workers and submitting threads:
+  /// reachable only under its lock.
+  rustyray::internal::guarded<pool_state>& pool() noexcept;
 
 private:
-  std::unique_ptr<pool_state> pool_;
+  std::unique_ptr<rustyray::internal::guarded<pool_state>> pool_;
 };
 
 /// Spawns the scheduler: it queues ready tasks, dispatches them to a pool of

@@ -1,0 +1,236 @@
+#include "task_pool.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <vector>
+
+#include <caf/all.hpp>
+
+#include "rustyray/internal/adaptive_mutex.hpp"
+#include "rustyray/objstore/internal/run_record.hpp"
+#include "rustyray/internal/error_text.hpp"
+#include "rustyray/objstore/internal/object_table.hpp"
+#include "rustyray/internal/threads.hpp"
+#include "rustyray/errc.hpp"
+#include "rustyray/tasks/internal/task_observability.hpp"
+
+namespace rustyray::tasks::internal {
+
+using namespace rustyray::internal; // the base layer's internals
+
+caf::error shutdown_before_start(const task_record& task) {
+  return make_error(errc::runtime_not_initialized,
+                    "rustyray::shutdown() ran before task " + task.name() + " started");
+}
+
+std::string attempt_text(const task_record& task, int number) {
+  return "attempt " + std::to_string(number) + " of " + std::to_string(task.attempt_budget());
+}
+
+caf::error overrun_error(const task_record& task, int number) {
+  return make_error(errc::timeout,
+                    "task " + task.name() + " ran past its timeout of "
+                      + rustyray::internal::milliseconds_text(task.timeout) + " ("
+                      + attempt_text(task, number)
+                      + "); whatever it returns is dropped. Let the function check "
+                        "rustyray::cancel_requested() and return, raise .timeout(...), or "
+                        "allow retries with .max_retries(n)");
+}
+
+caf::error worker_died_error(const task_record& task, int number, const caf::error& reason) {
+  return make_error(errc::worker_died, "the worker running task " + task.name() + " died ("
+                                         + attempt_text(task, number)
+                                         + "): " + rustyray::internal::error_text(reason)
+                                         + "; .max_retries(n) runs it again on another worker");
+}
+
+void carry_out(after_unlock& out, objstore::internal::object_table& table,
+               const caf::actor& scheduler) {
+  for (auto& w : out.runs)
+    caf::anon_send(w, run_atom::value);
+  if (out.kick)
+    caf::anon_send(scheduler, dispatch_atom::value);
+  for (auto& [task, why] : out.unstarted)
+    fail_task(table, task, std::move(why));
+  for (auto& [task, why] : out.ended) {
+    // No attempt uses the stored arguments any more: an attempt still
+    // running (overrun) has its own copy, a dead worker's is gone.
+    (void)objstore::internal::complete_run(table, *task, task->body,
+                                           objstore::internal::lookup{std::move(why)});
+  }
+  if (out.close_why)
+    table.close(make_error(errc::runtime_not_initialized, *out.close_why));
+}
+
+namespace {
+
+bool fits(const resource_amounts& available, const resource_amounts& request) {
+  for (const auto& [name, amount] : request) {
+    auto i = available.find(name);
+    if (amount > 0 && (i == available.end() || i->second < amount))
+      return false;
+  }
+  return true;
+}
+
+} // namespace
+
+void take_resources(resource_amounts& available, const resource_amounts& request, int sign) {
+  for (const auto& [name, amount] : request)
+    available[name] -= sign * amount;
+}
+
+void release_worker(pool_state& st, std::size_t id) {
+  auto i = st.running.find(id);
+  if (i == st.running.end())
+    return;
+  if (st.blocked.erase(id) == 0)
+    take_resources(st.available, *i->second, -1);
+  st.running.erase(i);
+  st.timed.erase(id);
+}
+
+void dispatch(pool_state& st, const task_context& context, after_unlock& out, const spawn_fn* spawn,
+              std::size_t caller) {
+  const auto max_active = context.num_workers;
+  // Every worker busy: nothing to look at (a submitter checks this per task).
+  if (st.idle.empty() && st.running.size() - st.blocked.size() >= max_active)
+    return;
+  std::size_t skipped = 0;
+  for (auto i = st.ready.begin(); i != st.ready.end() && skipped < 64;) {
+    if ((*i)->st.load() != task_record::queued) {
+      i = st.ready.erase(i); // cancelled while queued
+      continue;
+    }
+    if (!fits(st.available, *(*i)->request)) {
+      ++i;
+      ++skipped;
+      continue;
+    }
+    std::size_t worker_id = 0;
+    if (!st.idle.empty()) {
+      worker_id = st.idle.back();
+      if (worker_id != caller && st.waking > 0)
+        break; // the worker waking up passes the work on
+      st.idle.pop_back();
+    } else if (st.running.size() - st.blocked.size() < max_active) {
+      if (spawn == nullptr) {
+        if (!st.kick_sent)
+          out.kick = st.kick_sent = true;
+        break;
+      }
+      worker_id = (*spawn)();
+    } else {
+      break;
+    }
+    auto& entry = st.workers[worker_id];
+    auto& batch = entry.slot->tasks;
+    auto request = (*i)->request;
+    auto share = std::clamp<std::size_t>(st.ready.size() / max_active, 1, 64);
+    auto timed = (*i)->timeout.count() != 0;
+    if (timed)
+      st.timed.emplace(worker_id, *i);
+    batch.push_back(std::move(*i));
+    i = st.ready.erase(i);
+    auto same_request = [&](const task_ptr& task) {
+      return task->timeout.count() == 0 && (task->request == request || *task->request == *request);
+    };
+    while (!timed && i != st.ready.end() && batch.size() < share && same_request(*i)) {
+      if ((*i)->st.load() == task_record::queued)
+        batch.push_back(std::move(*i));
+      i = st.ready.erase(i);
+    }
+    take_resources(st.available, *request, 1);
+    st.running.emplace(worker_id, std::move(request));
+    entry.ph = worker_entry::phase::busy;
+    entry.slot->give();
+    if (worker_id != caller) {
+      entry.woken = true;
+      ++st.waking;
+      out.runs.push_back(entry.handle);
+    }
+  }
+}
+
+void start_batch(task_context& context, std::size_t id, after_unlock& out) {
+  auto locked = context.pool().lock();
+  auto& st = *locked;
+  auto& entry = st.workers[id];
+  if (!entry.woken)
+    return;
+  entry.woken = false;
+  --st.waking;
+  if (!st.ready.empty())
+    dispatch(st, context, out, nullptr, id);
+}
+
+bool finish_batch(task_context& context, std::size_t id, bool& again, after_unlock& out) {
+  auto locked = context.pool().lock();
+  auto& st = *locked;
+  auto& entry = st.workers[id];
+  if (context.draining.load() || entry.ph != worker_entry::phase::busy || st.running.count(id) == 0)
+    return false;
+  release_worker(st, id);
+  entry.ph = worker_entry::phase::idle;
+  st.idle.push_back(id);
+  dispatch(st, context, out, nullptr, id);
+  again = entry.ph == worker_entry::phase::busy;
+  return true;
+}
+
+task_context::task_context(std::size_t num_workers, resource_amounts total,
+                           std::shared_ptr<rustyray::internal::recorder> recording)
+  : num_workers(num_workers), total(std::move(total)), recording(std::move(recording)),
+    pool_(std::make_unique<guarded<pool_state>>()) {
+  pool_->lock()->available = this->total;
+}
+
+task_context::~task_context() = default;
+
+guarded<pool_state>& task_context::pool() noexcept {
+  return *pool_;
+}
+
+void task_context::submit(const caf::actor& scheduler, task_ptr task) {
+  after_unlock out;
+  {
+    auto st = pool_->lock();
+    if (draining.load()) {
+      out.unstarted.emplace_back(task, shutdown_before_start(*task));
+    } else {
+      if (task->nested)
+        st->ready.push_front(std::move(task));
+      else
+        st->ready.push_back(std::move(task));
+      dispatch(*st, *this, out, nullptr);
+    }
+  }
+  carry_out(out, *table, scheduler);
+}
+
+void fail_task(objstore::internal::object_table& table, const task_ptr& task, caf::error reason) {
+  for (int from : {task_record::waiting, task_record::queued}) {
+    int expected = from;
+    if (task->st.compare_exchange_strong(expected, task_record::cancelled)) {
+      // As after a run. The body is ours alone now: execute lost the race
+      // for the state (an attempt that overran earlier runs on a copy of it).
+      (void)objstore::internal::complete_run(table, *task, task->body,
+                                             objstore::internal::lookup{std::move(reason)});
+      return;
+    }
+  }
+}
+
+scheduler_snapshot task_context::snapshot() const {
+  auto locked = pool_->lock();
+  auto& st = *locked;
+  return {st.alive,          st.idle.size(), st.running.size(),
+          st.blocked.size(), st.overrunning, st.available};
+}
+
+} // namespace rustyray::tasks::internal
