@@ -4,14 +4,11 @@
 #include <string>
 
 #include "rustyray/errc.hpp"
+#include "object_table_locks.hpp"
 
 namespace rustyray::objstore::internal {
 
 namespace {
-
-std::string mib(std::uint64_t bytes) {
-  return std::to_string(bytes) + " bytes (" + std::to_string(bytes >> 20) + " MiB)";
-}
 
 caf::error unknown_object(const object_id& id) {
   return make_error(errc::object_lost,
@@ -36,94 +33,6 @@ void object_table::deferred::run(const recycler& recycle) {
     garbage.each([&](auto& g) { recycle(g.first, g.second); });
   garbage.clear();
   producers.clear();
-}
-
-// -- locks ---------------------------------------------------------------------
-
-class object_table::shard_lock {
-public:
-  shard_lock() = default;
-  shard_lock(const shard_lock&) = delete;
-  shard_lock& operator=(const shard_lock&) = delete;
-
-  ~shard_lock() {
-    release();
-  }
-
-  shard& hold(shard& sh) {
-    if (held_ != &sh) {
-      release();
-      sh.mtx.lock();
-      held_ = &sh;
-    }
-    return sh;
-  }
-
-  void release() noexcept {
-    if (held_ != nullptr) {
-      held_->mtx.unlock();
-      held_ = nullptr;
-    }
-  }
-
-private:
-  shard* held_ = nullptr;
-};
-
-class object_table::all_shards_lock {
-public:
-  explicit all_shards_lock(const object_table& table) : table_(table) {
-    for (auto& sh : table_.shards_)
-      sh.mtx.lock();
-  }
-  all_shards_lock(const all_shards_lock&) = delete;
-  all_shards_lock& operator=(const all_shards_lock&) = delete;
-
-  ~all_shards_lock() {
-    for (auto i = table_.shards_.rbegin(); i != table_.shards_.rend(); ++i)
-      i->mtx.unlock();
-  }
-
-private:
-  const object_table& table_;
-};
-
-object_table::shard& object_table::shard_of(const object_id& id) const noexcept {
-  // The hash's high bits: the map inside the shard buckets by its low bits.
-  auto h = static_cast<std::uint64_t>(std::hash<object_id>{}(id));
-  return shards_[static_cast<std::size_t>(h >> 60) % shard_count];
-}
-
-template <class IdOf, class F>
-void object_table::each_by_shard(std::size_t n, const IdOf& id_of, const F& f) const {
-  if (n == 0)
-    return;
-  if (n == 1) {
-    auto& sh = shard_of(id_of(0));
-    std::lock_guard<rustyray::internal::adaptive_mutex> guard{sh.mtx};
-    f(sh, 0);
-    return;
-  }
-  // The indices sorted by shard (a counting sort): O(n), where scanning
-  // all of them once per shard cost 16 steps an ID (a get of 1,000 refs).
-  std::vector<std::uint8_t> at(n);
-  std::array<std::size_t, shard_count + 1> first{};
-  for (std::size_t i = 0; i < n; ++i)
-    ++first[1 + (at[i] = static_cast<std::uint8_t>(&shard_of(id_of(i)) - shards_.data()))];
-  for (std::size_t s = 0; s < shard_count; ++s)
-    first[s + 1] += first[s];
-  std::vector<std::size_t> order(n);
-  auto next = first;
-  for (std::size_t i = 0; i < n; ++i)
-    order[next[at[i]]++] = i;
-  for (std::size_t s = 0; s < shard_count; ++s) {
-    if (first[s] == first[s + 1])
-      continue;
-    auto& sh = shards_[s];
-    std::lock_guard<rustyray::internal::adaptive_mutex> guard{sh.mtx};
-    for (auto k = first[s]; k < first[s + 1]; ++k)
-      f(sh, order[k]);
-  }
 }
 
 // -- public -------------------------------------------------------------------
@@ -408,52 +317,6 @@ void object_table::release(const object_id& id) {
   later.run(recycle_);
 }
 
-object_status object_table::status(const object_id& id) const {
-  auto& sh = shard_of(id);
-  std::lock_guard<rustyray::internal::adaptive_mutex> guard{sh.mtx};
-  auto i = sh.entries.find(id);
-  if (i == sh.entries.end())
-    return object_status::unknown;
-  switch (i->second.st) {
-    case state::pending:
-      return object_status::pending;
-    case state::ready:
-      return object_status::ready;
-    case state::failed:
-      return object_status::failed;
-    case state::lost:
-      return object_status::lost;
-  }
-  return object_status::unknown;
-}
-
-std::size_t object_table::count_resolved(const std::vector<object_id>& ids) const {
-  std::size_t n = 0;
-  each_by_shard(ids, [&](shard& sh, std::size_t i) {
-    auto e = sh.entries.find(ids[i]);
-    if (e == sh.entries.end() || e->second.st != state::pending)
-      ++n;
-  });
-  return n;
-}
-
-std::optional<object_id> object_table::last_pending(const std::vector<object_id>& ids) const {
-  std::vector<bool> pending(ids.size());
-  each_by_shard(ids, [&](shard& sh, std::size_t i) {
-    auto e = sh.entries.find(ids[i]);
-    pending[i] = e != sh.entries.end() && e->second.st == state::pending;
-  });
-  for (auto i = ids.size(); i-- > 0;)
-    if (pending[i])
-      return ids[i];
-  return std::nullopt;
-}
-
-bool object_table::contains(const object_id& id) const {
-  auto st = status(id);
-  return st == object_status::ready || st == object_status::failed;
-}
-
 caf::error object_table::pin(const object_id& id) {
   auto& sh = shard_of(id);
   std::lock_guard<rustyray::internal::adaptive_mutex> guard{sh.mtx};
@@ -521,70 +384,6 @@ void object_table::free(const object_id& id) {
       resolve(i->second, reason, later);
   }
   later.run(recycle_);
-}
-
-store_stats object_table::stats() const {
-  store_stats total;
-  all_shards_lock all{*this};
-  // bytes_used_ holds the shards' credits too.
-  total.bytes_used = bytes_used_.load(std::memory_order_relaxed);
-  for (const auto& sh : shards_) {
-    total.bytes_used -= sh.credit;
-    total.objects += sh.counts.objects;
-    total.puts += sh.counts.puts;
-    total.gets += sh.counts.gets;
-    total.hits += sh.counts.hits;
-    total.misses += sh.counts.misses;
-    total.evictions += sh.counts.evictions;
-    total.pinned += sh.counts.pinned;
-    total.pinned_bytes += sh.counts.pinned_bytes;
-  }
-  total.capacity = capacity_;
-  return total;
-}
-
-std::vector<std::pair<object_id, std::shared_ptr<producer>>> object_table::producers() const {
-  std::vector<std::pair<object_id, std::shared_ptr<producer>>> result;
-  for (auto& sh : shards_) {
-    std::lock_guard<rustyray::internal::adaptive_mutex> guard{sh.mtx};
-    for (const auto& [id, e] : sh.entries)
-      if (e.made_by)
-        result.emplace_back(id, e.made_by);
-  }
-  return result;
-}
-
-std::vector<std::pair<object_id, std::uint64_t>> object_table::largest(std::size_t n) const {
-  std::vector<std::pair<object_id, std::uint64_t>> result;
-  if (n == 0)
-    return result;
-  // A min-heap of the n largest so far: O(objects * log n) under the locks.
-  auto smaller = [](const auto& a, const auto& b) { return a.second > b.second; };
-  all_shards_lock all{*this};
-  for (const auto& sh : shards_) {
-    for (const auto& [id, e] : sh.entries) {
-      if (e.st != state::ready)
-        continue;
-      if (result.size() < n) {
-        result.emplace_back(id, e.size);
-        std::push_heap(result.begin(), result.end(), smaller);
-      } else if (e.size > result.front().second) {
-        std::pop_heap(result.begin(), result.end(), smaller);
-        result.back() = {id, e.size};
-        std::push_heap(result.begin(), result.end(), smaller);
-      }
-    }
-  }
-  std::sort_heap(result.begin(), result.end(), smaller);
-  return result;
-}
-
-std::size_t object_table::size() const {
-  std::size_t n = 0;
-  all_shards_lock all{*this};
-  for (const auto& sh : shards_)
-    n += sh.entries.size();
-  return n;
 }
 
 void object_table::close(caf::error reason) {
@@ -712,50 +511,6 @@ void object_table::take_credit_back(shard& sh) noexcept {
   sh.credit = 0;
 }
 
-caf::error object_table::make_room(const object_id& id, std::uint64_t size, deferred& later) {
-  auto capacity = capacity_;
-  if (size > capacity)
-    return make_error(errc::object_store_full,
-                      "object " + to_string(id) + " needs " + mib(size)
-                        + ", more than the object store's whole capacity of " + mib(capacity)
-                        + "; raise config.object_store_capacity or split the object");
-  std::uint64_t pinned_bytes = 0;
-  // The shards' credits back: bytes_used_ is now what the values take.
-  for (auto& sh : shards_) {
-    pinned_bytes += sh.counts.pinned_bytes;
-    take_credit_back(sh);
-  }
-  if (pinned_bytes + size > capacity)
-    return make_error(errc::object_store_full,
-                      "object " + to_string(id) + " needs " + mib(size) + " but "
-                        + mib(pinned_bytes) + " of the capacity of " + mib(capacity)
-                        + " are pinned; unpin objects or raise config.object_store_capacity");
-  while (bytes_used_.load(std::memory_order_relaxed) + size > capacity) {
-    // Only unpinned ready objects are in the LRU lists, and the check above
-    // guarantees that evicting them all makes room. The oldest of the shards'
-    // oldest is the table's.
-    shard* oldest = nullptr;
-    for (auto& sh : shards_) {
-      settle_tail(sh);
-      if (sh.lru_tail != nullptr
-          && (oldest == nullptr || sh.lru_tail->tick < oldest->lru_tail->tick))
-        oldest = &sh;
-    }
-    auto& victim = *oldest->lru_tail;
-    auto victim_id = *victim.key;
-    auto reason =
-      make_error(errc::object_lost, "object " + to_string(victim_id)
-                                      + " was evicted to make room (capacity " + mib(capacity)
-                                      + "); pin objects you still need, or raise "
-                                        "config.object_store_capacity");
-    drop_value(*oldest, victim, std::move(reason), later);
-    take_credit_back(*oldest); // the victim's bytes went to it
-    ++oldest->counts.evictions;
-  }
-  bytes_used_.fetch_add(size, std::memory_order_relaxed);
-  return caf::none;
-}
-
 void object_table::store_value(shard& sh, entry_map::value_type& kv, caf::message value,
                                std::uint64_t size) {
   // Its bytes were taken by reserve or make_room.
@@ -842,29 +597,6 @@ void object_table::link_front(shard& sh, entry& e) {
   else
     sh.lru_tail = &e;
   sh.lru_head = &e;
-}
-
-void object_table::settle_tail(shard& sh) {
-  // The list is in the order of `placed`, and an entry's tick is at least
-  // its `placed`: a tail not read since it was placed is the shard's least
-  // recently used. One that was goes where its tick puts it, mostly near
-  // the head (found from there).
-  while (sh.lru_tail != nullptr && sh.lru_tail->tick != sh.lru_tail->placed) {
-    auto& e = *sh.lru_tail;
-    unlink(sh, e);
-    e.placed = e.tick;
-    entry* after = nullptr; // the entry it goes after (none: the head)
-    for (auto* at = sh.lru_head; at != nullptr && at->placed > e.placed; at = at->lru_next)
-      after = at;
-    if (after == nullptr) {
-      link_front(sh, e);
-      continue;
-    }
-    e.lru_prev = after;
-    e.lru_next = after->lru_next;
-    (after->lru_next != nullptr ? after->lru_next->lru_prev : sh.lru_tail) = &e;
-    after->lru_next = &e;
-  }
 }
 
 void object_table::unlink(shard& sh, entry& e) {
