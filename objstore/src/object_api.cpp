@@ -21,6 +21,7 @@
 #include "rustyray/internal/threads.hpp"
 #include "rustyray/internal/spin_wait.hpp"
 #include "rustyray/detail/object_access.hpp"
+#include "blocking_wait.hpp"
 #include "thread_context.hpp"
 #include "rustyray/object_store.hpp"
 
@@ -51,7 +52,13 @@ caf::error not_ready_error(const object_id& id, std::chrono::milliseconds timeou
                       + " ms; wait longer, or check that the task producing it can run");
 }
 
+using objstore::internal::await_resolved;
+using objstore::internal::deadline_after;
 using objstore::internal::lookup;
+using objstore::internal::slow_get_alarm;
+using objstore::internal::spin_before_sleep;
+using objstore::internal::sync_get;
+using objstore::internal::wait_until;
 
 [[noreturn]] void invalid_argument(const std::string& what) {
   throw error{errc::invalid_argument, what};
@@ -63,184 +70,10 @@ void check_timeout(std::chrono::milliseconds timeout) {
                      + " ms); use rustyray::forever to wait without limit");
 }
 
-std::chrono::steady_clock::time_point deadline_after(std::chrono::milliseconds timeout) {
-  auto now = std::chrono::steady_clock::now();
-  if (timeout == forever || timeout > std::chrono::hours(24 * 365 * 100))
-    return std::chrono::steady_clock::time_point::max();
-  return now + timeout;
-}
-
-/// Waits until `ready()` or the deadline; `time_point::max()` waits without a
-/// timer, which would overflow converting the deadline for the kernel.
-template <class Predicate>
-bool wait_until(std::condition_variable& cv, std::unique_lock<std::mutex>& lock,
-                std::chrono::steady_clock::time_point deadline, Predicate ready) {
-  if (deadline == std::chrono::steady_clock::time_point::max()) {
-    cv.wait(lock, ready);
-    return true;
-  }
-  return cv.wait_until(lock, deadline, ready);
-}
-
-/// Logs one warning when a get has waited longer than
-/// `config.slow_get_warning`: a get that never returns is the usual sign of
-/// stuck work, and the warning says what the object waits for.
-class slow_get_alarm {
-public:
-  using time_point = std::chrono::steady_clock::time_point;
-
-  slow_get_alarm(const objstore::internal::store_context& rt, time_point started)
-    : table_(*rt.table), limit_(rt.node->cfg().slow_get_warning),
-      due_(limit_.count() > 0 ? started + limit_ : time_point::max()) {}
-
-  /// When a wait until `deadline` must wake up to ring.
-  [[nodiscard]] time_point wake(time_point deadline) const {
-    return std::min(due_, deadline);
-  }
-
-  /// Warns about `id` if the time has come, once.
-  void ring(const object_id& id) {
-    if (std::chrono::steady_clock::now() < due_)
-      return;
-    due_ = time_point::max();
-    auto producer = table_.producer_of(id);
-    auto text = "rustyray: warning: a get has waited more than " + std::to_string(limit_.count())
-                + " ms for object " + to_string(id) + ", which "
-                + (producer ? producer->describe() + " will produce"
-                            : std::string{"no task or actor call of this process produces "
-                                          "(a reply awaited from a CAF actor?)"})
-                + "; rustyray::state() shows what tasks wait for (warned once per get; "
-                  "config.slow_get_warning sets when)\n";
-    // One write, so lines from several threads do not interleave.
-    std::fwrite(text.data(), 1, text.size(), stderr);
-  }
-
-private:
-  objstore::internal::object_table& table_;
-  std::chrono::milliseconds limit_;
-  time_point due_;
-};
-
-/// As `wait_until`, waking up once on the way to ring `alarm` if the wait
-/// outlasts it; `pending()` names the object still awaited.
-template <class Predicate, class Pending>
-bool wait_until(std::condition_variable& cv, std::unique_lock<std::mutex>& lock,
-                std::chrono::steady_clock::time_point deadline, Predicate ready,
-                slow_get_alarm& alarm, Pending pending) {
-  while (!wait_until(cv, lock, alarm.wake(deadline), ready)) {
-    if (std::chrono::steady_clock::now() >= deadline)
-      return false;
-    lock.unlock();
-    alarm.ring(pending());
-    lock.lock();
-  }
-  return true;
-}
-
 std::string stored_type_name(const caf::message& stored) {
   if (stored.empty())
     return "nothing (object_ref<void>)";
   return internal::type_name(stored.type(0));
-}
-
-/// A blocked `get`: the waiter fills it in from whichever thread resolves the
-/// object.
-struct sync_get {
-  std::mutex mtx;
-  std::condition_variable cv;
-  std::optional<lookup> result; // guarded by mtx
-  /// `result` is set: what a get spinning before it sleeps looks at.
-  std::atomic<bool> done{false};
-
-  void set(const lookup& r) {
-    std::lock_guard<std::mutex> guard{mtx};
-    result = r;
-    done.store(true, std::memory_order_release);
-    cv.notify_all();
-  }
-};
-
-/// A blocked `wait`: counts resolutions and wakes the waiter once, when
-/// enough have arrived (not once per object).
-struct sync_wait {
-  std::mutex mtx;
-  std::condition_variable cv;
-  std::size_t resolved = 0;                                     // guarded by mtx
-  std::size_t needed = std::numeric_limits<std::size_t>::max(); // guarded by mtx
-  caf::error shutdown_reason;                                   // guarded by mtx
-  /// `over()`, for a waiter spinning before it sleeps (without the lock).
-  std::atomic<bool> done{false};
-
-  /// Enough have arrived, or shutdown ends the wait (`mtx` held).
-  [[nodiscard]] bool over() const {
-    return resolved >= needed || shutdown_reason;
-  }
-
-  /// The waiter has registered: `n` more are needed (some may be in already).
-  void expect(std::size_t n) {
-    std::lock_guard<std::mutex> guard{mtx};
-    needed = n;
-    if (over())
-      done.store(true, std::memory_order_release);
-  }
-
-  void on_resolved(const lookup& r) {
-    std::lock_guard<std::mutex> guard{mtx};
-    ++resolved;
-    if (!r && r.error().category() == errc_category
-        && r.error().code() == static_cast<std::uint8_t>(errc::runtime_not_initialized))
-      shutdown_reason = r.error();
-    if (over()) {
-      done.store(true, std::memory_order_release);
-      cv.notify_all();
-    }
-  }
-};
-
-/// Before a get or wait sleeps: its answer often comes within microseconds
-/// (a call's host or a task's worker is running it), sooner than a sleeping
-/// thread could be woken (spin_wait.hpp). Not for a wait that may not last.
-void spin_before_sleep(const std::atomic<bool>& done, std::chrono::milliseconds timeout) {
-  if (timeout.count() > 0)
-    (void)internal::spin_until([&] { return done.load(std::memory_order_acquire); });
-}
-
-/// Blocks until `needed` of `ids` hold a value or an error, or the deadline
-/// passes; throws `runtime_not_initialized` if shutdown wakes it. A get
-/// passes its `alarm`.
-void await_resolved(objstore::internal::object_table& table, const std::vector<object_id>& ids,
-                    std::size_t needed, std::chrono::milliseconds timeout,
-                    slow_get_alarm* alarm = nullptr) {
-  // Often enough is there already: then no waiter is registered at all.
-  if (table.count_resolved(ids) >= needed)
-    return;
-  auto state = std::make_shared<sync_wait>();
-  std::vector<std::pair<object_id, std::uint64_t>> registrations;
-  std::size_t ready_at_once = 0;
-  for (const auto& id : ids) {
-    std::uint64_t token = 0;
-    if (table.get_or_wait(
-          id, [state](const lookup& r) { state->on_resolved(r); }, token))
-      ++ready_at_once;
-    else
-      registrations.emplace_back(id, token);
-  }
-  if (ready_at_once < needed) {
-    state->expect(needed - ready_at_once);
-    spin_before_sleep(state->done, timeout);
-    internal::blocking_scope blocking;
-    std::unique_lock<std::mutex> guard{state->mtx};
-    auto ready = [&] { return state->over(); };
-    if (alarm)
-      wait_until(state->cv, guard, deadline_after(timeout), ready, *alarm,
-                 [&] { return table.last_pending(ids).value_or(ids.front()); });
-    else
-      wait_until(state->cv, guard, deadline_after(timeout), ready);
-    if (state->shutdown_reason)
-      detail::throw_caf_error(state->shutdown_reason);
-  }
-  for (const auto& [id, token] : registrations)
-    table.cancel_wait(id, token);
 }
 
 } // namespace
