@@ -40,8 +40,7 @@ void spin_before_sleep(const std::atomic<bool>& done, std::chrono::milliseconds 
 }
 
 void await_resolved(objstore::internal::object_table& table, const std::vector<object_id>& ids,
-                    std::size_t needed, std::chrono::milliseconds timeout,
-                    slow_get_alarm* alarm) {
+                    std::size_t needed, std::chrono::milliseconds timeout, slow_get_alarm* alarm) {
   // Often enough is there already: then no waiter is registered at all.
   if (table.count_resolved(ids) >= needed)
     return;

@@ -55,7 +55,6 @@ public:
   /// Warns about `id` if the time has come, once.
   void ring(const object_id& id);
 
-
 private:
   objstore::internal::object_table& table_;
   std::chrono::milliseconds limit_;
