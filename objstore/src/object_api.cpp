@@ -24,6 +24,56 @@
 #include "blocking_wait.hpp"
 #include "thread_context.hpp"
 #include "rustyray/object_store.hpp"
+#include "rustyray/objstore/internal/run_record.hpp"
+
+// This thread's context lives here, beside `add_ref`, `release_ref` and
+// `get_message`, which read it on every call: in this translation unit the
+// reads compile to a TLS access, not a call.
+namespace rustyray::objstore::internal {
+
+namespace {
+
+thread_local thread_context context;
+
+} // namespace
+
+thread_context& this_thread_context() noexcept {
+  return context;
+}
+
+void count_noted_refs() noexcept {
+  auto& noted = context.noted;
+  if (noted.empty())
+    return;
+  if (auto rt = current_store())
+    rt->table->add_refs(noted);
+  noted.clear(); // without a runtime, there is nothing to count them in
+}
+
+const lookup* served_argument(const object_id& id) noexcept {
+  auto* run = context.serving;
+  if (run == nullptr)
+    return nullptr;
+  auto* found = run->deps.fetched(id);
+  if (found != nullptr)
+    ++run->fetched_gets;
+  return found;
+}
+
+} // namespace rustyray::objstore::internal
+
+namespace rustyray::detail {
+
+add_ref_batch::add_ref_batch() noexcept {
+  ++objstore::internal::context.noting;
+}
+
+add_ref_batch::~add_ref_batch() {
+  if (--objstore::internal::context.noting == 0) // the outermost: batches nest
+    objstore::internal::count_noted_refs();
+}
+
+} // namespace rustyray::detail
 
 namespace rustyray {
 
@@ -84,7 +134,7 @@ void add_ref(const object_id& id) noexcept {
   // A noted ref is counted later, with the runtime in hand (an ID of another
   // node names no entry of the table: counting it changes nothing). Copies
   // into a submission's arguments are noted: they skip the look-up.
-  auto& here = objstore::internal::this_thread_context();
+  auto& here = objstore::internal::context;
   if (here.noting > 0) {
     here.noted.push_back(id);
     return;
@@ -96,7 +146,7 @@ void add_ref(const object_id& id) noexcept {
 void release_ref(const object_id& id) noexcept {
   // A release may be of a ref whose count is still noted: count first.
   objstore::internal::count_noted_refs();
-  if (auto* collected = objstore::internal::this_thread_context().releases) {
+  if (auto* collected = objstore::internal::context.releases) {
     collected->push_back(id);
     return;
   }

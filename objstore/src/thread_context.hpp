@@ -35,7 +35,7 @@ struct thread_context {
   run_record* serving = nullptr;
 };
 
-/// This thread's context.
+/// This thread's context (defined in object_api.cpp).
 thread_context& this_thread_context() noexcept;
 
 /// Counts the IDs noted on this thread in the runtime's table (if one is up).
