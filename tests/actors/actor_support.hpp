@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "latch.hpp"
 #include "runtime_fixture.hpp"
 
 namespace rustyray::test {
@@ -18,8 +19,8 @@ struct hook_counts {
   std::atomic<int> starts{0};
   std::atomic<int> stops{0};
   std::atomic<int> calls_before_stop{-1};
-  /// Calls of `slow_add` that have started.
-  std::atomic<int> slow_started{0};
+  /// Calls of `slow_add` (and the like) that have started.
+  arrivals slow_started;
 };
 inline hook_counts hooks;
 
@@ -91,10 +92,7 @@ private:
 
 /// Waits (up to 30 s) until `n` calls of `slow_add` have started.
 inline bool slow_calls_started(int n) {
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  while (hooks.slow_started.load() < n && std::chrono::steady_clock::now() < deadline)
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  return hooks.slow_started.load() >= n;
+  return hooks.slow_started.wait_for(n);
 }
 
 /// Gets each ref; counts those that failed, checking they failed with

@@ -217,15 +217,10 @@ BOOST_AUTO_TEST_CASE(max_concurrency_runs_calls_at_once) {
     }
     // Returns only once two calls are inside at the same time.
     bool meet() {
-      ++inside;
-      auto deadline = std::chrono::steady_clock::now() + 5s;
-      while (inside.load() < 2 && std::chrono::steady_clock::now() < deadline)
-        std::this_thread::sleep_for(1ms);
-      return inside.load() >= 2;
+      ++*inside;
+      return inside->wait_for(2);
     }
-    std::atomic<int> inside{0};
-    Meeting() = default;
-    Meeting(Meeting&& other) noexcept : inside(other.inside.load()) {}
+    std::shared_ptr<test::arrivals> inside = std::make_shared<test::arrivals>();
   };
   auto meeting = actor(Meeting::create).max_concurrency(2).remote();
   auto a = meeting.task(&Meeting::meet).remote();

@@ -27,7 +27,9 @@ int behind_gate() {
   return 5;
 }
 
-std::atomic<int> slow_quits_started{0};
+test::arrivals slow_quits_started;
+/// Holds `slow_quit` until the test opens it.
+std::unique_ptr<test::gate> slow_quit_release = std::make_unique<test::gate>();
 
 /// Thread-safe state, as an actor whose calls run at once needs.
 struct Tally {
@@ -45,10 +47,10 @@ struct Tally {
   int quit() {
     rustyray::exit_actor();
   }
-  /// Ends the instance, 100 ms after it started.
+  /// Ends the instance once the test opens `slow_quit_release`.
   int slow_quit() {
     ++slow_quits_started;
-    std::this_thread::sleep_for(100ms);
+    (void)slow_quit_release->wait();
     rustyray::exit_actor();
   }
   bool restarted() const {
@@ -78,13 +80,10 @@ struct Meeting {
   }
   bool meet() {
     ++inside;
-    auto deadline = std::chrono::steady_clock::now() + 10s;
-    while (inside.load() < expected && std::chrono::steady_clock::now() < deadline)
-      std::this_thread::sleep_for(1ms);
-    return inside.load() >= expected;
+    return inside.wait_for(expected);
   }
   int expected = 0;
-  std::atomic<int> inside{0};
+  test::arrivals inside;
 };
 
 struct pool_fixture : runtime_fixture {
@@ -181,12 +180,12 @@ BOOST_AUTO_TEST_CASE(an_exit_of_the_old_instance_after_a_restart_leaves_the_new_
   auto tally = actor(Tally::create).max_concurrency(2).max_restarts(1).remote();
   BOOST_REQUIRE_EQUAL(tally.task(&Tally::add).remote(1).get(), 1);
   slow_quits_started = 0;
+  slow_quit_release = std::make_unique<test::gate>();
   auto quitting = tally.task(&Tally::slow_quit).remote();
-  for (int i = 0; i < 10000 && slow_quits_started.load() == 0; ++i)
-    std::this_thread::sleep_for(1ms);
-  BOOST_REQUIRE_EQUAL(slow_quits_started.load(), 1);
+  BOOST_REQUIRE(slow_quits_started.wait_for(1));
   kill(tally, /*no_restart=*/false); // while the first instance runs slow_quit
   BOOST_CHECK_EQUAL(tally.task(&Tally::add).remote(5).get(), 5); // the new instance
+  slow_quit_release->open(); // now the old instance's call ends it
   BOOST_CHECK(test::code_of([&] { (void)quitting.get(); }) == errc::actor_died);
   // That exit ended the first instance, which was gone already: the new one
   // lives on (it has no restart left, so ending it would be final).

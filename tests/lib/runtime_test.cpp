@@ -8,6 +8,7 @@
 
 #include <caf/all.hpp>
 
+#include "conditions.hpp"
 #include "runtime_fixture.hpp"
 
 using namespace rustyray;
@@ -31,20 +32,6 @@ std::size_t caf_thread_count() {
     closedir(dir);
   }
   return n;
-}
-
-/// Whether `holds()` becomes true within 5 s. Thread names in /proc change
-/// asynchronously: a CAF thread names itself once it runs, and CAF's detached
-/// threads signal their end just before they exit.
-template <class Predicate>
-bool eventually(Predicate holds) {
-  auto deadline = std::chrono::steady_clock::now() + 5s;
-  while (!holds()) {
-    if (std::chrono::steady_clock::now() >= deadline)
-      return false;
-    std::this_thread::sleep_for(1ms);
-  }
-  return true;
 }
 
 } // namespace
@@ -96,14 +83,14 @@ BOOST_AUTO_TEST_CASE(init_shutdown_init_works_and_old_refs_are_harmless) {
 
 BOOST_AUTO_TEST_CASE(no_thread_outlives_shutdown) {
   auto none = [] { return caf_thread_count() == 0; };
-  BOOST_REQUIRE(eventually(none));
+  BOOST_REQUIRE(test::eventually(none));
   for (int i = 0; i < 3; ++i) {
     init();
     BOOST_TEST(get(put(i)) == i);
     // The runtime's own system runs threads (so the check below can fail).
-    BOOST_TEST(eventually([] { return caf_thread_count() > 0; }));
+    BOOST_TEST(test::eventually([] { return caf_thread_count() > 0; }));
     shutdown();
-    BOOST_TEST(eventually(none));
+    BOOST_TEST(test::eventually(none));
   }
 }
 
