@@ -9,6 +9,9 @@
 # too.
 cmake_minimum_required(VERSION 3.16)
 
+# A relative ROOT (`-DROOT=.`) is taken from the current directory.
+get_filename_component(ROOT "${ROOT}" ABSOLUTE)
+
 set(modules "")
 foreach(entry IN LISTS LAYERS)
   string(REPLACE ":" ";" parts "${entry}")
