@@ -26,6 +26,8 @@
 #include "rustyray/object_store.hpp"
 #include "rustyray/objstore/internal/run_record.hpp"
 
+// -- this thread's context ----------------------------------------------------
+
 // This thread's context lives here, beside `add_ref`, `release_ref` and
 // `get_message`, which read it on every call: in this translation unit the
 // reads compile to a TLS access, not a call.
@@ -74,6 +76,8 @@ add_ref_batch::~add_ref_batch() {
 }
 
 } // namespace rustyray::detail
+
+// -- refs, put, get, wait -----------------------------------------------------
 
 namespace rustyray {
 
@@ -305,6 +309,8 @@ caf::actor store_actor() {
 }
 
 } // namespace detail
+
+// -- pin, free, stats ---------------------------------------------------------
 
 store_stats object_store_stats() {
   return objstore::internal::current_store_or_throw()->table->stats();

@@ -29,6 +29,8 @@
 
 namespace rustyray {
 
+// -- the global slot and start-up ---------------------------------------------
+
 namespace internal {
 
 namespace {
@@ -142,6 +144,8 @@ std::shared_ptr<runtime_state> current_or_throw() {
 
 using internal::lifecycle_mtx;
 
+// -- init ---------------------------------------------------------------------
+
 void init() {
   init(config::from_env());
 }
@@ -181,6 +185,8 @@ void init(caf::actor_system& system, config cfg) {
   internal::start(std::make_shared<internal::runtime_state>(), std::move(cfg), system);
   internal::release_thread_logger();
 }
+
+// -- shutdown -----------------------------------------------------------------
 
 namespace internal {
 
@@ -345,6 +351,8 @@ private:
 } // namespace
 
 } // namespace internal
+
+// -- embedding and the public lifecycle ---------------------------------------
 
 void configure(caf::actor_system_config& cfg) {
   cfg.add_message_type<object_id>("rustyray::object_id");

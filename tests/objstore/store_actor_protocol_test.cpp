@@ -115,7 +115,7 @@ BOOST_AUTO_TEST_CASE(a_failed_object_answers_its_parked_gets_with_the_error) {
 BOOST_AUTO_TEST_CASE(ready_and_unknown_objects_are_answered_in_the_same_step) {
   BOOST_REQUIRE(!table->put(oid(1), caf::make_message(11), 4));
   auto ready = ask_get(oid(1));
-  auto unknown = ask_get(oid(2)); // object_lost at once, not parked
+  auto unknown = ask_get(oid(2));      // object_lost at once, not parked
   BOOST_TEST(self->mailbox().empty()); // the store has not run yet
   sched.run();
   BOOST_TEST(answer(ready) == 11);
