@@ -16,28 +16,22 @@ arguments_scope::~arguments_scope() {
 }
 
 caf::error complete_run_with(object_table& table, run_record& run, void (*drop)(void*),
-                             void* arguments, lookup output, std::uint64_t size) {
+                             void* arguments, completion& done) {
   auto& here = this_thread_context();
   // The arguments go first, collected: their refs are dropped in the trip
-  // that unpins them and stores the result. The list's memory is reused,
-  // and a completion nested in the drop (a destructor's) gets its own.
+  // that unpins them and stores the result. The thread's list is taken for
+  // this completion (its memory reused: no allocation per run), so one
+  // nested in it (in a destructor, or in a waiter the table calls) finds
+  // none and starts its own.
   auto released = std::move(here.spare_releases);
   auto* outer = here.releases;
   here.releases = &released;
   drop(arguments);
   here.releases = outer;
-  completion done;
   done.result = run.result;
-  done.output = std::move(output);
-  done.size = size;
   done.released = &released;
   done.fetched_gets = run.fetched_gets;
   auto err = table.complete(std::move(done), run.deps);
-  // The values would keep the arguments' memory as long as the record
-  // lives; a waiter still to come (a run cancelled while it waited) writes
-  // into them, though: only with none left may they go.
-  if (run.deps.unresolved.load() == 0)
-    run.deps.clear_values();
   released.clear();
   here.spare_releases = std::move(released);
   return err;

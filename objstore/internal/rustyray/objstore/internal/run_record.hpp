@@ -48,9 +48,16 @@ private:
   run_record* previous_;
 };
 
-/// The non-template part of `complete_run`.
+/// The non-template part of `complete_run`: `done` holds the output (and
+/// its size); the rest is filled in here.
 caf::error complete_run_with(object_table& table, run_record& run, void (*drop)(void*),
-                             void* arguments, lookup output, std::uint64_t size);
+                             void* arguments, completion& done);
+
+/// Destroys a run's `Arguments` for `complete_run_with`.
+template <class Arguments>
+void drop_arguments(void* held) {
+  *static_cast<Arguments*>(held) = nullptr;
+}
 
 /// Ends `run` in one trip through the table: drops `arguments` (whatever
 /// holds the run's argument values; assigning null destroys them), collecting
@@ -61,18 +68,24 @@ caf::error complete_run_with(object_table& table, run_record& run, void (*drop)(
 template <class Arguments>
 caf::error complete_run(object_table& table, run_record& run, Arguments& arguments, lookup output,
                         std::uint64_t size = 0) {
-  return complete_run_with(
-    table, run, [](void* held) { *static_cast<Arguments*>(held) = nullptr; }, &arguments,
-    std::move(output), size);
+  completion done;
+  done.output = std::move(output);
+  done.size = size;
+  return complete_run_with(table, run, drop_arguments<Arguments>, &arguments, done);
 }
 
 /// `complete_run` with what the run's function produced.
 template <class Arguments>
 caf::error complete_run(object_table& table, run_record& run, Arguments& arguments,
                         caf::expected<detail::task_output> output) {
-  if (output)
-    return complete_run(table, run, arguments, std::move(output->value), output->size);
-  return complete_run(table, run, arguments, lookup{std::move(output.error())});
+  completion done;
+  if (output) {
+    done.output = std::move(output->value);
+    done.size = output->size;
+  } else {
+    done.output = std::move(output.error());
+  }
+  return complete_run_with(table, run, drop_arguments<Arguments>, &arguments, done);
 }
 
 } // namespace rustyray::objstore::internal
