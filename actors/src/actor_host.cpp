@@ -77,10 +77,7 @@ outcome execute(call_record& call, void* instance, const actor_scope_state& scop
   auto name = [&] { return call.name() + " of " + actor; };
   auto started = recording.now();
   auto result = outcome::finished;
-  // Most calls take no refs: they skip the scope.
-  std::optional<objstore::internal::arguments_scope> fetched;
-  if (call.deps.pinned > 0)
-    fetched.emplace(table, call);
+  objstore::internal::arguments_scope fetched{table, call};
   try {
     call.output = call.body(instance);
     if (!call.output)

@@ -5,14 +5,19 @@
 namespace rustyray::objstore::internal {
 
 arguments_scope::arguments_scope(const object_table& table, run_record& run) noexcept
-  : previous_(this_thread_context().serving) {
+  : active_(run.deps.pinned > 0) {
+  if (!active_)
+    return;
+  auto& here = this_thread_context();
+  previous_ = here.serving;
   // A freed argument lost its value since the pin fetched it: every get
   // then looks in the table, as it would have.
-  this_thread_context().serving = table.frees() == run.deps.frees_seen ? &run : nullptr;
+  here.serving = table.frees() == run.deps.frees_seen ? &run : nullptr;
 }
 
 arguments_scope::~arguments_scope() {
-  this_thread_context().serving = previous_;
+  if (active_)
+    this_thread_context().serving = previous_;
 }
 
 caf::error complete_run_with(object_table& table, run_record& run, void (*drop)(void*),

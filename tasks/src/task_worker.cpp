@@ -142,9 +142,7 @@ void execute(objstore::internal::object_table& table, task_context& context,
       // Gets of the arguments answer the values fetched with the pins. Not
       // for an attempt that may overrun: the task may complete elsewhere
       // while it still runs.
-      std::optional<objstore::internal::arguments_scope> fetched;
-      if (task.deps.pinned > 0)
-        fetched.emplace(table, task);
+      objstore::internal::arguments_scope fetched{table, task};
       result = run_body(task.body, task, last);
     } else if (auto timed = run_timed(context, scheduler, slot, number, last)) {
       result = std::move(*timed);

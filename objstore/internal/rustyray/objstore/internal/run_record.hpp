@@ -35,7 +35,8 @@ struct run_record : producer {
 /// table for its arguments. Unless an object was freed since the pins were
 /// taken: then every get looks in the table, as it would have. Open it only
 /// where no other thread may complete `run` meanwhile (not around an attempt
-/// that may overrun its timeout).
+/// that may overrun its timeout). A run with no pinned argument (most
+/// actor calls) leaves the thread's context alone.
 class arguments_scope {
 public:
   arguments_scope(const object_table& table, run_record& run) noexcept;
@@ -45,7 +46,8 @@ public:
   arguments_scope& operator=(const arguments_scope&) = delete;
 
 private:
-  run_record* previous_;
+  bool active_;
+  run_record* previous_ = nullptr;
 };
 
 /// The non-template part of `complete_run`: `done` holds the output (and
