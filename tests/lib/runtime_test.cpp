@@ -8,11 +8,13 @@
 
 #include <caf/all.hpp>
 
+#include "conditions.hpp"
 #include "runtime_fixture.hpp"
 
 using namespace rustyray;
 using namespace std::chrono_literals;
 using test::code_of;
+using test::eventually;
 
 namespace {
 
@@ -31,20 +33,6 @@ std::size_t caf_thread_count() {
     closedir(dir);
   }
   return n;
-}
-
-/// Whether `holds()` becomes true within 5 s. Thread names in /proc change
-/// asynchronously: a CAF thread names itself once it runs, and CAF's detached
-/// threads signal their end just before they exit.
-template <class Predicate>
-bool eventually(Predicate holds) {
-  auto deadline = std::chrono::steady_clock::now() + 5s;
-  while (!holds()) {
-    if (std::chrono::steady_clock::now() >= deadline)
-      return false;
-    std::this_thread::sleep_for(1ms);
-  }
-  return true;
 }
 
 } // namespace
@@ -95,6 +83,9 @@ BOOST_AUTO_TEST_CASE(init_shutdown_init_works_and_old_refs_are_harmless) {
 }
 
 BOOST_AUTO_TEST_CASE(no_thread_outlives_shutdown) {
+  // Thread names in /proc change asynchronously, with no event to wait on:
+  // a CAF thread names itself once it runs, and CAF's detached threads
+  // signal their end just before they exit.
   auto none = [] { return caf_thread_count() == 0; };
   BOOST_REQUIRE(eventually(none));
   for (int i = 0; i < 3; ++i) {
