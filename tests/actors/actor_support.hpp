@@ -7,10 +7,11 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
-#include "latch.hpp"
 #include "runtime_fixture.hpp"
+#include "sync.hpp"
 
 namespace rustyray::test {
 
@@ -19,10 +20,34 @@ struct hook_counts {
   std::atomic<int> starts{0};
   std::atomic<int> stops{0};
   std::atomic<int> calls_before_stop{-1};
-  /// Calls of `slow_add` (and the like) that have started.
-  arrivals slow_started;
+  /// Slow calls (`slow_call`) that have started.
+  event_count slow_started;
+  /// Where slow calls wait once started: open unless a test closes it to
+  /// act (kill, exit) while it knows which call runs and which are queued.
+  gate slow_gate{true};
+
+  /// For the next test: no counts, the gate open.
+  void reset() {
+    starts = 0;
+    stops = 0;
+    calls_before_stop = -1;
+    slow_started.reset();
+    slow_gate.open();
+  }
 };
 inline hook_counts hooks;
+
+/// The body of the suites' slow methods: counts its start, waits at
+/// `hooks.slow_gate`, then stays busy for 20 ms. The 20 ms are behaviour,
+/// not synchronisation: a call that outlasts the host's batch budget (2 ms)
+/// makes the host read its mailbox before the next call, and keeps later
+/// calls queued; no outcome a test checks depends on how long it takes.
+inline void slow_call() {
+  hooks.slow_started.signal();
+  if (!hooks.slow_gate.pass())
+    throw std::runtime_error("the test never opened hooks.slow_gate");
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+}
 
 class Counter {
 public:
@@ -48,8 +73,7 @@ public:
   }
 
   int slow_add(int x) {
-    ++hooks.slow_started;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    slow_call();
     return add(x);
   }
 
@@ -90,10 +114,28 @@ private:
   std::vector<int> history_;
 };
 
-/// Waits (up to 30 s) until `n` calls of `slow_add` have started.
+/// Whether `n` slow calls have started within 30 s.
 inline bool slow_calls_started(int n) {
   return hooks.slow_started.wait_for(n);
 }
+
+/// Holds slow calls at `hooks.slow_gate` until `release` (or the end of
+/// scope, so that a failed check does not leave a call waiting out the
+/// gate's deadline).
+class holding_slow_calls {
+public:
+  holding_slow_calls() {
+    hooks.slow_gate.close();
+  }
+  holding_slow_calls(const holding_slow_calls&) = delete;
+  holding_slow_calls& operator=(const holding_slow_calls&) = delete;
+  ~holding_slow_calls() {
+    release();
+  }
+  void release() {
+    hooks.slow_gate.open();
+  }
+};
 
 /// Gets each ref; counts those that failed, checking they failed with
 /// `actor_died`.
@@ -110,20 +152,29 @@ int count_actor_died(const std::vector<object_ref<T>>& refs) {
   return died;
 }
 
-/// Drops `handle` (it must be the last one) and blocks until the actor has
-/// stopped.
-template <class C>
-void drop_and_wait_stopped(actor_handle<C>& handle) {
+/// Drops `handle` (it must be the last one), calls `after_drop` (to release
+/// calls held at a gate once the handle is gone), and blocks until the actor
+/// has stopped.
+template <class C, class AfterDrop>
+void drop_and_wait_stopped(actor_handle<C>& handle, AfterDrop after_drop) {
   auto target = handle.caf_handle();
   BOOST_REQUIRE(target);
   caf::scoped_actor self{target->home_system()};
   self->monitor(target);
   target = nullptr;
   handle = actor_handle<C>{};
+  after_drop();
   bool down = false;
   self->receive([&](const caf::down_msg&) { down = true; },
                 caf::after(std::chrono::seconds(30)) >> [] {});
   BOOST_REQUIRE(down);
+}
+
+/// Drops `handle` (it must be the last one) and blocks until the actor has
+/// stopped.
+template <class C>
+void drop_and_wait_stopped(actor_handle<C>& handle) {
+  drop_and_wait_stopped(handle, [] {});
 }
 
 } // namespace rustyray::test

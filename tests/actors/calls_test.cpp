@@ -9,6 +9,8 @@
 #include <caf/binary_serializer.hpp>
 
 #include "actor_support.hpp"
+#include "conditions.hpp"
+#include "sync.hpp"
 
 using namespace rustyray;
 using namespace std::chrono_literals;
@@ -33,8 +35,12 @@ public:
   }
 };
 
+/// Holds `slow_five` until the test opens it.
+test::gate five_gate;
+
 int slow_five() {
-  std::this_thread::sleep_for(300ms);
+  if (!five_gate.pass())
+    throw std::runtime_error("the test never opened five_gate");
   return 5;
 }
 
@@ -71,18 +77,21 @@ BOOST_AUTO_TEST_CASE(factories_returning_unique_ptr_and_ref_arguments) {
 
 BOOST_AUTO_TEST_CASE(a_call_waiting_for_a_ref_holds_later_calls_of_its_caller_only) {
   auto counter = actor(Counter::create).remote(0);
+  five_gate.close();
+  test::open_on_exit release{five_gate};
   auto slow = task(slow_five).remote();
-  auto first = counter.task(&Counter::record).remote(slow); // waits ~300 ms
+  auto first = counter.task(&Counter::record).remote(slow); // waits for the gate
   auto second = counter.task(&Counter::record).remote(1);
-  // Another caller (thread) is not held behind the waiting call.
-  auto other = std::async(std::launch::async, [&] {
-    auto start = std::chrono::steady_clock::now();
-    auto seen = counter.task(&Counter::record).remote(100).get();
-    return std::make_pair(seen, std::chrono::steady_clock::now() - start);
-  });
-  auto [seen_by_other, waited] = other.get();
-  BOOST_CHECK(waited < 250ms);
+  // Another caller (thread) is not held behind the waiting call: its call
+  // runs while the gate is still closed.
+  auto other = std::async(std::launch::async,
+                          [&] { return counter.task(&Counter::record).remote(100).get(); });
+  BOOST_REQUIRE(test::ready_within(other));
+  auto seen_by_other = other.get();
   BOOST_CHECK_EQUAL(seen_by_other.size(), 1u);
+  // The caller's own later call is held behind its waiting first one.
+  BOOST_CHECK(wait(std::vector{second}, 1, 0ms).ready.empty());
+  five_gate.open();
   auto after = second.get();
   BOOST_REQUIRE_EQUAL(after.size(), 3u);
   BOOST_CHECK_EQUAL(after[0], 100);
@@ -215,12 +224,12 @@ BOOST_AUTO_TEST_CASE(max_concurrency_runs_calls_at_once) {
     static Meeting create() {
       return {};
     }
-    // Returns only once two calls are inside at the same time.
+    // Returns only once two calls are inside at the same time (false if
+    // they were not within 30 s).
     bool meet() {
-      ++*inside;
-      return inside->wait_for(2);
+      return both_inside->arrive_and_wait();
     }
-    std::shared_ptr<test::arrivals> inside = std::make_shared<test::arrivals>();
+    std::shared_ptr<test::latch> both_inside = std::make_shared<test::latch>(2);
   };
   auto meeting = actor(Meeting::create).max_concurrency(2).remote();
   auto a = meeting.task(&Meeting::meet).remote();

@@ -16,10 +16,7 @@ namespace {
 
 struct hooks_reset : runtime_fixture {
   hooks_reset() {
-    hooks.starts = 0;
-    hooks.stops = 0;
-    hooks.calls_before_stop = -1;
-    hooks.slow_started = 0;
+    hooks.reset();
   }
 };
 
@@ -41,10 +38,13 @@ BOOST_AUTO_TEST_CASE(on_start_runs_before_calls_and_last_handle_drop_runs_on_sto
     auto counter = actor(Counter::create).remote(0);
     BOOST_CHECK_EQUAL(counter.task(&Counter::add).remote(1).get(), 1);
     BOOST_CHECK_EQUAL(hooks.starts.load(), 1);
-    // Queued calls still run after the last handle is gone.
+    // Queued calls still run after the last handle is gone: the first holds
+    // the others in the queue until the handle was dropped.
+    test::holding_slow_calls hold;
     for (int i = 0; i < 20; ++i)
       (void)counter.task(&Counter::slow_add).remote(1);
-    test::drop_and_wait_stopped(counter);
+    BOOST_REQUIRE(test::slow_calls_started(1));
+    test::drop_and_wait_stopped(counter, [&] { hold.release(); });
   }
   BOOST_CHECK_EQUAL(hooks.stops.load(), 1);
   BOOST_CHECK_EQUAL(hooks.calls_before_stop.load(), 21);
@@ -76,14 +76,16 @@ BOOST_AUTO_TEST_CASE(named_actors_are_found_from_other_threads_and_names_are_uni
 
 BOOST_AUTO_TEST_CASE(kill_fails_pending_and_later_calls_and_runs_on_stop) {
   auto counter = actor(Counter::create).remote(0);
+  test::holding_slow_calls hold;
   auto slow = counter.task(&Counter::slow_add).remote(1); // running when killed
   std::vector<object_ref<int>> pending;
   for (int i = 0; i < 50; ++i)
     pending.push_back(counter.task(&Counter::slow_add).remote(1));
   BOOST_REQUIRE(test::slow_calls_started(1));
-  kill(counter);
+  kill(counter); // while `slow` is held: every other call was made before it
+  hold.release();
   int died = test::count_actor_died(pending);
-  BOOST_CHECK(died > 40); // all but those that ran before the kill arrived
+  BOOST_CHECK_EQUAL(died, 50); // calls made before kill returned, and not running, fail
   BOOST_CHECK(test::code_of([&] { counter.task(&Counter::value).remote().get(); })
               == errc::actor_died);
   BOOST_CHECK_EQUAL(hooks.stops.load(), 1);
@@ -95,13 +97,17 @@ BOOST_AUTO_TEST_CASE(kill_overtakes_a_burst_of_slow_calls_to_a_running_actor) {
   BOOST_REQUIRE_EQUAL(counter.task(&Counter::value).remote().get(), 0); // running
   // The burst reaches the host in one batch; it must not run the batch
   // through before it looks at its mailbox again.
+  // The first call is held until the kill is in the mailbox; a host that ran
+  // the rest of the batch before reading it would run them all.
+  test::holding_slow_calls hold;
   std::vector<object_ref<int>> pending;
   for (int i = 0; i < 50; ++i)
     pending.push_back(counter.task(&Counter::slow_add).remote(1));
   BOOST_REQUIRE(test::slow_calls_started(1));
   kill(counter);
+  hold.release();
   int died = test::count_actor_died(pending);
-  BOOST_CHECK(died > 40);
+  BOOST_CHECK_EQUAL(died, 49); // all but the one that was running
 }
 
 // A host awake in a stream of calls reads its inbox before its mailbox,

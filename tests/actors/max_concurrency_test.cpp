@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "actor_support.hpp"
+#include "sync.hpp"
 
 using namespace rustyray;
 using namespace std::chrono_literals;
@@ -27,9 +28,9 @@ int behind_gate() {
   return 5;
 }
 
-test::arrivals slow_quits_started;
-/// Holds `slow_quit` until the test opens it.
-std::unique_ptr<test::gate> slow_quit_release = std::make_unique<test::gate>();
+/// `Tally::slow_quit` calls that have started, and where they wait.
+test::event_count slow_quits_started;
+test::gate slow_quit_gate;
 
 /// Thread-safe state, as an actor whose calls run at once needs.
 struct Tally {
@@ -41,16 +42,17 @@ struct Tally {
     return total += x;
   }
   int slow_add(int x) {
-    std::this_thread::sleep_for(20ms);
+    test::slow_call();
     return add(x);
   }
   int quit() {
     rustyray::exit_actor();
   }
-  /// Ends the instance once the test opens `slow_quit_release`.
+  /// Ends the instance once the test opens `slow_quit_gate`.
   int slow_quit() {
-    ++slow_quits_started;
-    (void)slow_quit_release->wait();
+    slow_quits_started.signal();
+    if (!slow_quit_gate.pass())
+      throw std::runtime_error("the test never opened slow_quit_gate");
     rustyray::exit_actor();
   }
   bool restarted() const {
@@ -71,25 +73,24 @@ struct Tally {
   std::atomic<int> calls{0};
 };
 
-/// Calls that return only once `expected` of them are inside at once.
+/// Calls that return only once `expected` of them are inside at once
+/// (false if they were not within 30 s).
 struct Meeting {
   static std::unique_ptr<Meeting> create(int expected) {
-    auto m = std::make_unique<Meeting>();
-    m->expected = expected;
-    return m;
+    return std::make_unique<Meeting>(expected);
   }
+  explicit Meeting(int expected) : all_inside(expected) {}
   bool meet() {
-    ++inside;
-    return inside.wait_for(expected);
+    return all_inside.arrive_and_wait();
   }
-  int expected = 0;
-  test::arrivals inside;
+  test::latch all_inside;
 };
 
 struct pool_fixture : runtime_fixture {
   pool_fixture() {
     tally_stops = 0;
     tally_calls_at_stop = -1;
+    test::hooks.reset();
   }
 };
 
@@ -179,13 +180,14 @@ BOOST_AUTO_TEST_CASE(exit_actor_restarts_the_instance_for_later_calls) {
 BOOST_AUTO_TEST_CASE(an_exit_of_the_old_instance_after_a_restart_leaves_the_new_one_alone) {
   auto tally = actor(Tally::create).max_concurrency(2).max_restarts(1).remote();
   BOOST_REQUIRE_EQUAL(tally.task(&Tally::add).remote(1).get(), 1);
-  slow_quits_started = 0;
-  slow_quit_release = std::make_unique<test::gate>();
+  slow_quits_started.reset();
+  slow_quit_gate.close();
+  test::open_on_exit release{slow_quit_gate};
   auto quitting = tally.task(&Tally::slow_quit).remote();
   BOOST_REQUIRE(slow_quits_started.wait_for(1));
   kill(tally, /*no_restart=*/false); // while the first instance runs slow_quit
-  BOOST_CHECK_EQUAL(tally.task(&Tally::add).remote(5).get(), 5); // the new instance
-  slow_quit_release->open(); // now the old instance's call ends it
+  BOOST_CHECK_EQUAL(tally.task(&Tally::add).remote(5).get(30s), 5); // the new instance
+  slow_quit_gate.open(); // the old instance's exit comes after the restart
   BOOST_CHECK(test::code_of([&] { (void)quitting.get(); }) == errc::actor_died);
   // That exit ended the first instance, which was gone already: the new one
   // lives on (it has no restart left, so ending it would be final).
@@ -195,11 +197,16 @@ BOOST_AUTO_TEST_CASE(an_exit_of_the_old_instance_after_a_restart_leaves_the_new_
 
 BOOST_AUTO_TEST_CASE(kill_fails_the_queued_calls) {
   auto tally = actor(Tally::create).max_concurrency(2).remote();
+  test::holding_slow_calls hold; // both runners stay in their calls
   std::vector<object_ref<int>> refs;
   for (int i = 0; i < 60; ++i)
     refs.push_back(tally.task(&Tally::slow_add).remote(1));
-  std::this_thread::sleep_for(5ms);
+  BOOST_REQUIRE(test::slow_calls_started(2));
   kill(tally);
+  // The host is free (the runners hold the calls): the kill fails the
+  // queued calls before the running ones end.
+  BOOST_REQUIRE(!wait(std::vector{refs.back()}, 1, 30s).ready.empty());
+  hold.release();
   int died = 0;
   int ran = 0;
   for (auto& ref : refs)
@@ -211,7 +218,7 @@ BOOST_AUTO_TEST_CASE(kill_fails_the_queued_calls) {
       ++died;
     }
   BOOST_CHECK_EQUAL(died + ran, 60);
-  BOOST_CHECK(died > 40); // two at a time, 20 ms each: few ran before the kill
+  BOOST_CHECK(ran <= 2); // only the two held by the runners
   BOOST_CHECK(test::code_of([&] { tally.task(&Tally::add).remote(1).get(); }) == errc::actor_died);
   BOOST_CHECK_EQUAL(tally_stops.load(), 1);
 }
@@ -233,10 +240,12 @@ BOOST_AUTO_TEST_CASE(plain_caf_code_calls_a_concurrent_actor) {
 
 BOOST_AUTO_TEST_CASE(the_last_handle_drop_runs_queued_calls_then_on_stop) {
   auto tally = actor(Tally::create).max_concurrency(4).remote();
+  test::holding_slow_calls hold; // calls are queued when the handle goes
   std::vector<object_ref<int>> refs;
   for (int i = 0; i < 20; ++i)
     refs.push_back(tally.task(&Tally::slow_add).remote(1));
-  test::drop_and_wait_stopped(tally);
+  BOOST_REQUIRE(test::slow_calls_started(1));
+  test::drop_and_wait_stopped(tally, [&] { hold.release(); });
   BOOST_CHECK_EQUAL(tally_stops.load(), 1);
   BOOST_CHECK_EQUAL(tally_calls_at_stop.load(), 20);
   std::set<int> totals;

@@ -14,6 +14,7 @@
 using namespace rustyray;
 using namespace std::chrono_literals;
 using test::code_of;
+using test::eventually;
 
 namespace {
 
@@ -82,6 +83,9 @@ BOOST_AUTO_TEST_CASE(init_shutdown_init_works_and_old_refs_are_harmless) {
 }
 
 BOOST_AUTO_TEST_CASE(no_thread_outlives_shutdown) {
+  // Thread names in /proc change asynchronously, with no event to wait on:
+  // a CAF thread names itself once it runs, and CAF's detached threads
+  // signal their end just before they exit.
   auto none = [] { return caf_thread_count() == 0; };
   BOOST_REQUIRE(test::eventually(none));
   for (int i = 0; i < 3; ++i) {

@@ -9,6 +9,7 @@
 
 #include "conditions.hpp"
 #include "runtime_fixture.hpp"
+#include "sync.hpp"
 
 using namespace rustyray;
 using namespace std::chrono_literals;
@@ -24,6 +25,8 @@ int nested(int x) {
   return task(plus1).remote(x).get() + 1;
 }
 
+/// Work that takes a while (a sleep), so that shutdown meets tasks in
+/// flight; no outcome the test checks depends on how long.
 int slow(int x) {
   std::this_thread::sleep_for(2ms);
   return x;
@@ -51,9 +54,9 @@ struct outcome {
 };
 
 /// Runs `op` until the runtime refuses new work; every failure must be one
-/// of the documented ones.
+/// of the documented ones. Counts `busy` down once, at the 20th operation.
 template <class Op>
-void hammer(outcome& out, Op op) {
+void hammer(outcome& out, test::latch& busy, Op op) {
   for (;;) {
     try {
       op();
@@ -73,7 +76,8 @@ void hammer(outcome& out, Op op) {
           out.first_other = e.what();
       }
     }
-    ++out.ops;
+    if (++out.ops == 20)
+      busy.count_down();
   }
 }
 
@@ -85,9 +89,11 @@ BOOST_AUTO_TEST_CASE(shutdown_under_load_from_many_threads_returns_and_every_get
   std::array<outcome, 10> outcomes;
   std::vector<std::future<void>> threads;
   auto tally = std::make_shared<actor_handle<Tally>>(actor(Tally::create).remote());
+  test::latch all_busy{static_cast<std::ptrdiff_t>(outcomes.size())};
   auto spawn = [&](auto op) {
     auto& out = outcomes[threads.size()];
-    threads.push_back(std::async(std::launch::async, [&out, op] { hammer(out, op); }));
+    threads.push_back(
+      std::async(std::launch::async, [&out, &all_busy, op] { hammer(out, all_busy, op); }));
   };
   // Tasks, one at a time and in bursts, nested and slow.
   for (int t = 0; t < 2; ++t)
@@ -118,12 +124,7 @@ BOOST_AUTO_TEST_CASE(shutdown_under_load_from_many_threads_returns_and_every_get
   });
   spawn([] { (void)get(put(std::vector<std::uint8_t>(4096, 1))); });
   // Shut down once every thread is busy.
-  BOOST_REQUIRE(test::eventually([&] {
-    for (auto& out : outcomes)
-      if (out.ops.load() < 20)
-        return false;
-    return true;
-  }));
+  BOOST_REQUIRE(all_busy.wait());
   auto stopping = std::async(std::launch::async, [] { shutdown(); });
   BOOST_REQUIRE(test::ready_within(stopping, 60s));
   stopping.get();

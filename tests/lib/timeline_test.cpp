@@ -29,6 +29,8 @@ int explode(int) {
   throw std::runtime_error("exploded");
 }
 
+/// Works for `ms` (a sleep): the durations the timeline records must cover
+/// it, a lower bound that holds however slow the machine is.
 int nap(int ms) {
   std::this_thread::sleep_for(std::chrono::milliseconds(ms));
   return ms;

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "runtime_fixture.hpp"
+#include "sync.hpp"
 
 using namespace rustyray;
 using namespace std::chrono_literals;
@@ -165,15 +166,18 @@ BOOST_AUTO_TEST_CASE(cancel_before_start_means_it_never_runs) {
 }
 
 BOOST_AUTO_TEST_CASE(a_running_task_sees_cancel_requested) {
+  // Held at a gate until cancel returned: cancel of a running task only
+  // asks it, and it sees the request when it looks.
   std::promise<void> started;
-  auto running = task([&started] {
+  test::gate cancelled;
+  test::open_on_exit release{cancelled};
+  auto running = task([&started, &cancelled] {
                    started.set_value();
-                   for (int i = 0; i < 10000 && !cancel_requested(); ++i)
-                     std::this_thread::sleep_for(1ms);
-                   return cancel_requested();
+                   return cancelled.pass() && cancel_requested();
                  }).remote();
   started.get_future().wait();
   BOOST_TEST(cancel(running));
+  cancelled.open();
   BOOST_TEST(running.get() == true);
   BOOST_TEST(!cancel(running)); // finished: no change
   BOOST_TEST(running.get() == true);
@@ -246,6 +250,10 @@ BOOST_AUTO_TEST_CASE(shutdown_lets_running_tasks_finish_and_fails_queued_ones) {
   init(cfg);
   std::promise<void> started;
   std::atomic<bool> finished{false};
+  // The sleep is the behaviour under test, a task still working when
+  // shutdown starts; no gate can hold it, since shutdown fails the queued
+  // task only once the running one has finished (no event comes earlier).
+  // A correct shutdown passes however long it works.
   auto running = task([&] {
                    started.set_value();
                    std::this_thread::sleep_for(100ms);

@@ -14,7 +14,12 @@ using test::runtime_fixture;
 
 namespace {
 
-/// Counts tasks inside a section and remembers the most at once.
+/// Counts tasks inside a section and remembers the most at once. The hold
+/// (a sleep) is behaviour, not synchronisation: it keeps each task inside
+/// long enough that a scheduler breaking the bound would let them overlap.
+/// A correct one passes however long the sections take; that the bound is
+/// reached is checked separately, by rendezvous that cannot happen one at a
+/// time.
 struct concurrency_probe {
   std::atomic<int> active{0};
   std::atomic<int> most{0};

@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "runtime_fixture.hpp"
+#include "sync.hpp"
 
 using namespace rustyray;
 using namespace std::chrono_literals;
@@ -81,13 +82,24 @@ BOOST_AUTO_TEST_CASE(one_ref_feeds_many_tasks_and_stays_readable) {
 }
 
 BOOST_AUTO_TEST_CASE(ten_threads_read_a_slow_result) {
-  auto slow = task([] {
-                std::this_thread::sleep_for(50ms);
+  // The result exists only once all ten readers are on their way to get.
+  test::latch readers_started{10};
+  test::gate produce;
+  test::open_on_exit release{produce};
+  auto slow = task([&produce] {
+                if (!produce.pass())
+                  throw std::runtime_error("the test never opened the gate");
                 return std::string{"done"};
               }).remote();
   std::vector<std::future<std::string>> readers;
   for (int i = 0; i < 10; ++i)
-    readers.push_back(std::async(std::launch::async, [copy = slow] { return copy.get(); }));
+    readers.push_back(std::async(std::launch::async, [copy = slow, &readers_started] {
+      readers_started.count_down();
+      return copy.get();
+    }));
+  BOOST_REQUIRE(readers_started.wait());
+  BOOST_TEST(!contains(slow)); // they wait for it
+  produce.open();
   for (auto& r : readers)
     BOOST_TEST(r.get() == "done");
 }

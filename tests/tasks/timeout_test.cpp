@@ -14,6 +14,7 @@
 
 #include "conditions.hpp"
 #include "runtime_fixture.hpp"
+#include "sync.hpp"
 #include "rustyray/tasks/internal/scheduler.hpp"
 
 using namespace rustyray;
@@ -27,20 +28,24 @@ namespace {
 /// What an overrunning function reports back to the test.
 struct overrun_probe {
   std::atomic<bool> saw_cancel{false};
-  std::atomic<bool> returned{false};
+  test::latch returned{1};
   std::promise<void> started;
 };
+
+/// Whether the running task is asked to stop within 30 s. The deadline's
+/// request is a flag that a function polls (that is the API, as in Ray):
+/// there is no event to wait on.
+bool cancel_seen() {
+  return eventually([] { return cancel_requested(); });
+}
 
 /// A function that ignores its deadline until `cancel_requested()` turns
 /// true (at most 30 s), then returns 42: the result must be dropped.
 auto overrunning(std::shared_ptr<overrun_probe> probe) {
   return [probe] {
     probe->started.set_value();
-    auto give_up = std::chrono::steady_clock::now() + 30s;
-    while (!cancel_requested() && std::chrono::steady_clock::now() < give_up)
-      std::this_thread::sleep_for(1ms);
-    probe->saw_cancel = cancel_requested();
-    probe->returned = true;
+    probe->saw_cancel = cancel_seen();
+    probe->returned.count_down();
     return 42;
   };
 }
@@ -88,7 +93,7 @@ BOOST_AUTO_TEST_CASE(an_overrunning_task_times_out_sees_cancel_and_its_return_is
   BOOST_TEST(e.message().find("50 ms") != std::string::npos, e.message());
   BOOST_TEST(e.message().find("cancel_requested") != std::string::npos, e.message());
   // The function goes on until it notices, then returns: its 42 is dropped.
-  BOOST_REQUIRE(eventually([&] { return probe->returned.load(); }));
+  BOOST_REQUIRE(probe->returned.wait());
   BOOST_TEST(probe->saw_cancel.load());
   BOOST_TEST(code_of([&] { ref.get(); }) == errc::timeout);
   BOOST_TEST(!cancel(ref)); // finished: nothing to cancel
@@ -98,7 +103,7 @@ BOOST_AUTO_TEST_CASE(a_timed_out_attempt_is_a_failed_event_of_its_own_in_the_tim
   auto probe = std::make_shared<overrun_probe>();
   auto ref = task(overrunning(probe)).name("late_event").timeout(20ms).remote();
   BOOST_TEST(code_of([&] { ref.get(); }) == errc::timeout);
-  BOOST_REQUIRE(eventually([&] { return probe->returned.load(); }));
+  BOOST_REQUIRE(probe->returned.wait());
   // Recorded by the worker once the function returned.
   nlohmann::json found;
   BOOST_TEST(eventually([&] {
@@ -162,18 +167,17 @@ BOOST_AUTO_TEST_CASE(a_timed_out_task_fails_its_dependants_with_timeout) {
   BOOST_TEST(e.code() == errc::timeout);
   BOOST_TEST(e.message().find("task dependant did not run") != std::string::npos, e.message());
   BOOST_TEST(e.message().find("task late ran past its timeout") != std::string::npos, e.message());
-  BOOST_REQUIRE(eventually([&] { return probe->returned.load(); }));
+  BOOST_REQUIRE(probe->returned.wait());
 }
 
 BOOST_AUTO_TEST_CASE(a_timeout_is_retried_within_max_retries_on_another_worker) {
   // The first attempt overruns; the second returns at once.
   auto calls = std::make_shared<std::atomic<int>>(0);
-  auto first_returned = std::make_shared<std::atomic<bool>>(false);
+  auto first_returned = std::make_shared<test::latch>(1);
   auto flaky = [calls, first_returned] {
     if (++*calls == 1) {
-      while (!cancel_requested())
-        std::this_thread::sleep_for(1ms);
-      *first_returned = true;
+      (void)cancel_seen();
+      first_returned->count_down();
       return -1;
     }
     return 7;
@@ -181,7 +185,7 @@ BOOST_AUTO_TEST_CASE(a_timeout_is_retried_within_max_retries_on_another_worker) 
   // No retry_exceptions needed: a timeout is not the function's exception.
   BOOST_TEST(task(flaky).timeout(1s).max_retries(1).remote().get() == 7);
   BOOST_TEST(calls->load() == 2);
-  BOOST_REQUIRE(eventually([&] { return first_returned->load(); }));
+  BOOST_REQUIRE(first_returned->wait());
   BOOST_TEST(state()["counters"]["tasks_retried"] == 1);
   BOOST_TEST(state()["counters"]["tasks_finished"] == 1);
   BOOST_TEST(state()["counters"]["tasks_failed"] == 0);
@@ -189,19 +193,18 @@ BOOST_AUTO_TEST_CASE(a_timeout_is_retried_within_max_retries_on_another_worker) 
 
 BOOST_AUTO_TEST_CASE(every_attempt_timing_out_ends_in_timeout_after_the_last) {
   auto calls = std::make_shared<std::atomic<int>>(0);
-  auto returned = std::make_shared<std::atomic<int>>(0);
+  auto returned = std::make_shared<test::event_count>();
   auto stuck = [calls, returned] {
     ++*calls;
-    while (!cancel_requested())
-      std::this_thread::sleep_for(1ms);
-    ++*returned;
+    (void)cancel_seen();
+    returned->signal();
     return 0;
   };
   auto e = error_of(task(stuck).name("stuck").timeout(30ms).max_retries(2).remote());
   BOOST_TEST(e.code() == errc::timeout);
   BOOST_TEST(e.message().find("attempt 3 of 3") != std::string::npos, e.message());
   BOOST_TEST(calls->load() == 3);
-  BOOST_REQUIRE(eventually([&] { return returned->load() == 3; }));
+  BOOST_REQUIRE(returned->wait_for(3));
   BOOST_TEST(state()["counters"]["tasks_failed"] == 1);
   BOOST_TEST(state()["counters"]["tasks_retried"] == 2);
 }
