@@ -4,8 +4,6 @@
 
 namespace rustyray::actors::internal {
 
-using namespace rustyray::internal; // the base layer's internals
-
 namespace {
 
 caf::behavior bridge(caf::event_based_actor* self) {

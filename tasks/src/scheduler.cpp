@@ -3,20 +3,14 @@
 #include <algorithm>
 #include <atomic>
 #include <deque>
-#include <functional>
-#include <mutex>
-#include <optional>
-#include <set>
-#include <vector>
+#include <memory>
+#include <string>
+#include <utility>
 
 #include <caf/all.hpp>
 
-#include "rustyray/internal/adaptive_mutex.hpp"
-#include "rustyray/objstore/internal/run_record.hpp"
 #include "rustyray/internal/error_text.hpp"
-#include "rustyray/objstore/internal/object_table.hpp"
-#include "rustyray/internal/threads.hpp"
-#include "rustyray/errc.hpp"
+#include "rustyray/objstore/internal/run_record.hpp"
 #include "rustyray/tasks/internal/task_observability.hpp"
 #include "task_pool.hpp"
 

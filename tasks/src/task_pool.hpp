@@ -178,6 +178,9 @@ bool finish_batch(task_context& context, std::size_t id, bool& again, after_unlo
 /// The error of a task that shutdown kept from starting.
 caf::error shutdown_before_start(const task_record& task);
 
+/// "attempt n of m", for messages about one attempt of `task`.
+std::string attempt_text(const task_record& task, int number);
+
 /// The error of an attempt that ran past the task's timeout.
 caf::error overrun_error(const task_record& task, int number);
 

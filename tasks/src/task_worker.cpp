@@ -1,22 +1,19 @@
 #include "task_pool.hpp"
 
-#include <algorithm>
 #include <atomic>
-#include <deque>
-#include <functional>
-#include <mutex>
+#include <exception>
+#include <iterator>
+#include <memory>
 #include <optional>
-#include <set>
-#include <vector>
+#include <string>
+#include <utility>
 
 #include <caf/all.hpp>
 
-#include "rustyray/internal/adaptive_mutex.hpp"
-#include "rustyray/objstore/internal/run_record.hpp"
-#include "rustyray/internal/error_text.hpp"
-#include "rustyray/objstore/internal/object_table.hpp"
-#include "rustyray/internal/threads.hpp"
 #include "rustyray/errc.hpp"
+#include "rustyray/internal/error_text.hpp"
+#include "rustyray/internal/threads.hpp"
+#include "rustyray/objstore/internal/run_record.hpp"
 #include "rustyray/tasks/internal/task_observability.hpp"
 
 namespace rustyray::tasks::internal {
