@@ -97,8 +97,8 @@ outcome execute(call_record& call, void* instance, const actor_scope_state& scop
 /// Stores the call's output as its result. Any thread may do this, except
 /// for a call from plain CAF code: only its host answers the requester.
 void settle(objstore::internal::object_table& table, call_record& call) {
-  auto output = std::move(call.output);
   if (call.promise.pending()) {
+    auto output = std::move(call.output);
     (void)objstore::internal::complete_run(table, call, call.body, caf::message{});
     // actor_interface answers with one element, the result as a message;
     // deliver(message) alone would send the result's elements instead.
@@ -109,7 +109,7 @@ void settle(objstore::internal::object_table& table, call_record& call) {
       call.promise.deliver(std::move(output.error()));
     return;
   }
-  (void)objstore::internal::complete_run(table, call, call.body, std::move(output));
+  (void)objstore::internal::complete_run(table, call, call.body, std::move(call.output));
 }
 
 /// What the runners of a host with max_concurrency > 1 share with it. Ready

@@ -237,7 +237,7 @@ caf::error object_table::register_and_pin(std::vector<object_id>* add_refs, cons
   return caf::none;
 }
 
-caf::error object_table::complete(completion done, dependency_wait& deps) {
+caf::error object_table::complete(completion& done, dependency_wait& deps) {
   deferred later;
   caf::error result;
   {

@@ -21,24 +21,24 @@ arguments_scope::~arguments_scope() {
 }
 
 caf::error complete_run_with(object_table& table, run_record& run, void (*drop)(void*),
-                             void* arguments, completion& done) {
+                             void* arguments, lookup& output, std::uint64_t size) {
   auto& here = this_thread_context();
   // The arguments go first, collected: their refs are dropped in the trip
-  // that unpins them and stores the result. The thread's list is taken for
-  // this completion (its memory reused: no allocation per run), so one
-  // nested in it (in a destructor, or in a waiter the table calls) finds
-  // none and starts its own.
-  auto released = std::move(here.spare_releases);
+  // that unpins them and stores the result.
+  std::vector<object_id> nested;
+  bool outermost = !here.completing;
+  auto& released = outermost ? here.run_releases : nested;
+  here.completing = true;
   auto* outer = here.releases;
   here.releases = &released;
   drop(arguments);
   here.releases = outer;
-  done.result = run.result;
-  done.released = &released;
-  done.fetched_gets = run.fetched_gets;
-  auto err = table.complete(std::move(done), run.deps);
-  released.clear();
-  here.spare_releases = std::move(released);
+  completion done{run.result, std::move(output), size, &released, run.fetched_gets};
+  auto err = table.complete(done, run.deps);
+  if (outermost) {
+    released.clear();
+    here.completing = false;
+  }
   return err;
 }
 

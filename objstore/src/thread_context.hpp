@@ -30,8 +30,11 @@ struct thread_context {
   int noting = 0;
   std::vector<object_id> noted; // kept: its memory serves the next batch
   std::vector<object_id>* releases = nullptr;
-  /// A cleared vector whose memory the next `complete_run` reuses.
-  std::vector<object_id> spare_releases;
+  /// The outermost `complete_run`'s list of `releases` (its memory kept for
+  /// the next one); one nested in it (in a destructor, or in a waiter the
+  /// table calls) uses its own.
+  std::vector<object_id> run_releases;
+  bool completing = false;
   run_record* serving = nullptr;
 };
 

@@ -444,7 +444,7 @@ void complete_run(object_table& t, const object_id& result, dependency_wait& dep
   done.output = blob(0);
   done.size = 1;
   done.released = &released;
-  (void)t.complete(std::move(done), deps);
+  (void)t.complete(done, deps);
 }
 
 /// Two runs in flight on one stored argument, oid(1) of `size` bytes, in a

@@ -143,8 +143,9 @@ public:
 
   /// The end of a task or call, in one trip: unpins `deps`, drops the
   /// references `done.released` lists, then stores the output as `fulfil` or
-  /// `fail` would. Returns what `fulfil` returns.
-  caf::error complete(completion done, dependency_wait& deps);
+  /// `fail` would (moving the output from `done`). Returns what `fulfil`
+  /// returns.
+  caf::error complete(completion& done, dependency_wait& deps);
 
   /// How many times `free` dropped a value, ever (see
   /// `dependency_wait::frees_seen`).

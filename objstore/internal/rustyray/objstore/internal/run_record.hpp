@@ -50,10 +50,10 @@ private:
   run_record* previous_ = nullptr;
 };
 
-/// The non-template part of `complete_run`: `done` holds the output (and
-/// its size); the rest is filled in here.
+/// The non-template part of `complete_run`: `drop(arguments)` destroys the
+/// arguments.
 caf::error complete_run_with(object_table& table, run_record& run, void (*drop)(void*),
-                             void* arguments, completion& done);
+                             void* arguments, lookup& output, std::uint64_t size);
 
 /// Destroys a run's `Arguments` for `complete_run_with`.
 template <class Arguments>
@@ -70,24 +70,19 @@ void drop_arguments(void* held) {
 template <class Arguments>
 caf::error complete_run(object_table& table, run_record& run, Arguments& arguments, lookup output,
                         std::uint64_t size = 0) {
-  completion done;
-  done.output = std::move(output);
-  done.size = size;
-  return complete_run_with(table, run, drop_arguments<Arguments>, &arguments, done);
+  return complete_run_with(table, run, drop_arguments<Arguments>, &arguments, output, size);
 }
 
 /// `complete_run` with what the run's function produced.
 template <class Arguments>
 caf::error complete_run(object_table& table, run_record& run, Arguments& arguments,
-                        caf::expected<detail::task_output> output) {
-  completion done;
-  if (output) {
-    done.output = std::move(output->value);
-    done.size = output->size;
-  } else {
-    done.output = std::move(output.error());
+                        caf::expected<detail::task_output>&& output) {
+  if (!output) {
+    lookup failed{std::move(output.error())};
+    return complete_run_with(table, run, drop_arguments<Arguments>, &arguments, failed, 0);
   }
-  return complete_run_with(table, run, drop_arguments<Arguments>, &arguments, done);
+  lookup value{std::move(output->value)};
+  return complete_run_with(table, run, drop_arguments<Arguments>, &arguments, value, output->size);
 }
 
 } // namespace rustyray::objstore::internal
