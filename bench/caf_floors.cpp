@@ -1,5 +1,6 @@
 #include "caf_floors.hpp"
 
+#include <chrono>
 #include <thread>
 #include <vector>
 
@@ -84,6 +85,21 @@ result caf_floors::n_to_n_async(const schedule& s) {
         t.join();
     },
     1000.0 * static_cast<double>(n));
+}
+
+double caf_floors::spawn_and_call(std::size_t actors) {
+  caf::scoped_actor self{impl_->sys};
+  std::vector<caf::actor> spawned;
+  spawned.reserve(actors);
+  auto start = std::chrono::steady_clock::now();
+  for (std::size_t i = 0; i < actors; ++i)
+    spawned.push_back(impl_->sys.spawn<caf::hidden + caf::lazy_init>(caf_worker));
+  send_then_receive(self, static_cast<int>(actors),
+                    [&](int i) { return spawned[static_cast<std::size_t>(i)]; });
+  std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - start;
+  for (auto& a : spawned)
+    caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+  return elapsed.count();
 }
 
 } // namespace bench

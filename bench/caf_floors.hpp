@@ -30,6 +30,10 @@ public:
   [[nodiscard]] result one_to_n_async(const schedule& s);
   /// `n` threads, each sending 1,000 messages to its own actor, then its replies.
   [[nodiscard]] result n_to_n_async(const schedule& s);
+  /// Seconds to spawn `actors` event-based actors, send each one message
+  /// and receive every reply (the floor of `scaling_actors`); the actors
+  /// are stopped afterwards, untimed.
+  [[nodiscard]] double spawn_and_call(std::size_t actors);
 
 private:
   struct impl;

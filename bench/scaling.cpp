@@ -5,11 +5,13 @@
 #include <cstdint>
 #include <fstream>
 #include <stdexcept>
+#include <string>
 #include <thread>
 
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "caf_floors.hpp"
 #include "report.hpp"
 #include "timeit.hpp"
 #include "workloads.hpp"
@@ -22,7 +24,7 @@ scaling_plan scaling_plan::full() {
   for (std::size_t size = 1024; size <= (std::size_t{256} << 20); size *= 4)
     plan.object_sizes.push_back(size);
   plan.chain_depths = {1, 10, 100, 1000, 10000};
-  plan.actor_counts = {1, 10, 100, 1000, 10000};
+  plan.actor_counts = {1, 10, 100, 1000, 10000, 100000, 1000000};
   return plan;
 }
 
@@ -71,6 +73,16 @@ double resident_bytes() {
   double resident = 0;
   statm >> size >> resident;
   return resident * static_cast<double>(sysconf(_SC_PAGESIZE));
+}
+
+/// Threads of this process now (0 where /proc is missing).
+double thread_count() {
+  std::ifstream status{"/proc/self/status"};
+  std::string line;
+  while (std::getline(status, line))
+    if (line.rfind("Threads:", 0) == 0)
+      return std::stod(line.substr(8));
+  return 0;
 }
 
 /// Minor page faults of this process so far (pages the kernel mapped on first touch).
@@ -262,24 +274,28 @@ nlohmann::ordered_json actors(const scaling_plan& plan, const progress_fn& progr
     {"title", "Number of actors"},
     {"about", "start N actors, call `small_value` on each once, get every result; then drop "
               "the handles and wait until every actor has stopped (teardown, timed apart)"},
-    {"note", "Each actor is a detached CAF actor with a thread of its own (so that its methods "
-             "may block in `get`), so µs per actor includes starting a thread, and teardown "
-             "includes stopping it; the resident bytes per actor include the touched part of "
-             "that thread's stack. The first call on a new actor waits until its thread has "
-             "started and run the factory; with one actor nothing overlaps that wait, with "
-             "more the actors start side by side."},
+    {"note", "An actor holds no thread while idle: its calls run on the shared actor threads "
+             "(about one per core, more while calls block). Resident bytes per actor: the "
+             "process's growth while the N actors live, after their calls (the first run's, "
+             "before the allocator has memory to reuse). Threads: the process's threads at that "
+             "moment. CAF floor: spawning N event-based CAF actors (hidden, lazily started), one "
+             "message each, every reply awaited, in a CAF system of its own."},
     {"x", "actors"},
     {"columns",
      {column("seconds", "seconds per run"), column("us_per_item", "µs per actor"),
+      column("caf_floor_us_per_item", "CAF floor µs per actor"),
       column("teardown_us_per_item", "teardown µs per actor"),
-      column("resident_bytes_per_item", "resident bytes per actor")}},
+      column("resident_bytes_per_item", "resident bytes per actor"),
+      column("threads", "threads while they live")}},
     {"flat", {"us_per_item"}},
     {"points", nlohmann::ordered_json::array()}};
+  caf_floors floors{0};
   (void)await_no_actors(); // actors of earlier metrics
   for (auto n : plan.actor_counts) {
     progress(std::to_string(n) + " actors");
     std::vector<double> teardowns;
     std::vector<double> growth;
+    std::vector<double> threads;
     auto [seconds, repeats] = repeat(plan, n == plan.actor_counts.front(), [&, n = n] {
       double start = now_s();
       double before = resident_bytes();
@@ -289,19 +305,25 @@ nlohmann::ordered_json actors(const scaling_plan& plan, const progress_fn& progr
       });
       double elapsed = now_s() - start;
       growth.push_back(std::max(0.0, resident_bytes() - before));
+      threads.push_back(thread_count());
       handles.clear();
       teardowns.push_back(await_no_actors());
       return elapsed;
     });
+    std::vector<double> floor_seconds;
+    for (int i = 0; i < repeats; ++i)
+      floor_seconds.push_back(floors.spawn_and_call(n));
     series["points"].push_back(
       {{"x", n},
        {"repeats", repeats},
        {"seconds", round_sig(seconds, 4)},
        {"us_per_item", round_sig(seconds * 1e6 / static_cast<double>(n), 4)},
+       {"caf_floor_us_per_item",
+        round_sig(median(floor_seconds) * 1e6 / static_cast<double>(n), 4)},
        {"teardown_us_per_item",
         round_sig(median_of_timed(teardowns, repeats) * 1e6 / static_cast<double>(n), 4)},
-       {"resident_bytes_per_item",
-        round_sig(median_of_timed(growth, repeats) / static_cast<double>(n), 4)}});
+       {"resident_bytes_per_item", round_sig(growth.front() / static_cast<double>(n), 4)},
+       {"threads", *std::max_element(threads.begin(), threads.end())}});
   }
   return series;
 }

@@ -8,6 +8,8 @@
 #include "rustyray/actors/internal/actor_core.hpp"
 #include "rustyray/actors/internal/actor_directory.hpp"
 #include "rustyray/actors/internal/actor_host.hpp"
+#include "caf_face.hpp"
+#include "call_execution.hpp"
 #include "rustyray/actors/internal/bridge.hpp"
 #include "rustyray/internal/recycling_allocator.hpp"
 #include "rustyray/internal/demangle.hpp"
@@ -29,30 +31,11 @@ using namespace rustyray::internal; // the base layer's internals
 
 bool actor_restarted() noexcept;
 
-namespace {
-
-/// Kill jumps the host's mailbox (high priority), but calls reach the host
-/// through the inbox, which a host awake in a stream of calls reads before
-/// its mailbox: the hold keeps every call pushed from now on behind the kill.
-void send_kill(detail::actor_core& core, const caf::actor& host, bool no_restart) {
-  core.inbox->hold();
-  caf::anon_send<caf::message_priority::high>(host, kill_atom::value, no_restart);
-}
-
-/// Calls of one caller run in order; a caller is a thread (an actor's host
-/// and every task worker have their own).
-std::uint64_t this_caller() noexcept {
-  static std::atomic<std::uint64_t> next{1};
-  thread_local std::uint64_t id = next.fetch_add(1);
-  return id;
-}
-
-} // namespace
-
 call_record::~call_record() {
-  if (promise.pending())
-    promise.deliver(make_error(errc::actor_died, "actor " + to_string(actor)
-                                                   + " stopped before it answered this call"));
+  if (reply_to)
+    caf::anon_send(reply_to, answer_atom::value, reply_key,
+                   make_error(errc::actor_died, "actor " + to_string(actor)
+                                                  + " stopped before it answered this call"));
 }
 
 std::string call_record::name() const {
@@ -71,7 +54,7 @@ using rustyray::internal::demangle;
 
 actor_core::~actor_core() {
   if (auto h = host())
-    caf::anon_send(h, actors::internal::stop_atom::value);
+    h->stop();
 }
 
 std::shared_ptr<actor_core> find_actor(const object_id& id, const std::type_info& cls) noexcept {
@@ -83,7 +66,8 @@ std::shared_ptr<actor_core> find_actor(const object_id& id, const std::type_info
 }
 
 caf::actor caf_actor_of(const actor_core* core) noexcept {
-  return core == nullptr ? caf::actor{} : core->host();
+  auto host = core == nullptr ? nullptr : core->host();
+  return host ? host->caf_handle() : caf::actor{};
 }
 
 object_id actor_id_of(const actor_core* core) noexcept {
@@ -106,15 +90,13 @@ std::shared_ptr<actor_core> create_actor(actor_spec spec) {
   const auto& cls = *spec.cls;
   auto name = spec.name;
   auto vitals = std::make_shared<actors::internal::actor_vitals>(cls, name);
-  auto inbox = std::make_shared<actors::internal::call_inbox>();
-  auto host =
-    actors::internal::spawn_actor_host(rt->node().system(), rt->store->table, rt->actors, id,
-                                       std::move(spec), inbox, vitals, rt->node().recording_ptr());
-  rustyray::internal::release_thread_logger(); // the spawn took it (threads.hpp)
-  auto core = std::make_shared<actor_core>(id, cls, std::move(name), host, std::move(inbox));
-  if (auto err = rt->actors->add(core, host, std::move(vitals))) {
+  auto host = actors::internal::start_actor_host(rt, id, std::move(spec), vitals);
+  if (!host)
+    throw_caf_error(host.error());
+  auto core = std::make_shared<actor_core>(id, cls, std::move(name), *host);
+  if (auto err = rt->actors->add(core, *host, std::move(vitals))) {
     // Lost a race for the name: this actor never runs.
-    actors::internal::send_kill(*core, host, true);
+    (*host)->kill(true);
     throw_caf_error(err); // the core's destructor stops the host
   }
   return core;
@@ -135,13 +117,13 @@ object_id submit_call(const std::shared_ptr<actor_core>& core, const object_id& 
   call->identity = identity;
   call->deps.ids = std::move(deps);
   call->body = std::move(body);
-  auto host = caf_actor_of(core.get());
+  auto host = core ? core->host() : nullptr;
   if (!host) {
     if (auto err = table.register_pending(call->result, call))
       throw_caf_error(err);
     caf::error reason;
     if (core) // its host stopped: say why, if it knows
-      reason = core->inbox->closed_reason();
+      reason = core->ended_reason();
     if (!reason && core)
       reason = actors::internal::stopped_error(to_string(actor));
     if (!reason)
@@ -160,7 +142,7 @@ object_id submit_call(const std::shared_ptr<actor_core>& core, const object_id& 
   auto make_on_ready = [&] {
     return [call, host] {
       call->ready.store(true, std::memory_order_release);
-      caf::anon_send(host, actors::internal::ready_atom::value, call);
+      host->ready(call);
     };
   };
   auto ready =
@@ -170,18 +152,15 @@ object_id submit_call(const std::shared_ptr<actor_core>& core, const object_id& 
   if (*ready)
     call->ready.store(true, std::memory_order_release);
   auto result = call->result;
-  bool notify = false;
-  if (!core->inbox->push(call, notify)) {
-    // The host quit between the look-up and now (shutdown, or it died).
-    auto reason = core->inbox->closed_reason();
+  caf::error reason;
+  if (!host->send(call, reason)) {
+    // The host ended between the look-up and now (shutdown, or it died), or
+    // no thread can run it.
     (void)objstore::internal::complete_run(
       table, *call, call->body,
       objstore::internal::lookup{reason ? std::move(reason)
                                         : actors::internal::stopped_error(to_string(actor))});
-    return result;
   }
-  if (notify)
-    caf::anon_send(host, actors::internal::inbox_atom::value);
   return result;
 }
 
@@ -202,10 +181,10 @@ void kill_actor(const std::shared_ptr<actor_core>& core, const object_id& actor,
                                           + " is not known in this process (a "
                                             "default-constructed handle, or one loaded for an "
                                             "actor that is gone)"};
-  auto host = caf_actor_of(core.get());
+  auto host = core->host();
   if (!host)
     return; // stopped already: nothing left to kill
-  actors::internal::send_kill(*core, host, no_restart);
+  host->kill(no_restart);
   if (no_restart)
     rt->actors->release_name(core->id);
 }

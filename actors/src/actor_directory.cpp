@@ -22,12 +22,12 @@ caf::error actor_directory::check_name(const std::string& name) const {
 }
 
 caf::error actor_directory::add(const std::shared_ptr<detail::actor_core>& core,
-                                const caf::actor& host,
+                                std::shared_ptr<actor_host> host,
                                 std::shared_ptr<const actor_vitals> vitals) {
   std::lock_guard<std::mutex> guard{mtx_};
   if (!core->name.empty() && !by_name_.emplace(core->name, core).second)
     return name_taken(core->name);
-  by_id_.emplace(core->id, entry{core, host, core->name, std::move(vitals)});
+  by_id_.emplace(core->id, entry{core, std::move(host), core->name, std::move(vitals)});
   return {};
 }
 
@@ -57,10 +57,10 @@ void actor_directory::release_name(const object_id& id) {
   i->second.name.clear();
 }
 
-void actor_directory::remove(const object_id& id) {
+void actor_directory::remove(const object_id& id, const caf::error& reason) {
   std::shared_ptr<detail::actor_core> dropped;
   std::shared_ptr<detail::actor_core> live;
-  caf::actor host;
+  std::shared_ptr<actor_host> host;
   std::lock_guard<std::mutex> guard{mtx_};
   auto i = by_id_.find(id);
   if (i == by_id_.end())
@@ -68,7 +68,7 @@ void actor_directory::remove(const object_id& id) {
   // A handle that outlives its host must not keep the stopped actor (and
   // its thread) alive.
   if ((live = i->second.core.lock()))
-    live->detach();
+    live->ended(reason);
   if (!i->second.name.empty()) {
     auto j = by_name_.find(i->second.name);
     if (j != by_name_.end() && j->second->id == id) {
@@ -80,9 +80,9 @@ void actor_directory::remove(const object_id& id) {
   by_id_.erase(i);
 }
 
-std::vector<caf::actor> actor_directory::hosts() const {
+std::vector<std::shared_ptr<actor_host>> actor_directory::hosts() const {
   std::lock_guard<std::mutex> guard{mtx_};
-  std::vector<caf::actor> result;
+  std::vector<std::shared_ptr<actor_host>> result;
   result.reserve(by_id_.size());
   for (const auto& [id, e] : by_id_)
     result.push_back(e.host);

@@ -27,7 +27,7 @@ void record_call(recorder& recording, const call_record& call, const std::string
     lane.bump(counter::actor_calls_failed);
   if (recording.capacity() == 0)
     return;
-  lane.label([&] { return "actor " + actor; });
+  lane.label([&] { return actor.empty() ? std::string{"actor thread"} : "actor " + actor; });
   execution e;
   if (call.method != nullptr)
     e.name = lane.name(call.method, call.identity, [&] { return call.name(); });

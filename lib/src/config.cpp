@@ -71,6 +71,14 @@ void read_workers(const nlohmann::json& value, const origin& from, std::size_t& 
             + " (each worker is a thread; 0 means one per hardware thread), got " + value.dump());
 }
 
+void read_actor_threads(const nlohmann::json& value, const origin& from, std::size_t& out,
+                        bool zero_allowed) {
+  read_unsigned(value, from, out);
+  if (out > max_workers || (!zero_allowed && out == 0))
+    invalid(from.name() + " must be " + (zero_allowed ? "0 (one per hardware thread) to " : "1 to ")
+            + std::to_string(max_workers) + " (each is a thread), got " + value.dump());
+}
+
 void read_resources(const nlohmann::json& value, const origin& from,
                     std::map<std::string, double>& out) {
   if (!value.is_object())
@@ -152,6 +160,16 @@ const field fields[] = {
   {"num_workers",
    [](const nlohmann::json& v, const origin& o, config& c) { read_workers(v, o, c.num_workers); },
    [](const config& c) -> nlohmann::json { return c.num_workers; }},
+  {"actor_threads",
+   [](const nlohmann::json& v, const origin& o, config& c) {
+     read_actor_threads(v, o, c.actor_threads, true);
+   },
+   [](const config& c) -> nlohmann::json { return c.actor_threads; }},
+  {"max_actor_threads",
+   [](const nlohmann::json& v, const origin& o, config& c) {
+     read_actor_threads(v, o, c.max_actor_threads, false);
+   },
+   [](const config& c) -> nlohmann::json { return c.max_actor_threads; }},
   {"object_store_capacity",
    [](const nlohmann::json& v, const origin& o, config& c) {
      read_positive(v, o, c.object_store_capacity);

@@ -22,6 +22,7 @@
 #include "rustyray/objstore/stored_object.hpp"
 #include "rustyray/actors/internal/actor_directory.hpp"
 #include "rustyray/actors/internal/actor_host.hpp"
+#include "rustyray/internal/executor.hpp"
 #include "rustyray/actors/internal/bridge.hpp"
 #include "rustyray/internal/function_registry.hpp"
 #include "rustyray/tasks/internal/scheduler.hpp"
@@ -122,6 +123,14 @@ void start(std::shared_ptr<runtime_state> rt, config cfg, caf::actor_system& sys
   auto actors = std::make_shared<rustyray::actors::internal::actor_runtime>();
   actors->store = store;
   actors->actors = std::make_shared<rustyray::actors::internal::actor_directory>();
+  executor_options threads;
+  threads.max_threads = c.max_actor_threads;
+  threads.threads =
+    std::min(c.max_actor_threads,
+             c.actor_threads != 0 ? c.actor_threads
+                                  : std::max<std::size_t>(1, std::thread::hardware_concurrency()));
+  threads.what = "actor thread";
+  actors->threads = executor::make(std::move(threads));
   actors->bridge = rustyray::actors::internal::spawn_bridge(system);
   rt->node = std::move(self);
   rt->store = std::move(store);
@@ -207,7 +216,7 @@ void stop(std::shared_ptr<runtime_state> rt) {
   // Actors run the calls already queued, then on_stop, then quit.
   auto actor_hosts = rt->actors->actors->hosts();
   for (auto& host : actor_hosts)
-    caf::anon_send(host, actors::internal::stop_atom::value);
+    host->stop();
   {
     // Queued tasks fail, running ones finish (gets still work meanwhile),
     // the workers stop.
@@ -227,15 +236,16 @@ void stop(std::shared_ptr<runtime_state> rt) {
                                "object; finish waiting before shutting down"));
   {
     // Calls still waiting for arguments got errors from the close above.
-    caf::scoped_actor self{system};
     for (auto& host : actor_hosts)
-      self->monitor(host);
-    std::size_t down = 0;
-    self->receive_for(down, actor_hosts.size())([](const caf::down_msg&) {});
+      (void)host->wait_ended(std::chrono::hours(24));
+    caf::scoped_actor self{system};
     self->send_exit(rt->actors->bridge, caf::exit_reason::user_shutdown);
   }
-  // A detached actor's thread ends only when no handle to it remains.
   actor_hosts.clear();
+  // Every actor ended: the actor threads finish what is left (runners that
+  // found their pool closed) and end.
+  rt->actors->threads->stop();
+  (void)rt->actors->threads->join();
   rt->actors->actors->clear();
   rt->actors->bridge = nullptr;
   {

@@ -4,6 +4,8 @@
 #include <atomic>
 #include <deque>
 #include <memory>
+#include <optional>
+#include <system_error>
 #include <string>
 #include <utility>
 
@@ -115,11 +117,21 @@ void with_pool(sched_ptr self, F f) {
     auto locked = context.pool().lock();
     auto& st = *locked;
     f(st, out);
-    spawn_fn spawn = [&] {
+    spawn_fn spawn = [&]() -> std::optional<std::size_t> {
       auto id = st.workers.size();
       auto slot = std::make_shared<worker_slot>(id);
-      auto w = self->system().spawn<caf::detached + caf::hidden>(
-        worker, caf::actor{self}, slot, self->state.table, self->state.context);
+      if (context.fail_worker_starts.load())
+        return std::nullopt;
+      caf::actor w;
+      try {
+        w = self->system().spawn<caf::detached + caf::hidden>(
+          worker, caf::actor{self}, slot, self->state.table, self->state.context);
+      } catch (const std::system_error&) {
+        // CAF counted the detached thread before std::thread refused to
+        // start: uncounted, or the system's destructor would wait for it.
+        self->system().dec_detached_threads();
+        return std::nullopt;
+      }
       self->monitor(w);
       st.workers.push_back({std::move(w), std::move(slot)});
       ++st.alive;

@@ -20,6 +20,15 @@ caf::error shutdown_before_start(const task_record& task) {
                     "rustyray::shutdown() ran before task " + task.name() + " started");
 }
 
+caf::error no_worker_thread(const task_record& task) {
+  return make_error(errc::system_error,
+                    "task " + task.name()
+                      + " could not start: no task worker runs and the system refused a thread "
+                        "for a new one (the process's or the machine's thread limit, or memory "
+                        "for its stack, ran out); end some threads or raise the limit (ulimit "
+                        "-u, vm.max_map_count), then submit it again");
+}
+
 std::string attempt_text(const task_record& task, int number) {
   return "attempt " + std::to_string(number) + " of " + std::to_string(task.attempt_budget());
 }
@@ -116,7 +125,17 @@ void dispatch(pool_state& st, const task_context& context, after_unlock& out, co
           out.kick = st.kick_sent = true;
         break;
       }
-      worker_id = (*spawn)();
+      auto started = (*spawn)();
+      if (!started) {
+        if (st.running.size() > st.blocked.size())
+          break; // a running worker takes it once free
+        // Nothing runs tasks, and no worker can start: the task fails now
+        // instead of waiting for a thread that may never come.
+        out.unstarted.emplace_back(*i, no_worker_thread(**i));
+        i = st.ready.erase(i);
+        continue;
+      }
+      worker_id = *started;
     } else {
       break;
     }

@@ -137,8 +137,9 @@ struct pool_state {
   std::size_t waking = 0;
 };
 
-/// Starts a worker: the scheduler's part of dispatch.
-using spawn_fn = std::function<std::size_t()>;
+/// Starts a worker: the scheduler's part of dispatch. Empty if the system
+/// refused the thread.
+using spawn_fn = std::function<std::optional<std::size_t>()>;
 
 /// The caller of dispatch is no worker.
 constexpr std::size_t no_worker = static_cast<std::size_t>(-1);
@@ -174,6 +175,9 @@ void start_batch(task_context& context, std::size_t id, after_unlock& out);
 /// dispatched, this worker first (it is awake): `again` tells whether it
 /// got the next batch, in its slot.
 bool finish_batch(task_context& context, std::size_t id, bool& again, after_unlock& out);
+
+/// The error of a task that no worker runs and none could start for.
+caf::error no_worker_thread(const task_record& task);
 
 /// The error of a task that shutdown kept from starting.
 caf::error shutdown_before_start(const task_record& task);

@@ -39,14 +39,6 @@ int ended_with_actor_died(const std::vector<object_ref<T>>& refs) {
   return died;
 }
 
-/// Waits until the host has taken every call submitted so far from its
-/// inbox: `kill` travels with high priority and would overtake calls still
-/// on their way, which then run on the new instance after a restart.
-template <class C>
-bool all_calls_taken(const actor_handle<C>& handle) {
-  return test::eventually([&] { return !handle.core()->inbox->pending(); });
-}
-
 /// Waits until the CAF actor behind a handle is gone.
 bool await_down(caf::actor target) {
   caf::scoped_actor self{target->home_system()};
@@ -201,7 +193,6 @@ BOOST_AUTO_TEST_CASE(a_restart_while_calls_are_queued_fails_them_and_later_calls
   std::vector<object_ref<int>> waiting;
   for (int i = 0; i < 5; ++i)
     waiting.push_back(counter.task(&Counter::add).remote(pending));
-  BOOST_REQUIRE(all_calls_taken(counter));
   BOOST_REQUIRE(!test::fulfil(start, 1));
   BOOST_REQUIRE(test::slow_calls_started(1));
   kill(counter, /*no_restart=*/false);
@@ -225,7 +216,6 @@ BOOST_AUTO_TEST_CASE(a_factory_that_throws_on_restart_fails_queued_and_later_cal
   queued.push_back(fragile.task(&Fragile::slow).remote(start));
   for (int i = 1; i < 20; ++i)
     queued.push_back(fragile.task(&Fragile::slow).remote(i));
-  BOOST_REQUIRE(all_calls_taken(fragile));
   BOOST_REQUIRE(!test::fulfil(start, 0));
   BOOST_REQUIRE(test::slow_calls_started(1));
   kill(fragile, /*no_restart=*/false);

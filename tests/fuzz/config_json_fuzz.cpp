@@ -23,7 +23,8 @@ bool same(const config& x, const config& y) {
   return x.num_workers == y.num_workers && x.object_store_capacity == y.object_store_capacity
          && x.buffer_pool_capacity == y.buffer_pool_capacity
          && x.scheduler_policy == y.scheduler_policy && x.resources == y.resources
-         && x.timeline_capacity == y.timeline_capacity && x.slow_get_warning == y.slow_get_warning;
+         && x.timeline_capacity == y.timeline_capacity && x.actor_threads == y.actor_threads
+         && x.max_actor_threads == y.max_actor_threads && x.slow_get_warning == y.slow_get_warning;
 }
 
 /// `amount` units in thousandths fit an int64 (how init and the scheduler

@@ -147,6 +147,22 @@ BOOST_AUTO_TEST_CASE(observability_fields_have_defaults_and_read_durations_with_
   }
 }
 
+BOOST_AUTO_TEST_CASE(actor_threads_have_defaults_and_bounds) {
+  config cfg;
+  BOOST_TEST(cfg.actor_threads == 0u);
+  BOOST_TEST(cfg.max_actor_threads == 4096u);
+  auto read = config::from_json(json{{"actor_threads", 8}, {"max_actor_threads", 64}});
+  BOOST_TEST(read.actor_threads == 8u);
+  BOOST_TEST(read.max_actor_threads == 64u);
+  BOOST_TEST(read.to_json()["max_actor_threads"] == 64);
+  auto msg = invalid_config_message([] { config::from_json(json{{"max_actor_threads", 0}}); });
+  BOOST_TEST(msg.find("\"max_actor_threads\" must be 1 to 65536") != std::string::npos, msg);
+  msg = invalid_config_message([] { config::from_json(json{{"actor_threads", 70000}}); });
+  BOOST_TEST(msg.find("\"actor_threads\" must be 0 (one per hardware thread) to 65536")
+               != std::string::npos,
+             msg);
+}
+
 // Found by the config_json fuzz target: values the readers accepted made
 // init overflow (CPU = num_workers and resources in thousandths as int64,
 // a get's slow-warning deadline as steady_clock nanoseconds).

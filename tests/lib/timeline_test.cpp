@@ -182,12 +182,17 @@ BOOST_AUTO_TEST_CASE(retries_show_as_attempts_of_one_run) {
 
 // A thread's lane, reused by the next thread once the first ended, renamed
 // the earlier runs: after kill of actor Alpha and start of Beta, Alpha's
-// calls showed on a track named for Beta. Actors that come and go one after
-// the other end and start threads likewise; each call must stay on a track
-// named for its own actor. (recorder_test checks the reuse itself.)
+// calls showed on a track named for Beta. Actors with a dedicated thread
+// that come and go one after the other end and start threads likewise; the
+// others share the actor threads, whose tracks name no actor. Either way no
+// call may show on a track named for another actor. (recorder_test checks
+// the reuse itself.)
 BOOST_AUTO_TEST_CASE(each_call_shows_on_a_track_named_for_its_own_actor) {
   for (int i = 0; i < 10; ++i) {
-    auto tally = actor(Tally::create).name("tally" + std::to_string(i)).remote();
+    auto builder = actor(Tally::create).name("tally" + std::to_string(i));
+    if (i % 2 == 0)
+      builder.dedicated_thread();
+    auto tally = builder.remote();
     BOOST_TEST(tally.task(&Tally::add).remote(i).get() == i);
     rustyray::kill(tally);
   }
@@ -197,16 +202,20 @@ BOOST_AUTO_TEST_CASE(each_call_shows_on_a_track_named_for_its_own_actor) {
     if (e["ph"] == "M" && e["name"] == "thread_name")
       track_names[e["tid"].get<std::int64_t>()] = e["args"]["name"].get<std::string>();
   std::size_t calls = 0;
+  std::size_t on_own_tracks = 0;
   for (const auto& e : executions(trace)) {
     if (e["cat"] != "actor_call")
       continue;
     ++calls;
     auto track = track_names.at(e["tid"].get<std::int64_t>());
     auto actor_id = e["args"]["actor_id"].get<std::string>();
-    BOOST_TEST(track.find(actor_id) != std::string::npos,
+    bool own = track.find(actor_id) != std::string::npos;
+    on_own_tracks += own ? 1 : 0;
+    BOOST_TEST((own || track.rfind("actor thread", 0) == 0),
                "call of actor " << actor_id << " on track \"" << track << "\"");
   }
   BOOST_TEST(calls == 10u);
+  BOOST_TEST(on_own_tracks == 5u); // the dedicated ones
 }
 
 BOOST_AUTO_TEST_CASE(a_bad_path_is_invalid_argument) {

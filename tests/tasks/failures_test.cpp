@@ -8,6 +8,7 @@
 
 #include "runtime_fixture.hpp"
 #include "sync.hpp"
+#include "rustyray/tasks/internal/scheduler.hpp"
 
 using namespace rustyray;
 using namespace std::chrono_literals;
@@ -240,6 +241,23 @@ BOOST_AUTO_TEST_CASE(cancel_of_a_plain_object_is_false) {
   auto plain = put(1);
   BOOST_TEST(!cancel(plain));
   BOOST_TEST(plain.get() == 1);
+}
+
+BOOST_AUTO_TEST_CASE(no_thread_for_a_worker_is_a_system_error_and_tasks_run_again_after) {
+  // No worker has started yet (a fresh runtime), and every start fails:
+  // nothing could run the task, so it fails instead of waiting forever.
+  auto& context = *internal::current_or_throw()->tasks->tasks;
+  context.fail_worker_starts = true;
+  auto refused = task(plus1).remote(1);
+  try {
+    (void)refused.get(30s);
+    BOOST_FAIL("get must throw");
+  } catch (const error& e) {
+    BOOST_TEST((e.code() == errc::system_error));
+    BOOST_TEST(std::string{e.what()}.find("refused a thread") != std::string::npos, e.what());
+  }
+  context.fail_worker_starts = false;
+  BOOST_TEST(task(plus1).remote(2).get(30s) == 3);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -28,6 +28,18 @@ struct config {
   /// At most 65536 (each is a thread).
   std::size_t num_workers = 0;
 
+  /// Threads that run actor calls at once; 0 means one per hardware thread.
+  /// An idle actor holds none. While calls block (in `get`, `wait`, a lock
+  /// or a sleep), more start, up to `max_actor_threads`, and end again once
+  /// idle. At most 65536.
+  std::size_t actor_threads = 0;
+
+  /// The most actor threads, blocked ones included (default 4096, at most
+  /// 65536). Once that many calls block at once, further calls wait for one
+  /// to return. An actor built with `.dedicated_thread()` has its own
+  /// thread besides these.
+  std::size_t max_actor_threads = 4096;
+
   /// Bytes the object store may hold before it evicts (default 1 GiB).
   /// Must be positive.
   std::uint64_t object_store_capacity = std::uint64_t{1} << 30;

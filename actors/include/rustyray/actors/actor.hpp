@@ -35,6 +35,8 @@ struct actor_spec {
   std::string name;
   int max_restarts = 0;
   int max_concurrency = 1;
+  /// Runs on a thread of its own instead of the shared actor threads.
+  bool dedicated_thread = false;
   /// Objects the factory's arguments wait for.
   id_list deps;
   /// Builds a new instance from the stored arguments (copied, so a restart
@@ -190,18 +192,29 @@ public:
     return *this;
   }
 
-  /// Lets up to `n` calls run at once, on up to `n` threads (default 1).
-  /// Calls are then not ordered, and the class must be safe to call
-  /// concurrently. As many calls as the machine has cores start at once;
-  /// more start while running ones block (in `get`/`wait` at once, otherwise
-  /// once they have run for 10 ms).
+  /// Lets up to `n` calls run at once (default 1). Calls are then not
+  /// ordered, and the class must be safe to call concurrently. They run on
+  /// the shared actor threads, which grow while calls block.
   actor_builder& max_concurrency(int n) {
     spec_.max_concurrency = n;
     return *this;
   }
 
-  /// Starts the actor and returns its handle at once; the factory runs on the
-  /// actor's own thread once every `object_ref` argument exists. Arguments
+  /// Runs the actor on a thread of its own instead of the shared actor
+  /// threads: for methods that block for long periods (a socket read, a
+  /// device) or call libraries that must stay on one thread. Costs a thread
+  /// (about 8 MiB of address space for its stack) per actor; without it an
+  /// idle actor costs only memory, and a method that blocks in `get`, `wait`
+  /// or a lock still does not hold up other actors (the shared threads grow
+  /// while calls block). With max_concurrency > 1, calls take turns on that
+  /// one thread.
+  actor_builder& dedicated_thread() {
+    spec_.dedicated_thread = true;
+    return *this;
+  }
+
+  /// Starts the actor and returns its handle at once; the factory runs on an
+  /// actor thread once every `object_ref` argument exists. Arguments
   /// are checked as for tasks.
   template <class... Args>
   actor_handle<class_type> remote(Args&&... args) const {

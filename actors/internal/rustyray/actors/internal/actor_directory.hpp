@@ -6,10 +6,10 @@
 #include <unordered_map>
 #include <vector>
 
-#include <caf/actor.hpp>
 #include <caf/error.hpp>
 
 #include "rustyray/actors/internal/actor_core.hpp"
+#include "rustyray/actors/internal/actor_host.hpp"
 #include "rustyray/actors/internal/actor_vitals.hpp"
 
 namespace rustyray::actors::internal {
@@ -23,7 +23,7 @@ public:
   [[nodiscard]] caf::error check_name(const std::string& name) const;
 
   /// Adds a new actor; `name_taken` if its name belongs to a live actor.
-  caf::error add(const std::shared_ptr<detail::actor_core>& core, const caf::actor& host,
+  caf::error add(const std::shared_ptr<detail::actor_core>& core, std::shared_ptr<actor_host> host,
                  std::shared_ptr<const actor_vitals> vitals);
 
   /// The live actor with this ID, or null.
@@ -35,11 +35,12 @@ public:
   /// The actor died for good (kill, no restarts left): its name is free.
   void release_name(const object_id& id);
 
-  /// The host stopped: its handles detach from it.
-  void remove(const object_id& id);
+  /// The host ended: its handles detach from it, and their calls fail with
+  /// `reason`.
+  void remove(const object_id& id, const caf::error& reason);
 
   /// Every host still running.
-  [[nodiscard]] std::vector<caf::actor> hosts() const;
+  [[nodiscard]] std::vector<std::shared_ptr<actor_host>> hosts() const;
 
   /// Shutdown: forgets every actor; handles still held detach from CAF.
   void clear();
@@ -51,7 +52,7 @@ public:
 private:
   struct entry {
     std::weak_ptr<detail::actor_core> core;
-    caf::actor host;
+    std::shared_ptr<actor_host> host;
     std::string name;
     std::shared_ptr<const actor_vitals> vitals;
   };

@@ -1,39 +1,73 @@
 #pragma once
 
+#include <chrono>
 #include <memory>
+#include <string>
 
-#include <caf/atom.hpp>
-#include <caf/fwd.hpp>
+#include <caf/actor.hpp>
+#include <caf/error.hpp>
+#include <caf/expected.hpp>
 
 #include "rustyray/actors/internal/actor_core.hpp"
-#include "rustyray/actors/internal/actor_directory.hpp"
 #include "rustyray/actors/internal/actor_vitals.hpp"
-
-namespace rustyray::internal {
-class recorder;
-}
 
 namespace rustyray::actors::internal {
 
-/// The host's protocol besides a `call_ptr` (a new call) and
-/// `actor_interface`'s `call_atom`.
-using ready_atom = caf::atom_constant<caf::atom("rr_ready")>;
-using stop_atom = caf::atom_constant<caf::atom("rr_stop")>;
-using kill_atom = caf::atom_constant<caf::atom("rr_kill")>;
-/// New calls wait in the actor's `call_inbox`.
-using inbox_atom = caf::atom_constant<caf::atom("rr_inbox")>;
+struct actor_runtime;
 
-/// Spawns the detached CAF actor that owns one instance: it builds it from
-/// `spec` once the factory's arguments exist, runs calls (per caller in
-/// submission order), restarts it, and on `stop_atom` runs the queued calls,
-/// then `on_stop`, then quits. Its own thread: methods may block in `get`.
-/// It keeps `vitals` current and records its calls in `recording`.
-caf::actor spawn_actor_host(caf::actor_system& sys,
-                            std::shared_ptr<objstore::internal::object_table> table,
-                            std::shared_ptr<actor_directory> directory, const object_id& id,
-                            detail::actor_spec spec, std::shared_ptr<call_inbox> inbox,
-                            std::shared_ptr<actor_vitals> vitals,
-                            std::shared_ptr<rustyray::internal::recorder> recording);
+/// The owner of one actor instance: it builds it from its spec once the
+/// factory's arguments exist, runs calls (per caller in submission order, or
+/// up to `max_concurrency` at once), restarts it, and on `stop` runs the
+/// queued calls, then `on_stop`, then ends. It holds no thread: it runs as a
+/// job on the runtime's actor threads (`executor`) while it has something
+/// to do, or on a thread of its own with `dedicated_thread`. Every member is
+/// safe to call from any thread.
+class actor_host {
+public:
+  /// Queues `call` (its arguments registered and pinned). False if the host
+  /// has ended or no thread can run it; `reason` says why, and the call was
+  /// not taken.
+  bool send(const call_ptr& call, caf::error& reason);
+
+  /// `call`'s arguments exist.
+  void ready(const call_ptr& call);
+
+  /// No handle is left: run what is queued, then `on_stop`, then end.
+  void stop();
+
+  /// Ends the instance; the calls sent before fail with `actor_died`, later
+  /// ones meet the rebuilt instance, or `actor_died` if `no_restart` or no
+  /// restart is left.
+  void kill(bool no_restart);
+
+  /// Why sends fail once the host ended (none before).
+  [[nodiscard]] caf::error closed_reason() const;
+
+  /// The actor as a CAF actor (made on first use): it takes the requests of
+  /// `actor_interface`, ends like `kill` on an exit message, and quits when
+  /// the actor ends. Invalid once the actor has ended, or if CAF could not
+  /// spawn it.
+  [[nodiscard]] caf::actor caf_handle();
+
+  /// For the CAF face: it quit with `reason`, so the actor ends now (as
+  /// `kill` ends it, for good), unless it ended already.
+  void caf_ended(const caf::error& reason);
+
+  /// Waits (up to `limit`) until the host ended; true if it did.
+  bool wait_ended(std::chrono::milliseconds limit);
+
+protected:
+  actor_host() = default;
+  ~actor_host() = default;
+};
+
+/// Starts the host of a new actor `id`. Fails with `system_error` if no
+/// thread can run it (the process ran out of threads); nothing is left
+/// behind then.
+caf::expected<std::shared_ptr<actor_host>> start_actor_host(std::shared_ptr<actor_runtime> rt,
+                                                            const object_id& id,
+                                                            detail::actor_spec spec,
+                                                            std::shared_ptr<actor_vitals> vitals);
 
 /// Whether the calling thread runs an actor's method (or its factory,
 /// on_start or on_stop) now.

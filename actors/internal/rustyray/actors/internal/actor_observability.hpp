@@ -19,7 +19,8 @@ struct actor_runtime;
 
 /// Records one call (its output in `call.output`, started at `started`) in
 /// the calling thread's lane: its timeline event and the counters. `actor`
-/// labels the thread.
+/// labels a thread of the actor's own (`dedicated_thread`); empty, the
+/// thread is a shared actor thread.
 void record_call(rustyray::internal::recorder& recording, const call_record& call,
                  const std::string& actor, std::int64_t started);
 

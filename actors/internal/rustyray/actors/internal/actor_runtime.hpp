@@ -5,16 +5,19 @@
 #include <caf/actor.hpp>
 
 #include "rustyray/actors/internal/actor_directory.hpp"
+#include "rustyray/internal/executor.hpp"
 #include "rustyray/objstore/internal/store_context.hpp"
 
 namespace rustyray::actors::internal {
 
 /// The running runtime's actors, as the actor API reaches them: the store
-/// below them, the directory of live actors and names, and the bridge that
-/// sends requests to the application's CAF actors.
+/// below them, the directory of live actors and names, the threads their
+/// calls run on, and the bridge that sends requests to the application's
+/// CAF actors.
 struct actor_runtime {
   std::shared_ptr<objstore::internal::store_context> store;
   std::shared_ptr<actor_directory> actors;
+  std::shared_ptr<rustyray::internal::executor> threads;
   caf::actor bridge;
 
   [[nodiscard]] objstore::internal::object_table& table() const noexcept {

@@ -76,6 +76,10 @@ public:
   /// needs no free CAF thread (a request to the scheduler actor would).
   [[nodiscard]] scheduler_snapshot snapshot() const;
 
+  /// For tests: while set, starting a worker fails as it does when the
+  /// system refuses a thread.
+  std::atomic<bool> fail_worker_starts{false};
+
   /// Set by spawn_scheduler, before any task is submitted; the scheduler
   /// keeps the table alive, and so does whoever submits a task.
   objstore::internal::object_table* table = nullptr;
