@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "actor_support.hpp"
+#include "conditions.hpp"
 #include "rustyray/actors/internal/actor_runtime.hpp"
 #include "rustyray/internal/executor.hpp"
 
