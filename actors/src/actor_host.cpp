@@ -631,6 +631,9 @@ void host_impl::terminate(const std::string& why) {
 /// handles detach, the CAF face quits with `face_reason`, waiters wake.
 void host_impl::end(const caf::error& calls_reason, caf::error face_reason) {
   terminated_ = true;
+  // The factory's stored arguments (and the objects they refer to) go now,
+  // before anyone learns of the end, not with the host object.
+  spec_.factory = nullptr;
   for (auto& call : mailbox_.close(calls_reason))
     fail_call(call, calls_reason);
   rt_->actors->remove(id_, calls_reason);
