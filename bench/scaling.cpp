@@ -1,9 +1,11 @@
 #include "scaling.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <fstream>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -250,22 +252,38 @@ nlohmann::ordered_json chain_depth(const scaling_plan& plan, const progress_fn& 
   return series;
 }
 
-/// Actors whose host still runs (they stop after their last handle is gone).
-std::size_t live_actors() {
-  return rustyray::state()["actors"].size();
-}
+/// Instances of `counted_actor` alive: an actor's instance is destroyed when
+/// its host ends, so this falls to zero once every actor has stopped. (Asking
+/// `state()` instead would build a JSON entry per actor on every poll.)
+std::atomic<std::int64_t> counted_alive{0};
 
-/// Waits until no actor runs; the seconds it took.
-double await_no_actors() {
+struct counted_actor {
+  counted_actor() {
+    counted_alive.fetch_add(1, std::memory_order_relaxed);
+  }
+  counted_actor(const counted_actor&) = delete;
+  counted_actor& operator=(const counted_actor&) = delete;
+  ~counted_actor() {
+    counted_alive.fetch_sub(1, std::memory_order_relaxed);
+  }
+  static std::unique_ptr<counted_actor> create() {
+    return std::make_unique<counted_actor>();
+  }
+  int small_value() {
+    return bench::small_value();
+  }
+};
+
+/// Waits until every `counted_actor` has stopped.
+void await_no_counted_actors() {
   using namespace std::chrono_literals;
   double start = now_s();
-  while (live_actors() > 0) {
+  while (counted_alive.load(std::memory_order_relaxed) > 0) {
     if (now_s() - start > 120)
-      throw std::runtime_error(std::to_string(live_actors())
+      throw std::runtime_error(std::to_string(counted_alive.load())
                                + " actors still ran 120 s after their handles were dropped");
-    std::this_thread::sleep_for(2ms);
+    std::this_thread::sleep_for(100us);
   }
-  return now_s() - start;
 }
 
 nlohmann::ordered_json actors(const scaling_plan& plan, const progress_fn& progress) {
@@ -273,7 +291,8 @@ nlohmann::ordered_json actors(const scaling_plan& plan, const progress_fn& progr
     {"name", "scaling_actors"},
     {"title", "Number of actors"},
     {"about", "start N actors, call `small_value` on each once, get every result; then drop "
-              "the handles and wait until every actor has stopped (teardown, timed apart)"},
+              "the handles and wait until every actor has stopped and destroyed its instance "
+              "(teardown, timed apart)"},
     {"note", "An actor holds no thread while idle: its calls run on the shared actor threads "
              "(about one per core, more while calls block). Resident bytes per actor: the "
              "process's growth while the N actors live, after their calls (the first run's, "
@@ -290,7 +309,6 @@ nlohmann::ordered_json actors(const scaling_plan& plan, const progress_fn& progr
     {"flat", {"us_per_item"}},
     {"points", nlohmann::ordered_json::array()}};
   caf_floors floors{0};
-  (void)await_no_actors(); // actors of earlier metrics
   for (auto n : plan.actor_counts) {
     progress(std::to_string(n) + " actors");
     std::vector<double> teardowns;
@@ -299,15 +317,20 @@ nlohmann::ordered_json actors(const scaling_plan& plan, const progress_fn& progr
     auto [seconds, repeats] = repeat(plan, n == plan.actor_counts.front(), [&, n = n] {
       double start = now_s();
       double before = resident_bytes();
-      auto handles = start_actors(n);
+      std::vector<rustyray::actor_handle<counted_actor>> handles;
+      handles.reserve(n);
+      for (std::size_t i = 0; i < n; ++i)
+        handles.push_back(rustyray::actor(counted_actor::create).remote());
       submit_then_get(static_cast<int>(n), [&](int i) {
-        return handles[static_cast<std::size_t>(i)].task(&bench_actor::small_value).remote();
+        return handles[static_cast<std::size_t>(i)].task(&counted_actor::small_value).remote();
       });
       double elapsed = now_s() - start;
       growth.push_back(std::max(0.0, resident_bytes() - before));
       threads.push_back(thread_count());
+      double teardown_start = now_s();
       handles.clear();
-      teardowns.push_back(await_no_actors());
+      await_no_counted_actors();
+      teardowns.push_back(now_s() - teardown_start);
       return elapsed;
     });
     std::vector<double> floor_seconds;
