@@ -31,9 +31,10 @@ public:
   /// `n` threads, each sending 1,000 messages to its own actor, then its replies.
   [[nodiscard]] result n_to_n_async(const schedule& s);
   /// Seconds to spawn `actors` event-based actors, send each one message
-  /// and receive every reply (the floor of `scaling_actors`); the actors
-  /// are stopped afterwards, untimed.
-  [[nodiscard]] double spawn_and_call(std::size_t actors);
+  /// and receive every reply (the floor of `scaling_actors`), in an actor
+  /// system of its own; the actors and the system are stopped afterwards,
+  /// untimed.
+  [[nodiscard]] static double spawn_and_call(std::size_t actors);
 
 private:
   struct impl;

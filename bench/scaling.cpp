@@ -308,7 +308,6 @@ nlohmann::ordered_json actors(const scaling_plan& plan, const progress_fn& progr
       column("threads", "threads while they live")}},
     {"flat", {"us_per_item"}},
     {"points", nlohmann::ordered_json::array()}};
-  caf_floors floors{0};
   for (auto n : plan.actor_counts) {
     progress(std::to_string(n) + " actors");
     std::vector<double> teardowns;
@@ -335,7 +334,7 @@ nlohmann::ordered_json actors(const scaling_plan& plan, const progress_fn& progr
     });
     std::vector<double> floor_seconds;
     for (int i = 0; i < repeats; ++i)
-      floor_seconds.push_back(floors.spawn_and_call(n));
+      floor_seconds.push_back(caf_floors::spawn_and_call(n));
     series["points"].push_back(
       {{"x", n},
        {"repeats", repeats},

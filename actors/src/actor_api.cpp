@@ -77,12 +77,13 @@ object_id actor_id_of(const actor_core* core) noexcept {
 std::shared_ptr<actor_core> create_actor(actor_spec spec) {
   auto rt = actors::internal::current_actors_or_throw();
   rt->node().check_accepting();
-  auto label = demangle(spec.cls->name());
   if (spec.max_restarts < 0)
-    throw error{errc::invalid_argument, "actor " + label + ": max_restarts must be >= 0, got "
+    throw error{errc::invalid_argument, "actor " + demangle(spec.cls->name())
+                                          + ": max_restarts must be >= 0, got "
                                           + std::to_string(spec.max_restarts)};
   if (spec.max_concurrency < 1)
-    throw error{errc::invalid_argument, "actor " + label + ": max_concurrency must be >= 1, got "
+    throw error{errc::invalid_argument, "actor " + demangle(spec.cls->name())
+                                          + ": max_concurrency must be >= 1, got "
                                           + std::to_string(spec.max_concurrency)};
   if (auto err = rt->actors->check_name(spec.name))
     throw_caf_error(err);

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
-#include <deque>
 #include <mutex>
 #include <unordered_map>
 #include <utility>
@@ -12,12 +11,12 @@
 #include <caf/all.hpp>
 
 #include "caf_face.hpp"
+#include "call_fifo.hpp"
 #include "call_execution.hpp"
 #include "host_mailbox.hpp"
 #include "rustyray/actors/internal/actor_directory.hpp"
 #include "rustyray/actors/internal/actor_runtime.hpp"
 #include "rustyray/errc.hpp"
-#include "rustyray/internal/demangle.hpp"
 #include "rustyray/internal/error_text.hpp"
 #include "rustyray/internal/executor.hpp"
 #include "rustyray/internal/spin_wait.hpp"
@@ -42,7 +41,7 @@ struct run_pool {
 
   std::mutex mtx;
   // Everything below is guarded by mtx.
-  std::deque<call_ptr> ready;
+  call_fifo ready;
   /// Runners take calls only while open: closed while the instance is being
   /// built, after it died and from the moment a call ends it.
   bool open = false;
@@ -83,7 +82,7 @@ public:
             std::shared_ptr<actor_vitals> vitals, std::shared_ptr<executor> threads)
     : rt_(std::move(rt)), table_(rt_->store->table), recording_(rt_->node().recording_ptr()),
       id_(id), spec_(std::move(spec)), vitals_(std::move(vitals)), threads_(std::move(threads)),
-      own_threads_(threads_ != rt_->threads) {
+      own_threads_(threads_ != rt_->threads), label_(*spec_.cls, spec_.name, id_) {
     if (spec_.max_concurrency > 1)
       pool_ = std::make_shared<run_pool>(static_cast<std::size_t>(spec_.max_concurrency));
     factory_deps_.ids = spec_.deps;
@@ -113,7 +112,7 @@ public:
 
 private:
   enum class phase { starting, alive, dead };
-  using queue_map = std::unordered_map<std::uint64_t, std::deque<call_ptr>>;
+  using queue_map = std::unordered_map<std::uint64_t, call_fifo>;
 
   void run_slice();
   void resume_unfinished(std::chrono::nanoseconds deadline);
@@ -131,7 +130,7 @@ private:
   void open_pool(bool open);
   void quit_if_done();
   queue_map::iterator drop_queue(queue_map::iterator q);
-  std::deque<call_ptr>& queue_of(std::uint64_t caller);
+  call_fifo& queue_of(std::uint64_t caller);
   void fail_queued(const caf::error& reason);
   void construct(std::chrono::nanoseconds deadline);
   void die(const std::string& why, bool may_restart, std::chrono::nanoseconds deadline);
@@ -155,9 +154,9 @@ private:
   const bool own_threads_;
   host_mailbox mailbox_;
 
-  // Touched by the host's job only (one run at a time), and by runners
-  // after `construct` wrote it: the label.
-  std::string label_;
+  actor_label label_;
+
+  // Touched by the host's job only (one run at a time).
   phase ph_ = phase::starting;
   std::shared_ptr<void> instance_;
   caf::error death_;
@@ -318,10 +317,12 @@ void host_impl::run_slice() {
         && spin_until([&] { return mailbox_.pending() || threads_->jobs_waiting(); }, left)
         && mailbox_.pending())
       continue;
-    if (mailbox_.sleep()) {
-      spare_queue_ = {}; // an idle actor keeps no spare memory
+    // An idle actor keeps no spare memory. Taken out before the host
+    // sleeps: from then on a send may post it and another thread run it.
+    auto spare = std::move(spare_queue_);
+    if (mailbox_.sleep())
       return;
-    }
+    spare_queue_ = std::move(spare);
   }
 }
 
@@ -436,10 +437,7 @@ void host_impl::on_done(const call_ptr& call, bool exited, std::uint64_t generat
 }
 
 const std::string& host_impl::label() {
-  if (label_.empty())
-    label_ = demangle(spec_.cls->name()) + (spec_.name.empty() ? "" : " \"" + spec_.name + "\"")
-             + " (" + to_string(id_) + ")";
-  return label_;
+  return label_.text();
 }
 
 /// Changes the phase and shows it to `state()`.
@@ -505,7 +503,9 @@ void host_impl::quit_if_done() {
   run_on_stop();
   open_pool(false);
   instance_.reset();
-  end(stopped_error(label()), caf::error{});
+  // No reason: a call that still arrives says "has stopped" from its ID
+  // (submit_call), and the label is not built for every actor that ends.
+  end(caf::error{}, caf::error{});
 }
 
 /// Removes the emptied queue `q`; returns the next one.
@@ -518,7 +518,7 @@ host_impl::queue_map::iterator host_impl::drop_queue(queue_map::iterator q) {
 }
 
 /// The queue of `caller`, made if it has none.
-std::deque<call_ptr>& host_impl::queue_of(std::uint64_t caller) {
+call_fifo& host_impl::queue_of(std::uint64_t caller) {
   if (auto q = queues_.find(caller); q != queues_.end())
     return q->second;
   if (spare_queue_.empty())
@@ -537,7 +537,7 @@ void host_impl::fail_queued(const caf::error& reason) {
     for (auto& call : queue)
       fail_call(call, reason);
   if (pool_) {
-    std::deque<call_ptr> ready;
+    call_fifo ready;
     {
       std::lock_guard<std::mutex> guard{pool_->mtx};
       ready.swap(pool_->ready);
@@ -549,7 +549,6 @@ void host_impl::fail_queued(const caf::error& reason) {
 
 /// Builds the instance (again, after a restart); on failure the actor is dead.
 void host_impl::construct(std::chrono::nanoseconds deadline) {
-  (void)label(); // written before any runner reads it
   scope_.restarted = restarts_done_ > 0;
   std::string failure;
   {
@@ -635,7 +634,7 @@ void host_impl::end(const caf::error& calls_reason, caf::error face_reason) {
   // before anyone learns of the end, not with the host object.
   spec_.factory = nullptr;
   for (auto& call : mailbox_.close(calls_reason))
-    fail_call(call, calls_reason);
+    fail_call(call, calls_reason ? calls_reason : stopped_error(label()));
   rt_->actors->remove(id_, calls_reason);
   spare_queue_ = {};
   caf::actor face;

@@ -7,6 +7,7 @@
 
 #include "rustyray/actors/internal/actor_observability.hpp"
 #include "rustyray/errc.hpp"
+#include "rustyray/internal/demangle.hpp"
 #include "rustyray/internal/error_text.hpp"
 #include "rustyray/objstore/internal/run_record.hpp"
 #include "rustyray/remote.hpp"
@@ -56,11 +57,19 @@ std::chrono::nanoseconds coarse_now() noexcept {
   return std::chrono::seconds{ts.tv_sec} + std::chrono::nanoseconds{ts.tv_nsec};
 }
 
+const std::string& actor_label::text() {
+  std::call_once(built_, [this] {
+    text_ = demangle(cls_.name()) + (name_.empty() ? "" : " \"" + name_ + "\"") + " ("
+            + to_string(id_) + ")";
+  });
+  return text_;
+}
+
 outcome execute(call_record& call, void* instance, const actor_scope_state& scope,
-                const std::string& actor, const objstore::internal::object_table& table,
+                actor_label& actor, const objstore::internal::object_table& table,
                 recorder& recording, bool own_thread) {
   actor_scope in_actor{scope};
-  auto name = [&] { return call.name() + " of " + actor; };
+  auto name = [&] { return call.name() + " of " + actor.text(); };
   auto started = recording.now();
   auto result = outcome::finished;
   objstore::internal::arguments_scope fetched{table, call};
@@ -76,7 +85,7 @@ outcome execute(call_record& call, void* instance, const actor_scope_state& scop
     call.output = make_error(errc::task_failed,
                              "actor method " + name() + " threw " + current_exception_text());
   }
-  record_call(recording, call, own_thread ? actor : std::string{}, started);
+  record_call(recording, call, own_thread ? actor.text() : std::string{}, started);
   return result;
 }
 

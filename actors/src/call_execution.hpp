@@ -5,7 +5,9 @@
 
 #include <chrono>
 #include <cstdint>
+#include <mutex>
 #include <string>
+#include <typeinfo>
 
 #include "rustyray/actors/internal/actor_core.hpp"
 #include "rustyray/internal/recorder.hpp"
@@ -18,6 +20,27 @@ struct actor_scope_state {
   bool restarted = false;
   /// The actor's caller ID (`new_caller`).
   std::uint64_t caller = 0;
+};
+
+/// How errors and the timeline name an actor: `Class "name" (id)`. Built on
+/// first use, from any thread (a host's runners share it): demangling the
+/// class costs more than the rest of an actor's start, and most actors never
+/// need the text.
+class actor_label {
+public:
+  actor_label(const std::type_info& cls, const std::string& name, const object_id& id)
+    : cls_(cls), name_(name), id_(id) {}
+  actor_label(const actor_label&) = delete;
+  actor_label& operator=(const actor_label&) = delete;
+
+  const std::string& text();
+
+private:
+  const std::type_info& cls_;
+  const std::string& name_;
+  const object_id id_;
+  std::once_flag built_;
+  std::string text_;
 };
 
 /// A new caller ID: calls of one caller run in submission order.
@@ -51,7 +74,7 @@ enum class outcome { finished, exited };
 /// names the actor in errors, and the thread in the timeline if it is the
 /// actor's own (`own_thread`).
 outcome execute(call_record& call, void* instance, const actor_scope_state& scope,
-                const std::string& actor, const objstore::internal::object_table& table,
+                actor_label& actor, const objstore::internal::object_table& table,
                 rustyray::internal::recorder& recording, bool own_thread);
 
 /// Stores the call's output as its result, or for a call from plain CAF code

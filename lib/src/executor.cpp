@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "rustyray/errc.hpp"
+#include "rustyray/internal/spin_wait.hpp"
 #include "rustyray/internal/threads.hpp"
 
 namespace rustyray::internal {
@@ -13,6 +14,18 @@ namespace rustyray::internal {
 namespace {
 
 thread_local const executor* current_executor = nullptr;
+
+/// Locks `m`, first trying for a moment: the queue's lock is held for a few
+/// instructions at a time, and a thread that sleeps on it costs its holder
+/// a futex wake (microseconds on a virtual machine) when it lets go.
+void lock_spinning(std::mutex& m) {
+  for (int i = 0; i < 100; ++i) {
+    if (m.try_lock())
+      return;
+    cpu_relax();
+  }
+  m.lock();
+}
 
 } // namespace
 
@@ -60,14 +73,21 @@ executor::executor(executor_options opts) : opts_(std::move(opts)) {}
 executor::~executor() = default;
 
 caf::error executor::post(job_ptr j, bool may_refuse) {
-  std::lock_guard<std::mutex> guard{mtx_};
+  lock_spinning(mtx_);
+  std::lock_guard<std::mutex> guard{mtx_, std::adopt_lock};
   if (stopping_)
     return make_error(errc::runtime_not_initialized,
                       "the " + opts_.what + "s have stopped (rustyray::shutdown() ran)");
   queue_.push_back(std::move(j));
   queued_.store(queue_.size(), std::memory_order_relaxed);
   if (idle_ > 0) {
-    work_cv_.notify_one();
+    // One wake per sleeping thread: a burst of posts (a loop starting
+    // actors) would otherwise pay a futex call each while the thread woken
+    // first has not yet run.
+    if (idle_ > waking_) {
+      ++waking_;
+      work_cv_.notify_one();
+    }
     return caf::none;
   }
   if (active_locked() < opts_.threads && live_ < opts_.max_threads)
@@ -84,8 +104,10 @@ caf::error executor::post(job_ptr j, bool may_refuse) {
                           "ran out); end some actors or raise the limit (ulimit -u, "
                           "kernel.threads-max, vm.max_map_count)");
   }
-  if (monitoring_)
+  if (monitor_waiting_) {
+    monitor_waiting_ = false;
     monitor_cv_.notify_one();
+  }
   return caf::none;
 }
 
@@ -153,19 +175,23 @@ void executor::work() {
   current_executor = this;
   current_blocking_observer = &observer;
   std::unique_lock<std::mutex> lock{mtx_};
-  auto has_work = [this] { return !queue_.empty() || stopping_; };
   for (;;) {
     if (queue_.empty()) {
       if (stopping_)
         break;
       ++idle_;
-      bool woken = true;
+      // No predicate wait: a thread woken to an emptied queue must leave
+      // the wait and give back its wake (waking_), or posts would take it
+      // for a thread on its way and let the queue sit.
+      bool timed_out = false;
       if (live_ > opts_.threads)
-        woken = work_cv_.wait_for(lock, opts_.idle_exit, has_work);
+        timed_out = work_cv_.wait_for(lock, opts_.idle_exit) == std::cv_status::timeout;
       else
-        work_cv_.wait(lock, has_work);
+        work_cv_.wait(lock);
       --idle_;
-      if (!woken && live_ > opts_.threads)
+      if (waking_ > 0)
+        --waking_;
+      if (timed_out && queue_.empty() && !stopping_ && live_ > opts_.threads)
         break; // an extra thread nobody needed for a while
       continue;
     }
@@ -176,7 +202,8 @@ void executor::work() {
     lock.unlock();
     next->run();
     next.reset(); // the job's last reference may go here: not under the lock
-    lock.lock();
+    lock_spinning(mtx_);
+    lock = std::unique_lock<std::mutex>{mtx_, std::adopt_lock};
   }
   --live_;
   ended_cv_.notify_all();
@@ -187,7 +214,13 @@ void executor::work() {
 void executor::monitor() {
   std::unique_lock<std::mutex> lock{mtx_};
   for (;;) {
-    monitor_cv_.wait(lock, [this] { return stopping_ || (!queue_.empty() && idle_ == 0); });
+    // Posts wake the monitor only while it waits here, once: a notify per
+    // post would have it take the lock as often as the jobs do.
+    while (!stopping_ && (queue_.empty() || idle_ > 0)) {
+      monitor_waiting_ = true;
+      monitor_cv_.wait(lock);
+    }
+    monitor_waiting_ = false;
     if (stopping_)
       break;
     auto seen = taken_;

@@ -126,8 +126,11 @@ private:
   /// Threads whose loop has not ended (the monitor included).
   std::size_t live_ = 0;    // guarded by mtx_
   std::size_t idle_ = 0;    // guarded by mtx_
+  std::size_t waking_ = 0;  // idle threads notified, not yet awake; guarded by mtx_
   std::size_t blocked_ = 0; // guarded by mtx_
   bool monitoring_ = false; // guarded by mtx_
+  /// The monitor sleeps until jobs wait with no idle thread (posts wake it).
+  bool monitor_waiting_ = false; // guarded by mtx_
   /// Jobs taken so far: the monitor sees whether the queue moves.
   std::uint64_t taken_ = 0;         // guarded by mtx_
   std::uint64_t failed_starts_ = 0; // guarded by mtx_

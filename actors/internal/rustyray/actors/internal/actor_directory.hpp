@@ -8,6 +8,7 @@
 
 #include <caf/error.hpp>
 
+#include "rustyray/internal/adaptive_mutex.hpp"
 #include "rustyray/actors/internal/actor_core.hpp"
 #include "rustyray/actors/internal/actor_host.hpp"
 #include "rustyray/actors/internal/actor_vitals.hpp"
@@ -57,7 +58,9 @@ private:
     std::shared_ptr<const actor_vitals> vitals;
   };
 
-  mutable std::mutex mtx_;
+  /// Hosts on the actor threads remove entries while a user thread adds
+  /// them: short sections, so a waiter spins before it sleeps.
+  mutable rustyray::internal::adaptive_mutex mtx_;
   std::unordered_map<object_id, entry> by_id_;                                   // guarded
   std::unordered_map<std::string, std::shared_ptr<detail::actor_core>> by_name_; // guarded
 };
