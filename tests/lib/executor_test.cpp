@@ -4,6 +4,7 @@
 #include <atomic>
 #include <chrono>
 #include <functional>
+#include <optional>
 #include <memory>
 #include <mutex>
 
@@ -53,6 +54,23 @@ executor_options one_thread() {
   return opts;
 }
 
+/// Posts a job that waits for a second job to open its gate (in a blocking
+/// scope if `says_it_blocks`, else in a plain wait), then the second; true
+/// once the first has passed the gate, which takes a second thread.
+bool first_job_waits_for_the_second(executor& ex, bool says_it_blocks) {
+  gate opened;
+  gate first_done;
+  BOOST_REQUIRE(!ex.post(make_job([&] {
+    std::optional<blocking_scope> blocked;
+    if (says_it_blocks)
+      blocked.emplace();
+    if (opened.pass())
+      first_done.open();
+  })));
+  BOOST_REQUIRE(!ex.post(make_job([&] { opened.open(); })));
+  return first_done.pass();
+}
+
 } // namespace
 
 BOOST_AUTO_TEST_CASE(every_posted_job_runs_once_on_the_executors_threads) {
@@ -81,16 +99,7 @@ BOOST_AUTO_TEST_CASE(a_job_blocked_in_a_get_lends_its_thread_to_the_queued_jobs)
   // the second to open its gate. Only a second thread can run it.
   auto ex_ptr = executor::make(one_thread());
   stop_at_exit stopper{ex_ptr};
-  auto& ex = *ex_ptr;
-  gate opened;
-  gate first_done;
-  BOOST_REQUIRE(!ex.post(make_job([&] {
-    blocking_scope blocked;
-    if (opened.pass())
-      first_done.open();
-  })));
-  BOOST_REQUIRE(!ex.post(make_job([&] { opened.open(); })));
-  BOOST_TEST(first_done.pass());
+  BOOST_TEST(first_job_waits_for_the_second(*ex_ptr, true));
 }
 
 BOOST_AUTO_TEST_CASE(a_job_stalled_without_saying_so_gets_a_thread_beside_it) {
@@ -100,15 +109,7 @@ BOOST_AUTO_TEST_CASE(a_job_stalled_without_saying_so_gets_a_thread_beside_it) {
   opts.stall_after = 5ms;
   auto ex_ptr = executor::make(opts);
   stop_at_exit stopper{ex_ptr};
-  auto& ex = *ex_ptr;
-  gate opened;
-  gate first_done;
-  BOOST_REQUIRE(!ex.post(make_job([&] {
-    if (opened.pass())
-      first_done.open();
-  })));
-  BOOST_REQUIRE(!ex.post(make_job([&] { opened.open(); })));
-  BOOST_TEST(first_done.pass());
+  BOOST_TEST(first_job_waits_for_the_second(*ex_ptr, false));
 }
 
 BOOST_AUTO_TEST_CASE(no_more_threads_than_the_bound_however_many_jobs_block) {
@@ -144,15 +145,7 @@ BOOST_AUTO_TEST_CASE(extra_threads_end_once_they_idle) {
   auto ex_ptr = executor::make(opts);
   stop_at_exit stopper{ex_ptr};
   auto& ex = *ex_ptr;
-  gate opened;
-  gate first_done;
-  BOOST_REQUIRE(!ex.post(make_job([&] {
-    blocking_scope blocked;
-    if (opened.pass())
-      first_done.open();
-  })));
-  BOOST_REQUIRE(!ex.post(make_job([&] { opened.open(); })));
-  BOOST_REQUIRE(first_done.pass());
+  BOOST_REQUIRE(first_job_waits_for_the_second(ex, true));
   BOOST_TEST(ex.snapshot().threads >= 1u);
   // No event marks a thread's end: its idle timeout passes, then it ends.
   BOOST_TEST(rustyray::test::eventually([&] { return ex.snapshot().threads == 1u; }));
