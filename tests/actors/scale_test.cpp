@@ -109,21 +109,31 @@ BOOST_AUTO_TEST_CASE(a_thousand_actors_blocked_in_get_all_finish_once_the_object
 BOOST_AUTO_TEST_CASE(no_thread_for_a_new_actor_is_a_system_error_and_the_others_run_on) {
   auto running = actor(Cell::create).remote(1);
   BOOST_REQUIRE(running.task(&Cell::add).remote(1).get(30s) == 2);
-  // Every thread start fails from now on, and the one actor thread is
-  // blocked: nothing could run a new actor.
+  // Every thread start fails from now on, and every actor thread gets
+  // blocked (how many started depends on timing: one more call blocks while
+  // one is idle): nothing could run a new actor.
   auto threads = actors::internal::current_actors()->threads;
   threads->fail_thread_starts(true);
   auto later = test::make_pending<int>();
-  auto blocked = running.task(&Cell::wait_for).remote(later);
-  BOOST_REQUIRE(test::eventually([&] {
+  std::vector<actor_handle<Cell>> others;
+  std::vector<object_ref<int>> waiting{running.task(&Cell::wait_for).remote(later)};
+  for (int i = 0;; ++i) {
+    std::size_t blocked_before = waiting.size() - 1;
+    BOOST_REQUIRE(test::eventually([&] { return threads->snapshot().blocked > blocked_before; }));
     auto s = threads->snapshot();
-    return s.blocked == s.threads;
-  }));
+    if (s.blocked == s.threads)
+      break;
+    BOOST_REQUIRE(i < 64); // more threads than any configuration here starts
+    others.push_back(actor(Cell::create).remote(100 + i));
+    waiting.push_back(others.back().task(&Cell::wait_for).remote(later));
+  }
   auto code = test::code_of([] { (void)actor(Cell::create).remote(5); });
   threads->fail_thread_starts(false);
   BOOST_TEST((code == errc::system_error));
   BOOST_REQUIRE(!test::fulfil(later, 10));
-  BOOST_TEST(blocked.get(30s) == 12);
+  BOOST_TEST(waiting.front().get(30s) == 12);
+  for (std::size_t i = 1; i < waiting.size(); ++i)
+    BOOST_TEST(waiting[i].get(30s) == static_cast<int>(100 + i - 1 + 10));
   BOOST_TEST(running.task(&Cell::add).remote(1).get(30s) == 3);
 }
 
