@@ -90,12 +90,11 @@ std::shared_ptr<actor_core> create_actor(actor_spec spec) {
   auto id = rt->node().next_id();
   const auto& cls = *spec.cls;
   auto name = spec.name;
-  auto vitals = std::make_shared<actors::internal::actor_vitals>(cls, name);
-  auto host = actors::internal::start_actor_host(rt, id, std::move(spec), vitals);
+  auto host = actors::internal::start_actor_host(rt, id, std::move(spec));
   if (!host)
     throw_caf_error(host.error());
   auto core = std::make_shared<actor_core>(id, cls, std::move(name), *host);
-  if (auto err = rt->actors->add(core, *host, std::move(vitals))) {
+  if (auto err = rt->actors->add(core, *host)) {
     // Lost a race for the name: this actor never runs.
     (*host)->kill(true);
     throw_caf_error(err); // the core's destructor stops the host

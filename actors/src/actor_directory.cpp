@@ -22,19 +22,25 @@ caf::error actor_directory::check_name(const std::string& name) const {
 }
 
 caf::error actor_directory::add(const std::shared_ptr<detail::actor_core>& core,
-                                std::shared_ptr<actor_host> host,
-                                std::shared_ptr<const actor_vitals> vitals) {
+                                std::shared_ptr<actor_host> host) {
   std::lock_guard<adaptive_mutex> guard{mtx_};
-  if (!core->name.empty() && !by_name_.emplace(core->name, core).second)
+  bool named = !core->name.empty();
+  if (named && !by_name_.emplace(core->name, core).second)
     return name_taken(core->name);
-  by_id_.emplace(core->id, entry{core, std::move(host), core->name, std::move(vitals)});
+  try {
+    by_id_.insert(core->id, entry{core, std::move(host), named});
+  } catch (...) {
+    if (named)
+      by_name_.erase(core->name);
+    throw;
+  }
   return {};
 }
 
 std::shared_ptr<detail::actor_core> actor_directory::find(const object_id& id) const {
   std::lock_guard<adaptive_mutex> guard{mtx_};
-  auto i = by_id_.find(id);
-  return i == by_id_.end() ? nullptr : i->second.core.lock();
+  auto* e = by_id_.find(id);
+  return e == nullptr ? nullptr : e->core.lock();
 }
 
 std::shared_ptr<detail::actor_core> actor_directory::find_name(const std::string& name) const {
@@ -46,70 +52,69 @@ std::shared_ptr<detail::actor_core> actor_directory::find_name(const std::string
 void actor_directory::release_name(const object_id& id) {
   std::shared_ptr<detail::actor_core> dropped; // destroyed outside the lock
   std::lock_guard<adaptive_mutex> guard{mtx_};
-  auto i = by_id_.find(id);
-  if (i == by_id_.end() || i->second.name.empty())
+  auto* e = by_id_.find(id);
+  if (e == nullptr || !e->named)
     return;
-  auto j = by_name_.find(i->second.name);
-  if (j != by_name_.end() && j->second->id == id) {
-    dropped = std::move(j->second);
-    by_name_.erase(j);
-  }
-  i->second.name.clear();
+  dropped = forget_name(*e);
+  e->named = false;
+}
+
+std::shared_ptr<detail::actor_core> actor_directory::forget_name(const entry& e) {
+  // While its name is registered, `by_name_` holds the core: it is alive.
+  auto core = e.core.lock();
+  if (!core)
+    return nullptr;
+  auto j = by_name_.find(core->name);
+  if (j == by_name_.end() || j->second != core)
+    return nullptr;
+  by_name_.erase(j);
+  return core;
 }
 
 void actor_directory::remove(const object_id& id, const caf::error& reason) {
   std::shared_ptr<detail::actor_core> dropped;
   std::shared_ptr<detail::actor_core> live;
-  std::shared_ptr<actor_host> host;
+  entry gone;
   std::lock_guard<adaptive_mutex> guard{mtx_};
-  auto i = by_id_.find(id);
-  if (i == by_id_.end())
+  auto* e = by_id_.find(id);
+  if (e == nullptr)
     return;
   // A handle that outlives its host must not keep the stopped actor (and
   // its thread) alive.
-  if ((live = i->second.core.lock()))
+  if ((live = e->core.lock()))
     live->ended(reason);
-  if (!i->second.name.empty()) {
-    auto j = by_name_.find(i->second.name);
-    if (j != by_name_.end() && j->second->id == id) {
-      dropped = std::move(j->second);
-      by_name_.erase(j);
-    }
-  }
-  host = std::move(i->second.host);
-  by_id_.erase(i);
+  if (e->named)
+    dropped = forget_name(*e);
+  gone = by_id_.erase(id);
+  if (by_id_.empty())
+    emptied_.notify_all();
 }
 
-std::vector<std::shared_ptr<actor_host>> actor_directory::hosts() const {
+std::vector<std::pair<object_id, std::shared_ptr<actor_host>>> actor_directory::hosts() const {
   std::lock_guard<adaptive_mutex> guard{mtx_};
-  std::vector<std::shared_ptr<actor_host>> result;
+  std::vector<std::pair<object_id, std::shared_ptr<actor_host>>> result;
   result.reserve(by_id_.size());
-  for (const auto& [id, e] : by_id_)
-    result.push_back(e.host);
+  by_id_.for_each([&](const object_id& id, const entry& e) { result.emplace_back(id, e.host); });
   return result;
 }
 
-std::vector<std::pair<object_id, std::shared_ptr<const actor_vitals>>>
-actor_directory::vitals() const {
-  std::vector<std::pair<object_id, std::shared_ptr<const actor_vitals>>> result;
-  std::lock_guard<adaptive_mutex> guard{mtx_};
-  result.reserve(by_id_.size());
-  for (const auto& [id, e] : by_id_)
-    result.emplace_back(id, e.vitals);
-  return result;
+void actor_directory::wait_empty() const {
+  std::unique_lock<adaptive_mutex> guard{mtx_};
+  emptied_.wait(guard, [this] { return by_id_.empty(); });
 }
 
 void actor_directory::clear() {
-  std::unordered_map<object_id, entry> ids;
+  rustyray::internal::id_map<entry> ids;
   std::unordered_map<std::string, std::shared_ptr<detail::actor_core>> names;
   {
     std::lock_guard<adaptive_mutex> guard{mtx_};
     ids.swap(by_id_);
     names.swap(by_name_);
   }
-  for (auto& [id, e] : ids)
+  ids.for_each([](const object_id&, const entry& e) {
     if (auto core = e.core.lock())
       core->detach();
+  });
 }
 
 } // namespace rustyray::actors::internal

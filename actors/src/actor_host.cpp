@@ -79,13 +79,15 @@ class host_impl final : public actor_host,
                         public std::enable_shared_from_this<host_impl> {
 public:
   host_impl(std::shared_ptr<actor_runtime> rt, const object_id& id, detail::actor_spec spec,
-            std::shared_ptr<actor_vitals> vitals, std::shared_ptr<executor> threads)
-    : rt_(std::move(rt)), table_(rt_->store->table), recording_(rt_->node().recording_ptr()),
-      id_(id), spec_(std::move(spec)), vitals_(std::move(vitals)), threads_(std::move(threads)),
+            std::shared_ptr<executor> threads)
+    : rt_(std::move(rt)), id_(id), spec_(std::move(spec)), threads_(std::move(threads)),
       own_threads_(threads_ != rt_->threads), label_(*spec_.cls, spec_.name, id_) {
     if (spec_.max_concurrency > 1)
       pool_ = std::make_shared<run_pool>(static_cast<std::size_t>(spec_.max_concurrency));
-    factory_deps_.ids = spec_.deps;
+    if (!spec_.deps.empty()) {
+      factory_deps_ = std::make_unique<objstore::internal::dependency_wait>();
+      factory_deps_->ids = std::move(spec_.deps);
+    }
     scope_.caller = new_caller();
   }
 
@@ -97,7 +99,7 @@ public:
     return mailbox_.closed_reason();
   }
   caf::actor caf_handle();
-  bool wait_ended(std::chrono::milliseconds limit);
+  actor_vitals vitals() const;
 
   /// Starts: the factory runs once its arguments exist. Fails if no thread
   /// can run it now (then nothing is left pinned or queued).
@@ -121,8 +123,13 @@ private:
   void on_kill(bool no_restart);
   void on_done(const call_ptr& call, bool exited, std::uint64_t generation);
 
+  objstore::internal::object_table& table() const noexcept {
+    return rt_->table();
+  }
   const std::string& label();
   void enter(phase ph);
+  void unpin_factory_args();
+  void release_spare_memory();
   void bury();
   void finish(const call_ptr& call);
   void fail_call(const call_ptr& call, caf::error reason);
@@ -144,11 +151,8 @@ private:
   void post_self();
 
   const std::shared_ptr<actor_runtime> rt_;
-  const std::shared_ptr<objstore::internal::object_table> table_;
-  const std::shared_ptr<recorder> recording_;
   const object_id id_;
   detail::actor_spec spec_;
-  const std::shared_ptr<actor_vitals> vitals_;
   const std::shared_ptr<executor> threads_;
   /// `threads_` serves this actor alone (`dedicated_thread`).
   const bool own_threads_;
@@ -161,6 +165,9 @@ private:
   std::shared_ptr<void> instance_;
   caf::error death_;
   int restarts_done_ = 0;
+  // What `state()` shows (read from any thread).
+  std::atomic<int> shown_phase_{actor_vitals::starting};
+  std::atomic<int> shown_restarts_{0};
   actor_scope_state scope_;
   /// Accepted calls that have not started, per caller, in submission order
   /// (with max_concurrency > 1: only those still waiting for arguments).
@@ -180,12 +187,13 @@ private:
   /// Calls were left ready when the budget ran out: post the job again.
   bool yield_ = false;
   std::shared_ptr<run_pool> pool_;
-  objstore::internal::dependency_wait factory_deps_;
+  /// The factory's arguments while it waits for them (none: no arguments
+  /// that are objects).
+  std::unique_ptr<objstore::internal::dependency_wait> factory_deps_;
   bool terminated_ = false;
 
-  // Guarded by end_mtx_.
-  mutable std::mutex end_mtx_;
-  std::condition_variable end_cv_;
+  // Guarded by face_mtx_.
+  mutable std::mutex face_mtx_;
   bool ended_ = false;
   caf::actor face_;
 };
@@ -226,7 +234,7 @@ void host_impl::post_signal(host_signal s) {
 }
 
 caf::actor host_impl::caf_handle() {
-  std::lock_guard<std::mutex> guard{end_mtx_};
+  std::lock_guard<std::mutex> guard{face_mtx_};
   if (ended_)
     return {};
   if (!face_) {
@@ -239,23 +247,43 @@ caf::actor host_impl::caf_handle() {
   return face_;
 }
 
-bool host_impl::wait_ended(std::chrono::milliseconds limit) {
-  std::unique_lock<std::mutex> lock{end_mtx_};
-  return end_cv_.wait_for(lock, limit, [this] { return ended_; });
+actor_vitals host_impl::vitals() const {
+  return {spec_.cls, spec_.name, static_cast<actor_vitals::phase>(shown_phase_.load()),
+          shown_restarts_.load()};
 }
 
 caf::error host_impl::start() {
   auto self = shared_from_this();
-  auto on_ready = [self] { self->post_signal({host_signal::start}); };
-  if (!objstore::internal::await_dependencies(*table_, factory_deps_, [&] { return on_ready; }))
-    return {}; // the last argument to arrive starts it
+  if (factory_deps_) {
+    auto on_ready = [self] { self->post_signal({host_signal::start}); };
+    if (!objstore::internal::await_dependencies(table(), *factory_deps_, [&] { return on_ready; }))
+      return {}; // the last argument to arrive starts it
+  }
   bool wake = false;
   (void)mailbox_.signal({host_signal::start}, wake);
   if (auto err = threads_->post(self)) {
-    objstore::internal::unpin_all(*table_, factory_deps_);
+    unpin_factory_args();
     return err;
   }
   return {};
+}
+
+void host_impl::release_spare_memory() {
+  spare_queue_ = {};
+  // The last batch's scratch: emptied already.
+  batch_ = {};
+  signals_ = {};
+  callers_ = {};
+  if (unfinished_.empty())
+    unfinished_ = {};
+  if (queues_.empty())
+    queue_map{}.swap(queues_);
+}
+
+/// The factory runs now, or never will: its arguments need no pin.
+void host_impl::unpin_factory_args() {
+  if (factory_deps_)
+    objstore::internal::unpin_all(table(), *factory_deps_);
 }
 
 // -- the host's job -----------------------------------------------------------
@@ -317,12 +345,12 @@ void host_impl::run_slice() {
         && spin_until([&] { return mailbox_.pending() || threads_->jobs_waiting(); }, left)
         && mailbox_.pending())
       continue;
-    // An idle actor keeps no spare memory. Taken out before the host
-    // sleeps: from then on a send may post it and another thread run it.
-    auto spare = std::move(spare_queue_);
+    // An idle actor keeps no spare memory: with a million of them, it would
+    // be most of theirs. Freed before the host sleeps: from then on a send
+    // may post it and another thread run it.
+    release_spare_memory();
     if (mailbox_.sleep())
       return;
-    spare_queue_ = std::move(spare);
   }
 }
 
@@ -374,7 +402,7 @@ void host_impl::on_signal(host_signal& s, std::chrono::nanoseconds deadline) {
     case host_signal::start:
       if (ph_ != phase::starting)
         return; // killed while waiting
-      objstore::internal::unpin_all(*table_, factory_deps_);
+      unpin_factory_args();
       construct(deadline);
       return;
     case host_signal::ready:
@@ -410,11 +438,11 @@ void host_impl::on_kill(bool no_restart) {
     // Killed before its factory ran (its arguments, or its start signal
     // that the kill overtook): no instance to end, but the calls queued so
     // far fail as in a restart, and the factory builds the new one.
-    vitals_->restarts = ++restarts_done_;
+    shown_restarts_ = ++restarts_done_;
     fail_queued(make_error(errc::actor_died, "actor " + label() + " was killed"));
   } else if (ph_ == phase::starting) {
     // Killed before its factory ran, for good: it never runs.
-    objstore::internal::unpin_all(*table_, factory_deps_);
+    unpin_factory_args();
     bury();
     death_ = make_error(errc::actor_died, "actor " + label() + " was killed");
     rt_->actors->release_name(id_);
@@ -443,9 +471,9 @@ const std::string& host_impl::label() {
 /// Changes the phase and shows it to `state()`.
 void host_impl::enter(phase ph) {
   ph_ = ph;
-  vitals_->current = ph == phase::alive  ? actor_vitals::alive
-                     : ph == phase::dead ? actor_vitals::dead
-                                         : actor_vitals::starting;
+  shown_phase_ = ph == phase::alive  ? actor_vitals::alive
+                 : ph == phase::dead ? actor_vitals::dead
+                                     : actor_vitals::starting;
 }
 
 /// Dead for good: the factory never runs again, so its stored arguments
@@ -458,7 +486,7 @@ void host_impl::bury() {
 
 void host_impl::finish(const call_ptr& call) {
   call->done = true;
-  settle(*table_, *call);
+  settle(table(), *call);
 }
 
 void host_impl::fail_call(const call_ptr& call, caf::error reason) {
@@ -590,7 +618,7 @@ void host_impl::die(const std::string& why, bool may_restart, std::chrono::nanos
   run_on_stop();
   instance_.reset();
   if (may_restart && restarts_done_ < spec_.max_restarts) {
-    vitals_->restarts = ++restarts_done_;
+    shown_restarts_ = ++restarts_done_;
     construct(deadline);
     return;
   }
@@ -615,7 +643,7 @@ void host_impl::terminate(const std::string& why) {
   open_pool(false);
   fail_queued(reason);
   if (ph_ == phase::starting)
-    objstore::internal::unpin_all(*table_, factory_deps_);
+    unpin_factory_args();
   run_on_stop();
   instance_.reset();
   bury();
@@ -639,11 +667,10 @@ void host_impl::end(const caf::error& calls_reason, caf::error face_reason) {
   spare_queue_ = {};
   caf::actor face;
   {
-    std::lock_guard<std::mutex> guard{end_mtx_};
+    std::lock_guard<std::mutex> guard{face_mtx_};
     ended_ = true;
     face.swap(face_);
   }
-  end_cv_.notify_all();
   if (face)
     caf::anon_send(face, end_atom::value, std::move(face_reason));
   if (own_threads_)
@@ -669,8 +696,8 @@ bool host_impl::pump(std::uint64_t caller, std::chrono::nanoseconds deadline) {
     q->second.pop_front();
     if (q->second.empty())
       drop_queue(q);
-    auto result =
-      execute(*call, instance_.get(), scope_, label_, *table_, *recording_, own_threads_);
+    auto result = execute(*call, instance_.get(), scope_, label_, table(), rt_->node().recording(),
+                          own_threads_);
     --queued_;
     finish(call);
     if (result == outcome::exited) {
@@ -774,7 +801,8 @@ void host_impl::run_calls() {
     actor_scope_state scope{p.restarted, scope_.caller};
     ++p.running;
     guard.unlock();
-    auto result = execute(*call, instance.get(), scope, label_, *table_, *recording_, own_threads_);
+    auto result =
+      execute(*call, instance.get(), scope, label_, table(), rt_->node().recording(), own_threads_);
     instance.reset();
     if (result == outcome::exited) {
       guard.lock();
@@ -790,7 +818,7 @@ void host_impl::run_calls() {
       guard.lock();
       continue;
     }
-    settle(*table_, *call);
+    settle(table(), *call);
     call.reset();
     guard.lock();
     --p.running;
@@ -839,14 +867,12 @@ void actor_host::caf_ended(const caf::error& reason) {
   impl(*this).post_signal(std::move(s));
 }
 
-bool actor_host::wait_ended(std::chrono::milliseconds limit) {
-  return impl(*this).wait_ended(limit);
+actor_vitals actor_host::vitals() const {
+  return impl(const_cast<actor_host&>(*this)).vitals();
 }
 
-caf::expected<std::shared_ptr<actor_host>> start_actor_host(std::shared_ptr<actor_runtime> rt,
-                                                            const object_id& id,
-                                                            detail::actor_spec spec,
-                                                            std::shared_ptr<actor_vitals> vitals) {
+caf::expected<std::shared_ptr<actor_host>>
+start_actor_host(std::shared_ptr<actor_runtime> rt, const object_id& id, detail::actor_spec spec) {
   auto threads = rt->threads;
   bool dedicated = spec.dedicated_thread;
   if (dedicated) {
@@ -856,8 +882,7 @@ caf::expected<std::shared_ptr<actor_host>> start_actor_host(std::shared_ptr<acto
     opts.what = "dedicated actor thread";
     threads = executor::make(std::move(opts));
   }
-  auto host =
-    std::make_shared<host_impl>(std::move(rt), id, std::move(spec), std::move(vitals), threads);
+  auto host = std::make_shared<host_impl>(std::move(rt), id, std::move(spec), threads);
   if (auto err = host->start()) {
     if (dedicated)
       threads->stop();

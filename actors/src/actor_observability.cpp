@@ -53,13 +53,14 @@ nlohmann::json actors_state(
       ++unfinished[call->actor];
   static const char* const phases[] = {"starting", "alive", "dead"};
   auto result = nlohmann::json::array();
-  for (const auto& [id, vitals] : rt.actors->vitals()) {
+  for (const auto& [id, host] : rt.actors->hosts()) {
+    auto vitals = host->vitals();
     auto calls = unfinished.find(id);
     result.push_back({{"id", to_string(id)},
-                      {"class", demangle(vitals->cls.name())},
-                      {"name", vitals->name},
-                      {"state", phases[vitals->current.load()]},
-                      {"restarts", vitals->restarts.load()},
+                      {"class", demangle(vitals.cls->name())},
+                      {"name", vitals.name},
+                      {"state", phases[vitals.current]},
+                      {"restarts", vitals.restarts},
                       {"queued_calls", calls == unfinished.end() ? 0 : calls->second}});
   }
   return result;

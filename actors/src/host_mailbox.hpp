@@ -105,12 +105,17 @@ public:
   }
 
   /// The host stops looking: true if nothing waits, and the next send wakes
-  /// it; false if something came in (take it first).
+  /// it; false if something came in (take it first). A sleeping mailbox
+  /// keeps no spare memory (freed after the lock is released).
   bool sleep() {
+    std::vector<call_ptr> spare_calls;
+    std::vector<host_signal> spare_signals;
     std::lock_guard<std::mutex> guard{mtx_};
     if (!calls_.empty() || !signals_.empty())
       return false;
     awake_ = false;
+    spare_calls.swap(calls_);
+    spare_signals.swap(signals_);
     return true;
   }
 

@@ -215,7 +215,7 @@ void stop(std::shared_ptr<runtime_state> rt) {
   auto& system = rt->system();
   // Actors run the calls already queued, then on_stop, then quit.
   auto actor_hosts = rt->actors->actors->hosts();
-  for (auto& host : actor_hosts)
+  for (auto& [id, host] : actor_hosts)
     host->stop();
   {
     // Queued tasks fail, running ones finish (gets still work meanwhile),
@@ -236,8 +236,7 @@ void stop(std::shared_ptr<runtime_state> rt) {
                                "object; finish waiting before shutting down"));
   {
     // Calls still waiting for arguments got errors from the close above.
-    for (auto& host : actor_hosts)
-      (void)host->wait_ended(std::chrono::hours(24));
+    rt->actors->actors->wait_empty();
     caf::scoped_actor self{system};
     self->send_exit(rt->actors->bridge, caf::exit_reason::user_shutdown);
   }

@@ -42,8 +42,8 @@ struct actor_spec {
   /// Builds a new instance from the stored arguments (copied, so a restart
   /// can build again), or says which argument holds an error.
   std::function<caf::expected<std::shared_ptr<void>>()> factory;
-  std::function<void(void*)> on_start;
-  std::function<void(void*)> on_stop;
+  void (*on_start)(void*) = nullptr;
+  void (*on_stop)(void*) = nullptr;
 };
 
 /// Starts the actor; returns its record. Throws `name_taken` and

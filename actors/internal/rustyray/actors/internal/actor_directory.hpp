@@ -1,5 +1,6 @@
 #pragma once
 
+#include <condition_variable>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -9,6 +10,7 @@
 #include <caf/error.hpp>
 
 #include "rustyray/internal/adaptive_mutex.hpp"
+#include "rustyray/internal/id_map.hpp"
 #include "rustyray/actors/internal/actor_core.hpp"
 #include "rustyray/actors/internal/actor_host.hpp"
 #include "rustyray/actors/internal/actor_vitals.hpp"
@@ -24,8 +26,7 @@ public:
   [[nodiscard]] caf::error check_name(const std::string& name) const;
 
   /// Adds a new actor; `name_taken` if its name belongs to a live actor.
-  caf::error add(const std::shared_ptr<detail::actor_core>& core, std::shared_ptr<actor_host> host,
-                 std::shared_ptr<const actor_vitals> vitals);
+  caf::error add(const std::shared_ptr<detail::actor_core>& core, std::shared_ptr<actor_host> host);
 
   /// The live actor with this ID, or null.
   [[nodiscard]] std::shared_ptr<detail::actor_core> find(const object_id& id) const;
@@ -40,29 +41,36 @@ public:
   /// `reason`.
   void remove(const object_id& id, const caf::error& reason);
 
-  /// Every host still running.
-  [[nodiscard]] std::vector<std::shared_ptr<actor_host>> hosts() const;
+  /// Every host still running, with its actor's ID.
+  [[nodiscard]] std::vector<std::pair<object_id, std::shared_ptr<actor_host>>> hosts() const;
+
+  /// Waits until every host has ended (shutdown, after stopping them all).
+  void wait_empty() const;
 
   /// Shutdown: forgets every actor; handles still held detach from CAF.
   void clear();
-
-  /// Every actor whose host still runs, with its vitals (for `state()`).
-  [[nodiscard]] std::vector<std::pair<object_id, std::shared_ptr<const actor_vitals>>>
-  vitals() const;
 
 private:
   struct entry {
     std::weak_ptr<detail::actor_core> core;
     std::shared_ptr<actor_host> host;
-    std::string name;
-    std::shared_ptr<const actor_vitals> vitals;
+    /// Its name is in `by_name_` (until released).
+    bool named = false;
   };
+
+  /// Takes the entry's name out of `by_name_` (if it still names this
+  /// actor); the core it held, to be destroyed outside the lock.
+  std::shared_ptr<detail::actor_core> forget_name(const entry& e);
 
   /// Hosts on the actor threads remove entries while a user thread adds
   /// them: short sections, so a waiter spins before it sleeps.
   mutable rustyray::internal::adaptive_mutex mtx_;
-  std::unordered_map<object_id, entry> by_id_;                                   // guarded
+  /// Flat: with a million actors, adding and removing one costs a cache miss
+  /// or two, not a walk along a bucket's chain.
+  rustyray::internal::id_map<entry> by_id_;                                      // guarded
   std::unordered_map<std::string, std::shared_ptr<detail::actor_core>> by_name_; // guarded
+  /// `wait_empty` waits on this (the last `remove` wakes it).
+  mutable std::condition_variable_any emptied_;
 };
 
 } // namespace rustyray::actors::internal

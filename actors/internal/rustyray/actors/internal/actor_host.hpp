@@ -53,8 +53,8 @@ public:
   /// `kill` ends it, for good), unless it ended already.
   void caf_ended(const caf::error& reason);
 
-  /// Waits (up to `limit`) until the host ended; true if it did.
-  bool wait_ended(std::chrono::milliseconds limit);
+  /// What `state()` shows about the actor now.
+  [[nodiscard]] actor_vitals vitals() const;
 
 protected:
   actor_host() = default;
@@ -64,10 +64,8 @@ protected:
 /// Starts the host of a new actor `id`. Fails with `system_error` if no
 /// thread can run it (the process ran out of threads); nothing is left
 /// behind then.
-caf::expected<std::shared_ptr<actor_host>> start_actor_host(std::shared_ptr<actor_runtime> rt,
-                                                            const object_id& id,
-                                                            detail::actor_spec spec,
-                                                            std::shared_ptr<actor_vitals> vitals);
+caf::expected<std::shared_ptr<actor_host>>
+start_actor_host(std::shared_ptr<actor_runtime> rt, const object_id& id, detail::actor_spec spec);
 
 /// Whether the calling thread runs an actor's method (or its factory,
 /// on_start or on_stop) now.

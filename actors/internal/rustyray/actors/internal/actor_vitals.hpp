@@ -1,22 +1,19 @@
 #pragma once
 
-#include <atomic>
 #include <string>
 #include <typeinfo>
 
 namespace rustyray::actors::internal {
 
-/// What `state()` shows about one actor beyond its ID: written by the actor's
-/// host thread, read by any thread, shared by the host and the directory.
+/// What `state()` shows about one actor beyond its ID, as its host saw it
+/// when asked.
 struct actor_vitals {
   enum phase : int { starting, alive, dead };
 
-  actor_vitals(const std::type_info& cls, std::string name) : cls(cls), name(std::move(name)) {}
-
-  const std::type_info& cls;
-  const std::string name;
-  std::atomic<int> current{starting};
-  std::atomic<int> restarts{0};
+  const std::type_info* cls = nullptr;
+  std::string name;
+  phase current = starting;
+  int restarts = 0;
 };
 
 } // namespace rustyray::actors::internal
