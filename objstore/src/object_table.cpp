@@ -393,9 +393,10 @@ void object_table::close(caf::error reason) {
     closed_ = true;
     closed_reason_ = reason;
     for (auto& sh : shards_)
-      for (auto& kvp : sh.entries)
-        if (kvp.second.st == state::pending)
-          resolve(kvp.second, reason, later);
+      sh.entries.for_each([&](entry_map::value_type& kv) {
+        if (kv.second.st == state::pending)
+          resolve(kv.second, reason, later);
+      });
   }
   later.run(recycle_);
 }

@@ -4,6 +4,7 @@
 // the operations; object_table_queries.cpp: the reads of many objects;
 // object_table_eviction.cpp: making room).
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <functional>
@@ -97,9 +98,15 @@ void object_table::each_by_shard(std::size_t n, const IdOf& id_of, const F& f) c
     if (first[s] == first[s + 1])
       continue;
     auto& sh = shards_[s];
-    std::lock_guard<rustyray::internal::adaptive_mutex> guard{sh.mtx};
-    for (auto k = first[s]; k < first[s + 1]; ++k)
-      f(sh, order[k]);
+    // At most `ids_per_hold` IDs under one hold: a get of a million refs
+    // would keep each shard from its writers for milliseconds, and the
+    // actor threads storing results there would stall.
+    for (auto k = first[s]; k < first[s + 1];) {
+      auto until = std::min(first[s + 1], k + ids_per_hold);
+      std::lock_guard<rustyray::internal::adaptive_mutex> guard{sh.mtx};
+      for (; k < until; ++k)
+        f(sh, order[k]);
+    }
   }
 }
 

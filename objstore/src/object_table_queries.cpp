@@ -78,9 +78,10 @@ std::vector<std::pair<object_id, std::shared_ptr<producer>>> object_table::produ
   std::vector<std::pair<object_id, std::shared_ptr<producer>>> result;
   for (auto& sh : shards_) {
     std::lock_guard<rustyray::internal::adaptive_mutex> guard{sh.mtx};
-    for (const auto& [id, e] : sh.entries)
-      if (e.made_by)
-        result.emplace_back(id, e.made_by);
+    sh.entries.for_each([&](const entry_map::value_type& kv) {
+      if (kv.second.made_by)
+        result.emplace_back(kv.first, kv.second.made_by);
+    });
   }
   return result;
 }
@@ -93,9 +94,10 @@ std::vector<std::pair<object_id, std::uint64_t>> object_table::largest(std::size
   auto smaller = [](const auto& a, const auto& b) { return a.second > b.second; };
   all_shards_lock all{*this};
   for (const auto& sh : shards_) {
-    for (const auto& [id, e] : sh.entries) {
+    sh.entries.for_each([&](const entry_map::value_type& kv) {
+      const auto& [id, e] = kv;
       if (e.st != state::ready)
-        continue;
+        return;
       if (result.size() < n) {
         result.emplace_back(id, e.size);
         std::push_heap(result.begin(), result.end(), smaller);
@@ -104,7 +106,7 @@ std::vector<std::pair<object_id, std::uint64_t>> object_table::largest(std::size
         result.back() = {id, e.size};
         std::push_heap(result.begin(), result.end(), smaller);
       }
-    }
+    });
   }
   std::sort_heap(result.begin(), result.end(), smaller);
   return result;

@@ -3,6 +3,7 @@
 
 #include <map>
 #include <memory>
+#include <memory_resource>
 #include <random>
 #include <vector>
 
@@ -116,4 +117,61 @@ BOOST_AUTO_TEST_CASE(keys_of_different_nodes_with_one_sequence_are_different_key
   m.clear();
   BOOST_TEST(m.empty());
   BOOST_TEST(m.find(object_id{1, 5}) == nullptr);
+}
+
+BOOST_AUTO_TEST_CASE(a_stable_map_keeps_each_entry_in_place_until_it_is_erased) {
+  using rustyray::internal::stable_id_map;
+  // Counts what the map takes from its resource and gives back.
+  struct counting_resource : std::pmr::memory_resource {
+    long live = 0;
+    void* do_allocate(std::size_t bytes, std::size_t align) override {
+      ++live;
+      return std::pmr::new_delete_resource()->allocate(bytes, align);
+    }
+    void do_deallocate(void* p, std::size_t bytes, std::size_t align) override {
+      --live;
+      std::pmr::new_delete_resource()->deallocate(p, bytes, align);
+    }
+    bool do_is_equal(const std::pmr::memory_resource& other) const noexcept override {
+      return this == &other;
+    }
+  } nodes;
+  auto token = std::make_shared<int>(0);
+  {
+    stable_id_map<std::shared_ptr<int>> m{&nodes};
+    std::vector<std::pair<object_id, void*>> places;
+    for (std::uint64_t seq = 1; seq <= 10000; ++seq) {
+      auto [entry, made] = m.try_emplace(object_id{node, seq});
+      BOOST_REQUIRE(made);
+      entry->second = token;
+      places.emplace_back(entry->first, entry);
+    }
+    BOOST_TEST(nodes.live == 10000);
+    BOOST_TEST(m.try_emplace(object_id{node, 5}).second == false);
+    // Growth moved the index, not the entries.
+    for (const auto& [id, place] : places)
+      BOOST_REQUIRE(static_cast<void*>(m.find(id)) == place);
+    // Nine in ten go: the index shrinks.
+    for (std::uint64_t seq = 1; seq <= 10000; ++seq)
+      if (seq % 10 != 0)
+        m.erase(m.find(object_id{node, seq}));
+    BOOST_TEST(m.size() == 1000u);
+    BOOST_TEST(nodes.live == 1000);
+    BOOST_TEST(token.use_count() == 1001);
+    // Shrinking moved no entry either.
+    for (const auto& [id, place] : places)
+      if (id.sequence() % 10 == 0)
+        BOOST_REQUIRE(static_cast<void*>(m.find(id)) == place);
+    BOOST_TEST(m.find(object_id{node, 1}) == m.end());
+    m[object_id{node, 1}] = token;
+    std::size_t visited = 0;
+    m.for_each([&](const auto& kv) {
+      ++visited;
+      BOOST_TEST(kv.second == token);
+    });
+    BOOST_TEST(visited == 1001u);
+  }
+  // The rest went with the map.
+  BOOST_TEST(nodes.live == 0);
+  BOOST_TEST(token.use_count() == 1);
 }

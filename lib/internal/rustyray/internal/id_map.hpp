@@ -2,6 +2,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory_resource>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -126,10 +128,17 @@ private:
     V value{};
   };
 
-  /// Fibonacci hashing over the ID's two halves: the top bits pick the slot,
-  /// so dense sequence numbers spread over the whole table.
+  /// A full mix of the ID's two halves (MurmurHash3's finalizer), whose top
+  /// bits pick the slot: dense sequence numbers spread over the whole table,
+  /// and the slot owes nothing to `std::hash<object_id>`, whose top bits
+  /// pick the object table's shard (every ID in one shard shares them).
   [[nodiscard]] std::size_t home(const object_id& id) const noexcept {
-    auto h = (id.sequence() ^ (id.node() * 0xC2B2AE3D27D4EB4Full)) * 0x9E3779B97F4A7C15ull;
+    auto h = id.sequence() ^ (id.node() * 0x9E3779B97F4A7C15ull);
+    h ^= h >> 33;
+    h *= 0xFF51AFD7ED558CCDull;
+    h ^= h >> 33;
+    h *= 0xC4CEB9FE1A85EC53ull;
+    h ^= h >> 33;
     return static_cast<std::size_t>(h >> shift_);
   }
 
@@ -158,6 +167,93 @@ private:
   std::vector<slot> slots_;
   std::size_t size_ = 0;
   int shift_ = 64;
+};
+
+/// An `id_map` whose entries stay where they were made until erased (each
+/// is a node from `nodes`, found through the flat index), for tables whose
+/// entries others point into. Its interface is the part of
+/// `std::unordered_map`'s that such a table uses; an iterator is a pointer
+/// to the entry, null for none. Not thread-safe; `nodes` must outlive it.
+template <class V>
+class stable_id_map {
+public:
+  using value_type = std::pair<const object_id, V>;
+  using iterator = value_type*;
+
+  explicit stable_id_map(std::pmr::memory_resource* nodes) noexcept : nodes_(nodes) {}
+
+  stable_id_map(const stable_id_map&) = delete;
+  stable_id_map& operator=(const stable_id_map&) = delete;
+
+  ~stable_id_map() {
+    index_.for_each([this](const object_id&, value_type* node) { destroy(node); });
+  }
+
+  [[nodiscard]] std::size_t size() const noexcept {
+    return index_.size();
+  }
+
+  [[nodiscard]] iterator find(const object_id& id) noexcept {
+    auto* slot = index_.find(id);
+    return slot == nullptr ? nullptr : *slot;
+  }
+
+  [[nodiscard]] iterator end() const noexcept {
+    return nullptr;
+  }
+
+  /// The entry of `id`, made with a default `V` if there was none, and
+  /// whether it was made.
+  std::pair<iterator, bool> try_emplace(const object_id& id) {
+    if (auto* slot = index_.find(id))
+      return {*slot, false};
+    std::pmr::polymorphic_allocator<value_type> alloc{nodes_};
+    auto* node = alloc.allocate(1);
+    try {
+      alloc.construct(node, std::piecewise_construct, std::forward_as_tuple(id),
+                      std::forward_as_tuple());
+    } catch (...) {
+      alloc.deallocate(node, 1);
+      throw;
+    }
+    try {
+      index_.insert(id, node);
+    } catch (...) {
+      destroy(node);
+      throw;
+    }
+    return {node, true};
+  }
+
+  V& operator[](const object_id& id) {
+    return try_emplace(id).first->second;
+  }
+
+  void erase(iterator i) {
+    (void)index_.erase(i->first);
+    destroy(i);
+  }
+
+  /// Calls `f(entry)` for each entry (a `value_type&`).
+  template <class F>
+  void for_each(F&& f) const {
+    index_.for_each([&](const object_id&, value_type* node) { f(*node); });
+  }
+
+  /// Swaps the entries; both must take their nodes from the same resource.
+  void swap(stable_id_map& other) noexcept {
+    index_.swap(other.index_);
+  }
+
+private:
+  void destroy(value_type* node) noexcept {
+    std::pmr::polymorphic_allocator<value_type> alloc{nodes_};
+    node->~value_type();
+    alloc.deallocate(node, 1);
+  }
+
+  std::pmr::memory_resource* nodes_;
+  id_map<value_type*> index_;
 };
 
 } // namespace rustyray::internal

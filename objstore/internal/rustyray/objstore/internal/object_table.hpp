@@ -9,7 +9,6 @@
 #include <mutex>
 #include <optional>
 #include <string>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -18,6 +17,7 @@
 #include <caf/message.hpp>
 
 #include "rustyray/internal/adaptive_mutex.hpp"
+#include "rustyray/internal/id_map.hpp"
 #include "rustyray/objstore/internal/block_cache.hpp"
 #include "rustyray/objstore/internal/dependency_wait.hpp"
 #include "rustyray/object_id.hpp"
@@ -232,7 +232,10 @@ private:
     std::shared_ptr<producer> made_by; // while pending
   };
 
-  using entry_map = std::pmr::unordered_map<object_id, entry>;
+  /// Flat, so that a lookup in a table of a million objects costs one cache
+  /// miss for the index and one for the entry; the entries stay put (the
+  /// LRU list and pinned arguments point into them).
+  using entry_map = rustyray::internal::stable_id_map<entry>;
 
   /// A list that keeps its first element in place: most operations drop
   /// one value, wake one waiter or release one producer, and a vector would
@@ -292,6 +295,10 @@ private:
   };
 
   static constexpr std::size_t shard_count = 16;
+
+  /// How many IDs an operation on many (`each_by_shard`) handles under one
+  /// hold of a shard's lock.
+  static constexpr std::size_t ids_per_hold = 256;
 
   /// Holds the lock of at most one shard, switching as asked: operations on
   /// several IDs never hold two shards' locks at once.
