@@ -202,6 +202,10 @@ host_impl& impl(actor_host& host) {
   return static_cast<host_impl&>(host);
 }
 
+const host_impl& impl(const actor_host& host) {
+  return static_cast<const host_impl&>(host);
+}
+
 // -- any thread ---------------------------------------------------------------
 
 bool host_impl::send(const call_ptr& call, caf::error& reason) {
@@ -868,7 +872,7 @@ void actor_host::caf_ended(const caf::error& reason) {
 }
 
 actor_vitals actor_host::vitals() const {
-  return impl(const_cast<actor_host&>(*this)).vitals();
+  return impl(*this).vitals();
 }
 
 caf::expected<std::shared_ptr<actor_host>>

@@ -13,7 +13,6 @@
 #include "rustyray/internal/id_map.hpp"
 #include "rustyray/actors/internal/actor_core.hpp"
 #include "rustyray/actors/internal/actor_host.hpp"
-#include "rustyray/actors/internal/actor_vitals.hpp"
 
 namespace rustyray::actors::internal {
 
