@@ -16,43 +16,60 @@ caf::error name_taken(const std::string& name) {
 
 } // namespace
 
+actor_directory::shard& actor_directory::shard_of(const object_id& id) noexcept {
+  return shards_[id_mix(id) % shard_count]; // the low bits: id_map slots by the top ones
+}
+
+const actor_directory::shard& actor_directory::shard_of(const object_id& id) const noexcept {
+  return shards_[id_mix(id) % shard_count];
+}
+
 caf::error actor_directory::check_name(const std::string& name) const {
-  std::lock_guard<adaptive_mutex> guard{mtx_};
+  std::lock_guard<adaptive_mutex> guard{names_mtx_};
   return !name.empty() && by_name_.count(name) > 0 ? name_taken(name) : caf::error{};
 }
 
 caf::error actor_directory::add(const std::shared_ptr<detail::actor_core>& core,
                                 std::shared_ptr<actor_host> host) {
-  std::lock_guard<adaptive_mutex> guard{mtx_};
+  auto& sh = shard_of(core->id);
+  std::lock_guard<adaptive_mutex> guard{sh.mtx};
   bool named = !core->name.empty();
-  if (named && !by_name_.emplace(core->name, core).second)
-    return name_taken(core->name);
+  if (named) {
+    std::lock_guard<adaptive_mutex> names{names_mtx_};
+    if (!by_name_.emplace(core->name, core).second)
+      return name_taken(core->name);
+  }
   try {
-    by_id_.insert(core->id, entry{core, std::move(host), named});
+    sh.by_id.insert(core->id, entry{core, std::move(host), named});
   } catch (...) {
-    if (named)
+    if (named) {
+      std::lock_guard<adaptive_mutex> names{names_mtx_};
       by_name_.erase(core->name);
+    }
     throw;
   }
+  count_.fetch_add(1, std::memory_order_relaxed);
   return {};
 }
 
 std::shared_ptr<detail::actor_core> actor_directory::find(const object_id& id) const {
-  std::lock_guard<adaptive_mutex> guard{mtx_};
-  auto* e = by_id_.find(id);
+  auto& sh = shard_of(id);
+  std::lock_guard<adaptive_mutex> guard{sh.mtx};
+  auto* e = sh.by_id.find(id);
   return e == nullptr ? nullptr : e->core.lock();
 }
 
 std::shared_ptr<detail::actor_core> actor_directory::find_name(const std::string& name) const {
-  std::lock_guard<adaptive_mutex> guard{mtx_};
+  std::lock_guard<adaptive_mutex> guard{names_mtx_};
   auto i = by_name_.find(name);
   return i == by_name_.end() ? nullptr : i->second;
 }
 
 void actor_directory::release_name(const object_id& id) {
-  std::shared_ptr<detail::actor_core> dropped; // destroyed outside the lock
-  std::lock_guard<adaptive_mutex> guard{mtx_};
-  auto* e = by_id_.find(id);
+  std::shared_ptr<detail::actor_core> dropped; // destroyed outside the locks
+  auto& sh = shard_of(id);
+  std::lock_guard<adaptive_mutex> guard{sh.mtx};
+  auto* e = sh.by_id.find(id);
   if (e == nullptr || !e->named)
     return;
   dropped = forget_name(*e);
@@ -64,6 +81,7 @@ std::shared_ptr<detail::actor_core> actor_directory::forget_name(const entry& e)
   auto core = e.core.lock();
   if (!core)
     return nullptr;
+  std::lock_guard<adaptive_mutex> names{names_mtx_};
   auto j = by_name_.find(core->name);
   if (j == by_name_.end() || j->second != core)
     return nullptr;
@@ -75,46 +93,65 @@ void actor_directory::remove(const object_id& id, const caf::error& reason) {
   std::shared_ptr<detail::actor_core> dropped;
   std::shared_ptr<detail::actor_core> live;
   entry gone;
-  std::lock_guard<adaptive_mutex> guard{mtx_};
-  auto* e = by_id_.find(id);
-  if (e == nullptr)
-    return;
-  // A handle that outlives its host must not keep the stopped actor (and
-  // its thread) alive.
-  if ((live = e->core.lock()))
-    live->ended(reason);
-  if (e->named)
-    dropped = forget_name(*e);
-  gone = by_id_.erase(id);
-  if (by_id_.empty())
+  {
+    auto& sh = shard_of(id);
+    std::lock_guard<adaptive_mutex> guard{sh.mtx};
+    auto* e = sh.by_id.find(id);
+    if (e == nullptr)
+      return;
+    // A handle that outlives its host must not keep the stopped actor (and
+    // its thread) alive.
+    if ((live = e->core.lock()))
+      live->ended(reason);
+    if (e->named)
+      dropped = forget_name(*e);
+    gone = sh.by_id.erase(id);
+  }
+  if (count_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+    // Under the waiter's lock: it cannot miss the wake between its check
+    // and its wait.
+    std::lock_guard<std::mutex> guard{empty_mtx_};
     emptied_.notify_all();
+  }
 }
 
 std::vector<std::pair<object_id, std::shared_ptr<actor_host>>> actor_directory::hosts() const {
-  std::lock_guard<adaptive_mutex> guard{mtx_};
   std::vector<std::pair<object_id, std::shared_ptr<actor_host>>> result;
-  result.reserve(by_id_.size());
-  by_id_.for_each([&](const object_id& id, const entry& e) { result.emplace_back(id, e.host); });
+  result.reserve(count_.load(std::memory_order_relaxed));
+  for (auto& sh : shards_) {
+    std::lock_guard<adaptive_mutex> guard{sh.mtx};
+    sh.by_id.for_each(
+      [&](const object_id& id, const entry& e) { result.emplace_back(id, e.host); });
+  }
   return result;
 }
 
 void actor_directory::wait_empty() const {
-  std::unique_lock<adaptive_mutex> guard{mtx_};
-  emptied_.wait(guard, [this] { return by_id_.empty(); });
+  std::unique_lock<std::mutex> guard{empty_mtx_};
+  emptied_.wait(guard, [this] { return count_.load(std::memory_order_acquire) == 0; });
 }
 
 void actor_directory::clear() {
-  rustyray::internal::id_map<entry> ids;
   std::unordered_map<std::string, std::shared_ptr<detail::actor_core>> names;
   {
-    std::lock_guard<adaptive_mutex> guard{mtx_};
-    ids.swap(by_id_);
+    std::lock_guard<adaptive_mutex> guard{names_mtx_};
     names.swap(by_name_);
   }
-  ids.for_each([](const object_id&, const entry& e) {
-    if (auto core = e.core.lock())
-      core->detach();
-  });
+  for (auto& sh : shards_) {
+    rustyray::internal::id_map<entry> ids;
+    {
+      std::lock_guard<adaptive_mutex> guard{sh.mtx};
+      ids.swap(sh.by_id);
+    }
+    if (!ids.empty() && count_.fetch_sub(ids.size(), std::memory_order_acq_rel) == ids.size()) {
+      std::lock_guard<std::mutex> guard{empty_mtx_};
+      emptied_.notify_all();
+    }
+    ids.for_each([](const object_id&, const entry& e) {
+      if (auto core = e.core.lock())
+        core->detach();
+    });
+  }
 }
 
 } // namespace rustyray::actors::internal

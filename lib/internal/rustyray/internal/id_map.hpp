@@ -11,6 +11,19 @@
 
 namespace rustyray::internal {
 
+/// A full mix of the ID's two halves (MurmurHash3's finalizer): every bit
+/// depends on every bit of the ID. `id_map` picks slots with the top bits;
+/// an owner that shards its maps picks the shard with the low ones.
+[[nodiscard]] inline std::uint64_t id_mix(const object_id& id) noexcept {
+  auto h = id.sequence() ^ (id.node() * 0x9E3779B97F4A7C15ull);
+  h ^= h >> 33;
+  h *= 0xFF51AFD7ED558CCDull;
+  h ^= h >> 33;
+  h *= 0xC4CEB9FE1A85EC53ull;
+  h ^= h >> 33;
+  return h;
+}
+
 /// A map from object IDs to `V`, stored flat: open addressing with linear
 /// probing, so a lookup touches one slot (one cache miss) where a node-based
 /// map walks a bucket's chain (three or four). That is what an insert or an
@@ -128,18 +141,13 @@ private:
     V value{};
   };
 
-  /// A full mix of the ID's two halves (MurmurHash3's finalizer), whose top
-  /// bits pick the slot: dense sequence numbers spread over the whole table,
-  /// and the slot owes nothing to `std::hash<object_id>`, whose top bits
-  /// pick the object table's shard (every ID in one shard shares them).
+  /// The top bits of the ID's mix pick the slot: dense sequence numbers
+  /// spread over the whole table, and the slot owes nothing to
+  /// `std::hash<object_id>`, whose top bits pick the object table's shard
+  /// (every ID in one shard shares them), nor to the mix's low bits (a
+  /// sharded owner's pick).
   [[nodiscard]] std::size_t home(const object_id& id) const noexcept {
-    auto h = id.sequence() ^ (id.node() * 0x9E3779B97F4A7C15ull);
-    h ^= h >> 33;
-    h *= 0xFF51AFD7ED558CCDull;
-    h ^= h >> 33;
-    h *= 0xC4CEB9FE1A85EC53ull;
-    h ^= h >> 33;
-    return static_cast<std::size_t>(h >> shift_);
+    return static_cast<std::size_t>(id_mix(id) >> shift_);
   }
 
   [[nodiscard]] std::size_t next(std::size_t i) const noexcept {

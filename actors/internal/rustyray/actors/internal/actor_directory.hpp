@@ -1,5 +1,7 @@
 #pragma once
 
+#include <array>
+#include <atomic>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
@@ -57,19 +59,37 @@ private:
     bool named = false;
   };
 
+  /// Hosts on the actor threads remove entries while a user thread adds
+  /// them, each under its shard's lock: short sections, so a waiter spins
+  /// before it sleeps. Sharded so that a map's growing or shrinking (a
+  /// rehash: O(its entries)) holds back a sixty-fourth of the actors, for a
+  /// sixty-fourth of the time. One map of a million entries held every
+  /// ending host back long enough for the actor threads' stall monitor to
+  /// start threads that all waited on it.
+  struct alignas(64) shard {
+    mutable rustyray::internal::adaptive_mutex mtx;
+    /// Flat: with a million actors, adding and removing one costs a cache
+    /// miss or two, not a walk along a bucket's chain.
+    rustyray::internal::id_map<entry> by_id; // guarded by mtx
+  };
+  static constexpr std::size_t shard_count = 64;
+
+  [[nodiscard]] shard& shard_of(const object_id& id) noexcept;
+  [[nodiscard]] const shard& shard_of(const object_id& id) const noexcept;
+
   /// Takes the entry's name out of `by_name_` (if it still names this
-  /// actor); the core it held, to be destroyed outside the lock.
+  /// actor); the core it held, to be destroyed outside the locks. With the
+  /// entry's shard locked; locks `names_mtx_` (always after a shard's).
   std::shared_ptr<detail::actor_core> forget_name(const entry& e);
 
-  /// Hosts on the actor threads remove entries while a user thread adds
-  /// them: short sections, so a waiter spins before it sleeps.
-  mutable rustyray::internal::adaptive_mutex mtx_;
-  /// Flat: with a million actors, adding and removing one costs a cache miss
-  /// or two, not a walk along a bucket's chain.
-  rustyray::internal::id_map<entry> by_id_;                                      // guarded
+  std::array<shard, shard_count> shards_;
+  /// Entries in all shards: `wait_empty` waits for zero.
+  std::atomic<std::size_t> count_{0};
+  mutable rustyray::internal::adaptive_mutex names_mtx_;
   std::unordered_map<std::string, std::shared_ptr<detail::actor_core>> by_name_; // guarded
-  /// `wait_empty` waits on this (the last `remove` wakes it).
-  mutable std::condition_variable_any emptied_;
+  /// `wait_empty` waits on `emptied_` (the last `remove` wakes it).
+  mutable std::mutex empty_mtx_;
+  mutable std::condition_variable emptied_;
 };
 
 } // namespace rustyray::actors::internal
