@@ -33,6 +33,16 @@ std::int64_t thousandths(double amount) {
   return static_cast<std::int64_t>(std::llround(std::min(amount, max_amount) * 1000));
 }
 
+/// Why `amount` of `what` is no request (as Ray rules: finite, not
+/// negative, above 1 only whole units), or an empty string.
+std::string malformed_amount(double amount) {
+  if (!(std::isfinite(amount) && amount >= 0))
+    return "must be a finite number >= 0";
+  if (amount > 1 && std::floor(amount) != amount)
+    return "above 1 must be a whole number (fractions only below 1)";
+  return {};
+}
+
 /// The request in thousandths, or an error if it is malformed.
 caf::expected<tasks::internal::resource_request> request_of(const task_record& task) {
   const auto& options = task.options;
@@ -41,21 +51,31 @@ caf::expected<tasks::internal::resource_request> request_of(const task_record& t
       tasks::internal::resource_amounts{{"CPU", 1000}});
     return one_cpu;
   }
+  auto invalid = [&](const std::string& what, double amount, const std::string& why) {
+    return make_error(errc::invalid_argument, "task " + task.name() + ": " + what + " " + why
+                                                + ", got "
+                                                + rustyray::internal::number_text(amount));
+  };
   tasks::internal::resource_amounts request;
-  // Infinite or NaN amounts would overflow the thousandths.
-  if (!(std::isfinite(options.num_cpus) && options.num_cpus >= 0))
-    return make_error(errc::invalid_argument,
-                      "task " + task.name() + ": num_cpus must be a finite number >= 0, got "
-                        + rustyray::internal::number_text(options.num_cpus));
-  if (options.num_cpus > 0)
-    request["CPU"] = thousandths(options.num_cpus);
+  // A "CPU" entry is the CPU request; num_cpus counts only without one.
+  if (options.resources.count("CPU") == 0) {
+    if (auto why = malformed_amount(options.num_cpus); !why.empty())
+      return invalid("num_cpus", options.num_cpus, why);
+    if (options.num_cpus > 0)
+      request["CPU"] = thousandths(options.num_cpus);
+  }
   for (const auto& [name, amount] : options.resources) {
-    if (!(std::isfinite(amount) && amount >= 0))
-      return make_error(errc::invalid_argument, "task " + task.name() + ": resource \"" + name
-                                                  + "\" must be a finite number >= 0, got "
-                                                  + rustyray::internal::number_text(amount));
-    if (amount > 0)
-      request[name] += thousandths(amount);
+    if (name.empty())
+      return make_error(errc::invalid_argument,
+                        "task " + task.name() + ": a resource has an empty name (resources({{\"\", "
+                          + rustyray::internal::number_text(amount) + "}})); name every resource");
+    auto why = malformed_amount(amount);
+    if (why.empty() && amount == 0)
+      why = "must be positive (leave the entry out"
+            + std::string{name == "CPU" ? ", or use num_cpus(0)" : ""} + ")";
+    if (!why.empty())
+      return invalid("resource \"" + name + "\"", amount, why);
+    request[name] = thousandths(amount);
   }
   return std::make_shared<const tasks::internal::resource_amounts>(std::move(request));
 }

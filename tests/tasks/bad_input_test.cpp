@@ -2,7 +2,9 @@
 #include <boost/test/unit_test.hpp>
 
 #include <cmath>
+#include <future>
 #include <limits>
+#include <thread>
 
 #include "runtime_fixture.hpp"
 
@@ -60,8 +62,67 @@ BOOST_AUTO_TEST_CASE(amounts_no_node_has_are_task_unschedulable_not_an_overflow)
   // Nothing was taken from the node: the CPUs are all free.
   BOOST_TEST(state()["node"]["resources"]["available"]["CPU"] == 2.0);
   BOOST_TEST(task(plus1).remote(1).get(10s) == 2);
-  // Zero asks for nothing and runs.
-  BOOST_TEST(task(plus1).num_cpus(0).resources({{"GPU", 0}}).remote(1).get(10s) == 2);
+  // No CPU at all runs too.
+  BOOST_TEST(task(plus1).num_cpus(0).remote(1).get(10s) == 2);
+}
+
+BOOST_AUTO_TEST_CASE(malformed_resource_entries_are_invalid_argument_naming_the_entry) {
+  // As Ray rules: no empty name, no zero request, no fraction above 1.
+  auto message_of = [](auto&& submit) -> std::string {
+    try {
+      submit();
+    } catch (const error& e) {
+      BOOST_TEST(e.code() == errc::invalid_argument, e.message());
+      return e.message();
+    }
+    BOOST_FAIL("must throw invalid_argument");
+    return {};
+  };
+  auto empty = message_of([] { (void)task(plus1).resources({{"", 1}}).remote(1); });
+  BOOST_TEST(empty.find("empty name") != std::string::npos, empty);
+  auto zero = message_of([] { (void)task(plus1).resources({{"GPU", 0}}).remote(1); });
+  BOOST_TEST(zero.find("\"GPU\" must be positive") != std::string::npos, zero);
+  auto zero_cpu = message_of([] { (void)task(plus1).resources({{"CPU", 0}}).remote(1); });
+  BOOST_TEST(zero_cpu.find("num_cpus(0)") != std::string::npos, zero_cpu);
+  auto fraction = message_of([] { (void)task(plus1).resources({{"GPU", 2.5}}).remote(1); });
+  BOOST_TEST(fraction.find("\"GPU\" above 1 must be a whole number") != std::string::npos,
+             fraction);
+  auto cpus = message_of([] { (void)task(plus1).num_cpus(1.5).remote(1); });
+  BOOST_TEST(cpus.find("num_cpus above 1 must be a whole number") != std::string::npos, cpus);
+  BOOST_TEST(state()["counters"]["tasks_submitted"] == 0);
+  // Fractions below 1 and whole numbers above are requests.
+  BOOST_TEST(task(plus1).resources({{"CPU", 0.25}}).remote(1).get(10s) == 2);
+  BOOST_TEST(task(plus1).num_cpus(2).remote(1).get(10s) == 2);
+}
+
+BOOST_AUTO_TEST_CASE(a_cpu_entry_in_resources_is_the_cpu_request) {
+  // The node has 2 CPUs: {"CPU", 2} asks for those two, not for 1 + 2.
+  std::promise<void> release;
+  auto released = release.get_future().share();
+  auto both = task([released] {
+                released.wait();
+                return 7;
+              })
+                .resources({{"CPU", 2}})
+                .remote();
+  auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (state()["node"]["resources"]["available"]["CPU"] != 0.0
+         && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(1ms);
+  BOOST_TEST(state()["node"]["resources"]["available"]["CPU"] == 0.0);
+  release.set_value();
+  BOOST_TEST(both.get(10s) == 7);
+  // Whichever is set last counts.
+  BOOST_TEST(task(plus1).resources({{"CPU", 3}}).num_cpus(1).remote(1).get(10s) == 2);
+  BOOST_TEST(task(plus1).num_cpus(3).resources({{"CPU", 1}}).remote(1).get(10s) == 2);
+  auto three = task(plus1).num_cpus(1).resources({{"CPU", 3}}).remote(1);
+  try {
+    (void)three.get(10s);
+    BOOST_FAIL("must fail");
+  } catch (const error& e) {
+    BOOST_TEST(e.code() == errc::task_unschedulable);
+    BOOST_TEST(e.message().find("needs 3 CPU") != std::string::npos, e.message());
+  }
 }
 
 BOOST_AUTO_TEST_CASE(a_ref_copied_into_a_refused_task_keeps_the_callers_object) {

@@ -75,13 +75,19 @@ public:
     return *this;
   }
 
-  /// CPUs the task holds while it runs (default 1; fractions allowed).
+  /// CPUs the task holds while it runs (default 1; 0 holds none; fractions
+  /// below 1 allowed, above 1 whole numbers). The same quantity as a `"CPU"`
+  /// entry of `resources`: whichever is set last counts.
   task_builder& num_cpus(double n) {
     options_.num_cpus = n;
+    options_.resources.erase("CPU");
     return *this;
   }
 
-  /// Custom resources the task holds while it runs, e.g. `{{"GPU", 1}}`.
+  /// Resources the task holds while it runs, by name, e.g. `{{"GPU", 1}}`:
+  /// each amount positive, fractions below 1 allowed, above 1 whole numbers
+  /// (`invalid_argument` at `remote` otherwise). A `"CPU"` entry is the
+  /// task's CPU request, as `num_cpus` is.
   task_builder& resources(std::map<std::string, double> amounts) {
     options_.resources = std::move(amounts);
     return *this;

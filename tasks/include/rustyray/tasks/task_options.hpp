@@ -17,9 +17,12 @@ struct task_options {
   int max_retries = 0;
   /// Whether an exception thrown by the function is such a failure.
   bool retry_exceptions = false;
-  /// CPUs the task holds while it runs (fractions allowed).
+  /// CPUs the task holds while it runs (0 for none; fractions below 1,
+  /// whole numbers above), unless `resources` has a `"CPU"` entry.
   double num_cpus = 1.0;
-  /// Custom resources the task holds while it runs, by name.
+  /// Resources the task holds while it runs, by name: each amount positive,
+  /// fractions below 1, whole numbers above. A `"CPU"` entry is the CPU
+  /// request (`num_cpus` is then not used).
   std::map<std::string, double> resources;
   /// The name in errors and logs; the function's name when empty.
   std::string name;
