@@ -1,5 +1,6 @@
 #include "rustyray/internal/deadline_timer.hpp"
 
+#include <system_error>
 #include <vector>
 
 namespace rustyray::internal {
@@ -18,11 +19,29 @@ deadline_timer::token deadline_timer::arm(clock::time_point due, std::function<v
   auto earliest = order_.empty() || due < order_.begin()->first;
   order_.emplace(due, t);
   calls_.emplace(t, std::make_pair(due, std::move(fn)));
-  if (!thread_.joinable())
-    thread_ = std::thread{[this] { run(); }};
-  else if (earliest)
+  if (!thread_.joinable()) {
+    try {
+      if (fail_start_)
+        throw std::system_error{std::make_error_code(std::errc::resource_unavailable_try_again),
+                                "thread start refused (a test's injection)"};
+      thread_ = std::thread{[this] { run(); }};
+    } catch (const std::system_error&) {
+      // No thread, no call: the caller learns it now, and nothing is left
+      // behind to fire once a later call starts the thread.
+      order_.erase({due, t});
+      auto doomed = std::move(calls_.at(t).second);
+      calls_.erase(t);
+      guard.unlock(); // fn may hold anything: destroy it without the lock
+      throw;
+    }
+  } else if (earliest)
     cv_.notify_one(); // the thread sleeps until a later deadline
   return t;
+}
+
+void deadline_timer::fail_thread_start(bool fail) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  fail_start_ = fail;
 }
 
 bool deadline_timer::cancel(token t) {

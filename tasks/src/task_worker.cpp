@@ -6,6 +6,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <system_error>
 #include <utility>
 
 #include <caf/all.hpp>
@@ -91,15 +92,27 @@ std::optional<attempt_result> run_timed(task_context& context, const caf::actor&
                                         worker_slot& slot, int number, bool last) {
   auto& task = *slot.current;
   auto attempt = std::make_shared<task_attempt>(slot.current, slot.id, number);
-  detail::task_body body = last ? std::move(task.body) : task.body;
   auto started = context.recording->now();
-  attempt->timer_token =
-    context.timer.arm(deadline_timer::clock::now() + task.timeout, [attempt, scheduler] {
-      if (!attempt->abandon())
-        return; // finished in time
-      attempt->cancelled = true;
-      caf::anon_send(scheduler, overrun_atom::value, attempt);
-    });
+  try {
+    attempt->timer_token =
+      context.timer.arm(deadline_timer::clock::now() + task.timeout, [attempt, scheduler] {
+        if (!attempt->abandon())
+          return; // finished in time
+        attempt->cancelled = true;
+        caf::anon_send(scheduler, overrun_atom::value, attempt);
+      });
+  } catch (const std::system_error& e) {
+    // Without its deadline the attempt must not run: it could run forever.
+    attempt_result refused;
+    refused.output = make_error(
+      errc::system_error,
+      "task " + task.name() + " did not run: the thread that enforces timeouts could not start ("
+        + e.what()
+        + "): the system refused a new thread; end some threads, raise the limit (ulimit -u, "
+          "kernel.threads-max), or leave .timeout(...) out");
+    return refused;
+  }
+  detail::task_body body = last ? std::move(task.body) : task.body;
   slot.attempt = attempt;
   current_attempt = attempt.get();
   auto result = run_body(body, task, last);

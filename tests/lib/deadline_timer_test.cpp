@@ -6,6 +6,7 @@
 #include <condition_variable>
 #include <memory>
 #include <mutex>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -95,6 +96,24 @@ BOOST_AUTO_TEST_CASE(stop_drops_pending_calls_and_refuses_new_ones) {
   BOOST_TEST(timer.arm(deadline_timer::clock::now(), [&] { ++ran; }) == 0u);
   timer.stop(); // twice is fine
   BOOST_TEST(ran.load() == 0);
+}
+
+BOOST_AUTO_TEST_CASE(a_refused_thread_start_throws_arms_nothing_and_a_later_arm_starts_it) {
+  auto held = std::make_shared<int>(1);
+  std::weak_ptr<int> watch = held;
+  call_log log;
+  deadline_timer timer;
+  timer.fail_thread_start(true);
+  BOOST_CHECK_THROW(timer.arm(deadline_timer::clock::now(), [&log, held] { log.add(9); }),
+                    std::system_error);
+  held.reset();
+  BOOST_TEST(watch.expired()); // the refused call was dropped, not kept
+  BOOST_TEST(timer.pending() == 0u);
+  timer.fail_thread_start(false);
+  timer.arm(deadline_timer::clock::now(), [&log] { log.add(1); });
+  BOOST_TEST(log.await(1));
+  std::lock_guard<std::mutex> guard{log.mtx};
+  BOOST_TEST(log.order == std::vector<int>{1}); // the refused call never ran
 }
 
 BOOST_AUTO_TEST_CASE(a_timer_never_armed_starts_no_thread_and_stops_at_once) {

@@ -223,6 +223,29 @@ BOOST_AUTO_TEST_CASE(an_exception_is_still_retried_only_with_retry_exceptions) {
   BOOST_TEST(calls->load() == 4);
 }
 
+BOOST_AUTO_TEST_CASE(no_thread_for_timeouts_is_a_system_error_and_timed_tasks_run_again_after) {
+  // A fresh runtime has no timer thread yet (it starts with the first timed
+  // task), and its start fails: the timed task must not run unguarded.
+  auto& timer = internal::current_or_throw()->tasks->tasks->timer;
+  timer.fail_thread_start(true);
+  std::atomic<bool> ran{false};
+  auto refused = task([&ran] {
+                   ran = true;
+                   return 1;
+                 })
+                   .timeout(10s)
+                   .remote();
+  auto e = error_of(refused);
+  BOOST_TEST((e.code() == errc::system_error));
+  BOOST_TEST(std::string{e.what()}.find("enforces timeouts could not start") != std::string::npos,
+             e.what());
+  BOOST_TEST(!ran);
+  BOOST_TEST(timer.pending() == 0);
+  BOOST_TEST(task(plus1).remote(1).get(30s) == 2); // untimed tasks run on
+  timer.fail_thread_start(false);
+  BOOST_TEST(task(plus1).timeout(10s).remote(2).get(30s) == 3);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_FIXTURE_TEST_SUITE(tasks_timeout_one_worker, one_worker_fixture)

@@ -33,6 +33,8 @@ public:
 
   /// Calls `fn` on the timer's thread once `due` has passed, unless `cancel`
   /// comes first. After `stop` it refuses: returns 0 and drops `fn`.
+  /// Throws `std::system_error`, nothing armed, if the first call cannot
+  /// start the timer's thread (the system refused it).
   token arm(clock::time_point due, std::function<void()> fn);
 
   /// Drops an armed call; true if it had not started. Never waits for a call
@@ -46,6 +48,10 @@ public:
   /// Calls armed and neither made nor cancelled.
   [[nodiscard]] std::size_t pending() const;
 
+  /// For tests: while set, starting the thread fails as it would when the
+  /// system runs out of threads.
+  void fail_thread_start(bool fail);
+
 private:
   void run();
 
@@ -57,6 +63,7 @@ private:
   std::unordered_map<token, std::pair<clock::time_point, std::function<void()>>> calls_;
   token next_ = 1;
   bool stopped_ = false;
+  bool fail_start_ = false;
   std::thread thread_;
 };
 
