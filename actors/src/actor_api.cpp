@@ -77,9 +77,9 @@ object_id actor_id_of(const actor_core* core) noexcept {
 std::shared_ptr<actor_core> create_actor(actor_spec spec) {
   auto rt = actors::internal::current_actors_or_throw();
   rt->node().check_accepting();
-  if (spec.max_restarts < 0)
+  if (spec.max_restarts < -1)
     throw error{errc::invalid_argument, "actor " + demangle(spec.cls->name())
-                                          + ": max_restarts must be >= 0, got "
+                                          + ": max_restarts must be >= 0, or -1 for no limit, got "
                                           + std::to_string(spec.max_restarts)};
   if (spec.max_concurrency < 1)
     throw error{errc::invalid_argument, "actor " + demangle(spec.cls->name())

@@ -131,6 +131,11 @@ private:
   void unpin_factory_args();
   void release_spare_memory();
   void bury();
+  /// Whether the factory may build the instance once more (max_restarts -1:
+  /// always).
+  [[nodiscard]] bool restarts_left() const noexcept {
+    return spec_.max_restarts < 0 || restarts_done_ < spec_.max_restarts;
+  }
   void finish(const call_ptr& call);
   void fail_call(const call_ptr& call, caf::error reason);
   void run_on_stop();
@@ -434,7 +439,7 @@ void host_impl::on_signal(host_signal& s, std::chrono::nanoseconds deadline) {
 /// Calls sent before `kill` returned were queued when it struck (they fail);
 /// those after it meet what it left: `actor_died`, or the rebuilt instance.
 void host_impl::on_kill(bool no_restart) {
-  bool may_restart = !no_restart && restarts_done_ < spec_.max_restarts;
+  bool may_restart = !no_restart && restarts_left();
   auto deadline = coarse_now() + run_budget;
   if (ph_ == phase::alive) {
     die("was killed", !no_restart, deadline);
@@ -621,16 +626,16 @@ void host_impl::die(const std::string& why, bool may_restart, std::chrono::nanos
   fail_queued(reason);
   run_on_stop();
   instance_.reset();
-  if (may_restart && restarts_done_ < spec_.max_restarts) {
+  if (may_restart && restarts_left()) {
     shown_restarts_ = ++restarts_done_;
     construct(deadline);
     return;
   }
   bury();
-  death_ =
-    make_error(errc::actor_died, "actor " + label() + " " + why
-                                   + (spec_.max_restarts > 0 ? " and has no restarts left" : "")
-                                   + "; start a new actor");
+  death_ = make_error(errc::actor_died,
+                      "actor " + label() + " " + why
+                        + (may_restart && spec_.max_restarts > 0 ? " and has no restarts left" : "")
+                        + "; start a new actor");
   rt_->actors->release_name(id_);
   quit_if_done();
 }

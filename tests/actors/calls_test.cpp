@@ -239,7 +239,7 @@ BOOST_AUTO_TEST_CASE(max_concurrency_runs_calls_at_once) {
 }
 
 BOOST_AUTO_TEST_CASE(bad_options_are_refused) {
-  BOOST_CHECK(test::code_of([] { (void)actor(Counter::create).max_restarts(-1).remote(0); })
+  BOOST_CHECK(test::code_of([] { (void)actor(Counter::create).max_restarts(-2).remote(0); })
               == errc::invalid_argument);
   BOOST_CHECK(test::code_of([] { (void)actor(Counter::create).max_concurrency(0).remote(0); })
               == errc::invalid_argument);

@@ -183,6 +183,29 @@ BOOST_AUTO_TEST_CASE(restart_rebuilds_the_state_from_the_factory) {
   BOOST_CHECK_EQUAL(hooks.starts.load(), 3);
 }
 
+BOOST_AUTO_TEST_CASE(max_restarts_minus_one_rebuilds_the_actor_every_time) {
+  auto counter = actor(Counter::create).max_restarts(-1).remote(100);
+  for (int i = 0; i < 12; ++i) {
+    BOOST_CHECK_EQUAL(counter.task(&Counter::add).remote(1).get(), 101);
+    if (i % 2 == 0)
+      kill(counter, /*no_restart=*/false);
+    else
+      BOOST_CHECK(test::code_of([&] { counter.task(&Counter::quit).remote().get(); })
+                  == errc::actor_died);
+    BOOST_CHECK(counter.task(&Counter::restarted).remote().get());
+  }
+  BOOST_CHECK_EQUAL(hooks.starts.load(), 13);
+  // Killed for good, it stays dead, and says nothing of restarts left.
+  kill(counter, /*no_restart=*/true);
+  try {
+    counter.task(&Counter::value).remote().get();
+    BOOST_FAIL("expected actor_died");
+  } catch (const error& e) {
+    BOOST_CHECK(e.code() == errc::actor_died);
+    BOOST_CHECK(std::string{e.what()}.find("restarts left") == std::string::npos);
+  }
+}
+
 BOOST_AUTO_TEST_CASE(a_factory_that_throws_fails_every_call_with_the_cause) {
   auto broken = actor(Broken::create).remote();
   for (int i = 0; i < 3; ++i) {

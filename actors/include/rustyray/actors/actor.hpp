@@ -186,7 +186,8 @@ public:
   }
 
   /// Rebuilds the actor from its factory and original arguments up to `n`
-  /// times when it dies (`kill(h, false)`, `exit_actor()`).
+  /// times when it dies (`kill(h, false)`, `exit_actor()`); -1 rebuilds it
+  /// every time, as in Ray.
   actor_builder& max_restarts(int n) {
     spec_.max_restarts = n;
     return *this;
