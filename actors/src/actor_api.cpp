@@ -39,7 +39,7 @@ call_record::~call_record() {
 }
 
 std::string call_record::name() const {
-  if (method == nullptr)
+  if (method == nullptr || !by_name.empty())
     return by_name;
   if (auto registered = detail::remote_name_of(*method, identity); !registered.empty())
     return registered;
@@ -81,6 +81,11 @@ std::shared_ptr<actor_core> create_actor(actor_spec spec) {
     throw error{errc::invalid_argument, "actor " + demangle(spec.cls->name())
                                           + ": max_restarts must be >= 0, or -1 for no limit, got "
                                           + std::to_string(spec.max_restarts)};
+  if (spec.max_task_retries < -1)
+    throw error{errc::invalid_argument,
+                "actor " + demangle(spec.cls->name())
+                  + ": max_task_retries must be >= 0, or -1 for no limit, got "
+                  + std::to_string(spec.max_task_retries)};
   if (spec.max_concurrency < 1)
     throw error{errc::invalid_argument, "actor " + demangle(spec.cls->name())
                                           + ": max_concurrency must be >= 1, got "
@@ -104,7 +109,7 @@ std::shared_ptr<actor_core> create_actor(actor_spec spec) {
 
 object_id submit_call(const std::shared_ptr<actor_core>& core, const object_id& actor,
                       const std::type_info& method, function_identity identity, id_list deps,
-                      call_body body) {
+                      call_body body, std::string name) {
   auto rt = actors::internal::current_actors_or_throw();
   rt->node().check_accepting();
   auto& table = rt->table();
@@ -115,6 +120,7 @@ object_id submit_call(const std::shared_ptr<actor_core>& core, const object_id& 
   call->caller = actors::internal::this_caller();
   call->method = &method;
   call->identity = identity;
+  call->by_name = std::move(name);
   call->deps.ids = std::move(deps);
   call->body = std::move(body);
   auto host = core ? core->host() : nullptr;

@@ -143,8 +143,9 @@ private:
   void quit_if_done();
   queue_map::iterator drop_queue(queue_map::iterator q);
   call_fifo& queue_of(std::uint64_t caller);
-  void fail_queued(const caf::error& reason);
-  void construct(std::chrono::nanoseconds deadline);
+  bool fail_queued(const caf::error& reason, bool rebuilding = false);
+  [[nodiscard]] bool runs_again(call_record& call) const noexcept;
+  void construct(std::chrono::nanoseconds deadline, bool run_queued = true);
   void die(const std::string& why, bool may_restart, std::chrono::nanoseconds deadline);
   void terminate(const std::string& why);
   void end(const caf::error& calls_reason, caf::error face_reason);
@@ -448,7 +449,7 @@ void host_impl::on_kill(bool no_restart) {
     // that the kill overtook): no instance to end, but the calls queued so
     // far fail as in a restart, and the factory builds the new one.
     shown_restarts_ = ++restarts_done_;
-    fail_queued(make_error(errc::actor_died, "actor " + label() + " was killed"));
+    fail_queued(make_error(errc::actor_died, "actor " + label() + " was killed"), true);
   } else if (ph_ == phase::starting) {
     // Killed before its factory ran, for good: it never runs.
     unpin_factory_args();
@@ -565,27 +566,58 @@ call_fifo& host_impl::queue_of(std::uint64_t caller) {
 }
 
 /// Fails every accepted call that has not started.
-void host_impl::fail_queued(const caf::error& reason) {
-  auto queues = std::move(queues_);
-  queues_.clear();
-  queued_ = 0;
-  unfinished_.clear();
-  for (auto& [caller, queue] : queues)
-    for (auto& call : queue)
-      fail_call(call, reason);
+/// Fails the queued calls with `reason`; when the instance is about to be
+/// rebuilt, keeps those that `max_task_retries` lets run on the new one.
+/// Returns whether it kept any.
+bool host_impl::fail_queued(const caf::error& reason, bool rebuilding) {
+  std::vector<call_ptr> failed;
+  bool kept = false;
+  {
+    auto queues = std::move(queues_);
+    queues_.clear();
+    queued_ = 0;
+    unfinished_.clear();
+    for (auto& [caller, queue] : queues)
+      for (auto& call : queue) {
+        if (rebuilding && runs_again(*call)) {
+          queue_of(caller).push_back(std::move(call));
+          ++queued_;
+          kept = true;
+        } else {
+          failed.push_back(std::move(call));
+        }
+      }
+  }
   if (pool_) {
     call_fifo ready;
-    {
-      std::lock_guard<std::mutex> guard{pool_->mtx};
-      ready.swap(pool_->ready);
+    std::lock_guard<std::mutex> guard{pool_->mtx};
+    ready.swap(pool_->ready);
+    for (auto& call : ready) {
+      if (rebuilding && runs_again(*call)) {
+        pool_->ready.push_back(std::move(call));
+        kept = true;
+      } else {
+        failed.push_back(std::move(call));
+      }
     }
-    for (auto& call : ready)
-      fail_call(call, reason);
   }
+  for (auto& call : failed)
+    fail_call(call, reason);
+  return kept;
 }
 
-/// Builds the instance (again, after a restart); on failure the actor is dead.
-void host_impl::construct(std::chrono::nanoseconds deadline) {
+/// Counts a run on a rebuilt instance if `max_task_retries` allows one more.
+bool host_impl::runs_again(call_record& call) const noexcept {
+  if (spec_.max_task_retries == 0
+      || (spec_.max_task_retries > 0 && call.retries >= spec_.max_task_retries))
+    return false;
+  ++call.retries;
+  return true;
+}
+
+/// Builds the instance (again, after a restart); on failure the actor is
+/// dead. Then runs the queued calls, unless the caller has them resumed.
+void host_impl::construct(std::chrono::nanoseconds deadline, bool run_queued) {
   scope_.restarted = restarts_done_ > 0;
   std::string failure;
   {
@@ -614,7 +646,8 @@ void host_impl::construct(std::chrono::nanoseconds deadline) {
   }
   enter(phase::alive);
   open_pool(true);
-  pump_all(deadline);
+  if (run_queued)
+    pump_all(deadline);
 }
 
 /// The instance is gone (`exit_actor`, `kill`): queued calls fail; the actor
@@ -622,13 +655,22 @@ void host_impl::construct(std::chrono::nanoseconds deadline) {
 /// call with `actor_died`.
 void host_impl::die(const std::string& why, bool may_restart, std::chrono::nanoseconds deadline) {
   auto reason = make_error(errc::actor_died, "actor " + label() + " " + why);
+  bool rebuild = may_restart && restarts_left();
   open_pool(false);
-  fail_queued(reason);
+  bool kept = fail_queued(reason, rebuild);
   run_on_stop();
   instance_.reset();
-  if (may_restart && restarts_left()) {
+  if (rebuild) {
     shown_restarts_ = ++restarts_done_;
-    construct(deadline);
+    if (kept && !pool_) {
+      // The calls kept for the new instance run in the host's next slice,
+      // not from here: a kept call that ends the instance again would
+      // otherwise nest one more rebuild in this one's stack.
+      for (const auto& [caller, queue] : queues_)
+        unfinished_.push_back(caller);
+      yield_ = true;
+    }
+    construct(deadline, !(kept && !pool_));
     return;
   }
   bury();

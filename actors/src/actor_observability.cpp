@@ -29,7 +29,7 @@ void record_call(recorder& recording, const call_record& call, const std::string
     return;
   lane.label([&] { return actor.empty() ? std::string{"actor thread"} : "actor " + actor; });
   execution e;
-  if (call.method != nullptr)
+  if (call.method != nullptr && call.by_name.empty())
     e.name = lane.name(call.method, call.identity, [&] { return call.name(); });
   e.result = call.result;
   e.actor = call.actor;
@@ -38,9 +38,9 @@ void record_call(recorder& recording, const call_record& call, const std::string
   e.what = execution::kind::actor_call;
   if (!call.output)
     e.how = execution::outcome::failed;
-  // A call from plain CAF code goes by its registered name.
-  e.describe(call.method == nullptr ? call.by_name : std::string{},
-             call.output ? std::string{} : error_text(call.output.error()));
+  // A named call (and one from plain CAF code, by its registered name) goes
+  // by its name.
+  e.describe(call.by_name, call.output ? std::string{} : error_text(call.output.error()));
   lane.record(std::move(e));
 }
 

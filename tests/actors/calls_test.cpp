@@ -154,6 +154,26 @@ BOOST_AUTO_TEST_CASE(an_argument_holding_an_error_fails_the_call_only) {
   BOOST_CHECK_EQUAL(counter.task(&Counter::add).remote(1).get(), 2);
 }
 
+BOOST_AUTO_TEST_CASE(a_named_call_goes_by_its_name_in_errors) {
+  auto counter = actor(Counter::create).remote(1);
+  try {
+    counter.task(&Counter::fail).name("checkout").remote(std::string{"card declined"}).get();
+    BOOST_FAIL("expected an error");
+  } catch (const error& e) {
+    std::string what = e.what();
+    BOOST_TEST(what.find("actor method checkout of") != std::string::npos, what);
+    BOOST_TEST(what.find("card declined") != std::string::npos, what);
+  }
+  // Unnamed, the method's own name.
+  try {
+    counter.task(&Counter::fail).remote(std::string{"again"}).get();
+    BOOST_FAIL("expected an error");
+  } catch (const error& e) {
+    BOOST_TEST(std::string{e.what()}.find("Counter::fail") != std::string::npos, e.what());
+  }
+  BOOST_CHECK_EQUAL(counter.task(&Counter::add).name("plus").remote(1).get(), 2);
+}
+
 BOOST_AUTO_TEST_CASE(a_handle_passed_to_a_task_is_used_by_the_task) {
   auto counter = actor(Counter::create).remote(10);
   BOOST_CHECK_EQUAL(task(use_counter).remote(counter, 5).get(), 15);

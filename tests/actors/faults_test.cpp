@@ -205,6 +205,60 @@ BOOST_AUTO_TEST_CASE(a_restart_while_calls_are_queued_fails_them_and_later_calls
   BOOST_TEST(test::fulfil(pending, 1) == caf::error{});
 }
 
+BOOST_AUTO_TEST_CASE(with_max_task_retries_the_queued_calls_run_on_the_rebuilt_instance) {
+  auto counter = actor(Counter::create).max_restarts(2).max_task_retries(1).remote(10);
+  auto pending = test::make_pending<int>();
+  // Queued as above: held behind a running call until the kill was sent.
+  auto start = test::make_pending<int>();
+  std::vector<object_ref<int>> queued;
+  test::holding_slow_calls hold;
+  queued.push_back(counter.task(&Counter::slow_add).remote(start));
+  for (int i = 1; i < 20; ++i)
+    queued.push_back(counter.task(&Counter::slow_add).remote(1));
+  std::vector<object_ref<int>> waiting;
+  for (int i = 0; i < 5; ++i)
+    waiting.push_back(counter.task(&Counter::add).remote(pending));
+  BOOST_REQUIRE(!test::fulfil(start, 1));
+  BOOST_REQUIRE(test::slow_calls_started(1));
+  kill(counter, /*no_restart=*/false);
+  hold.release();
+  // The running call ended on the old instance; the queued ones ran, in
+  // order, on the new one, from its factory's state.
+  BOOST_TEST(queued[0].get(30s) == 11);
+  for (int i = 1; i < 20; ++i)
+    BOOST_TEST(queued[static_cast<std::size_t>(i)].get(30s) == 10 + i);
+  // The calls waiting for an argument were kept too (and, this caller's,
+  // come before any later call).
+  BOOST_TEST(!test::fulfil(pending, 1));
+  for (std::size_t i = 0; i < waiting.size(); ++i)
+    BOOST_TEST(waiting[i].get(30s) == 30 + static_cast<int>(i));
+  BOOST_TEST(counter.task(&Counter::restarted).remote().get(30s));
+}
+
+BOOST_AUTO_TEST_CASE(a_call_runs_again_at_most_max_task_retries_times) {
+  auto counter = actor(Counter::create).max_restarts(-1).max_task_retries(1).remote(0);
+  // exit_actor ends the instance; the call after it was queued behind it.
+  test::holding_slow_calls hold;
+  auto start = test::make_pending<int>();
+  auto held = counter.task(&Counter::slow_add).remote(start);
+  auto first_exit = counter.task(&Counter::quit).remote();
+  auto second_exit = counter.task(&Counter::quit).remote();
+  auto survivor = counter.task(&Counter::add).remote(5);
+  BOOST_REQUIRE(!test::fulfil(start, 1));
+  BOOST_REQUIRE(test::slow_calls_started(1));
+  hold.release();
+  BOOST_TEST(held.get(30s) == 1);
+  // first_exit ends instance 1: second_exit and survivor are kept (one
+  // retry each used). second_exit ends instance 2: survivor has no retry
+  // left and fails.
+  BOOST_TEST(test::code_of([&] { first_exit.get(30s); }) == errc::actor_died);
+  BOOST_TEST(test::code_of([&] { second_exit.get(30s); }) == errc::actor_died);
+  BOOST_TEST(test::code_of([&] { survivor.get(30s); }) == errc::actor_died);
+  BOOST_TEST(counter.task(&Counter::add).remote(2).get(30s) == 2);
+  BOOST_TEST(test::code_of([] { (void)actor(Counter::create).max_task_retries(-2).remote(0); })
+             == errc::invalid_argument);
+}
+
 BOOST_AUTO_TEST_CASE(a_factory_that_throws_on_restart_fails_queued_and_later_calls) {
   auto fragile = actor(Fragile::create).max_restarts(3).remote();
   BOOST_TEST(fragile.task(&Fragile::echo).remote(1).get(30s) == 1);

@@ -187,6 +187,17 @@ BOOST_AUTO_TEST_CASE(retries_show_as_attempts_of_one_run) {
 // others share the actor threads, whose tracks name no actor. Either way no
 // call may show on a track named for another actor. (recorder_test checks
 // the reuse itself.)
+BOOST_AUTO_TEST_CASE(named_calls_and_tasks_show_by_their_names) {
+  auto tally = actor(Tally::create).remote();
+  BOOST_TEST(tally.task(&Tally::add).name("deposit").remote(2).get() == 2);
+  BOOST_TEST(tally.task(&Tally::add).remote(3).get() == 5);
+  BOOST_TEST(task(plus1).name("increment").remote(1).get() == 2);
+  auto events = executions(write_and_read());
+  BOOST_TEST(only(events, "deposit")["cat"] == "actor_call");
+  BOOST_TEST(only(events, "Tally::add")["cat"] == "actor_call");
+  BOOST_TEST(only(events, "increment")["cat"] == "task");
+}
+
 BOOST_AUTO_TEST_CASE(each_call_shows_on_a_track_named_for_its_own_actor) {
   for (int i = 0; i < 10; ++i) {
     auto builder = actor(Tally::create).name("tally" + std::to_string(i));

@@ -34,6 +34,9 @@ struct actor_spec {
   const std::type_info* cls = nullptr;
   std::string name;
   int max_restarts = 0;
+  /// How often a queued call may run again on a rebuilt instance (-1: no
+  /// limit) instead of failing with `actor_died`.
+  int max_task_retries = 0;
   int max_concurrency = 1;
   /// Runs on a thread of its own instead of the shared actor threads.
   bool dedicated_thread = false;
@@ -54,10 +57,11 @@ std::shared_ptr<actor_core> create_actor(actor_spec spec);
 object_id actor_id_of(const actor_core* core) noexcept;
 
 /// Registers the call's result object, waits for `deps` and queues the call
-/// at the actor; returns the result's ID with one local reference.
+/// at the actor; returns the result's ID with one local reference. `name`:
+/// the call's given name (`.name(...)`), or empty.
 object_id submit_call(const std::shared_ptr<actor_core>& core, const object_id& actor,
                       const std::type_info& method, function_identity identity, id_list deps,
-                      call_body body);
+                      call_body body, std::string name);
 
 /// The named actor if its class is `cls`; empty if there is none of that name;
 /// throws `type_mismatch` naming both classes if it has another class.
@@ -107,6 +111,13 @@ public:
 
   actor_method(actor_handle<C> handle, M method) : handle_(std::move(handle)), method_(method) {}
 
+  /// The call's name in errors, `state()` and the timeline (default: the
+  /// method's), as `task(f).name(...)` names a task.
+  actor_method& name(std::string label) {
+    name_ = std::move(label);
+    return *this;
+  }
+
   /// Submits the call and returns a ref to its result at once. Calls from
   /// one caller (thread) run in submission order, one at a time; arguments
   /// are values or `object_ref`s, as for tasks.
@@ -138,7 +149,7 @@ private:
     };
     return object_ref<result_type>::adopt(
       detail::submit_call(handle_.core(), handle_.id(), typeid(M), detail::identity_of(method_),
-                          std::move(deps), std::move(body)));
+                          std::move(deps), std::move(body), name_));
   }
 
   /// Runs `method` on `instance` with the stored arguments.
@@ -152,6 +163,7 @@ private:
 
   actor_handle<C> handle_;
   M method_;
+  std::string name_;
 };
 
 /// An actor class ready to start: options chain, `remote` starts it.
@@ -190,6 +202,16 @@ public:
   /// every time, as in Ray.
   actor_builder& max_restarts(int n) {
     spec_.max_restarts = n;
+    return *this;
+  }
+
+  /// When the actor restarts (see `max_restarts`), the calls queued at that
+  /// moment run on the rebuilt instance instead of failing with
+  /// `actor_died`: each call up to `n` times (-1: no limit), as Ray's
+  /// `max_task_retries`. The call that ended the instance through
+  /// `exit_actor()` is not run again; without a restart left, calls fail.
+  actor_builder& max_task_retries(int n) {
+    spec_.max_task_retries = n;
     return *this;
   }
 

@@ -81,7 +81,8 @@ struct call_record : objstore::internal::run_record {
   std::uint64_t caller = 0;
   const std::type_info* method = nullptr;
   detail::function_identity identity;
-  /// The registered name, for a call from plain CAF code (`method` null).
+  /// The name the call goes by, if it has one: given with `.name(...)`, or
+  /// the registered name of a call from plain CAF code (`method` null).
   std::string by_name;
   detail::call_body body;
   /// Every argument exists (set by whoever resolved the last one).
@@ -96,13 +97,15 @@ struct call_record : objstore::internal::run_record {
   // Touched by the host's thread only.
   bool accepted = false;
   bool done = false;
+  /// Runs on rebuilt instances so far (`max_task_retries`).
+  int retries = 0;
 
   /// Answers a plain CAF caller whose call was dropped unanswered: such a
   /// caller must not wait forever.
   ~call_record() override;
 
-  /// The registered name of the method, else `ns::C::method` from the
-  /// program's symbols, else its type.
+  /// `by_name` if set, else the registered name of the method, else
+  /// `ns::C::method` from the program's symbols, else its type.
   std::string name() const;
 
   /// "call Counter::add of actor 9f2c….3 (waiting for arguments)".
