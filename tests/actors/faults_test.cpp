@@ -39,6 +39,30 @@ int ended_with_actor_died(const std::vector<object_ref<T>>& refs) {
   return died;
 }
 
+/// Calls queued at a counter when it is killed with a restart allowed: a
+/// slow call that runs (it waits for an argument first, so that the host
+/// takes every call from its inbox before it runs one, and is held until
+/// the kill was sent), 19 slow calls behind it, and 5 calls waiting for
+/// `pending`, all from this thread.
+struct queued_at_kill {
+  object_ref<int> pending = test::make_pending<int>();
+  std::vector<object_ref<int>> queued;
+  std::vector<object_ref<int>> waiting;
+
+  explicit queued_at_kill(const actor_handle<Counter>& counter) {
+    auto start = test::make_pending<int>();
+    test::holding_slow_calls hold;
+    queued.push_back(counter.task(&Counter::slow_add).remote(start));
+    for (int i = 1; i < 20; ++i)
+      queued.push_back(counter.task(&Counter::slow_add).remote(1));
+    for (int i = 0; i < 5; ++i)
+      waiting.push_back(counter.task(&Counter::add).remote(pending));
+    BOOST_REQUIRE(!test::fulfil(start, 1));
+    BOOST_REQUIRE(test::slow_calls_started(1));
+    kill(counter, /*no_restart=*/false);
+  } // `hold` lets the running call go
+};
+
 /// Waits until the CAF actor behind a handle is gone.
 bool await_down(caf::actor target) {
   caf::scoped_actor self{target->home_system()};
@@ -180,58 +204,28 @@ BOOST_AUTO_TEST_CASE(a_caf_request_to_an_actor_killed_meanwhile_is_answered) {
 
 BOOST_AUTO_TEST_CASE(a_restart_while_calls_are_queued_fails_them_and_later_calls_run) {
   auto counter = actor(Counter::create).max_restarts(1).remote(10);
-  auto pending = test::make_pending<int>();
-  // Queued calls: slow ones, and ones waiting for an argument. The first
-  // waits for `start`, so that the host takes them all from its inbox
-  // before it runs one; once started, it is held until the kill was sent.
-  auto start = test::make_pending<int>();
-  std::vector<object_ref<int>> queued;
-  test::holding_slow_calls hold;
-  queued.push_back(counter.task(&Counter::slow_add).remote(start));
-  for (int i = 1; i < 20; ++i)
-    queued.push_back(counter.task(&Counter::slow_add).remote(1));
-  std::vector<object_ref<int>> waiting;
-  for (int i = 0; i < 5; ++i)
-    waiting.push_back(counter.task(&Counter::add).remote(pending));
-  BOOST_REQUIRE(!test::fulfil(start, 1));
-  BOOST_REQUIRE(test::slow_calls_started(1));
-  kill(counter, /*no_restart=*/false);
-  hold.release();
-  BOOST_TEST(ended_with_actor_died(queued) == 19); // all but the one running
-  BOOST_TEST(ended_with_actor_died(waiting) == 5);
+  queued_at_kill calls{counter};
+  BOOST_TEST(ended_with_actor_died(calls.queued) == 19); // all but the one running
+  BOOST_TEST(ended_with_actor_died(calls.waiting) == 5);
   // The new instance runs later calls, from its factory's state.
   BOOST_TEST(counter.task(&Counter::value).remote().get(30s) == 10);
   BOOST_TEST(counter.task(&Counter::restarted).remote().get(30s));
-  BOOST_TEST(test::fulfil(pending, 1) == caf::error{});
+  BOOST_TEST(test::fulfil(calls.pending, 1) == caf::error{});
 }
 
 BOOST_AUTO_TEST_CASE(with_max_task_retries_the_queued_calls_run_on_the_rebuilt_instance) {
   auto counter = actor(Counter::create).max_restarts(2).max_task_retries(1).remote(10);
-  auto pending = test::make_pending<int>();
-  // Queued as above: held behind a running call until the kill was sent.
-  auto start = test::make_pending<int>();
-  std::vector<object_ref<int>> queued;
-  test::holding_slow_calls hold;
-  queued.push_back(counter.task(&Counter::slow_add).remote(start));
-  for (int i = 1; i < 20; ++i)
-    queued.push_back(counter.task(&Counter::slow_add).remote(1));
-  std::vector<object_ref<int>> waiting;
-  for (int i = 0; i < 5; ++i)
-    waiting.push_back(counter.task(&Counter::add).remote(pending));
-  BOOST_REQUIRE(!test::fulfil(start, 1));
-  BOOST_REQUIRE(test::slow_calls_started(1));
-  kill(counter, /*no_restart=*/false);
-  hold.release();
+  queued_at_kill calls{counter};
   // The running call ended on the old instance; the queued ones ran, in
   // order, on the new one, from its factory's state.
-  BOOST_TEST(queued[0].get(30s) == 11);
+  BOOST_TEST(calls.queued[0].get(30s) == 11);
   for (int i = 1; i < 20; ++i)
-    BOOST_TEST(queued[static_cast<std::size_t>(i)].get(30s) == 10 + i);
+    BOOST_TEST(calls.queued[static_cast<std::size_t>(i)].get(30s) == 10 + i);
   // The calls waiting for an argument were kept too (and, this caller's,
   // come before any later call).
-  BOOST_TEST(!test::fulfil(pending, 1));
-  for (std::size_t i = 0; i < waiting.size(); ++i)
-    BOOST_TEST(waiting[i].get(30s) == 30 + static_cast<int>(i));
+  BOOST_TEST(!test::fulfil(calls.pending, 1));
+  for (std::size_t i = 0; i < calls.waiting.size(); ++i)
+    BOOST_TEST(calls.waiting[i].get(30s) == 30 + static_cast<int>(i));
   BOOST_TEST(counter.task(&Counter::restarted).remote().get(30s));
 }
 
