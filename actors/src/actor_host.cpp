@@ -565,10 +565,9 @@ call_fifo& host_impl::queue_of(std::uint64_t caller) {
   return queues_.insert(std::move(spare_queue_)).position->second;
 }
 
-/// Fails every accepted call that has not started.
-/// Fails the queued calls with `reason`; when the instance is about to be
-/// rebuilt, keeps those that `max_task_retries` lets run on the new one.
-/// Returns whether it kept any.
+/// Fails every accepted call that has not started, with `reason`; when the
+/// instance is about to be rebuilt, keeps those that `max_task_retries`
+/// lets run on the new one. Returns whether it kept any.
 bool host_impl::fail_queued(const caf::error& reason, bool rebuilding) {
   std::vector<call_ptr> failed;
   bool kept = false;
