@@ -1,8 +1,9 @@
 #include "rustyray/config.hpp"
 
+#include "rustyray/log.hpp"
+
 #include <algorithm>
 #include <cctype>
-#include <cstdio>
 #include <cstring>
 #include <cstdlib>
 #include <fstream>
@@ -98,6 +99,14 @@ void read_resources(const nlohmann::json& value, const origin& from,
 void read_policy(const nlohmann::json& value, const origin& from, std::string& out) {
   if (!value.is_string() || (value != "sharing" && value != "stealing"))
     invalid(from.name() + " must be \"sharing\" or \"stealing\", got " + value.dump());
+  out = value.get<std::string>();
+}
+
+void read_log_level(const nlohmann::json& value, const origin& from, std::string& out) {
+  log_level parsed;
+  if (!value.is_string() || (value != "" && !parse_log_level(value.get<std::string>(), parsed)))
+    invalid(from.name() + R"( must be "debug", "info", "warning", "error" or empty, got )"
+            + value.dump());
   out = value.get<std::string>();
 }
 
@@ -198,6 +207,9 @@ const field fields[] = {
      read_duration(v, o, c.slow_get_warning);
    },
    [](const config& c) -> nlohmann::json { return c.slow_get_warning.count(); }},
+  {"log_level",
+   [](const nlohmann::json& v, const origin& o, config& c) { read_log_level(v, o, c.log_level); },
+   [](const config& c) -> nlohmann::json { return c.log_level; }},
 };
 
 std::string known_keys() {
@@ -272,10 +284,10 @@ void warn_unknown_variables() {
       continue;
     warned.insert(name);
     auto hint = best <= 3 ? "did you mean " + closest + "? " : std::string{};
-    std::fprintf(stderr,
-                 "rustyray: warning: the environment variable %s is not a RustyRay setting and "
-                 "is ignored; %sthe settings are RUSTYRAY_ and a config key in capitals (%s)\n",
-                 name.c_str(), hint.c_str(), known_keys().c_str());
+    rustyray::log(rustyray::log_level::warning,
+                  "the environment variable " + name + " is not a RustyRay setting and is ignored; "
+                    + hint + "the settings are RUSTYRAY_ and a config key in capitals ("
+                    + known_keys() + ")");
   }
 }
 

@@ -1,11 +1,11 @@
 #include "rustyray/internal/threads.hpp"
 
-#include <cstdio>
 #include <mutex>
 
 #include <caf/logger.hpp>
 
 #include "rustyray/error.hpp"
+#include "rustyray/log.hpp"
 #include "rustyray/internal/published.hpp"
 
 namespace rustyray::internal {
@@ -17,12 +17,12 @@ thread_local bool on_scheduler_thread = false;
 void warn_blocking_on_scheduler_thread() noexcept {
   static std::once_flag warned;
   std::call_once(warned, [] {
-    std::fputs("rustyray: warning: a blocking get or wait runs on a CAF scheduler thread "
-               "(inside an event-based actor, say). It holds that thread until the object "
-               "is ready; once every scheduler thread is held so, nothing runs and the call "
-               "waits until its timeout, or forever. In a CAF actor, use "
-               "rustyray::get_async(self, ref) instead. (Shown once.)\n",
-               stderr);
+    rustyray::log(
+      rustyray::log_level::warning,
+      "a blocking get or wait runs on a CAF scheduler thread (inside an event-based actor, "
+      "say). It holds that thread until the object is ready; once every scheduler thread is "
+      "held so, nothing runs and the call waits until its timeout, or forever. In a CAF actor, "
+      "use rustyray::get_async(self, ref) instead. (Shown once.)");
   });
 }
 

@@ -1,10 +1,10 @@
 #include "blocking_wait.hpp"
 
-#include <cstdio>
 #include <memory>
 #include <string>
 
 #include "rustyray/internal/spin_wait.hpp"
+#include "rustyray/log.hpp"
 #include "rustyray/internal/threads.hpp"
 #include "rustyray/detail/object_access.hpp"
 #include "rustyray/timeout.hpp"
@@ -23,15 +23,14 @@ void slow_get_alarm::ring(const object_id& id) {
     return;
   due_ = time_point::max();
   auto producer = table_.producer_of(id);
-  auto text = "rustyray: warning: a get has waited more than " + std::to_string(limit_.count())
-              + " ms for object " + to_string(id) + ", which "
+  auto text = "a get has waited more than " + std::to_string(limit_.count()) + " ms for object "
+              + to_string(id) + ", which "
               + (producer ? producer->describe() + " will produce"
                           : std::string{"no task or actor call of this process produces "
                                         "(a reply awaited from a CAF actor?)"})
               + "; rustyray::state() shows what tasks wait for (warned once per get; "
-                "config.slow_get_warning sets when)\n";
-  // One write, so lines from several threads do not interleave.
-  std::fwrite(text.data(), 1, text.size(), stderr);
+                "config.slow_get_warning sets when)";
+  rustyray::log(rustyray::log_level::warning, text);
 }
 
 void spin_before_sleep(const std::atomic<bool>& done, std::chrono::milliseconds timeout) {

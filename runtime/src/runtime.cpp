@@ -3,7 +3,6 @@
 #include <atomic>
 #include <algorithm>
 #include <chrono>
-#include <cstdio>
 #include <cstring>
 #include <mutex>
 #include <thread>
@@ -17,6 +16,7 @@
 #include "runtime_state.hpp"
 #include "rustyray/internal/threads.hpp"
 #include "rustyray/error.hpp"
+#include "rustyray/log.hpp"
 #include "rustyray/objstore/atoms.hpp"
 #include "rustyray/objstore/store_stats.hpp"
 #include "rustyray/objstore/stored_object.hpp"
@@ -100,6 +100,8 @@ tasks::internal::resource_amounts resource_totals(const config& cfg, std::size_t
 }
 
 void start(std::shared_ptr<runtime_state> rt, config cfg, caf::actor_system& system) {
+  if (log_level level; parse_log_level(cfg.log_level, level)) // empty: left as it is
+    set_log_level(level);
   auto num_workers = cfg.num_workers != 0
                        ? cfg.num_workers
                        : std::max<std::size_t>(1, std::thread::hardware_concurrency());
@@ -289,7 +291,7 @@ void shutdown_at_exit() noexcept {
   try {
     rustyray::shutdown();
   } catch (...) {
-    std::fputs("rustyray: shutdown at exit failed\n", stderr);
+    rustyray::log(rustyray::log_level::error, "shutdown at exit failed");
   }
 }
 
@@ -411,7 +413,7 @@ runtime_guard::~runtime_guard() {
   } catch (const error& e) {
     // Only inside a task or an actor method: the process's exit or the
     // system's end shuts the runtime down instead.
-    std::fprintf(stderr, "rustyray: runtime_guard: %s\n", e.what());
+    rustyray::log(rustyray::log_level::error, std::string{"runtime_guard: "} + e.what());
   }
 }
 

@@ -64,11 +64,17 @@ struct config {
   /// 130 bytes each; see `rustyray::timeline`); 0 turns recording off.
   std::size_t timeline_capacity = 100000;
 
-  /// How long a `get` may wait before it logs one warning to stderr naming
-  /// the object and what would produce it; 0 never warns. In JSON and the
+  /// How long a `get` may wait before it logs one warning (see
+  /// `rustyray/log.hpp`) naming the object and what would produce it; 0
+  /// never warns. In JSON and the
   /// environment: milliseconds as a number, or a string with a unit such as
   /// `"500ms"`, `"10s"` or `"2min"`.
   std::chrono::milliseconds slow_get_warning = std::chrono::seconds(10);
+
+  /// RustyRay's log lines below this level are dropped: "debug", "info",
+  /// "warning" or "error", set at `init` (see `rustyray/log.hpp`). Empty
+  /// keeps the threshold as it is: "info", unless `set_log_level` changed it.
+  std::string log_level;
 
   /// Reads a config from a JSON object whose keys are field names, then
   /// applies the `RUSTYRAY_<FIELD>` environment variables. An unknown key, a
