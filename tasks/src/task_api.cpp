@@ -33,7 +33,7 @@ std::int64_t thousandths(double amount) {
   return static_cast<std::int64_t>(std::llround(std::min(amount, max_amount) * 1000));
 }
 
-/// Why `amount` of `what` is no request (as Ray rules: finite, not
+/// Why `amount` is no resource request (as Ray rules: finite, not
 /// negative, above 1 only whole units), or an empty string.
 std::string malformed_amount(double amount) {
   if (!(std::isfinite(amount) && amount >= 0))
