@@ -90,15 +90,20 @@ std::shared_ptr<actor_core> create_actor(actor_spec spec) {
     throw error{errc::invalid_argument, "actor " + demangle(spec.cls->name())
                                           + ": max_concurrency must be >= 1, got "
                                           + std::to_string(spec.max_concurrency)};
-  if (auto err = rt->actors->check_name(spec.name))
+  if (spec.name.empty())
+    spec.ray_namespace.clear();
+  else if (spec.ray_namespace.empty())
+    spec.ray_namespace = rt->node().ray_namespace();
+  if (auto err = rt->actors->check_name(spec.name, spec.ray_namespace))
     throw_caf_error(err);
   auto id = rt->node().next_id();
   const auto& cls = *spec.cls;
   auto name = spec.name;
+  auto ns = spec.ray_namespace;
   auto host = actors::internal::start_actor_host(rt, id, std::move(spec));
   if (!host)
     throw_caf_error(host.error());
-  auto core = std::make_shared<actor_core>(id, cls, std::move(name), *host);
+  auto core = std::make_shared<actor_core>(id, cls, std::move(name), std::move(ns), *host);
   if (auto err = rt->actors->add(core, *host)) {
     // Lost a race for the name: this actor never runs.
     (*host)->kill(true);
@@ -170,12 +175,25 @@ object_id submit_call(const std::shared_ptr<actor_core>& core, const object_id& 
   return result;
 }
 
-std::shared_ptr<actor_core> named_actor(const std::string& name, const std::type_info& cls) {
+void check_actor_name(const std::string& name, const std::string& ns) {
+  if (name.empty())
+    throw error{errc::invalid_argument, "an actor's name must not be empty (leave the name out "
+                                        "for an actor that get_actor need not find)"};
+  if (ns.empty())
+    throw error{errc::invalid_argument,
+                "actor \"" + name
+                  + "\": a namespace must not be empty (name(label) alone "
+                    "uses the runtime's namespace, rustyray::get_namespace())"};
+}
+
+std::shared_ptr<actor_core> named_actor(const std::string& name, const std::string& ns,
+                                        const std::type_info& cls) {
   auto rt = actors::internal::current_actors_or_throw();
-  auto core = rt->actors->find_name(name);
+  const auto& where = ns.empty() ? rt->node().ray_namespace() : ns;
+  auto core = rt->actors->find_name(name, where);
   if (core && core->cls != cls)
-    throw error{errc::type_mismatch, "the actor named \"" + name + "\" is a "
-                                       + demangle(core->cls.name()) + ", not a "
+    throw error{errc::type_mismatch, "the actor named \"" + name + "\" in namespace \"" + where
+                                       + "\" is a " + demangle(core->cls.name()) + ", not a "
                                        + demangle(cls.name()) + "; call get_actor with its class"};
   return core;
 }
@@ -237,6 +255,10 @@ void exit_actor() {
 
 bool was_restarted() noexcept {
   return rustyray::actors::internal::actor_restarted();
+}
+
+std::string get_namespace() {
+  return actors::internal::current_actors_or_throw()->node().ray_namespace();
 }
 
 } // namespace rustyray

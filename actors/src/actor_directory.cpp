@@ -8,10 +8,11 @@ using namespace rustyray::internal; // the base layer's internals
 
 namespace {
 
-caf::error name_taken(const std::string& name) {
-  return make_error(errc::name_taken, "an actor named \"" + name
-                                        + "\" is already running; pick another name, use "
-                                          "rustyray::get_actor to reach it, or kill it first");
+caf::error name_taken(const std::string& name, const std::string& ns) {
+  return make_error(errc::name_taken,
+                    "an actor named \"" + name + "\" is already running in namespace \"" + ns
+                      + "\"; pick another name or namespace, use rustyray::get_actor to reach "
+                        "it, or kill it first");
 }
 
 } // namespace
@@ -24,9 +25,9 @@ const actor_directory::shard& actor_directory::shard_of(const object_id& id) con
   return shards_[id_mix(id) % shard_count];
 }
 
-caf::error actor_directory::check_name(const std::string& name) const {
+caf::error actor_directory::check_name(const std::string& name, const std::string& ns) const {
   std::lock_guard<adaptive_mutex> guard{names_mtx_};
-  return !name.empty() && by_name_.count(name) > 0 ? name_taken(name) : caf::error{};
+  return !name.empty() && by_name_.count({ns, name}) > 0 ? name_taken(name, ns) : caf::error{};
 }
 
 caf::error actor_directory::add(const std::shared_ptr<detail::actor_core>& core,
@@ -36,15 +37,15 @@ caf::error actor_directory::add(const std::shared_ptr<detail::actor_core>& core,
   bool named = !core->name.empty();
   if (named) {
     std::lock_guard<adaptive_mutex> names{names_mtx_};
-    if (!by_name_.emplace(core->name, core).second)
-      return name_taken(core->name);
+    if (!by_name_.emplace(std::make_pair(core->ray_namespace, core->name), core).second)
+      return name_taken(core->name, core->ray_namespace);
   }
   try {
     sh.by_id.insert(core->id, entry{core, std::move(host), named});
   } catch (...) {
     if (named) {
       std::lock_guard<adaptive_mutex> names{names_mtx_};
-      by_name_.erase(core->name);
+      by_name_.erase({core->ray_namespace, core->name});
     }
     throw;
   }
@@ -59,9 +60,10 @@ std::shared_ptr<detail::actor_core> actor_directory::find(const object_id& id) c
   return e == nullptr ? nullptr : e->core.lock();
 }
 
-std::shared_ptr<detail::actor_core> actor_directory::find_name(const std::string& name) const {
+std::shared_ptr<detail::actor_core> actor_directory::find_name(const std::string& name,
+                                                               const std::string& ns) const {
   std::lock_guard<adaptive_mutex> guard{names_mtx_};
-  auto i = by_name_.find(name);
+  auto i = by_name_.find({ns, name});
   return i == by_name_.end() ? nullptr : i->second;
 }
 
@@ -82,7 +84,7 @@ std::shared_ptr<detail::actor_core> actor_directory::forget_name(const entry& e)
   if (!core)
     return nullptr;
   std::lock_guard<adaptive_mutex> names{names_mtx_};
-  auto j = by_name_.find(core->name);
+  auto j = by_name_.find({core->ray_namespace, core->name});
   if (j == by_name_.end() || j->second != core)
     return nullptr;
   by_name_.erase(j);
@@ -132,7 +134,7 @@ void actor_directory::wait_empty() const {
 }
 
 void actor_directory::clear() {
-  std::unordered_map<std::string, std::shared_ptr<detail::actor_core>> names;
+  name_table names;
   {
     std::lock_guard<adaptive_mutex> guard{names_mtx_};
     names.swap(by_name_);

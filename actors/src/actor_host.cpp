@@ -258,8 +258,8 @@ caf::actor host_impl::caf_handle() {
 }
 
 actor_vitals host_impl::vitals() const {
-  return {spec_.cls, spec_.name, static_cast<actor_vitals::phase>(shown_phase_.load()),
-          shown_restarts_.load()};
+  return {spec_.cls, spec_.name, spec_.ray_namespace,
+          static_cast<actor_vitals::phase>(shown_phase_.load()), shown_restarts_.load()};
 }
 
 caf::error host_impl::start() {

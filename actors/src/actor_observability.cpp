@@ -56,12 +56,15 @@ nlohmann::json actors_state(
   for (const auto& [id, host] : rt.actors->hosts()) {
     auto vitals = host->vitals();
     auto calls = unfinished.find(id);
-    result.push_back({{"id", to_string(id)},
-                      {"class", demangle(vitals.cls->name())},
-                      {"name", vitals.name},
-                      {"state", phases[vitals.current]},
-                      {"restarts", vitals.restarts},
-                      {"queued_calls", calls == unfinished.end() ? 0 : calls->second}});
+    nlohmann::json actor{{"id", to_string(id)},
+                         {"class", demangle(vitals.cls->name())},
+                         {"name", vitals.name},
+                         {"state", phases[vitals.current]},
+                         {"restarts", vitals.restarts},
+                         {"queued_calls", calls == unfinished.end() ? 0 : calls->second}};
+    if (!vitals.ray_namespace.empty())
+      actor["namespace"] = vitals.ray_namespace;
+    result.push_back(std::move(actor));
   }
   return result;
 }

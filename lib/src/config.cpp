@@ -96,6 +96,17 @@ void read_resources(const nlohmann::json& value, const origin& from,
   }
 }
 
+void read_namespace(const nlohmann::json& value, const origin& from, std::string& out) {
+  if (!value.is_string())
+    invalid(from.name() + " must be a string (empty: a namespace of its own for this runtime), got "
+            + value.dump());
+  auto text = value.get<std::string>();
+  if (std::any_of(text.begin(), text.end(),
+                  [](char c) { return std::iscntrl(static_cast<unsigned char>(c)) != 0; }))
+    invalid(from.name() + " must not contain control characters, got " + value.dump());
+  out = std::move(text);
+}
+
 void read_policy(const nlohmann::json& value, const origin& from, std::string& out) {
   if (!value.is_string() || (value != "sharing" && value != "stealing"))
     invalid(from.name() + " must be \"sharing\" or \"stealing\", got " + value.dump());
@@ -163,6 +174,9 @@ struct field {
   const char* key;
   void (*read)(const nlohmann::json& value, const origin& from, config& out);
   nlohmann::json (*write)(const config& in);
+  /// The environment variable, where it is not `RUSTYRAY_` and the key in
+  /// capitals (`RUSTYRAY_NAMESPACE`, as Ray's `RAY_NAMESPACE`).
+  const char* variable = nullptr;
 };
 
 const field fields[] = {
@@ -210,6 +224,11 @@ const field fields[] = {
   {"log_level",
    [](const nlohmann::json& v, const origin& o, config& c) { read_log_level(v, o, c.log_level); },
    [](const config& c) -> nlohmann::json { return c.log_level; }},
+  {"ray_namespace",
+   [](const nlohmann::json& v, const origin& o, config& c) {
+     read_namespace(v, o, c.ray_namespace);
+   },
+   [](const config& c) -> nlohmann::json { return c.ray_namespace; }, "RUSTYRAY_NAMESPACE"},
 };
 
 std::string known_keys() {
@@ -220,9 +239,11 @@ std::string known_keys() {
 }
 
 /// `RUSTYRAY_NUM_WORKERS` for `num_workers`.
-std::string variable_of(const char* key) {
+std::string variable_of(const field& f) {
+  if (f.variable != nullptr)
+    return f.variable;
   std::string name = "RUSTYRAY_";
-  for (const char* c = key; *c != '\0'; ++c)
+  for (const char* c = f.key; *c != '\0'; ++c)
     name += static_cast<char>(std::toupper(static_cast<unsigned char>(*c)));
   return name;
 }
@@ -273,7 +294,7 @@ void warn_unknown_variables() {
     std::string closest;
     auto best = std::numeric_limits<std::size_t>::max();
     for (const auto& f : fields) {
-      auto variable = variable_of(f.key);
+      auto variable = variable_of(f);
       known = known || variable == name;
       if (auto d = distance(name, variable); d < best) {
         best = d;
@@ -294,11 +315,14 @@ void warn_unknown_variables() {
 void apply_environment(config& cfg) {
   warn_unknown_variables();
   for (const auto& f : fields) {
-    auto variable = variable_of(f.key);
+    auto variable = variable_of(f);
     const char* text = std::getenv(variable.c_str());
     if (text == nullptr || *text == '\0')
       continue;
-    f.read(env_value(text), origin{f.key, variable}, cfg);
+    // A text field takes the text as written: RUSTYRAY_NAMESPACE=2024 is
+    // the namespace "2024", not a number.
+    auto value = f.write(config{}).is_string() ? nlohmann::json(text) : env_value(text);
+    f.read(value, origin{f.key, variable}, cfg);
   }
 }
 

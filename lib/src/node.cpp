@@ -23,8 +23,9 @@ std::uint64_t random_node_id() {
 } // namespace
 
 node::node(config cfg, caf::actor_system& system)
-  : id_(random_node_id()), cfg_(std::move(cfg)), system_(system),
-    recording_(std::make_shared<recorder>(cfg_.timeline_capacity)) {}
+  : id_(random_node_id()), cfg_(std::move(cfg)),
+    ray_namespace_(cfg_.ray_namespace.empty() ? "anonymous-" + node_text(id_) : cfg_.ray_namespace),
+    system_(system), recording_(std::make_shared<recorder>(cfg_.timeline_capacity)) {}
 
 void node::check_accepting() const {
   if (stopping())

@@ -43,6 +43,7 @@ nlohmann::json state() {
   auto pending = rt->table().producers();
   auto node = tasks::internal::workers_state(*rt->tasks);
   node["id"] = internal::node_text(rt->node->id());
+  node["namespace"] = rt->node->ray_namespace();
   node["uptime_seconds"] = static_cast<double>(recording.now()) / 1e9;
   auto counters = nlohmann::json::object();
   for (std::size_t i = 0; i < totals.size(); ++i)

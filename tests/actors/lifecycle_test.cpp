@@ -2,6 +2,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <future>
+#include <set>
 #include <thread>
 
 #include "actor_support.hpp"
@@ -72,6 +73,80 @@ BOOST_AUTO_TEST_CASE(named_actors_are_found_from_other_threads_and_names_are_uni
   kill(*again);
   BOOST_CHECK(!get_actor<Counter>("shared").has_value());
   test::drop_and_wait_stopped(*again);
+}
+
+BOOST_AUTO_TEST_CASE(the_same_name_in_two_namespaces_is_two_actors) {
+  // Without config.ray_namespace a runtime has an anonymous namespace of its own.
+  auto own = get_namespace();
+  BOOST_CHECK_EQUAL(own.rfind("anonymous-", 0), 0u);
+  auto here = actor(Counter::create).name("worker").remote(1);
+  auto there = actor(Counter::create).name("worker", "team").remote(100);
+  BOOST_CHECK_EQUAL(here.task(&Counter::add).remote(1).get(), 2);
+  BOOST_CHECK_EQUAL(there.task(&Counter::add).remote(1).get(), 101);
+
+  auto found_here = get_actor<Counter>("worker");
+  auto found_explicitly = get_actor<Counter>("worker", own);
+  auto found_there = get_actor<Counter>("worker", "team");
+  BOOST_REQUIRE(found_here && found_explicitly && found_there);
+  BOOST_CHECK((found_here->id() == here.id()));
+  BOOST_CHECK((found_explicitly->id() == here.id()));
+  BOOST_CHECK((found_there->id() == there.id()));
+  BOOST_CHECK(!get_actor<Counter>("worker", "elsewhere").has_value());
+  BOOST_CHECK(!get_actor<Counter>("worker-2", "team").has_value());
+
+  // Names are unique per namespace; the message names the namespace.
+  try {
+    (void)actor(Counter::create).name("worker", "team").remote(0);
+    BOOST_FAIL("a second \"worker\" in \"team\" was created");
+  } catch (const error& e) {
+    BOOST_CHECK(e.code() == errc::name_taken);
+    BOOST_CHECK_NE(std::string{e.what()}.find("namespace \"team\""), std::string::npos);
+  }
+  BOOST_CHECK(test::code_of([] { (void)actor(Counter::create).name("worker", "").remote(0); })
+              == errc::invalid_argument);
+  BOOST_CHECK(test::code_of([] { (void)actor(Counter::create).name("", "team").remote(0); })
+              == errc::invalid_argument);
+
+  // state() shows each named actor's namespace and the runtime's own.
+  auto snapshot = state();
+  BOOST_CHECK_EQUAL(snapshot["node"]["namespace"], own);
+  std::set<std::string> spaces;
+  for (const auto& a : snapshot["actors"])
+    if (a["name"] == "worker")
+      spaces.insert(a["namespace"].get<std::string>());
+  BOOST_CHECK((spaces == std::set<std::string>{own, "team"}));
+
+  // Killing one leaves the other, and frees only its own name.
+  kill(there);
+  BOOST_CHECK(!get_actor<Counter>("worker", "team").has_value());
+  BOOST_CHECK(get_actor<Counter>("worker").has_value());
+  auto again = actor(Counter::create).name("worker", "team").remote(7);
+  BOOST_CHECK_EQUAL(again.task(&Counter::value).remote().get(), 7);
+  kill(again);
+  kill(here);
+}
+
+BOOST_AUTO_TEST_CASE(config_ray_namespace_names_the_runtime_namespace) {
+  shutdown();
+  auto cfg = test::small_config();
+  cfg.ray_namespace = "jobs";
+  init(cfg);
+  BOOST_CHECK_EQUAL(get_namespace(), "jobs");
+  auto counter = actor(Counter::create).name("c").remote(3);
+  auto found = get_actor<Counter>("c", "jobs");
+  BOOST_REQUIRE(found.has_value());
+  BOOST_CHECK_EQUAL(found->task(&Counter::value).remote().get(), 3);
+  kill(counter);
+  shutdown();
+  // Each runtime without a namespace gets a new anonymous one.
+  init(test::small_config());
+  auto first = get_namespace();
+  shutdown();
+  init(test::small_config());
+  BOOST_CHECK_NE(get_namespace(), first);
+  shutdown();
+  BOOST_CHECK(test::code_of([] { (void)get_namespace(); }) == errc::runtime_not_initialized);
+  init(test::small_config()); // for the fixture
 }
 
 BOOST_AUTO_TEST_CASE(kill_fails_pending_and_later_calls_and_runs_on_stop) {

@@ -219,6 +219,24 @@ BOOST_AUTO_TEST_CASE(environment_variables_override_json_and_file_values) {
   BOOST_TEST(config{}.num_workers == 0u); // a config built in code is left alone
 }
 
+BOOST_AUTO_TEST_CASE(ray_namespace_is_read_from_json_and_rustyray_namespace) {
+  BOOST_TEST(config{}.ray_namespace.empty()); // an anonymous namespace per runtime
+  BOOST_TEST(config::from_json(json{{"ray_namespace", "jobs"}}).ray_namespace == "jobs");
+  auto number = invalid_config_message([] { config::from_json(json{{"ray_namespace", 7}}); });
+  BOOST_TEST(number.find("\"ray_namespace\" must be a string") != std::string::npos);
+  auto control = invalid_config_message([] { config::from_json(json{{"ray_namespace", "a\nb"}}); });
+  BOOST_TEST(control.find("control characters") != std::string::npos);
+  {
+    // Text as written, even where it would read as a JSON number.
+    scoped_env ns{"RUSTYRAY_NAMESPACE", "2024"};
+    BOOST_TEST(config::from_json(json{{"ray_namespace", "jobs"}}).ray_namespace == "2024");
+  }
+  {
+    scoped_env wrong{"RUSTYRAY_RAY_NAMESPACE", "jobs"}; // not the variable's name
+    BOOST_TEST(config::from_env().ray_namespace.empty());
+  }
+}
+
 BOOST_AUTO_TEST_CASE(init_without_a_config_applies_the_environment_and_with_one_does_not) {
   scoped_env workers{"RUSTYRAY_NUM_WORKERS", "3"};
   scoped_env capacity{"RUSTYRAY_OBJECT_STORE_CAPACITY", "1048576"};

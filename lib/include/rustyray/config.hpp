@@ -76,6 +76,13 @@ struct config {
   /// keeps the threshold as it is: "info", unless `set_log_level` changed it.
   std::string log_level;
 
+  /// The namespace named actors are created in and looked up in (see
+  /// `get_actor` and `get_namespace`): runtimes that give the same one share
+  /// their named actors once several join a cluster. Empty (the default, as
+  /// in Ray): a namespace of this runtime's own, `anonymous-<node ID>`. The
+  /// environment variable is `RUSTYRAY_NAMESPACE`.
+  std::string ray_namespace;
+
   /// Reads a config from a JSON object whose keys are field names, then
   /// applies the `RUSTYRAY_<FIELD>` environment variables. An unknown key, a
   /// wrong type or an out-of-range value throws `error` with code

@@ -33,6 +33,8 @@ using call_body = inline_function<caf::expected<task_output>(void* instance), 64
 struct actor_spec {
   const std::type_info* cls = nullptr;
   std::string name;
+  /// The named actor's namespace; empty: the runtime's (`get_namespace()`).
+  std::string ray_namespace;
   int max_restarts = 0;
   /// How often a queued call may run again on a rebuilt instance (-1: no
   /// limit) instead of failing with `actor_died`.
@@ -63,9 +65,14 @@ object_id submit_call(const std::shared_ptr<actor_core>& core, const object_id& 
                       const std::type_info& method, function_identity identity, id_list deps,
                       call_body body, std::string name);
 
-/// The named actor if its class is `cls`; empty if there is none of that name;
-/// throws `type_mismatch` naming both classes if it has another class.
-std::shared_ptr<actor_core> named_actor(const std::string& name, const std::type_info& cls);
+/// Throws `invalid_argument` for an empty actor name or namespace.
+void check_actor_name(const std::string& name, const std::string& ns);
+
+/// The actor named `name` in namespace `ns` (empty: the runtime's) if its
+/// class is `cls`; empty if there is none of that name; throws
+/// `type_mismatch` naming both classes if it has another class.
+std::shared_ptr<actor_core> named_actor(const std::string& name, const std::string& ns,
+                                        const std::type_info& cls);
 
 /// `kill(handle)`.
 void kill_actor(const std::shared_ptr<actor_core>& core, const object_id& actor, bool no_restart);
@@ -189,11 +196,24 @@ public:
 
   explicit actor_builder(F factory) : factory_(std::move(factory)) {}
 
-  /// Registers the actor under `label`: `get_actor<C>(label)` finds it, and
-  /// it lives until `kill` or `shutdown` even without handles. A name in use
-  /// makes `remote` throw `name_taken`.
+  /// Registers the actor under `label` in the runtime's namespace
+  /// (`get_namespace()`): `get_actor<C>(label)` finds it, and it lives until
+  /// `kill` or `shutdown` even without handles. A name in use in that
+  /// namespace makes `remote` throw `name_taken`.
   actor_builder& name(std::string label) {
     spec_.name = std::move(label);
+    spec_.ray_namespace.clear();
+    return *this;
+  }
+
+  /// Registers the actor under `label` in namespace `ns`, as Ray's
+  /// `SetName(name, namespace)`: `get_actor<C>(label, ns)` finds it. The same
+  /// name in two namespaces names two actors. An empty `label` or `ns`
+  /// throws `invalid_argument`.
+  actor_builder& name(std::string label, std::string ns) {
+    detail::check_actor_name(label, ns);
+    spec_.name = std::move(label);
+    spec_.ray_namespace = std::move(ns);
     return *this;
   }
 
@@ -294,16 +314,23 @@ actor_builder<std::decay_t<F>> actor(F&& factory) {
   return actor_builder<std::decay_t<F>>{std::forward<F>(factory)};
 }
 
-/// The actor named `name`, or nothing. Throws `type_mismatch` if that actor's
+/// The actor named `name` in namespace `ns` (by default the runtime's,
+/// `get_namespace()`), or nothing. Throws `type_mismatch` if that actor's
 /// class is not `C`.
 template <class C>
-std::optional<actor_handle<C>> get_actor(const std::string& name) {
-  auto core = detail::named_actor(name, typeid(C));
+std::optional<actor_handle<C>> get_actor(const std::string& name, const std::string& ns = {}) {
+  auto core = detail::named_actor(name, ns, typeid(C));
   if (!core)
     return std::nullopt;
   auto id = detail::actor_id_of(core.get());
   return actor_handle<C>{std::move(core), id};
 }
+
+/// The namespace this runtime creates and finds named actors in:
+/// `config.ray_namespace`, or `anonymous-<node ID>` when that is empty, as
+/// Ray gives each job an anonymous namespace. Throws
+/// `runtime_not_initialized` without a runtime.
+[[nodiscard]] std::string get_namespace();
 
 /// Kills the actor: the calls queued and every later call fail with
 /// `actor_died`, `on_stop` runs, the name is released. With

@@ -40,6 +40,11 @@ public:
     return cfg_;
   }
 
+  /// The namespace of named actors: the config's, or `anonymous-<node ID>`.
+  [[nodiscard]] const std::string& ray_namespace() const noexcept {
+    return ray_namespace_;
+  }
+
   [[nodiscard]] caf::actor_system& system() const noexcept {
     return system_;
   }
@@ -69,6 +74,7 @@ private:
   std::uint64_t id_;
   std::atomic<std::uint64_t> next_sequence_{1};
   config cfg_;
+  std::string ray_namespace_;
   caf::actor_system& system_;
   std::shared_ptr<recorder> recording_;
   std::atomic<bool> stopping_{false};

@@ -25,8 +25,9 @@ namespace rustyray::detail {
 class actor_core {
 public:
   actor_core(const object_id& id, const std::type_info& cls, std::string name,
-             std::shared_ptr<actors::internal::actor_host> host)
-    : id(id), cls(cls), name(std::move(name)), host_(std::move(host)) {}
+             std::string ray_namespace, std::shared_ptr<actors::internal::actor_host> host)
+    : id(id), cls(cls), name(std::move(name)), ray_namespace(std::move(ray_namespace)),
+      host_(std::move(host)) {}
 
   actor_core(const actor_core&) = delete;
   actor_core& operator=(const actor_core&) = delete;
@@ -36,6 +37,8 @@ public:
   const object_id id;
   const std::type_info& cls;
   const std::string name;
+  /// The namespace of a named actor (empty for an unnamed one).
+  const std::string ray_namespace;
 
   /// The host running the instance; null after `detach`.
   [[nodiscard]] std::shared_ptr<actors::internal::actor_host> host() const {

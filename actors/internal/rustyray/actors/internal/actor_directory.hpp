@@ -3,10 +3,11 @@
 #include <array>
 #include <atomic>
 #include <condition_variable>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
-#include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include <caf/error.hpp>
@@ -22,18 +23,21 @@ namespace rustyray::actors::internal {
 /// shutdown) and by name (named actors live on without handles).
 class actor_directory {
 public:
-  /// `name_taken` if `name` belongs to a live actor (checked before spawning;
-  /// `add` checks again under the same lock it inserts with).
-  [[nodiscard]] caf::error check_name(const std::string& name) const;
+  /// `name_taken` if `name` belongs to a live actor in namespace `ns`
+  /// (checked before spawning; `add` checks again under the same lock it
+  /// inserts with).
+  [[nodiscard]] caf::error check_name(const std::string& name, const std::string& ns) const;
 
-  /// Adds a new actor; `name_taken` if its name belongs to a live actor.
+  /// Adds a new actor; `name_taken` if its name belongs to a live actor of
+  /// its namespace.
   caf::error add(const std::shared_ptr<detail::actor_core>& core, std::shared_ptr<actor_host> host);
 
   /// The live actor with this ID, or null.
   [[nodiscard]] std::shared_ptr<detail::actor_core> find(const object_id& id) const;
 
-  /// The actor of this name, or null.
-  [[nodiscard]] std::shared_ptr<detail::actor_core> find_name(const std::string& name) const;
+  /// The actor of this name in namespace `ns`, or null.
+  [[nodiscard]] std::shared_ptr<detail::actor_core> find_name(const std::string& name,
+                                                              const std::string& ns) const;
 
   /// The actor died for good (kill, no restarts left): its name is free.
   void release_name(const object_id& id);
@@ -85,8 +89,11 @@ private:
   std::array<shard, shard_count> shards_;
   /// Entries in all shards: `wait_empty` waits for zero.
   std::atomic<std::size_t> count_{0};
+  /// Named actors by (namespace, name).
+  using name_table =
+    std::map<std::pair<std::string, std::string>, std::shared_ptr<detail::actor_core>>;
   mutable rustyray::internal::adaptive_mutex names_mtx_;
-  std::unordered_map<std::string, std::shared_ptr<detail::actor_core>> by_name_; // guarded
+  name_table by_name_; // guarded by names_mtx_
   /// `wait_empty` waits on `emptied_` (the last `remove` wakes it).
   mutable std::mutex empty_mtx_;
   mutable std::condition_variable emptied_;

@@ -12,6 +12,7 @@ struct actor_vitals {
 
   const std::type_info* cls = nullptr;
   std::string name;
+  std::string ray_namespace; // of a named actor
   phase current = starting;
   int restarts = 0;
 };
