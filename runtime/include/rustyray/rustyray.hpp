@@ -21,6 +21,7 @@
 #include "rustyray/get.hpp"
 #include "rustyray/get_async.hpp"
 #include "rustyray/log.hpp"
+#include "rustyray/metrics.hpp"
 #include "rustyray/object_id.hpp"
 #include "rustyray/object_ref.hpp"
 #include "rustyray/object_store.hpp"

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <string>
+
 #include <nlohmann/json.hpp>
 
 namespace rustyray {
@@ -20,5 +22,14 @@ namespace rustyray {
 /// std::cout << s.dump(2) << "\n";
 /// ~~~
 [[nodiscard]] nlohmann::json state();
+
+/// The application's metrics (`rustyray/metrics.hpp`) and RustyRay's own
+/// (`rustyray_`: tasks by state and since `init`, actor calls, actors,
+/// workers, resources, object store bytes, objects and evictions) in
+/// Prometheus' text exposition format (version 0.0.4), for a scraper to
+/// read: serve it on an HTTP endpoint, or write it to a file for node
+/// exporter's textfile collector. Any thread; without a runtime, only the
+/// application's metrics.
+[[nodiscard]] std::string metrics_text();
 
 } // namespace rustyray

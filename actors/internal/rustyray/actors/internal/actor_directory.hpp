@@ -46,6 +46,11 @@ public:
   /// `reason`.
   void remove(const object_id& id, const caf::error& reason);
 
+  /// How many hosts run.
+  [[nodiscard]] std::size_t size() const noexcept {
+    return count_.load(std::memory_order_relaxed);
+  }
+
   /// Every host still running, with its actor's ID.
   [[nodiscard]] std::vector<std::pair<object_id, std::shared_ptr<actor_host>>> hosts() const;
 
