@@ -19,6 +19,8 @@
 #include "rustyray/internal/error_text.hpp"
 #include "rustyray/actors/internal/actor_runtime.hpp"
 #include "rustyray/internal/threads.hpp"
+#include "rustyray/internal/placement_state.hpp"
+#include "rustyray/internal/resources.hpp"
 #include "rustyray/actors/actor.hpp"
 #include "rustyray/actors/caf_interop.hpp"
 #include "rustyray/error.hpp"
@@ -74,6 +76,28 @@ object_id actor_id_of(const actor_core* core) noexcept {
   return core == nullptr ? object_id{} : core->id;
 }
 
+namespace {
+
+/// What the actor holds for its lifetime (rewritten for its placement
+/// group's bundle); throws `invalid_argument` for a malformed request and
+/// `task_unschedulable` for one that can never fit.
+rustyray::internal::resource_amounts lifetime_request(const actors::internal::actor_runtime& rt,
+                                                      const actor_spec& spec) {
+  auto who = "actor " + demangle(spec.cls->name());
+  auto request = rustyray::internal::resource_request(who, spec.num_cpus, spec.resources);
+  if (request && spec.group.state())
+    request =
+      rustyray::internal::placed_request(who, *spec.group.state(), spec.bundle_index, *request);
+  if (!request)
+    throw_caf_error(request.error());
+  if (!request->empty())
+    if (auto why = rt.resources->unmet(*request); !why.empty())
+      throw error{errc::task_unschedulable, who + " can never start: " + why};
+  return std::move(*request);
+}
+
+} // namespace
+
 std::shared_ptr<actor_core> create_actor(actor_spec spec) {
   auto rt = actors::internal::current_actors_or_throw();
   rt->node().check_accepting();
@@ -96,11 +120,12 @@ std::shared_ptr<actor_core> create_actor(actor_spec spec) {
     spec.ray_namespace = rt->node().ray_namespace();
   if (auto err = rt->actors->check_name(spec.name, spec.ray_namespace))
     throw_caf_error(err);
+  auto request = lifetime_request(*rt, spec);
   auto id = rt->node().next_id();
   const auto& cls = *spec.cls;
   auto name = spec.name;
   auto ns = spec.ray_namespace;
-  auto host = actors::internal::start_actor_host(rt, id, std::move(spec));
+  auto host = actors::internal::start_actor_host(rt, id, std::move(spec), std::move(request));
   if (!host)
     throw_caf_error(host.error());
   auto core = std::make_shared<actor_core>(id, cls, std::move(name), std::move(ns), *host);

@@ -101,9 +101,16 @@ public:
   caf::actor caf_handle();
   actor_vitals vitals() const;
 
-  /// Starts: the factory runs once its arguments exist. Fails if no thread
-  /// can run it now (then nothing is left pinned or queued).
-  caf::error start();
+  /// Starts: once `request` is held (at once if it fits, else when
+  /// resources free up), the factory runs once its arguments exist. Fails if
+  /// no thread can run it now (then nothing is left pinned or queued).
+  caf::error start(rustyray::internal::resource_amounts request);
+
+  /// Runs the factory once its arguments exist (the resources are held).
+  caf::error await_factory_args();
+
+  /// The actor is dead for good: what it held is the node's again.
+  void release_lease();
 
   // -- the host's job ---------------------------------------------------------
 
@@ -196,6 +203,13 @@ private:
   /// The factory's arguments while it waits for them (none: no arguments
   /// that are objects).
   std::unique_ptr<objstore::internal::dependency_wait> factory_deps_;
+  /// `factory_deps_` are pinned (awaited and not run yet).
+  std::atomic<bool> factory_args_pinned_{false};
+  /// What the actor holds for its lifetime (`num_cpus`, `resources`); null
+  /// for none. Given back when the host ends (`terminated_lease_`).
+  std::mutex lease_mtx_;
+  std::shared_ptr<rustyray::internal::resource_lease> lease_; // guarded by lease_mtx_
+  bool terminated_lease_ = false;                             // guarded by lease_mtx_
   bool terminated_ = false;
 
   // Guarded by face_mtx_.
@@ -262,9 +276,42 @@ actor_vitals host_impl::vitals() const {
           static_cast<actor_vitals::phase>(shown_phase_.load()), shown_restarts_.load()};
 }
 
-caf::error host_impl::start() {
+caf::error host_impl::start(rustyray::internal::resource_amounts request) {
+  if (request.empty())
+    return await_factory_args();
+  std::weak_ptr<host_impl> weak = shared_from_this();
+  auto listener = [weak](const caf::error& why) {
+    auto self = weak.lock();
+    if (!self)
+      return;
+    if (why) {
+      host_signal s{host_signal::lose_resources};
+      s.reason = why;
+      self->post_signal(std::move(s));
+    } else if (auto err = self->await_factory_args()) {
+      // No thread could be started for the factory: the calls fail.
+      host_signal s{host_signal::lose_resources};
+      s.reason = err;
+      self->post_signal(std::move(s));
+    }
+  };
+  bool granted = false;
+  auto lease = rt_->resources->reserve(std::move(request), std::move(listener), granted);
+  {
+    // The listener may have started the host already, which may end.
+    std::lock_guard<std::mutex> guard{lease_mtx_};
+    if (!terminated_lease_)
+      lease_ = std::move(lease);
+  }
+  if (!granted)
+    return {}; // the listener goes on once the resources are free
+  return await_factory_args();
+}
+
+caf::error host_impl::await_factory_args() {
   auto self = shared_from_this();
   if (factory_deps_) {
+    factory_args_pinned_ = true;
     auto on_ready = [self] { self->post_signal({host_signal::start}); };
     if (!objstore::internal::await_dependencies(table(), *factory_deps_, [&] { return on_ready; }))
       return {}; // the last argument to arrive starts it
@@ -292,7 +339,7 @@ void host_impl::release_spare_memory() {
 
 /// The factory runs now, or never will: its arguments need no pin.
 void host_impl::unpin_factory_args() {
-  if (factory_deps_)
+  if (factory_deps_ && factory_args_pinned_.exchange(false))
     objstore::internal::unpin_all(table(), *factory_deps_);
 }
 
@@ -432,6 +479,9 @@ void host_impl::on_signal(host_signal& s, std::chrono::nanoseconds deadline) {
     case host_signal::terminate:
       terminate("was stopped by CAF: its CAF handle quit (" + error_text(s.reason) + ")");
       return;
+    case host_signal::lose_resources:
+      terminate("lost its resources (" + error_text(s.reason) + ")");
+      return;
     case host_signal::kill:
       return; // handled in order by handle_batch
   }
@@ -490,8 +540,19 @@ void host_impl::enter(phase ph) {
 /// (and the objects they refer to) are released now, not when the last
 /// handle goes.
 void host_impl::bury() {
+  release_lease(); // before it shows as dead: what it held is free then
   enter(phase::dead);
   spec_.factory = nullptr;
+}
+
+void host_impl::release_lease() {
+  std::shared_ptr<rustyray::internal::resource_lease> lease;
+  {
+    std::lock_guard<std::mutex> guard{lease_mtx_};
+    terminated_lease_ = true;
+    lease.swap(lease_);
+  }
+  lease = nullptr; // gives the resources back to the node
 }
 
 void host_impl::finish(const call_ptr& call) {
@@ -708,6 +769,7 @@ void host_impl::terminate(const std::string& why) {
 /// handles detach, the CAF face quits with `face_reason`, waiters wake.
 void host_impl::end(const caf::error& calls_reason, caf::error face_reason) {
   terminated_ = true;
+  release_lease();
   // The factory's stored arguments (and the objects they refer to) go now,
   // before anyone learns of the end, not with the host object.
   spec_.factory = nullptr;
@@ -922,7 +984,8 @@ actor_vitals actor_host::vitals() const {
 }
 
 caf::expected<std::shared_ptr<actor_host>>
-start_actor_host(std::shared_ptr<actor_runtime> rt, const object_id& id, detail::actor_spec spec) {
+start_actor_host(std::shared_ptr<actor_runtime> rt, const object_id& id, detail::actor_spec spec,
+                 rustyray::internal::resource_amounts request) {
   auto threads = rt->threads;
   bool dedicated = spec.dedicated_thread;
   if (dedicated) {
@@ -933,7 +996,7 @@ start_actor_host(std::shared_ptr<actor_runtime> rt, const object_id& id, detail:
     threads = executor::make(std::move(opts));
   }
   auto host = std::make_shared<host_impl>(std::move(rt), id, std::move(spec), threads);
-  if (auto err = host->start()) {
+  if (auto err = host->start(std::move(request))) {
     if (dedicated)
       threads->stop();
     return err;

@@ -32,6 +32,10 @@ struct host_signal {
     idle,
     /// From CAF (an exit message to the actor's CAF handle): end at once.
     terminate,
+    /// The resources it holds (or waits for) are gone, `reason` says why:
+    /// its placement group was removed, or shutdown refused them. End at
+    /// once.
+    lose_resources,
   };
   host_signal(kind what) : what(what) {} // NOLINT: a kind is a signal
 

@@ -47,13 +47,14 @@ public:
     std::lock_guard<std::mutex> guard{mtx_};
     auto i = series_.find(key);
     if (i == series_.end())
-      i = series_.emplace(std::move(key), series{0, std::vector<std::uint64_t>(bounds.size() + 1), 0})
-            .first;
+      i =
+        series_.emplace(std::move(key), series{0, std::vector<std::uint64_t>(bounds.size() + 1), 0})
+          .first;
     update(i->second);
   }
 
   struct series {
-    double value; // a counter's or gauge's value; a histogram's sum
+    double value;                       // a counter's or gauge's value; a histogram's sum
     std::vector<std::uint64_t> buckets; // a histogram's counts per bucket (not cumulative)
     std::uint64_t count;                // a histogram's observations
   };
@@ -184,8 +185,9 @@ counter::counter(const std::string& name, const std::string& description,
 void counter::inc(double amount, const tags& tag_values) {
   if (!(amount > 0) || !std::isfinite(amount))
     detail::bad(family_->name, "a counter goes up by a positive, finite amount, got "
-                                 + internal::metric_number(amount) + " (use a gauge for values "
-                                                                     "that go down)");
+                                 + internal::metric_number(amount)
+                                 + " (use a gauge for values "
+                                   "that go down)");
   family_->update(tag_values, [&](auto& s) { s.value += amount; });
 }
 

@@ -122,9 +122,11 @@ void start(std::shared_ptr<runtime_state> rt, config cfg, caf::actor_system& sys
   tasks->tasks = std::make_shared<rustyray::tasks::internal::task_context>(
     num_workers, std::move(totals), self->recording_ptr());
   tasks->scheduler = rustyray::tasks::internal::spawn_scheduler(system, store->table, tasks->tasks);
+  tasks->resources = rustyray::tasks::internal::make_resource_broker(tasks);
   auto actors = std::make_shared<rustyray::actors::internal::actor_runtime>();
   actors->store = store;
   actors->actors = std::make_shared<rustyray::actors::internal::actor_directory>();
+  actors->resources = tasks->resources;
   executor_options threads;
   threads.max_threads = c.max_actor_threads;
   threads.threads =

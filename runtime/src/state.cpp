@@ -119,6 +119,7 @@ nlohmann::json state() {
   return {{"node", std::move(node)},
           {"tasks", tasks::internal::tasks_state(*rt->tasks, pending, totals)},
           {"actors", actors::internal::actors_state(*rt->actors, pending)},
+          {"placement_groups", tasks::internal::placement_groups_state(*rt->tasks)},
           {"object_store", store_state(rt->table())},
           {"counters", std::move(counters)},
           {"metrics", internal::user_metrics_json()},

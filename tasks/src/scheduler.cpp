@@ -264,7 +264,11 @@ caf::behavior scheduler(sched_ptr self, std::shared_ptr<objstore::internal::obje
       // Failed before the drain can finish: shutdown sees them done.
       for (auto& task : queued)
         fail_task(*self->state.table, task, shutdown_before_start(*task));
-      with_pool(self, [](pool_state&, after_unlock&) {});
+      with_pool(self, [](pool_state& st, after_unlock& out) {
+        refuse_leases(st, out,
+                      make_error(errc::runtime_not_initialized,
+                                 "rustyray::shutdown() ran while it waited for resources"));
+      });
       return self->state.drained;
     },
   };

@@ -25,59 +25,23 @@ namespace {
 using tasks::internal::task_ptr;
 using tasks::internal::task_record;
 
-/// Amounts beyond this are all the same to the scheduler (no node has that
-/// much); capping them keeps the thousandths, and their sums, in range.
-constexpr double max_amount = 1e15;
-
-std::int64_t thousandths(double amount) {
-  return static_cast<std::int64_t>(std::llround(std::min(amount, max_amount) * 1000));
-}
-
-/// Why `amount` is no resource request (as Ray rules: finite, not
-/// negative, above 1 only whole units), or an empty string.
-std::string malformed_amount(double amount) {
-  if (!(std::isfinite(amount) && amount >= 0))
-    return "must be a finite number >= 0";
-  if (amount > 1 && std::floor(amount) != amount)
-    return "above 1 must be a whole number (fractions only below 1)";
-  return {};
-}
-
-/// The request in thousandths, or an error if it is malformed.
+/// The request in thousandths (rewritten for its placement group's
+/// bundle), or an error if it is malformed or can never fit the bundle.
 caf::expected<tasks::internal::resource_request> request_of(const task_record& task) {
   const auto& options = task.options;
-  if (options.num_cpus == 1.0 && options.resources.empty()) {
+  if (options.num_cpus == 1.0 && options.resources.empty() && !options.group.state()) {
     static const auto one_cpu = std::make_shared<const tasks::internal::resource_amounts>(
       tasks::internal::resource_amounts{{"CPU", 1000}});
     return one_cpu;
   }
-  auto invalid = [&](const std::string& what, double amount, const std::string& why) {
-    return make_error(errc::invalid_argument, "task " + task.name() + ": " + what + " " + why
-                                                + ", got "
-                                                + rustyray::internal::number_text(amount));
-  };
-  tasks::internal::resource_amounts request;
-  // A "CPU" entry is the CPU request; num_cpus counts only without one.
-  if (options.resources.count("CPU") == 0) {
-    if (auto why = malformed_amount(options.num_cpus); !why.empty())
-      return invalid("num_cpus", options.num_cpus, why);
-    if (options.num_cpus > 0)
-      request["CPU"] = thousandths(options.num_cpus);
-  }
-  for (const auto& [name, amount] : options.resources) {
-    if (name.empty())
-      return make_error(errc::invalid_argument,
-                        "task " + task.name() + ": a resource has an empty name (resources({{\"\", "
-                          + rustyray::internal::number_text(amount) + "}})); name every resource");
-    auto why = malformed_amount(amount);
-    if (why.empty() && amount == 0)
-      why = "must be positive (leave the entry out"
-            + std::string{name == "CPU" ? ", or use num_cpus(0)" : ""} + ")";
-    if (!why.empty())
-      return invalid("resource \"" + name + "\"", amount, why);
-    request[name] = thousandths(amount);
-  }
-  return std::make_shared<const tasks::internal::resource_amounts>(std::move(request));
+  auto who = "task " + task.name();
+  auto request = rustyray::internal::resource_request(who, options.num_cpus, options.resources);
+  if (request && options.group.state())
+    request = rustyray::internal::placed_request(who, *options.group.state(), options.bundle_index,
+                                                 *request);
+  if (!request)
+    return request.error();
+  return std::make_shared<const tasks::internal::resource_amounts>(std::move(*request));
 }
 
 /// Timeouts this long are no limit (`forever` converts to the largest):
@@ -101,20 +65,6 @@ caf::error check_options(task_record& task) {
                             "limit");
     if (limit < no_limit)
       task.timeout = limit;
-  }
-  return {};
-}
-
-/// Why the request can never be met on this node, or an empty string.
-std::string unmet(const tasks::internal::resource_amounts& request,
-                  const tasks::internal::resource_amounts& total) {
-  for (const auto& [name, amount] : request) {
-    auto i = total.find(name);
-    auto have = i == total.end() ? 0 : i->second;
-    if (amount > have)
-      return "it needs " + rustyray::internal::number_text(amount / 1000.0) + " " + name
-             + " but this node has " + rustyray::internal::number_text(have / 1000.0) + " " + name
-             + "; lower the request or add the resource to config.resources";
   }
   return {};
 }
@@ -144,11 +94,11 @@ object_id submit_task(task_options options, const std::type_info& function,
   if (auto err = check_options(*task))
     throw_caf_error(err);
   auto request = request_of(*task);
-  if (!request)
+  if (!request && errc_of(request.error()) != errc::task_unschedulable)
     throw_caf_error(request.error());
   auto& table = rt->table();
   task->result = rt->node().next_id();
-  task->request = std::move(*request);
+  task->request = request ? std::move(*request) : nullptr;
   task->deps.ids = std::move(deps);
   task->body = std::move(body);
   task->nested = internal::current_blocking_observer != nullptr;
@@ -156,14 +106,18 @@ object_id submit_task(task_options options, const std::type_info& function,
   // refusal by the table below means the runtime is shutting down.
   auto& lane = rt->node().recording().local();
   lane.bump(rustyray::internal::counter::tasks_submitted);
-  if (auto why = unmet(*task->request, rt->tasks->total); !why.empty()) {
+  caf::error unschedulable;
+  if (!request)
+    unschedulable = request.error(); // placed_request: it never fits its bundle
+  else if (auto why = rt->tasks->unmet(*task->request); !why.empty())
+    unschedulable =
+      make_error(errc::task_unschedulable, "task " + task->name() + " can never run: " + why);
+  if (unschedulable) {
     if (auto err = table.register_pending(task->result, task))
       throw_caf_error(err);
     lane.bump(rustyray::internal::counter::tasks_failed);
-    (void)objstore::internal::complete_run(
-      table, *task, task->body,
-      objstore::internal::lookup{
-        make_error(errc::task_unschedulable, "task " + task->name() + " can never run: " + why)});
+    (void)objstore::internal::complete_run(table, *task, task->body,
+                                           objstore::internal::lookup{std::move(unschedulable)});
     return task->result;
   }
   // The result is registered and each dependency pinned in one trip through

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "rustyray/internal/error_text.hpp"
+#include "rustyray/internal/placement_state.hpp"
 #include "rustyray/tasks/internal/task_runtime.hpp"
 #include "rustyray/tasks/internal/scheduler.hpp"
 
@@ -108,12 +109,12 @@ void count_failed(rustyray::internal::recorder& recording, int attempts) {
 nlohmann::json workers_state(const task_runtime& rt) {
   const auto& context = *rt.tasks;
   nlohmann::json workers{{"limit", context.num_workers}};
-  nlohmann::json resources{{"total", units(context.total)}};
+  auto snap = context.snapshot();
+  nlohmann::json resources{{"total", units(snap.total)}};
   if (rt.node().stopping()) {
     workers["error"] = "shutdown is running";
     return {{"resources", resources}, {"workers", workers}};
   }
-  auto snap = context.snapshot();
   workers["started"] = snap.started;
   workers["busy"] = snap.busy;
   workers["blocked_in_get"] = snap.blocked;
@@ -126,6 +127,25 @@ nlohmann::json workers_state(const task_runtime& rt) {
       "until those return";
   resources["available"] = units(snap.available);
   return {{"resources", resources}, {"workers", workers}};
+}
+
+nlohmann::json placement_groups_state(task_runtime& rt) {
+  std::vector<std::shared_ptr<detail::placement_state>> groups;
+  for (const auto& [id, group] : *rt.groups.lock())
+    groups.push_back(group);
+  auto result = nlohmann::json::array();
+  for (const auto& group : groups) {
+    nlohmann::json entry{
+      {"id", group->text}, {"strategy", to_string(group->strategy)}, {"bundles", group->bundles}};
+    if (group->current() == detail::placement_state::created) {
+      entry["state"] = "created";
+    } else {
+      entry["state"] = "pending";
+      entry["why"] = group->pending_why();
+    }
+    result.push_back(std::move(entry));
+  }
+  return result;
 }
 
 nlohmann::json tasks_state(const task_runtime& rt, const producer_list& pending,

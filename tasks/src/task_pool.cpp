@@ -66,32 +66,37 @@ void carry_out(after_unlock& out, objstore::internal::object_table& table,
   }
   if (out.close_why)
     table.close(make_error(errc::runtime_not_initialized, *out.close_why));
+  for (auto& [lease, why] : out.told)
+    if (lease->listener)
+      lease->listener(why);
 }
-
-namespace {
-
-bool fits(const resource_amounts& available, const resource_amounts& request) {
-  for (const auto& [name, amount] : request) {
-    auto i = available.find(name);
-    if (amount > 0 && (i == available.end() || i->second < amount))
-      return false;
-  }
-  return true;
-}
-
-} // namespace
 
 void take_resources(resource_amounts& available, const resource_amounts& request, int sign) {
   for (const auto& [name, amount] : request)
     available[name] -= sign * amount;
 }
 
+caf::error withdrawn_from(const pool_state& st, const task_record& task) {
+  for (const auto& [name, amount] : *task.request)
+    if (st.withdrawn.count(name) != 0)
+      return make_error(errc::task_unschedulable, "task " + task.name()
+                                                    + " can never run: its placement group was "
+                                                      "removed");
+  return {};
+}
+
 void release_worker(pool_state& st, std::size_t id) {
   auto i = st.running.find(id);
   if (i == st.running.end())
     return;
-  if (st.blocked.erase(id) == 0)
+  if (st.blocked.erase(id) == 0) {
     take_resources(st.available, *i->second, -1);
+    // A removed placement group's resources do not come back.
+    if (!st.withdrawn.empty())
+      for (const auto& [name, amount] : *i->second)
+        if (st.withdrawn.count(name) != 0)
+          st.available.erase(name);
+  }
   st.running.erase(i);
   st.timed.erase(id);
 }
@@ -99,6 +104,8 @@ void release_worker(pool_state& st, std::size_t id) {
 void dispatch(pool_state& st, const task_context& context, after_unlock& out, const spawn_fn* spawn,
               std::size_t caller) {
   const auto max_active = context.num_workers;
+  if (!st.waiting_leases.empty())
+    grant_leases(st, out);
   // Every worker busy: nothing to look at (a submitter checks this per task).
   if (st.idle.empty() && st.running.size() - st.blocked.size() >= max_active)
     return;
@@ -198,7 +205,9 @@ task_context::task_context(std::size_t num_workers, resource_amounts total,
                            std::shared_ptr<rustyray::internal::recorder> recording)
   : num_workers(num_workers), total(std::move(total)), recording(std::move(recording)),
     pool_(std::make_unique<guarded<pool_state>>()) {
-  pool_->lock()->available = this->total;
+  auto st = pool_->lock();
+  st->available = this->total;
+  st->total = this->total;
 }
 
 task_context::~task_context() = default;
@@ -213,6 +222,8 @@ void task_context::submit(const caf::actor& scheduler, task_ptr task) {
     auto st = pool_->lock();
     if (draining.load()) {
       out.unstarted.emplace_back(task, shutdown_before_start(*task));
+    } else if (auto why = withdrawn_from(*st, *task); why) {
+      out.unstarted.emplace_back(task, std::move(why));
     } else {
       if (task->nested)
         st->ready.push_front(std::move(task));
@@ -240,8 +251,19 @@ void fail_task(objstore::internal::object_table& table, const task_ptr& task, ca
 scheduler_snapshot task_context::snapshot() const {
   auto locked = pool_->lock();
   auto& st = *locked;
-  return {st.alive,          st.idle.size(), st.running.size(),
-          st.blocked.size(), st.overrunning, st.available};
+  return {st.alive,       st.idle.size(), st.running.size(), st.blocked.size(),
+          st.overrunning, st.total,       st.available};
+}
+
+std::string task_context::unmet(const resource_amounts& request) const {
+  // The configured resources never change: most requests need no lock.
+  if (!rustyray::internal::is_bundle_resource(request))
+    return rustyray::internal::unmet(request, total);
+  auto st = pool_->lock();
+  for (const auto& [name, amount] : request)
+    if (st->withdrawn.count(name) != 0)
+      return "its placement group was removed";
+  return {}; // a pending group's bundles are not offered yet
 }
 
 } // namespace rustyray::tasks::internal

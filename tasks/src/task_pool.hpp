@@ -24,6 +24,7 @@
 #include <caf/fwd.hpp>
 
 #include "rustyray/internal/adaptive_mutex.hpp"
+#include "rustyray/internal/resources.hpp"
 #include "rustyray/objstore/internal/object_table.hpp"
 #include "rustyray/tasks/internal/scheduler.hpp"
 
@@ -91,6 +92,9 @@ struct worker_entry {
   bool exit_sent = false;
 };
 
+struct lease_record;
+using lease_ptr = std::shared_ptr<lease_record>;
+
 /// What a change of the pool's state leaves to do once its lock is released:
 /// the object table wakes waiters that may submit tasks, which lock the pool.
 struct after_unlock {
@@ -104,6 +108,11 @@ struct after_unlock {
   std::vector<std::pair<task_ptr, caf::error>> ended;
   /// Wakes every get of this node with this reason.
   std::optional<std::string> close_why;
+  /// Leases whose owners learn something: granted (no error) or ended.
+  std::vector<std::pair<lease_ptr, caf::error>> told;
+  /// Leases looked at under the lock: if one's owner dropped it meanwhile,
+  /// it is destroyed here, after the lock (its destructor takes the lock).
+  std::vector<lease_ptr> touched;
 };
 
 /// The scheduler's queue, workers and resources. The scheduler actor, the
@@ -112,7 +121,18 @@ struct after_unlock {
 /// functions below take the locked state); only the scheduler starts
 /// workers, because it monitors them.
 struct pool_state {
+  /// The node's resources: `config.resources` plus what placement groups
+  /// add (`resource_broker::add_resources`).
+  resource_amounts total;
   resource_amounts available;
+  /// Leases not granted yet, oldest first (granted before queued tasks).
+  std::deque<std::weak_ptr<lease_record>> waiting_leases;
+  /// Granted leases, for `remove_resources` to revoke, and how many of
+  /// the entries have expired since the list was last compacted.
+  std::vector<std::weak_ptr<lease_record>> granted_leases;
+  std::size_t expired_grants = 0;
+  /// Resources `remove_resources` withdrew: a task asking for one fails.
+  std::set<std::string> withdrawn;
   /// Every worker spawned, by its number.
   std::vector<worker_entry> workers;
   std::vector<std::size_t> idle;
@@ -153,6 +173,29 @@ void carry_out(after_unlock& out, objstore::internal::object_table& table,
 /// Adds (`sign` -1) or takes (`sign` 1) `request` from `available`.
 void take_resources(resource_amounts& available, const resource_amounts& request, int sign);
 
+/// A lease (`resource_broker::reserve`) as the pool keeps it.
+struct lease_record final : rustyray::internal::resource_lease {
+  enum phase { waiting, held, ended };
+
+  lease_record(std::weak_ptr<struct task_runtime> runtime, resource_amounts request,
+               rustyray::internal::lease_listener listener)
+    : runtime(std::move(runtime)), request(std::move(request)), listener(std::move(listener)) {}
+
+  /// Gives the resources back, or leaves the queue.
+  ~lease_record() override;
+
+  const std::weak_ptr<struct task_runtime> runtime;
+  const resource_amounts request;
+  const rustyray::internal::lease_listener listener;
+  phase ph = waiting; // guarded by the pool's lock
+};
+
+/// Grants the waiting leases that fit now, oldest first.
+void grant_leases(pool_state& st, after_unlock& out);
+
+/// Shutdown: every waiting lease ends with `why`.
+void refuse_leases(pool_state& st, after_unlock& out, const caf::error& why);
+
 /// The scheduler stops counting a busy worker: its resources are free again
 /// (unless lent already while it blocked).
 void release_worker(pool_state& st, std::size_t id);
@@ -175,6 +218,10 @@ void start_batch(task_context& context, std::size_t id, after_unlock& out);
 /// dispatched, this worker first (it is awake): `again` tells whether it
 /// got the next batch, in its slot.
 bool finish_batch(task_context& context, std::size_t id, bool& again, after_unlock& out);
+
+/// `task_unschedulable` if the task asks for a resource that a removed
+/// placement group offered; else no error.
+caf::error withdrawn_from(const pool_state& st, const task_record& task);
 
 /// The error of a task that no worker runs and none could start for.
 caf::error no_worker_thread(const task_record& task);

@@ -53,7 +53,8 @@ void check_exposition(const std::string& text) {
       BOOST_TEST((name == typed || name == typed + "_bucket" || name == typed + "_sum"
                   || name == typed + "_count"));
       auto value = line.substr(line.rfind(' ') + 1);
-      BOOST_TEST((value == "+Inf" || value.find_first_not_of("0123456789.e+-") == std::string::npos));
+      BOOST_TEST(
+        (value == "+Inf" || value.find_first_not_of("0123456789.e+-") == std::string::npos));
     }
   }
 }

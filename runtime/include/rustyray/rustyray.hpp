@@ -25,6 +25,7 @@
 #include "rustyray/object_id.hpp"
 #include "rustyray/object_ref.hpp"
 #include "rustyray/object_store.hpp"
+#include "rustyray/placement_group.hpp"
 #include "rustyray/put.hpp"
 #include "rustyray/runtime.hpp"
 #include "rustyray/state.hpp"

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -19,6 +20,7 @@
 #include "rustyray/detail/inline_function.hpp"
 #include "rustyray/detail/invoke.hpp"
 #include "rustyray/object_ref.hpp"
+#include "rustyray/placement_group.hpp"
 #include "rustyray/remote.hpp"
 
 namespace rustyray {
@@ -42,6 +44,12 @@ struct actor_spec {
   int max_concurrency = 1;
   /// Runs on a thread of its own instead of the shared actor threads.
   bool dedicated_thread = false;
+  /// What the actor holds for its lifetime (none by default, as in Ray).
+  double num_cpus = 0;
+  std::map<std::string, double> resources;
+  /// The placement group it runs in (none: a default handle), and bundle.
+  placement_group group;
+  int bundle_index = -1;
   /// Objects the factory's arguments wait for.
   id_list deps;
   /// Builds a new instance from the stored arguments (copied, so a restart
@@ -240,6 +248,37 @@ public:
   /// the shared actor threads, which grow while calls block.
   actor_builder& max_concurrency(int n) {
     spec_.max_concurrency = n;
+    return *this;
+  }
+
+  /// CPUs the actor holds from its start until it stops for good, as
+  /// Ray's actor `num_cpus` (default 0: an actor holds none, and its calls
+  /// do not count against the tasks' CPUs). Tasks and other actors get what
+  /// is left; an actor that does not fit now waits (in state `starting`,
+  /// its calls queued) until it does. More than the node has in total is
+  /// `task_unschedulable` at `remote`. Amounts as for tasks; the same
+  /// quantity as a `"CPU"` entry of `resources` (the last set wins).
+  actor_builder& num_cpus(double n) {
+    spec_.num_cpus = n;
+    spec_.resources.erase("CPU");
+    return *this;
+  }
+
+  /// Resources the actor holds for its lifetime, by name, e.g.
+  /// `{{"GPU", 1}}`; as `num_cpus`, and checked as a task's are.
+  actor_builder& resources(std::map<std::string, double> amounts) {
+    spec_.resources = std::move(amounts);
+    return *this;
+  }
+
+  /// Runs the actor in bundle `bundle_index` of `group` (-1: any bundle),
+  /// as Ray's actor option: what it holds comes out of the bundle, it waits
+  /// while the group is pending, and it dies (`actor_died`) when the group
+  /// is removed. A request larger than the bundle is `task_unschedulable`
+  /// at `remote`.
+  actor_builder& placement_group(const rustyray::placement_group& group, int bundle_index = -1) {
+    spec_.group = group;
+    spec_.bundle_index = bundle_index;
     return *this;
   }
 

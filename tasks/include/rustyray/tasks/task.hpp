@@ -93,6 +93,18 @@ public:
     return *this;
   }
 
+  /// Runs the task in bundle `bundle_index` of `group` (-1: any of its
+  /// bundles), on the resources the group reserved, as Ray's
+  /// `SetPlacementGroup`: it waits while the group is pending, its
+  /// `num_cpus` and `resources` must fit the bundle (else
+  /// `task_unschedulable`), and it fails with `task_unschedulable` if the
+  /// group is removed before it starts.
+  task_builder& placement_group(const rustyray::placement_group& group, int bundle_index = -1) {
+    options_.group = group;
+    options_.bundle_index = bundle_index;
+    return *this;
+  }
+
   /// The task's name in errors (default: the function's name).
   task_builder& name(std::string label) {
     options_.name = std::move(label);

@@ -8,6 +8,8 @@
 #include <string>
 #include <type_traits>
 
+#include "rustyray/placement_group.hpp"
+
 namespace rustyray {
 
 /// How a task is run: set through the builder (`task(f).max_retries(2)...`).
@@ -29,6 +31,10 @@ struct task_options {
   /// How long one attempt may run; no limit when empty. Must be positive;
   /// `nanoseconds::max()` (what `rustyray::forever` converts to) is no limit.
   std::optional<std::chrono::nanoseconds> timeout;
+  /// The placement group the task runs in (none: a default-constructed
+  /// handle), and its bundle (-1: any).
+  placement_group group;
+  int bundle_index = -1;
 };
 
 namespace detail {

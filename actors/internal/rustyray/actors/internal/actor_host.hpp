@@ -10,6 +10,7 @@
 
 #include "rustyray/actors/internal/actor_core.hpp"
 #include "rustyray/actors/internal/actor_vitals.hpp"
+#include "rustyray/internal/resources.hpp"
 
 namespace rustyray::actors::internal {
 
@@ -61,11 +62,13 @@ protected:
   ~actor_host() = default;
 };
 
-/// Starts the host of a new actor `id`. Fails with `system_error` if no
-/// thread can run it (the process ran out of threads); nothing is left
+/// Starts the host of a new actor `id`, which holds `request` (empty: no
+/// resources) from the node for its lifetime. Fails with `system_error` if
+/// no thread can run it (the process ran out of threads); nothing is left
 /// behind then.
 caf::expected<std::shared_ptr<actor_host>>
-start_actor_host(std::shared_ptr<actor_runtime> rt, const object_id& id, detail::actor_spec spec);
+start_actor_host(std::shared_ptr<actor_runtime> rt, const object_id& id, detail::actor_spec spec,
+                 rustyray::internal::resource_amounts request);
 
 /// Whether the calling thread runs an actor's method (or its factory,
 /// on_start or on_stop) now.

@@ -6,6 +6,7 @@
 
 #include "rustyray/actors/internal/actor_directory.hpp"
 #include "rustyray/internal/executor.hpp"
+#include "rustyray/internal/resources.hpp"
 #include "rustyray/objstore/internal/store_context.hpp"
 
 namespace rustyray::actors::internal {
@@ -18,6 +19,9 @@ struct actor_runtime {
   std::shared_ptr<objstore::internal::store_context> store;
   std::shared_ptr<actor_directory> actors;
   std::shared_ptr<rustyray::internal::executor> threads;
+  /// The node's resources, which actors with `num_cpus` or `resources`
+  /// hold for their lifetime (the task scheduler accounts them).
+  std::shared_ptr<rustyray::internal::resource_broker> resources;
   caf::actor bridge;
 
   [[nodiscard]] objstore::internal::object_table& table() const noexcept {

@@ -39,6 +39,7 @@ struct scheduler_snapshot {
   /// Workers still running a function whose task timed out: no longer
   /// counted against the limit, stopped once the function returns.
   std::size_t timed_out = 0;
+  resource_amounts total;
   resource_amounts available;
 };
 
@@ -56,6 +57,8 @@ public:
   ~task_context();
 
   const std::size_t num_workers;
+  /// The node's resources as configured (placement groups add theirs
+  /// under the pool's lock: `pool_state::total`).
   const resource_amounts total;
   /// Where workers record the runs of tasks.
   const std::shared_ptr<rustyray::internal::recorder> recording;
@@ -75,6 +78,10 @@ public:
   /// The workers and resources now, read under the pool's lock: `state()`
   /// needs no free CAF thread (a request to the scheduler actor would).
   [[nodiscard]] scheduler_snapshot snapshot() const;
+
+  /// Why `request` can never run on this node, or an empty string: more
+  /// than the total, or a resource a removed placement group offered.
+  [[nodiscard]] std::string unmet(const resource_amounts& request) const;
 
   /// For tests: while set, starting a worker fails as it does when the
   /// system refuses a thread.

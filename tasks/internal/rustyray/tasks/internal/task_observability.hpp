@@ -42,6 +42,10 @@ void count_failed(rustyray::internal::recorder& recording, int attempts);
 /// and the workers. Asks the scheduler actor.
 nlohmann::json workers_state(const task_runtime& rt);
 
+/// The placement groups not removed: ID, strategy, bundles, `pending` (with
+/// why) or `created`.
+nlohmann::json placement_groups_state(task_runtime& rt);
+
 /// `state()["tasks"]`: live tasks by state, the oldest waiting ones and what
 /// they wait for, and the totals since start.
 nlohmann::json tasks_state(const task_runtime& rt, const producer_list& pending,

@@ -11,14 +11,14 @@
 
 #include <caf/allowed_unsafe_message_type.hpp>
 
+#include "rustyray/internal/resources.hpp"
 #include "rustyray/objstore/internal/run_record.hpp"
 #include "rustyray/object_id.hpp"
 #include "rustyray/tasks/task.hpp"
 
 namespace rustyray::tasks::internal {
 
-/// Resource amounts in thousandths, so fractions add up exactly.
-using resource_amounts = std::map<std::string, std::int64_t>;
+using rustyray::internal::resource_amounts;
 
 /// A task's request, shared: most tasks ask for the same (one CPU), and the
 /// scheduler compares and holds requests per dispatch.

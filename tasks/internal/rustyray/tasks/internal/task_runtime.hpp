@@ -1,9 +1,13 @@
 #pragma once
 
+#include <map>
 #include <memory>
 
 #include <caf/actor.hpp>
 
+#include "rustyray/internal/guarded.hpp"
+#include "rustyray/internal/placement_state.hpp"
+#include "rustyray/internal/resources.hpp"
 #include "rustyray/tasks/internal/scheduler.hpp"
 #include "rustyray/objstore/internal/store_context.hpp"
 
@@ -15,6 +19,11 @@ struct task_runtime {
   std::shared_ptr<objstore::internal::store_context> store;
   std::shared_ptr<task_context> tasks;
   caf::actor scheduler;
+  /// The pool's resources for actors and placement groups.
+  std::shared_ptr<rustyray::internal::resource_broker> resources;
+  /// Placement groups not removed yet, by ID: they hold their reservation
+  /// until `remove_placement_group` or shutdown, handles or not (as Ray's).
+  rustyray::internal::guarded<std::map<object_id, std::shared_ptr<detail::placement_state>>> groups;
 
   [[nodiscard]] objstore::internal::object_table& table() const noexcept {
     return *store->table;
@@ -24,6 +33,11 @@ struct task_runtime {
     return *store->node;
   }
 };
+
+/// The broker of `runtime`'s resources (it holds `runtime` weakly: the
+/// runtime holds it).
+std::shared_ptr<rustyray::internal::resource_broker>
+make_resource_broker(std::weak_ptr<task_runtime> runtime);
 
 /// The running runtime's task system; throws `runtime_not_initialized`
 /// without one.
