@@ -50,8 +50,9 @@ caf::expected<resource_amounts> resource_request(const std::string& who, double 
   }
   for (const auto& [name, amount] : resources) {
     if (name.empty())
-      return make_error(errc::invalid_argument, who + ": a resource has an empty name (resources({{\"\", "
-                                                  + number_text(amount) + "}})); name every resource");
+      return make_error(errc::invalid_argument,
+                        who + ": a resource has an empty name (resources({{\"\", "
+                          + number_text(amount) + "}})); name every resource");
     auto why = malformed_amount(amount);
     if (why.empty() && amount == 0)
       why = "must be positive (leave the entry out"
@@ -68,7 +69,7 @@ namespace {
 /// The first resource of `request` that `total` has less of: its name, the
 /// amount asked for and the amount there is (in units); none if all fit.
 std::optional<std::tuple<std::string, double, double>> shortfall(const resource_amounts& request,
-                                                                  const resource_amounts& total) {
+                                                                 const resource_amounts& total) {
   for (const auto& [name, amount] : request) {
     auto i = total.find(name);
     auto have = i == total.end() ? 0 : i->second;
@@ -148,9 +149,9 @@ caf::expected<resource_amounts> placed_request(const std::string& who,
           + " of placement group " + group.text + " has " + number_text(have) + " " + name
           + (index < 0 ? " (and no bundle has enough)" : "");
   }
-  return make_error(errc::task_unschedulable,
-                    who + " can never run: " + why + "; lower the request or use a bundle "
-                                                     "that fits it");
+  return make_error(errc::task_unschedulable, who + " can never run: " + why
+                                                + "; lower the request or use a bundle "
+                                                  "that fits it");
 }
 
 bool is_bundle_resource(const resource_amounts& request) {

@@ -229,6 +229,9 @@ void stop(std::shared_ptr<runtime_state> rt) {
       .receive([] {}, [](const caf::error&) {});
     self->send_exit(rt->tasks->scheduler, caf::exit_reason::user_shutdown);
   }
+  // Placement groups go with the runtime: their waits return.
+  for (const auto& [id, group] : *rt->tasks->groups.lock())
+    group->set(detail::placement_state::removed);
   // Every worker is gone, so no attempt runs that a deadline could end.
   rt->tasks->tasks->timer.stop();
   rt->tasks->scheduler = nullptr;

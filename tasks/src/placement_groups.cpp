@@ -77,9 +77,9 @@ placement_group::placement_group(std::vector<bundle> bundles, placement_strategy
   amounts_of(*group, taken, group->offered);
   std::string infeasible;
   if (strategy == placement_strategy::strict_spread && group->bundles.size() > 1)
-    infeasible = "STRICT_SPREAD puts every bundle on a node of its own: " +
-                 std::to_string(group->bundles.size()) +
-                 " bundles need as many nodes, and this runtime is one node";
+    infeasible = "STRICT_SPREAD puts every bundle on a node of its own: "
+                 + std::to_string(group->bundles.size())
+                 + " bundles need as many nodes, and this runtime is one node";
   else if (auto why = rt->resources->unmet(taken); !why.empty())
     infeasible = "its bundles together can never fit: " + why;
   state_ = group;
@@ -97,9 +97,8 @@ placement_group::placement_group(std::vector<bundle> bundles, placement_strategy
       return;
     if (!why)
       commit(*rt, *group);
-    else
-      group->set(detail::placement_state::pending,
-                 "its reservation ended: " + rustyray::internal::error_text(why));
+    else // shutdown: the group goes with the runtime
+      group->set(detail::placement_state::removed);
   };
   group->set(detail::placement_state::pending,
              "waiting for resources: running tasks and actors hold some of them");
@@ -133,7 +132,7 @@ void remove_placement_group(const placement_group& group) {
   }
   rt->groups.lock()->erase(state->id);
   rt->resources->remove_resources(
-      offered, make_error(errc::actor_died, "placement group " + state->text + " was removed"));
+    offered, make_error(errc::actor_died, "placement group " + state->text + " was removed"));
   lease.reset(); // the node's resources are free again
   state->set(detail::placement_state::removed);
 }

@@ -146,8 +146,7 @@ lease_record::~lease_record() {
       dispatch(st, *rt->tasks, out, nullptr);
       // Its entry has expired: once half of them have, they go.
       if (++st.expired_grants * 2 > st.granted_leases.size()) {
-        st.granted_leases.erase(std::remove_if(st.granted_leases.begin(),
-                                               st.granted_leases.end(),
+        st.granted_leases.erase(std::remove_if(st.granted_leases.begin(), st.granted_leases.end(),
                                                [](const auto& w) { return w.expired(); }),
                                 st.granted_leases.end());
         st.expired_grants = 0;

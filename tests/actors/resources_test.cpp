@@ -101,15 +101,21 @@ BOOST_AUTO_TEST_CASE(custom_resources_and_what_can_never_fit) {
   auto code = [](auto f) { return test::code_of(f); };
   BOOST_CHECK(code([] { (void)actor(Counter::create).num_cpus(3).remote(0); })
               == errc::task_unschedulable);
-  BOOST_CHECK(code([] { (void)actor(Counter::create).resources({{"TPU", 1}}).remote(0); })
+  BOOST_CHECK(code([] {
+                (void)actor(Counter::create).resources({{"TPU", 1}}).remote(0);
+              })
               == errc::task_unschedulable);
   BOOST_CHECK(code([] { (void)actor(Counter::create).num_cpus(-1).remote(0); })
               == errc::invalid_argument);
   BOOST_CHECK(code([] { (void)actor(Counter::create).num_cpus(1.5).remote(0); })
               == errc::invalid_argument);
-  BOOST_CHECK(code([] { (void)actor(Counter::create).resources({{"", 1}}).remote(0); })
+  BOOST_CHECK(code([] {
+                (void)actor(Counter::create).resources({{"", 1}}).remote(0);
+              })
               == errc::invalid_argument);
-  BOOST_CHECK(code([] { (void)actor(Counter::create).resources({{"GPU", 0}}).remote(0); })
+  BOOST_CHECK(code([] {
+                (void)actor(Counter::create).resources({{"GPU", 0}}).remote(0);
+              })
               == errc::invalid_argument);
   // The message says what it needs and what the node has.
   try {

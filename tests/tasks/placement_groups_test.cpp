@@ -195,9 +195,13 @@ BOOST_AUTO_TEST_CASE(bad_groups_and_placements_are_refused) {
               == errc::invalid_argument);
   BOOST_CHECK(code([] { placement_group pg({bundle{}}, placement_strategy::pack); })
               == errc::invalid_argument);
-  BOOST_CHECK(code([] { placement_group pg({{{"CPU", 0}}}, placement_strategy::pack); })
+  BOOST_CHECK(code([] {
+                placement_group pg({{{"CPU", 0}}}, placement_strategy::pack);
+              })
               == errc::invalid_argument);
-  BOOST_CHECK(code([] { placement_group pg({{{"CPU", 1.5}}}, placement_strategy::pack); })
+  BOOST_CHECK(code([] {
+                placement_group pg({{{"CPU", 1.5}}}, placement_strategy::pack);
+              })
               == errc::invalid_argument);
   placement_group none;
   BOOST_CHECK(code([&] { (void)none.ready(); }) == errc::invalid_argument);
@@ -218,11 +222,21 @@ BOOST_AUTO_TEST_CASE(bad_groups_and_placements_are_refused) {
     BOOST_CHECK(e.code() == errc::task_unschedulable);
     BOOST_TEST(std::string{e.what()}.find("bundle 0 of placement group") != std::string::npos);
   }
-  BOOST_CHECK(code([&] { (void)actor(Counter::create).placement_group(pg, 0).num_cpus(2).remote(0); })
-              == errc::task_unschedulable);
+  BOOST_CHECK(
+    code([&] { (void)actor(Counter::create).placement_group(pg, 0).num_cpus(2).remote(0); })
+    == errc::task_unschedulable);
   remove_placement_group(pg);
+  // Shutdown ends every group: a wait returns.
+  placement_group pending({{{"CPU", 5}}}, placement_strategy::pack);
+  placement_group created({{{"CPU", 1}}}, placement_strategy::pack);
+  BOOST_REQUIRE(created.wait(30s));
   shutdown();
-  BOOST_CHECK(code([] { placement_group pg({{{"CPU", 1}}}, placement_strategy::pack); })
+  BOOST_TEST(!pending.wait(forever));
+  BOOST_TEST(!created.wait(forever));
+  BOOST_TEST(created.removed());
+  BOOST_CHECK(code([] {
+                placement_group pg({{{"CPU", 1}}}, placement_strategy::pack);
+              })
               == errc::runtime_not_initialized);
   init(test::small_config()); // for the fixture
 }

@@ -66,10 +66,12 @@ public:
 
   /// Waits up to `timeout` until every bundle is reserved: true if it is,
   /// false if the time ran out (the group stays pending; `state()` says
-  /// why) or the group was removed. Blocks the calling thread (as `get`).
+  /// why) or the group was removed (or its runtime shut down). Blocks the
+  /// calling thread (as `get`).
   [[nodiscard]] bool wait(std::chrono::milliseconds timeout) const;
 
-  /// Whether `remove_placement_group` removed it.
+  /// Whether `remove_placement_group` removed it, or `shutdown` ended the
+  /// runtime it belonged to.
   [[nodiscard]] bool removed() const;
 
   friend bool operator==(const placement_group& a, const placement_group& b) noexcept {

@@ -65,8 +65,8 @@ public:
   /// its owner's doing.
   /// `granted_now` tells whether it was granted at once (then `listener`
   /// hears only of its end).
-  virtual std::shared_ptr<resource_lease> reserve(resource_amounts request,
-                                                  lease_listener listener, bool& granted_now) = 0;
+  virtual std::shared_ptr<resource_lease> reserve(resource_amounts request, lease_listener listener,
+                                                  bool& granted_now) = 0;
 
   /// Why `request` can never be met on this node, or an empty string.
   [[nodiscard]] virtual std::string unmet(const resource_amounts& request) const = 0;
