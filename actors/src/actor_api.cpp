@@ -83,6 +83,8 @@ namespace {
 /// `task_unschedulable` for one that can never fit.
 rustyray::internal::resource_amounts lifetime_request(const actors::internal::actor_runtime& rt,
                                                       const actor_spec& spec) {
+  if (spec.num_cpus == 0 && spec.resources.empty() && !spec.group.state())
+    return {}; // the usual actor: nothing to check (and no name to demangle)
   auto who = "actor " + demangle(spec.cls->name());
   auto request = rustyray::internal::resource_request(who, spec.num_cpus, spec.resources);
   if (request && spec.group.state())
