@@ -155,8 +155,11 @@ caf::expected<resource_amounts> placed_request(const std::string& who,
 }
 
 bool is_bundle_resource(const resource_amounts& request) {
-  auto i = request.lower_bound("bundle_group_");
-  return i != request.end() && i->first.rfind("bundle_group_", 0) == 0;
+  // On every task's path: no string is built for the comparison.
+  for (const auto& entry : request)
+    if (entry.first.compare(0, 13, "bundle_group_") == 0)
+      return true;
+  return false;
 }
 
 } // namespace rustyray::internal

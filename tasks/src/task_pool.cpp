@@ -222,7 +222,7 @@ void task_context::submit(const caf::actor& scheduler, task_ptr task) {
     auto st = pool_->lock();
     if (draining.load()) {
       out.unstarted.emplace_back(task, shutdown_before_start(*task));
-    } else if (auto why = withdrawn_from(*st, *task); why) {
+    } else if (auto why = st->withdrawn.empty() ? caf::error{} : withdrawn_from(*st, *task)) {
       out.unstarted.emplace_back(task, std::move(why));
     } else {
       if (task->nested)
