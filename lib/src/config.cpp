@@ -107,6 +107,32 @@ void read_namespace(const nlohmann::json& value, const origin& from, std::string
   out = std::move(text);
 }
 
+/// "host:port" (empty: none): a host and a port from 1 (0 too for a
+/// listening address: any free port) to 65535.
+void read_address(const nlohmann::json& value, const origin& from, std::string& out,
+                  bool any_port) {
+  auto bad = [&] {
+    invalid(from.name() + " must be \"host:port\" (e.g. \"127.0.0.1:" + (any_port ? "0" : "6379")
+            + "\")" + (any_port ? "" : " or empty") + ", got " + value.dump());
+  };
+  if (!value.is_string())
+    bad();
+  auto text = value.get<std::string>();
+  if (text.empty() && !any_port) {
+    out.clear();
+    return;
+  }
+  auto colon = text.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == text.size()
+      || text.size() - colon - 1 > 5
+      || text.find_first_not_of("0123456789", colon + 1) != std::string::npos)
+    bad();
+  auto port = std::stoul(text.substr(colon + 1));
+  if (port > 65535 || (port == 0 && !any_port))
+    bad();
+  out = std::move(text);
+}
+
 void read_policy(const nlohmann::json& value, const origin& from, std::string& out) {
   if (!value.is_string() || (value != "sharing" && value != "stealing"))
     invalid(from.name() + " must be \"sharing\" or \"stealing\", got " + value.dump());
@@ -177,6 +203,8 @@ struct field {
   /// The environment variable, where it is not `RUSTYRAY_` and the key in
   /// capitals (`RUSTYRAY_NAMESPACE`, as Ray's `RAY_NAMESPACE`).
   const char* variable = nullptr;
+  /// A secret: `to_json` (and so `state()`) leaves it out.
+  bool secret = false;
 };
 
 const field fields[] = {
@@ -229,6 +257,35 @@ const field fields[] = {
      read_namespace(v, o, c.ray_namespace);
    },
    [](const config& c) -> nlohmann::json { return c.ray_namespace; }, "RUSTYRAY_NAMESPACE"},
+  {"head_address",
+   [](const nlohmann::json& v, const origin& o, config& c) {
+     read_address(v, o, c.head_address, false);
+   },
+   [](const config& c) -> nlohmann::json { return c.head_address; }, "RUSTYRAY_ADDRESS"},
+  {"listen",
+   [](const nlohmann::json& v, const origin& o, config& c) { read_address(v, o, c.listen, true); },
+   [](const config& c) -> nlohmann::json { return c.listen; }},
+  {"is_head",
+   [](const nlohmann::json& v, const origin& o, config& c) {
+     if (!v.is_boolean())
+       invalid(o.name() + " must be true or false, got " + v.dump());
+     c.is_head = v.get<bool>();
+   },
+   [](const config& c) -> nlohmann::json { return c.is_head; }},
+  {"cluster_token",
+   [](const nlohmann::json& v, const origin& o, config& c) {
+     if (!v.is_string())
+       invalid(o.name() + " must be a string");
+     c.cluster_token = v.get<std::string>();
+   },
+   [](const config& c) -> nlohmann::json { return c.cluster_token; }, nullptr, true},
+  {"heartbeat_timeout",
+   [](const nlohmann::json& v, const origin& o, config& c) {
+     read_duration(v, o, c.heartbeat_timeout);
+     if (c.heartbeat_timeout.count() <= 0)
+       invalid(o.name() + " must be positive");
+   },
+   [](const config& c) -> nlohmann::json { return c.heartbeat_timeout.count(); }},
 };
 
 std::string known_keys() {
@@ -371,7 +428,8 @@ void config::validate() const {
 nlohmann::json config::to_json() const {
   auto result = nlohmann::json::object();
   for (const auto& f : fields)
-    result[f.key] = f.write(*this);
+    if (!f.secret)
+      result[f.key] = f.write(*this);
   return result;
 }
 

@@ -50,6 +50,8 @@ std::string to_string(errc code) {
       return "name_taken";
     case errc::worker_died:
       return "worker_died";
+    case errc::join_refused:
+      return "join_refused";
   }
   return "errc(" + std::to_string(static_cast<int>(code)) + ")";
 }

@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <mutex>
 #include <unordered_map>
 
@@ -144,6 +145,17 @@ caf::expected<member_invoker> find_member_invoker(const std::string& name,
 } // namespace detail
 
 namespace internal {
+
+std::vector<std::string> remote_names() {
+  auto& r = functions();
+  std::lock_guard<std::mutex> guard{r.mtx};
+  std::vector<std::string> names;
+  names.reserve(r.by_name.size());
+  for (const auto& [name, fn] : r.by_name)
+    names.push_back(name);
+  std::sort(names.begin(), names.end());
+  return names;
+}
 
 void check_remote_registrations() {
   auto& r = functions();

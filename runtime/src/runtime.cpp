@@ -10,6 +10,7 @@
 #include <pthread.h>
 
 #include <caf/all.hpp>
+#include <caf/io/middleman.hpp>
 
 #include "rustyray/internal/bounded_bytes.hpp"
 #include "rustyray/internal/published.hpp"
@@ -69,6 +70,7 @@ std::shared_ptr<runtime_state> running() {
 
 /// Makes `rt` and its layers' contexts current (null: none).
 void publish(const std::shared_ptr<runtime_state>& rt) {
+  cluster::internal::publish_cluster(rt ? rt->cluster : nullptr);
   objstore::internal::publish_store(rt ? rt->store : nullptr);
   rustyray::tasks::internal::publish_tasks(rt ? rt->tasks : nullptr);
   rustyray::actors::internal::publish_actors(rt ? rt->actors : nullptr);
@@ -108,6 +110,15 @@ void start(std::shared_ptr<runtime_state> rt, config cfg, caf::actor_system& sys
   auto totals = resource_totals(cfg, num_workers);
   auto self = std::make_shared<node>(std::move(cfg), system);
   const auto& c = self->cfg();
+  // First: a refused join leaves nothing else to tear down.
+  if (c.is_head || !c.head_address.empty())
+    rt->cluster = cluster::internal::cluster_runtime::start(
+      *self, cluster::internal::resource_units(totals), [] {
+        // Heartbeats may start before the task system is published.
+        auto tasks = rustyray::tasks::internal::current_tasks();
+        return tasks ? cluster::internal::resource_units(tasks->tasks->snapshot().available)
+                     : std::map<std::string, double>{};
+      });
   auto store = std::make_shared<objstore::internal::store_context>();
   store->node = self;
   store->pool =
@@ -179,6 +190,8 @@ void init(config cfg) {
   // where "stealing"'s idle threads poll with sleeps: synchronous callers
   // wait far less (docs/perf-log.md).
   rt->own_config->set("scheduler.policy", caf::atom_from_string(cfg.scheduler_policy));
+  if (cfg.is_head || !cfg.head_address.empty())
+    rt->own_config->load<caf::io::middleman>();
   rt->own_system = std::make_unique<caf::actor_system>(*rt->own_config);
   auto& system = *rt->own_system;
   internal::start(std::move(rt), std::move(cfg), system);
@@ -217,6 +230,9 @@ void stop(std::shared_ptr<runtime_state> rt) {
   } marked;
   rt->node->stop_accepting();
   auto& system = rt->system();
+  // The node leaves the cluster first: no new work comes in.
+  if (rt->cluster)
+    rt->cluster->stop();
   // Actors run the calls already queued, then on_stop, then quit.
   auto actor_hosts = rt->actors->actors->hosts();
   for (auto& [id, host] : actor_hosts)
@@ -378,6 +394,7 @@ void configure(caf::actor_system_config& cfg) {
   cfg.add_message_type<std::vector<std::uint8_t>>("rustyray::bytes");
   // ... decoded with a bound on the length prefix (bounded_bytes.hpp).
   internal::bound_byte_buffers(cfg);
+  cluster::internal::add_cluster_types(cfg);
   cfg.add_error_category(errc_category, internal::render_error);
   auto link = std::make_shared<internal::system_link>();
   cfg.add_thread_hook<internal::thread_marker>(link);

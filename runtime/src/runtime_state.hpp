@@ -6,6 +6,7 @@
 #include <caf/actor_system_config.hpp>
 
 #include "rustyray/actors/internal/actor_runtime.hpp"
+#include "rustyray/cluster/internal/membership.hpp"
 #include "rustyray/internal/node.hpp"
 #include "rustyray/objstore/internal/store_context.hpp"
 #include "rustyray/tasks/internal/task_runtime.hpp"
@@ -25,6 +26,8 @@ struct runtime_state {
   std::shared_ptr<objstore::internal::store_context> store;
   std::shared_ptr<rustyray::tasks::internal::task_runtime> tasks;
   std::shared_ptr<rustyray::actors::internal::actor_runtime> actors;
+  /// The cluster side (null: a single node).
+  std::shared_ptr<rustyray::cluster::internal::cluster_runtime> cluster;
 
   [[nodiscard]] caf::actor_system& system() const noexcept {
     return node->system();

@@ -16,6 +16,10 @@ std::shared_ptr<task_runtime> current_tasks_or_throw() {
   return task_slot.get_or_throw();
 }
 
+std::shared_ptr<task_runtime> current_tasks() noexcept {
+  return task_slot.get();
+}
+
 void publish_tasks(std::shared_ptr<task_runtime> tasks) {
   task_slot.publish(std::move(tasks));
 }

@@ -83,6 +83,28 @@ struct config {
   /// environment variable is `RUSTYRAY_NAMESPACE`.
   std::string ray_namespace;
 
+  /// The cluster to join, `"host:port"` of its head (environment:
+  /// `RUSTYRAY_ADDRESS`); empty (the default): a single node on its own,
+  /// listening on no port.
+  std::string head_address;
+
+  /// Where a head listens for nodes, `"host:port"`; port 0 (the default,
+  /// `"127.0.0.1:0"`) takes any free one.
+  std::string listen = "127.0.0.1:0";
+
+  /// This runtime is a cluster's head: it listens on `listen` and keeps the
+  /// node table.
+  bool is_head = false;
+
+  /// The secret every node and driver presents to join (environment:
+  /// `RUSTYRAY_CLUSTER_TOKEN`). Never written by `to_json`, `state()` or a
+  /// log line.
+  std::string cluster_token;
+
+  /// A node that sends no heartbeat for this long is dead for the cluster
+  /// (default 5 s).
+  std::chrono::milliseconds heartbeat_timeout = std::chrono::seconds(5);
+
   /// Reads a config from a JSON object whose keys are field names, then
   /// applies the `RUSTYRAY_<FIELD>` environment variables. An unknown key, a
   /// wrong type or an out-of-range value throws `error` with code
@@ -101,7 +123,8 @@ struct config {
   /// Throws `invalid_config` if a field is out of range.
   void validate() const;
 
-  /// The fields as `from_json` reads them (durations in milliseconds).
+  /// The fields as `from_json` reads them (durations in milliseconds),
+  /// without `cluster_token`.
   [[nodiscard]] nlohmann::json to_json() const;
 };
 

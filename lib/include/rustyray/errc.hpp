@@ -50,13 +50,17 @@ enum class errc : std::uint8_t {
   /// The worker running a task died (not the task's exception: a crash of the
   /// worker actor itself); retried while `max_retries` allows.
   worker_died,
+  /// A cluster refused this node or driver: a wrong cluster token, another
+  /// RustyRay version, or another set of registered functions (the message
+  /// names the difference).
+  join_refused,
 };
 
 /// The enumerator's name, e.g. `"object_lost"`.
 std::string to_string(errc code);
 
 /// The last enumerator, for code that iterates over every `errc`.
-constexpr errc last_errc = errc::worker_died;
+constexpr errc last_errc = errc::join_refused;
 
 /// The CAF error category of `errc` values.
 constexpr caf::atom_value errc_category = caf::atom("rustyray");

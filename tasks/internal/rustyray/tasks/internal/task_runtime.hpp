@@ -43,6 +43,9 @@ make_resource_broker(std::weak_ptr<task_runtime> runtime);
 /// without one.
 std::shared_ptr<task_runtime> current_tasks_or_throw();
 
+/// The running runtime's task system, or null.
+std::shared_ptr<task_runtime> current_tasks() noexcept;
+
 /// Makes `tasks` the current one (null: none), for `init` and `shutdown`.
 void publish_tasks(std::shared_ptr<task_runtime> tasks);
 

@@ -1,0 +1,42 @@
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace rustyray {
+
+/// One node of the cluster, as `nodes()` lists it.
+struct node_info {
+  /// The node's ID: 16 hex digits, the first half of every object ID it owns.
+  std::string id;
+  /// Where it accepts connections, `"host:port"`; empty for a node that
+  /// listens on no port (a single node, or a node that only joined).
+  std::string address;
+  /// Its resources in all, and free when it last reported them.
+  std::map<std::string, double> total;
+  std::map<std::string, double> available;
+  /// False once it left, or missed its heartbeats: it never comes back
+  /// under the same ID.
+  bool alive = true;
+  /// It is the cluster's head.
+  bool head = false;
+  /// It is the node the calling process runs.
+  bool local = false;
+};
+
+/// The cluster's nodes: with `config.head_address` or `config.is_head` set,
+/// every node that joined (as the head knows them; dead ones too, with
+/// `alive` false); otherwise the one local node. Throws
+/// `runtime_not_initialized` without a runtime, `node_lost` if the head
+/// does not answer.
+[[nodiscard]] std::vector<node_info> nodes();
+
+/// Makes this process a worker node: after `init` with
+/// `config.head_address`, blocks while the node runs what the cluster sends
+/// it, until `shutdown` (from another thread, or a signal handler's thread)
+/// or until the head goes away. Throws `invalid_argument` without a head
+/// address, `runtime_not_initialized` without a runtime.
+void serve();
+
+} // namespace rustyray

@@ -1,0 +1,121 @@
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include <caf/actor.hpp>
+#include <caf/allowed_unsafe_message_type.hpp>
+#include <caf/fwd.hpp>
+#include <caf/meta/type_name.hpp>
+
+#include "rustyray/cluster.hpp"
+#include "rustyray/internal/resources.hpp"
+
+namespace rustyray::internal {
+class node;
+}
+
+namespace rustyray::cluster::internal {
+
+/// A node as the head's table keeps it (and sends it to `nodes()`).
+struct node_record {
+  std::uint64_t id = 0;
+  std::string address;
+  std::map<std::string, double> total;
+  std::map<std::string, double> available;
+  bool alive = true;
+  bool head = false;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, node_record& x) {
+  return f(caf::meta::type_name("rustyray::node_record"), x.id, x.address, x.total, x.available,
+           x.alive, x.head);
+}
+
+/// What a node presents to join: checked by the head before anything else
+/// is accepted from it.
+struct join_request {
+  std::uint64_t id = 0;
+  std::string address;
+  std::map<std::string, double> resources;
+  /// The names `RUSTYRAY_REMOTE` registered, sorted: nodes run the same
+  /// program.
+  std::vector<std::string> functions;
+  std::string version;
+  std::string token;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, join_request& x) {
+  return f(caf::meta::type_name("rustyray::join_request"), x.id, x.address, x.resources,
+           x.functions, x.version, x.token);
+}
+
+/// Registers the cluster's message types in an actor system's config.
+void add_cluster_types(caf::actor_system_config& cfg);
+
+/// This node's part of a cluster: the head's table (on the head), the
+/// handle of the head, and whether it is still reachable.
+class cluster_runtime {
+public:
+  /// Starts the cluster side of `node` as its config says: a head
+  /// publishes its table on `listen`; any other node joins the head at
+  /// `head_address` (throws `join_refused` naming why, `node_lost` if the
+  /// head cannot be reached). `available` reports this node's free
+  /// resources for heartbeats.
+  static std::shared_ptr<cluster_runtime>
+  start(rustyray::internal::node& node, std::map<std::string, double> total,
+        std::function<std::map<std::string, double>()> available);
+
+  ~cluster_runtime();
+
+  /// The nodes the head knows.
+  std::vector<node_info> nodes();
+
+  /// Blocks until `stop` or until the head is lost.
+  void serve();
+
+  /// Shutdown: leaves the cluster, stops the head's table or this node's
+  /// agent, unpublishes; wakes `serve`.
+  void stop();
+
+  /// Where the head listens (on the head: its bound port).
+  [[nodiscard]] const std::string& head_address() const noexcept {
+    return head_address_;
+  }
+
+  /// The agent learned the head is gone.
+  void head_lost();
+
+private:
+  cluster_runtime(rustyray::internal::node& node) : node_(node) {}
+
+  rustyray::internal::node& node_;
+  std::string head_address_;
+  caf::actor head_;  // the table (local on the head, a proxy elsewhere)
+  caf::actor agent_; // this node's heartbeat sender (not on the head)
+  std::uint16_t port_ = 0;
+  std::mutex mtx_;
+  std::condition_variable changed_;
+  bool stopped_ = false;   // guarded by mtx_
+  bool head_lost_ = false; // guarded by mtx_
+};
+
+/// The running runtime's cluster side, or null (a single node).
+std::shared_ptr<cluster_runtime> current_cluster() noexcept;
+
+/// Makes `cluster` the current one (null: none), for `init` and `shutdown`.
+void publish_cluster(std::shared_ptr<cluster_runtime> cluster);
+
+/// Thousandths (the scheduler's count) as units.
+std::map<std::string, double> resource_units(const rustyray::internal::resource_amounts& amounts);
+
+} // namespace rustyray::cluster::internal

@@ -1,0 +1,395 @@
+// Membership: the head's node table, the join handshake (token, version,
+// registered functions) and heartbeats, over CAF's io middleman.
+
+#include "rustyray/cluster/internal/membership.hpp"
+
+#include <algorithm>
+#include <cstdio>
+
+#include <caf/all.hpp>
+#include <caf/io/all.hpp>
+
+#include "rustyray/errc.hpp"
+#include "rustyray/error.hpp"
+#include "rustyray/detail/object_access.hpp"
+#include "rustyray/internal/error_text.hpp"
+#include "rustyray/internal/function_registry.hpp"
+#include "rustyray/internal/node.hpp"
+#include "rustyray/internal/published.hpp"
+#include "rustyray/log.hpp"
+#include "rustyray/tasks/internal/task_runtime.hpp"
+
+namespace rustyray::cluster::internal {
+
+using namespace rustyray::internal; // the base layer's internals
+
+namespace {
+
+using join_atom = caf::atom_constant<caf::atom("rr_join")>;
+using nodes_atom = caf::atom_constant<caf::atom("rr_nodes")>;
+using beat_atom = caf::atom_constant<caf::atom("rr_beat")>;
+using tick_atom = caf::atom_constant<caf::atom("rr_tick")>;
+
+/// Requests between nodes never wait forever (a dead peer's promise is
+/// never broken in CAF 0.17).
+constexpr auto request_timeout = std::chrono::seconds(10);
+
+/// The version a node must share with the head.
+const char* const rustyray_version = "0.1.0";
+
+/// Compares without stopping at the first difference: how long the check
+/// takes says nothing about the token.
+bool same_token(const std::string& a, const std::string& b) {
+  unsigned char diff = a.size() == b.size() ? 0 : 1;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    diff |= static_cast<unsigned char>(a[i] ^ b[i % std::max<std::size_t>(b.size(), 1)]);
+  return diff == 0;
+}
+
+/// What one registry has that the other lacks, for the refusal's message.
+std::string registry_difference(const std::vector<std::string>& head,
+                                const std::vector<std::string>& joining) {
+  std::vector<std::string> missing, extra;
+  std::set_difference(head.begin(), head.end(), joining.begin(), joining.end(),
+                      std::back_inserter(missing));
+  std::set_difference(joining.begin(), joining.end(), head.begin(), head.end(),
+                      std::back_inserter(extra));
+  auto list = [](const std::vector<std::string>& names) {
+    std::string text;
+    for (std::size_t i = 0; i < names.size() && i < 5; ++i)
+      text += (i == 0 ? "" : ", ") + names[i];
+    return names.size() > 5 ? text + ", ..." : text;
+  };
+  std::string why;
+  if (!missing.empty())
+    why += "the head registers " + list(missing) + " that this node does not";
+  if (!extra.empty())
+    why += std::string{why.empty() ? "" : "; "} + "this node registers " + list(extra)
+           + " that the head does not";
+  return why;
+}
+
+struct member {
+  node_record record;
+  caf::actor agent; // null for the head itself
+  std::chrono::steady_clock::time_point last_seen;
+};
+
+struct head_state {
+  std::map<std::uint64_t, member> members;
+  static inline const char* name = "rustyray.cluster_head";
+};
+
+using head_ptr = caf::stateful_actor<head_state>*;
+
+std::vector<node_record> records_of(const head_state& st) {
+  std::vector<node_record> result;
+  for (const auto& [id, m] : st.members)
+    result.push_back(m.record);
+  return result;
+}
+
+caf::behavior head_table(head_ptr self, node_record own, std::string token,
+                         std::chrono::milliseconds timeout,
+                         std::function<std::map<std::string, double>()> available) {
+  self->state.members[own.id] = member{std::move(own), {}, std::chrono::steady_clock::now()};
+  auto own_id = self->state.members.begin()->first;
+  self->set_down_handler([=](caf::down_msg& dm) {
+    for (auto& [id, m] : self->state.members)
+      if (m.agent && m.agent.address() == dm.source && m.record.alive) {
+        m.record.alive = false;
+        rustyray::log(log_level::warning,
+                      "cluster: node " + node_text(id) + " left (" + error_text(dm.reason) + ")");
+      }
+  });
+  self->delayed_send(self, timeout / 4, tick_atom::value);
+  return {
+    [=](join_atom, join_request& r) -> caf::result<std::vector<node_record>> {
+      if (!same_token(r.token, token))
+        return make_error(errc::join_refused,
+                          "the cluster refused this node: its cluster token is not the head's; "
+                          "set config.cluster_token (or RUSTYRAY_CLUSTER_TOKEN) to the token "
+                          "`rustyray start --head` printed");
+      if (r.version != rustyray_version)
+        return make_error(errc::join_refused, "the cluster refused this node: it runs RustyRay "
+                                                + r.version + ", the head "
+                                                + rustyray_version + "; run one version");
+      auto own_functions = remote_names();
+      if (r.functions != own_functions)
+        return make_error(errc::join_refused,
+                          "the cluster refused this node: it is not the head's program ("
+                            + registry_difference(own_functions, r.functions)
+                            + "); run the same build of the program on every node");
+      if (self->state.members.count(r.id) != 0)
+        return make_error(errc::join_refused, "the cluster refused this node: node ID "
+                                                + node_text(r.id)
+                                                + " is taken (a node cannot come back under "
+                                                  "its old ID); start it again");
+      auto agent = caf::actor_cast<caf::actor>(self->current_sender());
+      if (!agent)
+        return make_error(errc::join_refused, "the cluster refused a join without a sender");
+      self->monitor(agent);
+      node_record rec;
+      rec.id = r.id;
+      rec.address = r.address;
+      rec.total = r.resources;
+      rec.available = r.resources;
+      self->state.members[r.id] = member{rec, agent, std::chrono::steady_clock::now()};
+      return records_of(self->state);
+    },
+    [=](nodes_atom) {
+      self->state.members[own_id].record.available = available();
+      return records_of(self->state);
+    },
+    [=](beat_atom, std::uint64_t id, std::map<std::string, double>& free) {
+      auto i = self->state.members.find(id);
+      // Only the node's own agent speaks for it.
+      if (i == self->state.members.end() || !i->second.record.alive
+          || i->second.agent.address() != self->current_sender())
+        return;
+      i->second.record.available = std::move(free);
+      i->second.last_seen = std::chrono::steady_clock::now();
+    },
+    [=](tick_atom) {
+      auto now = std::chrono::steady_clock::now();
+      for (auto& [id, m] : self->state.members)
+        if (m.agent && m.record.alive && now - m.last_seen > timeout) {
+          m.record.alive = false;
+          rustyray::log(log_level::warning,
+                        "cluster: node " + node_text(id) + " sent no heartbeat for "
+                          + milliseconds_text(timeout) + " and is dead for the cluster");
+        }
+      self->delayed_send(self, timeout / 4, tick_atom::value);
+    },
+  };
+}
+
+struct agent_state {
+  static inline const char* name = "rustyray.cluster_agent";
+};
+
+/// A node's link to the head: joins, then sends heartbeats; tells the
+/// runtime when the head is gone.
+caf::behavior node_agent(caf::stateful_actor<agent_state>* self, caf::actor head,
+                         std::uint64_t id, std::chrono::milliseconds interval,
+                         std::function<std::map<std::string, double>()> available,
+                         std::weak_ptr<cluster_runtime> owner) {
+  self->monitor(head);
+  self->set_down_handler([=](caf::down_msg&) {
+    if (auto rt = owner.lock())
+      rt->head_lost();
+    self->quit();
+  });
+  return {
+    [=](join_atom, join_request& r) {
+      auto rp = self->make_response_promise();
+      self->request(head, request_timeout, join_atom::value, std::move(r))
+        .then(
+          [=](std::vector<node_record>& table) mutable {
+            self->delayed_send(self, interval, tick_atom::value);
+            rp.deliver(std::move(table));
+          },
+          [=](caf::error& err) mutable { rp.deliver(std::move(err)); });
+      return rp;
+    },
+    [=](tick_atom) {
+      self->send(head, beat_atom::value, id, available());
+      self->delayed_send(self, interval, tick_atom::value);
+    },
+  };
+}
+
+/// "host:port" split; the config checked the form.
+std::pair<std::string, std::uint16_t> split_address(const std::string& address) {
+  auto colon = address.rfind(':');
+  return {address.substr(0, colon),
+          static_cast<std::uint16_t>(std::stoul(address.substr(colon + 1)))};
+}
+
+node_info info_of(const node_record& r, std::uint64_t local) {
+  node_info info;
+  info.id = node_text(r.id);
+  info.address = r.address;
+  info.total = r.total;
+  info.available = r.available;
+  info.alive = r.alive;
+  info.head = r.head;
+  info.local = r.id == local;
+  return info;
+}
+
+published<cluster_runtime>& cluster_slot = *new published<cluster_runtime>; // never destroyed
+
+} // namespace
+
+void add_cluster_types(caf::actor_system_config& cfg) {
+  cfg.add_message_type<node_record>("rustyray::node_record");
+  cfg.add_message_type<std::vector<node_record>>("rustyray::node_records");
+  cfg.add_message_type<join_request>("rustyray::join_request");
+  cfg.add_message_type<std::map<std::string, double>>("rustyray::resource_map");
+}
+
+std::shared_ptr<cluster_runtime>
+cluster_runtime::start(rustyray::internal::node& node, std::map<std::string, double> total,
+                       std::function<std::map<std::string, double>()> available) {
+  const auto& cfg = node.cfg();
+  auto& system = node.system();
+  if (!system.has_middleman())
+    throw error{errc::invalid_config,
+                "a cluster needs CAF's io middleman: load it in the application's "
+                "actor_system_config (cfg.load<caf::io::middleman>()) before creating the system"};
+  std::shared_ptr<cluster_runtime> rt{new cluster_runtime(node)};
+  if (cfg.is_head) {
+    auto [host, port] = split_address(cfg.listen);
+    node_record own;
+    own.id = node.id();
+    own.total = total;
+    own.available = total;
+    own.head = true;
+    rt->head_ = system.spawn<caf::hidden>(head_table, own, cfg.cluster_token,
+                                          cfg.heartbeat_timeout, available);
+    auto bound = system.middleman().publish(rt->head_, port, host.c_str(), true);
+    if (!bound) {
+      caf::anon_send_exit(rt->head_, caf::exit_reason::user_shutdown);
+      throw error{errc::invalid_config, "the head cannot listen on " + cfg.listen + ": "
+                                          + system.render(bound.error())
+                                          + "; pick another config.listen"};
+    }
+    rt->port_ = *bound;
+    rt->head_address_ = host + ":" + std::to_string(*bound);
+    return rt;
+  }
+  auto [host, port] = split_address(cfg.head_address);
+  auto head = system.middleman().remote_actor(host, port);
+  if (!head)
+    throw error{errc::node_lost, "cannot reach the cluster's head at " + cfg.head_address + ": "
+                                   + system.render(head.error())
+                                   + "; start it (rustyray start --head) or fix "
+                                     "config.head_address / RUSTYRAY_ADDRESS"};
+  rt->head_ = *head;
+  rt->head_address_ = cfg.head_address;
+  rt->agent_ = system.spawn<caf::hidden>(node_agent, rt->head_, node.id(),
+                                         cfg.heartbeat_timeout / 4, available,
+                                         std::weak_ptr<cluster_runtime>{rt});
+  join_request request;
+  request.id = node.id();
+  request.resources = std::move(total);
+  request.functions = remote_names();
+  request.version = rustyray_version;
+  request.token = cfg.cluster_token;
+  caf::error failure;
+  {
+    caf::scoped_actor self{system};
+    self->request(rt->agent_, request_timeout + std::chrono::seconds(1), join_atom::value,
+                  std::move(request))
+      .receive([](std::vector<node_record>&) {}, [&](caf::error& err) { failure = err; });
+  }
+  if (failure) {
+    caf::anon_send_exit(rt->agent_, caf::exit_reason::user_shutdown);
+    if (errc_of(failure) == errc::join_refused)
+      detail::throw_caf_error(failure);
+    throw error{errc::node_lost, "the cluster's head at " + cfg.head_address
+                                   + " did not answer the join: " + error_text(failure)};
+  }
+  return rt;
+}
+
+cluster_runtime::~cluster_runtime() = default;
+
+std::vector<node_info> cluster_runtime::nodes() {
+  std::vector<node_record> table;
+  caf::error failure;
+  {
+    caf::scoped_actor self{node_.system()};
+    self->request(head_, request_timeout, nodes_atom::value)
+      .receive([&](std::vector<node_record>& got) { table = std::move(got); },
+               [&](caf::error& err) { failure = err; });
+  }
+  if (failure)
+    throw error{errc::node_lost, "the cluster's head at " + head_address_
+                                   + " did not answer: " + error_text(failure)};
+  std::vector<node_info> result;
+  for (const auto& r : table) {
+    auto info = info_of(r, node_.id());
+    if (r.head && info.address.empty())
+      info.address = head_address_;
+    result.push_back(std::move(info));
+  }
+  return result;
+}
+
+void cluster_runtime::serve() {
+  std::unique_lock<std::mutex> guard{mtx_};
+  changed_.wait(guard, [this] { return stopped_ || head_lost_; });
+}
+
+void cluster_runtime::head_lost() {
+  {
+    std::lock_guard<std::mutex> guard{mtx_};
+    head_lost_ = true;
+  }
+  changed_.notify_all();
+  rustyray::log(log_level::warning, "cluster: the head at " + head_address_ + " is gone");
+}
+
+void cluster_runtime::stop() {
+  {
+    std::lock_guard<std::mutex> guard{mtx_};
+    if (stopped_)
+      return;
+    stopped_ = true;
+  }
+  changed_.notify_all();
+  if (agent_)
+    caf::anon_send_exit(agent_, caf::exit_reason::user_shutdown);
+  if (port_ != 0) {
+    (void)node_.system().middleman().unpublish(head_, port_);
+    caf::anon_send_exit(head_, caf::exit_reason::user_shutdown);
+  }
+  agent_ = nullptr;
+  head_ = nullptr;
+}
+
+std::map<std::string, double> resource_units(const resource_amounts& amounts) {
+  std::map<std::string, double> result;
+  for (const auto& [name, amount] : amounts)
+    result[name] = static_cast<double>(amount) / 1000.0;
+  return result;
+}
+
+std::shared_ptr<cluster_runtime> current_cluster() noexcept {
+  return cluster_slot.get();
+}
+
+void publish_cluster(std::shared_ptr<cluster_runtime> cluster) {
+  cluster_slot.publish(std::move(cluster));
+}
+
+} // namespace rustyray::cluster::internal
+
+namespace rustyray {
+
+std::vector<node_info> nodes() {
+  if (auto cluster = cluster::internal::current_cluster())
+    return cluster->nodes();
+  auto tasks = tasks::internal::current_tasks_or_throw();
+  auto snap = tasks->tasks->snapshot();
+  node_info local;
+  local.id = internal::node_text(tasks->node().id());
+  local.total = cluster::internal::resource_units(snap.total);
+  local.available = cluster::internal::resource_units(snap.available);
+  local.head = true; // a single node is its own head
+  local.local = true;
+  return {local};
+}
+
+void serve() {
+  auto cluster = cluster::internal::current_cluster();
+  if (!cluster)
+    throw error{errc::invalid_argument,
+                "rustyray::serve() makes this process a node of a cluster: init with "
+                "config.head_address (or RUSTYRAY_ADDRESS), or config.is_head, first"};
+  cluster->serve();
+}
+
+} // namespace rustyray
