@@ -112,8 +112,8 @@ caf::behavior head_table(head_ptr self, node_record own, std::string token,
                           "`rustyray start --head` printed");
       if (r.version != rustyray_version)
         return make_error(errc::join_refused, "the cluster refused this node: it runs RustyRay "
-                                                + r.version + ", the head "
-                                                + rustyray_version + "; run one version");
+                                                + r.version + ", the head " + rustyray_version
+                                                + "; run one version");
       auto own_functions = remote_names();
       if (r.functions != own_functions)
         return make_error(errc::join_refused,
@@ -170,8 +170,8 @@ struct agent_state {
 
 /// A node's link to the head: joins, then sends heartbeats; tells the
 /// runtime when the head is gone.
-caf::behavior node_agent(caf::stateful_actor<agent_state>* self, caf::actor head,
-                         std::uint64_t id, std::chrono::milliseconds interval,
+caf::behavior node_agent(caf::stateful_actor<agent_state>* self, caf::actor head, std::uint64_t id,
+                         std::chrono::milliseconds interval,
                          std::function<std::map<std::string, double>()> available,
                          std::weak_ptr<cluster_runtime> owner) {
   self->monitor(head);
@@ -246,8 +246,8 @@ cluster_runtime::start(rustyray::internal::node& node, std::map<std::string, dou
     own.total = total;
     own.available = total;
     own.head = true;
-    rt->head_ = system.spawn<caf::hidden>(head_table, own, cfg.cluster_token,
-                                          cfg.heartbeat_timeout, available);
+    rt->head_ = system.spawn<caf::hidden>(head_table, own, cfg.cluster_token, cfg.heartbeat_timeout,
+                                          available);
     auto bound = system.middleman().publish(rt->head_, port, host.c_str(), true);
     if (!bound) {
       caf::anon_send_exit(rt->head_, caf::exit_reason::user_shutdown);
@@ -268,9 +268,9 @@ cluster_runtime::start(rustyray::internal::node& node, std::map<std::string, dou
                                      "config.head_address / RUSTYRAY_ADDRESS"};
   rt->head_ = *head;
   rt->head_address_ = cfg.head_address;
-  rt->agent_ = system.spawn<caf::hidden>(node_agent, rt->head_, node.id(),
-                                         cfg.heartbeat_timeout / 4, available,
-                                         std::weak_ptr<cluster_runtime>{rt});
+  rt->agent_ =
+    system.spawn<caf::hidden>(node_agent, rt->head_, node.id(), cfg.heartbeat_timeout / 4,
+                              available, std::weak_ptr<cluster_runtime>{rt});
   join_request request;
   request.id = node.id();
   request.resources = std::move(total);
@@ -280,8 +280,9 @@ cluster_runtime::start(rustyray::internal::node& node, std::map<std::string, dou
   caf::error failure;
   {
     caf::scoped_actor self{system};
-    self->request(rt->agent_, request_timeout + std::chrono::seconds(1), join_atom::value,
-                  std::move(request))
+    self
+      ->request(rt->agent_, request_timeout + std::chrono::seconds(1), join_atom::value,
+                std::move(request))
       .receive([](std::vector<node_record>&) {}, [&](caf::error& err) { failure = err; });
   }
   if (failure) {

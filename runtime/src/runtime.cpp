@@ -44,6 +44,18 @@ std::mutex lifecycle_mtx;
 // (and so the shutdown hook below) runs inside it.
 thread_local bool shutting_down_here = false;
 
+/// Marks the calling thread as `shutting_down_here` for its scope.
+struct shutdown_scope {
+  shutdown_scope() {
+    shutting_down_here = true;
+  }
+  ~shutdown_scope() {
+    shutting_down_here = false;
+  }
+  shutdown_scope(const shutdown_scope&) = delete;
+  shutdown_scope& operator=(const shutdown_scope&) = delete;
+};
+
 void shutdown_at_exit() noexcept;
 
 /// The running runtime (its per-layer contexts are published beside it).
@@ -194,7 +206,15 @@ void init(config cfg) {
     rt->own_config->load<caf::io::middleman>();
   rt->own_system = std::make_unique<caf::actor_system>(*rt->own_config);
   auto& system = *rt->own_system;
-  internal::start(std::move(rt), std::move(cfg), system);
+  try {
+    internal::start(rt, std::move(cfg), system);
+  } catch (...) {
+    // Nothing was published: the own system goes with `rt`, and its
+    // shutdown hook must not wait for the lock this thread holds.
+    internal::shutdown_scope marked;
+    rt = nullptr;
+    throw;
+  }
   internal::release_thread_logger(); // see there: shutdown may run elsewhere
 }
 
@@ -220,14 +240,7 @@ namespace {
 
 /// Stops `rt`; the caller holds lifecycle_mtx.
 void stop(std::shared_ptr<runtime_state> rt) {
-  struct mark_thread {
-    mark_thread() {
-      shutting_down_here = true;
-    }
-    ~mark_thread() {
-      shutting_down_here = false;
-    }
-  } marked;
+  shutdown_scope marked;
   rt->node->stop_accepting();
   auto& system = rt->system();
   // The node leaves the cluster first: no new work comes in.

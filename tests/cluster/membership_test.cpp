@@ -36,9 +36,9 @@ struct head_fixture {
 
 test::node_process start_node(const std::string& program, const std::string& address,
                               const std::string& with_token) {
-  return test::node_process{program, {"RUSTYRAY_ADDRESS=" + address,
-                                      "RUSTYRAY_CLUSTER_TOKEN=" + with_token,
-                                      "RUSTYRAY_NUM_WORKERS=1"}};
+  return test::node_process{program,
+                            {"RUSTYRAY_ADDRESS=" + address, "RUSTYRAY_CLUSTER_TOKEN=" + with_token,
+                             "RUSTYRAY_NUM_WORKERS=1"}};
 }
 
 const node_info* find(const std::vector<node_info>& all, const std::string& id) {

@@ -15,6 +15,7 @@
 #include "rustyray/actors/actor.hpp"
 #include "rustyray/actors/actor_handle.hpp"
 #include "rustyray/actors/caf_interop.hpp"
+#include "rustyray/cluster.hpp"
 #include "rustyray/config.hpp"
 #include "rustyray/errc.hpp"
 #include "rustyray/error.hpp"
