@@ -14,6 +14,7 @@
 #include "rustyray/detail/object_access.hpp"
 #include "rustyray/internal/error_text.hpp"
 #include "rustyray/internal/function_registry.hpp"
+#include "rustyray/internal/host_port.hpp"
 #include "rustyray/internal/node.hpp"
 #include "rustyray/internal/published.hpp"
 #include "rustyray/log.hpp"
@@ -77,6 +78,11 @@ struct member {
 
 struct head_state {
   std::map<std::uint64_t, member> members;
+  /// The program's registered functions every node must have. A head whose
+  /// program registers none (`rustyray start --head`) takes the first
+  /// joining node's.
+  std::vector<std::string> functions;
+  bool adopt_functions = false;
   static inline const char* name = "rustyray.cluster_head";
 };
 
@@ -93,6 +99,8 @@ caf::behavior head_table(head_ptr self, node_record own, std::string token,
                          std::chrono::milliseconds timeout,
                          std::function<std::map<std::string, double>()> available) {
   self->state.members[own.id] = member{std::move(own), {}, std::chrono::steady_clock::now()};
+  self->state.functions = remote_names();
+  self->state.adopt_functions = self->state.functions.empty();
   auto own_id = self->state.members.begin()->first;
   self->set_down_handler([=](caf::down_msg& dm) {
     for (auto& [id, m] : self->state.members)
@@ -114,11 +122,15 @@ caf::behavior head_table(head_ptr self, node_record own, std::string token,
         return make_error(errc::join_refused, "the cluster refused this node: it runs RustyRay "
                                                 + r.version + ", the head " + rustyray_version
                                                 + "; run one version");
-      auto own_functions = remote_names();
-      if (r.functions != own_functions)
+      auto& st = self->state;
+      if (st.adopt_functions) {
+        st.functions = r.functions;
+        st.adopt_functions = false;
+      }
+      if (r.functions != st.functions)
         return make_error(errc::join_refused,
-                          "the cluster refused this node: it is not the head's program ("
-                            + registry_difference(own_functions, r.functions)
+                          "the cluster refused this node: it is not the cluster's program ("
+                            + registry_difference(st.functions, r.functions)
                             + "); run the same build of the program on every node");
       if (self->state.members.count(r.id) != 0)
         return make_error(errc::join_refused, "the cluster refused this node: node ID "
@@ -137,7 +149,10 @@ caf::behavior head_table(head_ptr self, node_record own, std::string token,
       self->state.members[r.id] = member{rec, agent, std::chrono::steady_clock::now()};
       return records_of(self->state);
     },
-    [=](nodes_atom) {
+    [=](nodes_atom, const std::string& with_token) -> caf::result<std::vector<node_record>> {
+      if (!same_token(with_token, token))
+        return make_error(errc::join_refused, "the cluster refused the query: its cluster token "
+                                              "is not the head's");
       self->state.members[own_id].record.available = available();
       return records_of(self->state);
     },
@@ -201,9 +216,7 @@ caf::behavior node_agent(caf::stateful_actor<agent_state>* self, caf::actor head
 
 /// "host:port" split; the config checked the form.
 std::pair<std::string, std::uint16_t> split_address(const std::string& address) {
-  auto colon = address.rfind(':');
-  return {address.substr(0, colon),
-          static_cast<std::uint16_t>(std::stoul(address.substr(colon + 1)))};
+  return *parse_host_port(address, true);
 }
 
 node_info info_of(const node_record& r, std::uint64_t local) {
@@ -302,7 +315,7 @@ std::vector<node_info> cluster_runtime::nodes() {
   caf::error failure;
   {
     caf::scoped_actor self{node_.system()};
-    self->request(head_, request_timeout, nodes_atom::value)
+    self->request(head_, request_timeout, nodes_atom::value, node_.cfg().cluster_token)
       .receive([&](std::vector<node_record>& got) { table = std::move(got); },
                [&](caf::error& err) { failure = err; });
   }
@@ -358,6 +371,44 @@ std::map<std::string, double> resource_units(const resource_amounts& amounts) {
   return result;
 }
 
+std::vector<node_info> query_nodes(const std::string& head_address, const std::string& token) {
+  const auto& address = head_address;
+  if (!parse_host_port(address, false))
+    throw error{errc::invalid_argument, "nodes(head_address, token): \"" + address
+                                          + "\" is no host:port (e.g. \"127.0.0.1:6379\")"};
+  caf::actor_system_config system_cfg;
+  add_cluster_types(system_cfg);
+  system_cfg.load<caf::io::middleman>();
+  caf::actor_system system{system_cfg};
+  auto [host, port] = split_address(address);
+  auto head = system.middleman().remote_actor(host, port);
+  if (!head)
+    throw error{errc::node_lost, "cannot reach the cluster's head at " + address + ": "
+                                   + system.render(head.error())};
+  std::vector<node_record> table;
+  caf::error failure;
+  {
+    caf::scoped_actor self{system};
+    self->request(*head, request_timeout, nodes_atom::value, token)
+      .receive([&](std::vector<node_record>& got) { table = std::move(got); },
+               [&](caf::error& err) { failure = err; });
+  }
+  if (failure) {
+    if (errc_of(failure) == errc::join_refused)
+      detail::throw_caf_error(failure);
+    throw error{errc::node_lost,
+                "the cluster's head at " + address + " did not answer: " + error_text(failure)};
+  }
+  std::vector<node_info> result;
+  for (const auto& r : table) {
+    auto info = info_of(r, 0);
+    if (r.head && info.address.empty())
+      info.address = address;
+    result.push_back(std::move(info));
+  }
+  return result;
+}
+
 std::shared_ptr<cluster_runtime> current_cluster() noexcept {
   return cluster_slot.get();
 }
@@ -369,6 +420,10 @@ void publish_cluster(std::shared_ptr<cluster_runtime> cluster) {
 } // namespace rustyray::cluster::internal
 
 namespace rustyray {
+
+std::vector<node_info> nodes(const std::string& head_address, const std::string& token) {
+  return cluster::internal::query_nodes(head_address, token);
+}
 
 std::vector<node_info> nodes() {
   if (auto cluster = cluster::internal::current_cluster())

@@ -18,6 +18,7 @@
 #include <nlohmann/json.hpp>
 
 #include "rustyray/error.hpp"
+#include "rustyray/internal/host_port.hpp"
 
 namespace rustyray {
 
@@ -122,13 +123,7 @@ void read_address(const nlohmann::json& value, const origin& from, std::string& 
     out.clear();
     return;
   }
-  auto colon = text.rfind(':');
-  if (colon == std::string::npos || colon == 0 || colon + 1 == text.size()
-      || text.size() - colon - 1 > 5
-      || text.find_first_not_of("0123456789", colon + 1) != std::string::npos)
-    bad();
-  auto port = std::stoul(text.substr(colon + 1));
-  if (port > 65535 || (port == 0 && !any_port))
+  if (!internal::parse_host_port(text, any_port))
     bad();
   out = std::move(text);
 }
@@ -315,8 +310,9 @@ nlohmann::json env_value(const char* text) {
 }
 
 /// Variables with RustyRay's prefix that are no config field but are read
-/// by RustyRay's own tools (the soak test's share of its full run).
-const char* const tool_variables[] = {"RUSTYRAY_SOAK_PERCENT"};
+/// by RustyRay's own tools (the soak test's share of its full run, the
+/// `rustyray` command's state directory).
+const char* const tool_variables[] = {"RUSTYRAY_SOAK_PERCENT", "RUSTYRAY_STATE_DIR"};
 
 /// Edits that turn `a` into `b` (Levenshtein), for "did you mean".
 std::size_t distance(const std::string& a, const std::string& b) {

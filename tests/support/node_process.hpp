@@ -22,9 +22,11 @@ namespace rustyray::test {
 
 class node_process {
 public:
-  /// Starts `program` with `env` ("NAME=value") added to this process's
-  /// environment. It dies with the test process (PR_SET_PDEATHSIG).
-  node_process(const std::string& program, const std::vector<std::string>& env) {
+  /// Starts `program` with `args` and with `env` ("NAME=value") added to
+  /// this process's environment. It dies with the test process
+  /// (PR_SET_PDEATHSIG).
+  node_process(const std::string& program, const std::vector<std::string>& env,
+               std::vector<std::string> args = {}) {
     // Everything the child needs is built before fork: between fork and
     // exec a child of a threaded process may only make system calls.
     std::vector<std::string> vars = env;
@@ -34,7 +36,11 @@ public:
     for (auto& v : vars)
       envp.push_back(v.data());
     envp.push_back(nullptr);
-    char* argv[] = {const_cast<char*>(program.c_str()), nullptr};
+    args.insert(args.begin(), program);
+    std::vector<char*> argv;
+    for (auto& a : args)
+      argv.push_back(a.data());
+    argv.push_back(nullptr);
     int out[2];
     if (pipe2(out, O_CLOEXEC) != 0)
       throw std::runtime_error("pipe failed");
@@ -44,7 +50,7 @@ public:
     if (pid_ == 0) {
       prctl(PR_SET_PDEATHSIG, SIGKILL);
       dup2(out[1], STDOUT_FILENO); // dup2 clears O_CLOEXEC on the copy
-      execve(argv[0], argv, envp.data());
+      execve(argv[0], argv.data(), envp.data());
       _exit(127);
     }
     close(out[1]);

@@ -32,6 +32,14 @@ struct node_info {
 /// does not answer.
 [[nodiscard]] std::vector<node_info> nodes();
 
+/// The nodes of the cluster whose head listens at `head_address`
+/// ("host:port"), asked with `token` (its cluster token) without joining it
+/// and without a runtime, as `rustyray status` does. Throws `join_refused`
+/// for a wrong token, `node_lost` if the head cannot be reached,
+/// `invalid_argument` for a malformed address.
+[[nodiscard]] std::vector<node_info> nodes(const std::string& head_address,
+                                           const std::string& token);
+
 /// Makes this process a worker node: after `init` with
 /// `config.head_address`, blocks while the node runs what the cluster sends
 /// it, until `shutdown` (from another thread, or a signal handler's thread)

@@ -109,6 +109,10 @@ private:
   bool head_lost_ = false; // guarded by mtx_
 };
 
+/// `nodes(head_address, token)`: asks the head with an actor system of its
+/// own, without joining.
+std::vector<node_info> query_nodes(const std::string& head_address, const std::string& token);
+
 /// The running runtime's cluster side, or null (a single node).
 std::shared_ptr<cluster_runtime> current_cluster() noexcept;
 

@@ -1,0 +1,97 @@
+#define BOOST_TEST_MODULE cluster_cli
+#include <boost/test/unit_test.hpp>
+
+#include <csignal>
+#include <cstdlib>
+#include <fstream>
+#include <string>
+
+#include <nlohmann/json.hpp>
+#include <unistd.h>
+
+#include "node_process.hpp"
+
+using namespace rustyray;
+
+namespace {
+
+/// A state directory of its own; any head left running is killed at the end.
+struct cli_fixture {
+  cli_fixture() {
+    char dir[] = "/tmp/rustyray_cli_XXXXXX";
+    BOOST_REQUIRE(mkdtemp(dir) != nullptr);
+    state_dir = dir;
+  }
+  ~cli_fixture() {
+    std::ifstream in{state_dir + "/head.json"};
+    auto state = nlohmann::json::parse(in, nullptr, false);
+    if (!state.is_discarded() && state.is_object() && state.value("pid", 0) > 0)
+      ::kill(state.value("pid", 0), SIGKILL);
+    std::remove((state_dir + "/head.json").c_str());
+    rmdir(state_dir.c_str());
+  }
+
+  /// Runs `rustyray args...`; its output, and its exit code in `code`.
+  std::string run(std::vector<std::string> args, int& code, std::vector<std::string> env = {}) {
+    env.push_back("RUSTYRAY_STATE_DIR=" + state_dir);
+    test::node_process cli{RUSTYRAY_TEST_CLI, env, std::move(args)};
+    std::string out;
+    for (auto line = cli.read_line(); !line.empty(); line = cli.read_line())
+      out += line + "\n";
+    code = cli.wait();
+    return out;
+  }
+
+  std::string state_dir;
+};
+
+} // namespace
+
+BOOST_FIXTURE_TEST_CASE(start_status_join_and_stop_a_head, cli_fixture) {
+  int code = -1;
+  auto started = run({"start", "--head", "--resources", R"({"GPU": 1})"}, code);
+  BOOST_REQUIRE_MESSAGE(code == 0, started);
+  BOOST_TEST(started.find("RustyRay head started at 127.0.0.1:") != std::string::npos);
+  auto pos = started.find("RUSTYRAY_ADDRESS=");
+  BOOST_REQUIRE(pos != std::string::npos);
+  auto address = started.substr(pos + 17, started.find(' ', pos) - pos - 17);
+  auto tpos = started.find("RUSTYRAY_CLUSTER_TOKEN=");
+  auto token = started.substr(tpos + 23, started.find(' ', tpos) - tpos - 23);
+  BOOST_TEST(token.size() == 32u);
+
+  // A second start is refused while the head runs.
+  run({"start", "--head"}, code);
+  BOOST_TEST(code == 1);
+
+  auto status = nlohmann::json::parse(run({"status", "--json"}, code));
+  BOOST_TEST(code == 0);
+  BOOST_TEST(status["address"] == address);
+  BOOST_REQUIRE(status["nodes"].size() == 1u);
+  BOOST_TEST(status["nodes"][0]["head"] == true);
+  BOOST_TEST(status["nodes"][0]["resources"]["total"]["GPU"] == 1.0);
+
+  // A program joins the head the command started (which registers no
+  // functions: it takes the program's).
+  test::node_process node{RUSTYRAY_TEST_NODE,
+                          {"RUSTYRAY_ADDRESS=" + address, "RUSTYRAY_CLUSTER_TOKEN=" + token}};
+  auto joined = node.read_line();
+  BOOST_REQUIRE_MESSAGE(joined.rfind("joined ", 0) == 0, joined);
+  status = nlohmann::json::parse(run({"status", "--json"}, code));
+  BOOST_TEST(status["nodes"].size() == 2u);
+  auto table = run({"status"}, code);
+  BOOST_TEST(table.find(joined.substr(7)) != std::string::npos, table);
+
+  // The token is required to look, too.
+  run({"status", "--token", "wrong"}, code);
+  BOOST_TEST(code == 1);
+
+  auto stopped = run({"stop"}, code);
+  BOOST_TEST(code == 0, stopped);
+  BOOST_TEST(stopped.find("stopped the head at " + address) != std::string::npos);
+  // The node's head is gone: it ends on its own.
+  BOOST_TEST(node.wait() == 0);
+  run({"stop"}, code);
+  BOOST_TEST(code == 1); // nothing to stop
+  run({"status"}, code);
+  BOOST_TEST(code == 1); // no cluster
+}
