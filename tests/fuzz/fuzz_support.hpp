@@ -6,6 +6,7 @@
 // linked either with libFuzzer (./dev fuzz, clang) or with replay_main.cpp,
 // which runs the committed corpus once as a CTest test.
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -70,6 +71,21 @@ inline std::vector<char> payload(const std::uint8_t* data, std::size_t size) {
     return {};
   return std::vector<char>(reinterpret_cast<const char*>(data) + 1,
                            reinterpret_cast<const char*>(data) + size);
+}
+
+/// Whether `bytes` name a built-in CAF type whose 0.17 decoder fails
+/// outside RustyRay's reach (README, Reliability): std::vector<char>
+/// ("@charbuf") is resized to its claimed length (up to 4 GiB) before the
+/// input is checked (RustyRay bounds its own byte type,
+/// lib/src/bounded_bytes.hpp); a config_value ("@config_value") with an
+/// unknown variant index throws std::runtime_error("invalid type found")
+/// through CAF's decoder, which ends the process. Any message can hold
+/// them, an error's context too.
+inline bool names_known_caf_issue(const std::vector<char>& bytes) {
+  for (const std::string& builtin : {std::string{"@charbuf"}, std::string{"@config_value"}})
+    if (std::search(bytes.begin(), bytes.end(), builtin.begin(), builtin.end()) != bytes.end())
+      return true;
+  return false;
 }
 
 /// Writes `node` over the first 8 bytes of `bytes` in CAF's (network) byte

@@ -161,16 +161,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     return 0;
   auto mode = data[0];
   auto bytes = fuzz::payload(data, size);
-  // Known CAF 0.17 issues, not RustyRay's, in built-in types RustyRay cannot
-  // replace (README, Reliability): std::vector<char> ("@charbuf") is resized
-  // to its claimed length (up to 4 GiB) before the input is checked (RustyRay
-  // bounds its own byte type, lib/src/bounded_bytes.hpp); a config_value
-  // ("@config_value") with an unknown variant index throws
-  // std::runtime_error("invalid type found") through CAF's decoder, which
-  // ends the process (found by this target in CI).
-  for (const std::string& builtin : {std::string{"@charbuf"}, std::string{"@config_value"}})
-    if (std::search(bytes.begin(), bytes.end(), builtin.begin(), builtin.end()) != bytes.end())
-      return 0;
+  if (fuzz::names_known_caf_issue(bytes))
+    return 0;
   caf::message msg;
   {
     caf::binary_deserializer source{f.sys, bytes};
