@@ -318,6 +318,10 @@ caf::error host_impl::await_factory_args() {
   }
   bool wake = false;
   (void)mailbox_.signal({host_signal::start}, wake);
+  // At creation nothing woke the host yet. Granted resources later, calls
+  // may have woken it meanwhile: a host is posted once at a time.
+  if (!wake)
+    return {};
   if (auto err = threads_->post(self)) {
     unpin_factory_args();
     return err;

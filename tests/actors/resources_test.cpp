@@ -5,30 +5,16 @@
 
 using namespace rustyray;
 using namespace std::chrono_literals;
+using test::available;
 using test::Counter;
+using test::queued_tasks;
 using test::runtime_fixture;
+using test::wait_available;
 
 namespace {
 
 int plus1(int x) {
   return x + 1;
-}
-
-/// This node's free amount of `name` now.
-double available(const std::string& name) {
-  return state()["node"]["resources"]["available"].value(name, 0.0);
-}
-
-/// Waits until this node has `amount` of `name` free: a task's CPU comes
-/// back just after its result is stored, when its worker finishes the batch.
-void wait_available(const std::string& name, double amount) {
-  while (available(name) != amount)
-    std::this_thread::yield();
-}
-
-/// Tasks ready to run that wait for resources or a worker.
-int queued_tasks() {
-  return state()["tasks"]["queued"].get<int>();
 }
 
 /// The actor's state in `state()` ("starting", "alive", "dead").

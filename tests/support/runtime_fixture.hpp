@@ -3,6 +3,9 @@
 // Shared by the test suites: a runtime per test case, and a check at teardown
 // that the test left nothing behind in the object store.
 
+#include <string>
+#include <thread>
+
 #include <boost/test/unit_test.hpp>
 
 #include <caf/all.hpp>
@@ -95,6 +98,23 @@ template <class U, class T>
 object_ref<U> retype(const object_ref<T>& ref) {
   detail::add_ref(ref.id());
   return object_ref<U>::adopt(ref.id());
+}
+
+/// This node's free amount of resource `name` now.
+inline double available(const std::string& name) {
+  return state()["node"]["resources"]["available"].value(name, 0.0);
+}
+
+/// Waits until this node has `amount` of `name` free: a task's CPU comes
+/// back just after its result is stored, when its worker finishes the batch.
+inline void wait_available(const std::string& name, double amount) {
+  while (available(name) != amount)
+    std::this_thread::yield();
+}
+
+/// Tasks ready to run that wait for resources or a worker, now.
+inline int queued_tasks() {
+  return state()["tasks"]["queued"].get<int>();
 }
 
 /// Runs `f` and returns the code of the rustyray::error it throws.

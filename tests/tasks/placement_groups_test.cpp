@@ -10,7 +10,10 @@
 
 using namespace rustyray;
 using namespace std::chrono_literals;
+using test::available;
+using test::queued_tasks;
 using test::runtime_fixture;
+using test::wait_available;
 
 namespace {
 
@@ -43,21 +46,6 @@ private:
   explicit Counter(int start) : value_(start) {}
   int value_;
 };
-
-double available(const std::string& name) {
-  return state()["node"]["resources"]["available"].value(name, 0.0);
-}
-
-/// Waits until this node has `amount` of `name` free: a task's CPU comes
-/// back just after its result is stored, when its worker finishes the batch.
-void wait_available(const std::string& name, double amount) {
-  while (available(name) != amount)
-    std::this_thread::yield();
-}
-
-int queued_tasks() {
-  return state()["tasks"]["queued"].get<int>();
-}
 
 /// The group's entry in `state()["placement_groups"]` (null once removed).
 nlohmann::json entry_of(const placement_group& pg) {
