@@ -31,34 +31,35 @@ public:
                                           bool& granted_now) override {
     granted_now = false;
     auto lease = std::make_shared<lease_record>(runtime_, std::move(request), std::move(listener));
-    auto rt = runtime_.lock();
-    if (!rt) {
-      lease->ph = lease_record::ended;
-      return lease;
-    }
-    auto locked = rt->tasks->pool().lock();
-    auto& st = *locked;
-    if (rt->tasks->draining.load()) {
-      lease->ph = lease_record::ended;
-    } else if (st.waiting_leases.empty() && fits(st.available, lease->request)) {
-      add_amounts(st.available, lease->request, -1);
-      lease->ph = lease_record::held;
-      st.granted_leases.push_back(lease);
-      granted_now = true;
+    bool refused = true;
+    if (auto rt = runtime_.lock()) {
+      auto locked = rt->tasks->pool().lock();
+      auto& st = *locked;
+      if (rt->tasks->draining.load()) {
+        lease->ph = lease_record::ended;
+      } else if (st.waiting_leases.empty() && fits(st.available, lease->request)) {
+        add_amounts(st.available, lease->request, -1);
+        lease->ph = lease_record::held;
+        st.granted_leases.push_back(lease);
+        granted_now = true;
+        refused = false;
+      } else {
+        st.waiting_leases.push_back(lease);
+        refused = false;
+      }
     } else {
-      st.waiting_leases.push_back(lease);
+      lease->ph = lease_record::ended;
     }
+    // Its owner waits to hear of it: shutdown has begun.
+    if (refused && lease->listener)
+      lease->listener(make_error(errc::runtime_not_initialized,
+                                 "rustyray::shutdown() ran before the resources were reserved"));
     return lease;
   }
 
   std::string unmet(const resource_amounts& request) const override {
     auto rt = runtime_.lock();
     return rt ? rt->tasks->unmet(request) : std::string{};
-  }
-
-  resource_amounts total() const override {
-    auto rt = runtime_.lock();
-    return rt ? rt->tasks->snapshot().total : resource_amounts{};
   }
 
   void add_resources(const resource_amounts& amounts) override {

@@ -64,15 +64,13 @@ public:
   /// lease not granted at once is granted, and when any lease ends without
   /// its owner's doing.
   /// `granted_now` tells whether it was granted at once (then `listener`
-  /// hears only of its end).
+  /// hears only of its end). Refused because shutdown has begun, the
+  /// listener hears so before this returns.
   virtual std::shared_ptr<resource_lease> reserve(resource_amounts request, lease_listener listener,
                                                   bool& granted_now) = 0;
 
   /// Why `request` can never be met on this node, or an empty string.
   [[nodiscard]] virtual std::string unmet(const resource_amounts& request) const = 0;
-
-  /// The node's total.
-  [[nodiscard]] virtual resource_amounts total() const = 0;
 
   /// Makes `amounts` part of the node's resources (total and available):
   /// a placement group's bundles, named as `bundle_resource` names them.
