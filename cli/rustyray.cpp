@@ -130,8 +130,8 @@ int start(const std::vector<std::string>& args) {
   if (!flag(args, "--head"))
     return usage();
   if (auto state = read_state(); state.value("pid", 0) > 0 && kill(state.value("pid", 0), 0) == 0) {
-    std::cerr << "rustyray: a head runs already at " << state.value("address", "?")
-              << " (pid " << state.value("pid", 0) << "); rustyray stop ends it\n";
+    std::cerr << "rustyray: a head runs already at " << state.value("address", "?") << " (pid "
+              << state.value("pid", 0) << "); rustyray stop ends it\n";
     return 1;
   }
   rustyray::config cfg;
@@ -141,8 +141,8 @@ int start(const std::vector<std::string>& args) {
     cfg.head_address.clear();
     cfg.listen = option(args, "--host", "127.0.0.1") + ":" + option(args, "--port", "0");
     if (auto resources = option(args, "--resources"); !resources.empty())
-      cfg.resources = rustyray::config::from_json({{"resources", nlohmann::json::parse(resources)}})
-                        .resources;
+      cfg.resources =
+        rustyray::config::from_json({{"resources", nlohmann::json::parse(resources)}}).resources;
     cfg.cluster_token = option(args, "--token", cfg.cluster_token);
     if (cfg.cluster_token.empty())
       cfg.cluster_token = new_token();
@@ -215,10 +215,9 @@ int status(const std::vector<std::string>& args) {
   auto state = read_state();
   const char* env_address = std::getenv("RUSTYRAY_ADDRESS");
   const char* env_token = std::getenv("RUSTYRAY_CLUSTER_TOKEN");
-  auto address = option(args, "--address", env_address != nullptr ? env_address
-                                                                   : state.value("address", ""));
-  auto token =
-    option(args, "--token", env_token != nullptr ? env_token : state.value("token", ""));
+  auto address =
+    option(args, "--address", env_address != nullptr ? env_address : state.value("address", ""));
+  auto token = option(args, "--token", env_token != nullptr ? env_token : state.value("token", ""));
   if (address.empty()) {
     std::cerr << "rustyray status: no cluster: give --address HOST:PORT, set RUSTYRAY_ADDRESS, "
                  "or start one with rustyray start --head\n";
@@ -244,15 +243,16 @@ int status(const std::vector<std::string>& args) {
   }
   std::cout << "cluster at " << address << ": " << all.size() << " node(s)\n";
   std::cout << std::left << std::setw(18) << "NODE" << std::setw(22) << "ADDRESS" << std::setw(7)
-            << "ALIVE" << "CPU (free/total)\n";
+            << "ALIVE"
+            << "CPU (free/total)\n";
   for (const auto& n : all) {
     auto cpu = [](const std::map<std::string, double>& m) {
       auto i = m.find("CPU");
       return i == m.end() ? 0.0 : i->second;
     };
-    std::cout << std::setw(18) << n.id << std::setw(22) << (n.head ? n.address + " (head)" : n.address)
-              << std::setw(7) << (n.alive ? "yes" : "no") << cpu(n.available) << "/" << cpu(n.total)
-              << "\n";
+    std::cout << std::setw(18) << n.id << std::setw(22)
+              << (n.head ? n.address + " (head)" : n.address) << std::setw(7)
+              << (n.alive ? "yes" : "no") << cpu(n.available) << "/" << cpu(n.total) << "\n";
   }
   return 0;
 }

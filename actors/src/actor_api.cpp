@@ -86,10 +86,8 @@ rustyray::internal::resource_amounts lifetime_request(const actors::internal::ac
   if (spec.num_cpus == 0 && spec.resources.empty() && !spec.group.state())
     return {}; // the usual actor: nothing to check (and no name to demangle)
   auto who = "actor " + demangle(spec.cls->name());
-  auto request = rustyray::internal::resource_request(who, spec.num_cpus, spec.resources);
-  if (request && spec.group.state())
-    request =
-      rustyray::internal::placed_request(who, *spec.group.state(), spec.bundle_index, *request);
+  auto request = rustyray::internal::placed_request(who, spec.num_cpus, spec.resources,
+                                                    spec.group.state().get(), spec.bundle_index);
   if (!request)
     throw_caf_error(request.error());
   if (!request->empty())

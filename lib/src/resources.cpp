@@ -125,9 +125,13 @@ resource_amounts in_bundle(const resource_amounts& request, const std::string& g
   return result;
 }
 
-caf::expected<resource_amounts> placed_request(const std::string& who,
-                                               const detail_placement_state& group, int index,
-                                               const resource_amounts& request) {
+caf::expected<resource_amounts> placed_request(const std::string& who, double num_cpus,
+                                               const std::map<std::string, double>& resources,
+                                               const detail_placement_state* placed, int index) {
+  auto request = resource_request(who, num_cpus, resources);
+  if (!request || placed == nullptr)
+    return request;
+  const auto& group = *placed;
   auto count = static_cast<int>(group.bundles.size());
   if (index < -1 || index >= count)
     return make_error(errc::invalid_argument,
@@ -141,9 +145,9 @@ caf::expected<resource_amounts> placed_request(const std::string& who,
     auto offered = resource_request(who, 0, group.bundles[static_cast<std::size_t>(i)]);
     if (!offered)
       return offered.error();
-    auto missing = shortfall(request, *offered);
+    auto missing = shortfall(*request, *offered);
     if (!missing)
-      return in_bundle(request, group.text, index);
+      return in_bundle(*request, group.text, index);
     auto& [name, need, have] = *missing;
     why = "it needs " + number_text(need) + " " + name + " but bundle " + std::to_string(i)
           + " of placement group " + group.text + " has " + number_text(have) + " " + name

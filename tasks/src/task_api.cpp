@@ -35,10 +35,8 @@ caf::expected<tasks::internal::resource_request> request_of(const task_record& t
     return one_cpu;
   }
   auto who = "task " + task.name();
-  auto request = rustyray::internal::resource_request(who, options.num_cpus, options.resources);
-  if (request && options.group.state())
-    request = rustyray::internal::placed_request(who, *options.group.state(), options.bundle_index,
-                                                 *request);
+  auto request = rustyray::internal::placed_request(
+    who, options.num_cpus, options.resources, options.group.state().get(), options.bundle_index);
   if (!request)
     return request.error();
   return std::make_shared<const tasks::internal::resource_amounts>(std::move(*request));

@@ -92,13 +92,13 @@ std::string bundle_resource(const std::string& name, const std::string& group, i
 /// are counted.
 resource_amounts in_bundle(const resource_amounts& request, const std::string& group, int index);
 
-/// `request` of `who` to run in bundle `index` of `group` (-1: any bundle),
-/// rewritten by `in_bundle`; `invalid_argument` for an index out of range,
-/// `task_unschedulable` if the request exceeds the bundle (every bundle,
-/// for -1).
-caf::expected<resource_amounts> placed_request(const std::string& who,
-                                               const detail_placement_state& group, int index,
-                                               const resource_amounts& request);
+/// `resource_request` of a task or an actor placed in bundle `index` of
+/// `group` (-1: any bundle; null: no group), rewritten by `in_bundle`:
+/// `invalid_argument` for an index out of range, `task_unschedulable` if
+/// the request exceeds the bundle (every bundle, for -1).
+caf::expected<resource_amounts> placed_request(const std::string& who, double num_cpus,
+                                               const std::map<std::string, double>& resources,
+                                               const detail_placement_state* group, int index);
 
 /// Whether `request` was made by `in_bundle`.
 bool is_bundle_resource(const resource_amounts& request);
