@@ -19,6 +19,7 @@
 #include "rustyray/internal/published.hpp"
 #include "rustyray/log.hpp"
 #include "rustyray/tasks/internal/task_runtime.hpp"
+#include "task_router.hpp"
 
 namespace rustyray::cluster::internal {
 
@@ -37,15 +38,6 @@ constexpr auto request_timeout = std::chrono::seconds(10);
 
 /// The version a node must share with the head.
 const char* const rustyray_version = "0.1.0";
-
-/// Compares without stopping at the first difference: how long the check
-/// takes says nothing about the token.
-bool same_token(const std::string& a, const std::string& b) {
-  unsigned char diff = a.size() == b.size() ? 0 : 1;
-  for (std::size_t i = 0; i < a.size(); ++i)
-    diff |= static_cast<unsigned char>(a[i] ^ b[i % std::max<std::size_t>(b.size(), 1)]);
-  return diff == 0;
-}
 
 /// What one registry has that the other lacks, for the refusal's message.
 std::string registry_difference(const std::vector<std::string>& head,
@@ -97,7 +89,13 @@ std::vector<node_record> records_of(const head_state& st) {
 
 caf::behavior head_table(head_ptr self, node_record own, std::string token,
                          std::chrono::milliseconds timeout,
-                         std::function<std::map<std::string, double>()> available) {
+                         std::function<std::map<std::string, double>()> available,
+                         std::weak_ptr<cluster_runtime> owner) {
+  // The head's own runtime places tasks by the same table as every node.
+  auto changed = [self, owner] {
+    if (auto rt = owner.lock())
+      rt->table_changed(records_of(self->state));
+  };
   self->state.members[own.id] = member{std::move(own), {}, std::chrono::steady_clock::now()};
   self->state.functions = remote_names();
   self->state.adopt_functions = self->state.functions.empty();
@@ -109,6 +107,7 @@ caf::behavior head_table(head_ptr self, node_record own, std::string token,
         rustyray::log(log_level::warning,
                       "cluster: node " + node_text(id) + " left (" + error_text(dm.reason) + ")");
       }
+    changed();
   });
   self->delayed_send(self, timeout / 4, tick_atom::value);
   return {
@@ -144,9 +143,11 @@ caf::behavior head_table(head_ptr self, node_record own, std::string token,
       node_record rec;
       rec.id = r.id;
       rec.address = r.address;
+      rec.service = r.address;
       rec.total = r.resources;
       rec.available = r.resources;
       self->state.members[r.id] = member{rec, agent, std::chrono::steady_clock::now()};
+      changed();
       return records_of(self->state);
     },
     [=](nodes_atom, const std::string& with_token) -> caf::result<std::vector<node_record>> {
@@ -156,24 +157,30 @@ caf::behavior head_table(head_ptr self, node_record own, std::string token,
       self->state.members[own_id].record.available = available();
       return records_of(self->state);
     },
-    [=](beat_atom, std::uint64_t id, std::map<std::string, double>& free) {
+    [=](beat_atom, std::uint64_t id,
+        std::map<std::string, double>& free) -> std::vector<node_record> {
       auto i = self->state.members.find(id);
       // Only the node's own agent speaks for it.
       if (i == self->state.members.end() || !i->second.record.alive
           || i->second.agent.address() != self->current_sender())
-        return;
+        return {};
       i->second.record.available = std::move(free);
       i->second.last_seen = std::chrono::steady_clock::now();
+      return records_of(self->state);
     },
     [=](tick_atom) {
       auto now = std::chrono::steady_clock::now();
+      bool died = false;
       for (auto& [id, m] : self->state.members)
         if (m.agent && m.record.alive && now - m.last_seen > timeout) {
           m.record.alive = false;
+          died = true;
           rustyray::log(log_level::warning,
                         "cluster: node " + node_text(id) + " sent no heartbeat for "
                           + milliseconds_text(timeout) + " and is dead for the cluster");
         }
+      if (died)
+        changed();
       self->delayed_send(self, timeout / 4, tick_atom::value);
     },
   };
@@ -202,13 +209,21 @@ caf::behavior node_agent(caf::stateful_actor<agent_state>* self, caf::actor head
         .then(
           [=](std::vector<node_record>& table) mutable {
             self->delayed_send(self, interval, tick_atom::value);
+            if (auto rt = owner.lock())
+              rt->table_changed(table);
             rp.deliver(std::move(table));
           },
           [=](caf::error& err) mutable { rp.deliver(std::move(err)); });
       return rp;
     },
     [=](tick_atom) {
-      self->send(head, beat_atom::value, id, available());
+      self->request(head, request_timeout, beat_atom::value, id, available())
+        .then(
+          [=](std::vector<node_record>& table) {
+            if (auto rt = owner.lock(); rt && !table.empty())
+              rt->table_changed(table);
+          },
+          [](caf::error&) {}); // the head's down message or the tick tells
       self->delayed_send(self, interval, tick_atom::value);
     },
   };
@@ -235,11 +250,22 @@ published<cluster_runtime>& cluster_slot = *new published<cluster_runtime>; // n
 
 } // namespace
 
+bool same_token(const std::string& given, const std::string& token) {
+  // No early exit: how long the check takes says nothing about the token.
+  unsigned char diff = given.size() == token.size() ? 0 : 1;
+  for (std::size_t i = 0; i < given.size(); ++i)
+    diff |=
+      static_cast<unsigned char>(given[i] ^ token[i % std::max<std::size_t>(token.size(), 1)]);
+  return diff == 0;
+}
+
 void add_cluster_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<node_record>("rustyray::node_record");
   cfg.add_message_type<std::vector<node_record>>("rustyray::node_records");
   cfg.add_message_type<join_request>("rustyray::join_request");
   cfg.add_message_type<std::map<std::string, double>>("rustyray::resource_map");
+  cfg.add_message_type<shipped_task>("rustyray::shipped_task");
+  cfg.add_message_type<shipped_result>("rustyray::shipped_result");
 }
 
 std::shared_ptr<cluster_runtime>
@@ -252,18 +278,33 @@ cluster_runtime::start(rustyray::internal::node& node, std::map<std::string, dou
                 "a cluster needs CAF's io middleman: load it in the application's "
                 "actor_system_config (cfg.load<caf::io::middleman>()) before creating the system"};
   std::shared_ptr<cluster_runtime> rt{new cluster_runtime(node)};
+  // Every node serves the others (tasks they ship here): on `listen`, or
+  // on the head, on an ephemeral port beside the head's own.
+  auto [listen_host, listen_port] = split_address(cfg.listen);
+  rt->service_ = spawn_node_service(system, node.id(), cfg.cluster_token);
+  auto service_port = system.middleman().publish(rt->service_, cfg.is_head ? 0 : listen_port,
+                                                 listen_host.c_str(), true);
+  if (!service_port) {
+    caf::anon_send_exit(rt->service_, caf::exit_reason::user_shutdown);
+    throw error{errc::invalid_config, "this node cannot listen on " + cfg.listen + ": "
+                                        + system.render(service_port.error())
+                                        + "; pick another config.listen"};
+  }
+  rt->service_port_ = *service_port;
+  auto service_address = listen_host + ":" + std::to_string(*service_port);
   if (cfg.is_head) {
     auto [host, port] = split_address(cfg.listen);
     node_record own;
     own.id = node.id();
+    own.service = service_address;
     own.total = total;
     own.available = total;
     own.head = true;
     rt->head_ = system.spawn<caf::hidden>(head_table, own, cfg.cluster_token, cfg.heartbeat_timeout,
-                                          available);
+                                          available, std::weak_ptr<cluster_runtime>{rt});
     auto bound = system.middleman().publish(rt->head_, port, host.c_str(), true);
     if (!bound) {
-      caf::anon_send_exit(rt->head_, caf::exit_reason::user_shutdown);
+      rt->stop();
       throw error{errc::invalid_config, "the head cannot listen on " + cfg.listen + ": "
                                           + system.render(bound.error())
                                           + "; pick another config.listen"};
@@ -274,11 +315,13 @@ cluster_runtime::start(rustyray::internal::node& node, std::map<std::string, dou
   }
   auto [host, port] = split_address(cfg.head_address);
   auto head = system.middleman().remote_actor(host, port);
-  if (!head)
+  if (!head) {
+    rt->stop();
     throw error{errc::node_lost, "cannot reach the cluster's head at " + cfg.head_address + ": "
                                    + system.render(head.error())
                                    + "; start it (rustyray start --head) or fix "
                                      "config.head_address / RUSTYRAY_ADDRESS"};
+  }
   rt->head_ = *head;
   rt->head_address_ = cfg.head_address;
   rt->agent_ =
@@ -286,6 +329,7 @@ cluster_runtime::start(rustyray::internal::node& node, std::map<std::string, dou
                               available, std::weak_ptr<cluster_runtime>{rt});
   join_request request;
   request.id = node.id();
+  request.address = service_address;
   request.resources = std::move(total);
   request.functions = remote_names();
   request.version = rustyray_version;
@@ -299,7 +343,7 @@ cluster_runtime::start(rustyray::internal::node& node, std::map<std::string, dou
       .receive([](std::vector<node_record>&) {}, [&](caf::error& err) { failure = err; });
   }
   if (failure) {
-    caf::anon_send_exit(rt->agent_, caf::exit_reason::user_shutdown);
+    rt->stop();
     if (errc_of(failure) == errc::join_refused)
       detail::throw_caf_error(failure);
     throw error{errc::node_lost, "the cluster's head at " + cfg.head_address
@@ -347,21 +391,57 @@ void cluster_runtime::head_lost() {
 }
 
 void cluster_runtime::stop() {
+  std::shared_ptr<task_router> router;
   {
     std::lock_guard<std::mutex> guard{mtx_};
     if (stopped_)
       return;
     stopped_ = true;
+    router = router_;
   }
   changed_.notify_all();
+  // Tasks shipped elsewhere fail first: their results would have nowhere
+  // to go.
+  if (router)
+    router->stop();
+  auto& mm = node_.system().middleman();
   if (agent_)
     caf::anon_send_exit(agent_, caf::exit_reason::user_shutdown);
-  if (port_ != 0) {
-    (void)node_.system().middleman().unpublish(head_, port_);
+  if (port_ != 0)
+    (void)mm.unpublish(head_, port_);
+  if (head_ && port_ != 0)
     caf::anon_send_exit(head_, caf::exit_reason::user_shutdown);
-  }
+  if (service_port_ != 0)
+    (void)mm.unpublish(service_, service_port_);
+  if (service_)
+    caf::anon_send_exit(service_, caf::exit_reason::user_shutdown);
   agent_ = nullptr;
   head_ = nullptr;
+  service_ = nullptr;
+}
+
+void cluster_runtime::attach(const std::shared_ptr<tasks::internal::task_runtime>& tasks) {
+  auto router = std::make_shared<task_router>(node_, tasks, node_.cfg().cluster_token);
+  router->start(node_.system());
+  tasks->tasks->offload = router;
+  std::vector<node_record> table;
+  {
+    std::lock_guard<std::mutex> guard{mtx_};
+    router_ = router;
+    table = table_;
+  }
+  router->update(table);
+}
+
+void cluster_runtime::table_changed(const std::vector<node_record>& table) {
+  std::shared_ptr<task_router> router;
+  {
+    std::lock_guard<std::mutex> guard{mtx_};
+    table_ = table;
+    router = router_;
+  }
+  if (router)
+    router->update(table);
 }
 
 std::map<std::string, double> resource_units(const resource_amounts& amounts) {

@@ -163,6 +163,14 @@ caf::error detail::argument_error(std::size_t position, const object_id& id,
                                       + to_string(id) + ") failed: " + internal::message_of(cause));
 }
 
+caf::error detail::cannot_ship() {
+  return make_error(errc::function_not_registered,
+                    "the task cannot run on another node: its function is not registered with "
+                    "RUSTYRAY_REMOTE, or a parameter or its result is a type CAF cannot "
+                    "serialize (give it an inspect() overload); it runs only where it was "
+                    "submitted");
+}
+
 caf::error internal::did_not_run(const std::string& what, const caf::error& cause) {
   return make_error(errc_of(cause), what + " did not run: " + message_of(cause));
 }

@@ -2,6 +2,8 @@
 #include <mutex>
 #include <unordered_map>
 
+#include <caf/actor_system_config.hpp>
+
 #include "rustyray/internal/demangle.hpp"
 #include "rustyray/internal/function_registry.hpp"
 #include "rustyray/error.hpp"
@@ -16,6 +18,8 @@ struct registry {
   std::unordered_map<std::string, detail::remote_function> by_name; // guarded by mtx
   std::unordered_map<std::string, std::string> name_by_identity;    // guarded by mtx
   std::vector<std::string> duplicates;                              // guarded by mtx
+  /// The types registered functions ship, by RTTI.
+  std::unordered_map<std::type_index, detail::wire_type> types; // guarded by mtx
 };
 
 /// Function-local: registrations run during static initialization.
@@ -86,6 +90,8 @@ void add_remote_function(remote_function fn) {
   std::lock_guard<std::mutex> guard{r.mtx};
   auto name = fn.name;
   auto key = std::string{fn.type.name()} + fn.identity.bytes();
+  for (const auto& t : fn.types)
+    r.types.emplace(t.type, t);
   if (!r.by_name.emplace(name, std::move(fn)).second)
     r.duplicates.push_back(name);
   else
@@ -155,6 +161,21 @@ std::vector<std::string> remote_names() {
     names.push_back(name);
   std::sort(names.begin(), names.end());
   return names;
+}
+
+void add_remote_types(caf::actor_system_config& cfg) {
+  auto& r = functions();
+  std::lock_guard<std::mutex> guard{r.mtx};
+  for (const auto& [type, t] : r.types) {
+    // A type the program announced itself keeps its name.
+    if (cfg.type_names_by_rtti.count(type) != 0)
+      continue;
+    // Every node runs the same build: the mangled name is the same there.
+    auto name = std::string{"rustyray:"} + type.name();
+    cfg.type_names_by_rtti.emplace(type, name);
+    cfg.value_factories_by_name.emplace(name, t.make);
+    cfg.value_factories_by_rtti.emplace(type, t.make);
+  }
 }
 
 void check_remote_registrations() {

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <optional>
 #include <random>
 
 #include "rustyray/internal/recorder.hpp"
@@ -37,6 +38,24 @@ std::string node_text(std::uint64_t node) {
   char text[17];
   std::snprintf(text, sizeof(text), "%016llx", static_cast<unsigned long long>(node));
   return text;
+}
+
+std::optional<std::uint64_t> parse_node_text(const std::string& text) {
+  if (text.size() != 16)
+    return std::nullopt;
+  std::uint64_t id = 0;
+  for (char c : text) {
+    int digit = c >= '0' && c <= '9'   ? c - '0'
+                : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                       : -1;
+    if (digit < 0)
+      return std::nullopt;
+    id = id << 4 | static_cast<std::uint64_t>(digit);
+  }
+  if (id == 0)
+    return std::nullopt; // no node has ID 0
+  return id;
 }
 
 } // namespace rustyray::internal

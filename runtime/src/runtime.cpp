@@ -159,6 +159,8 @@ void start(std::shared_ptr<runtime_state> rt, config cfg, caf::actor_system& sys
   threads.what = "actor thread";
   actors->threads = executor::make(std::move(threads));
   actors->bridge = rustyray::actors::internal::spawn_bridge(system);
+  if (rt->cluster)
+    rt->cluster->attach(tasks);
   rt->node = std::move(self);
   rt->store = std::move(store);
   rt->tasks = std::move(tasks);
@@ -408,6 +410,7 @@ void configure(caf::actor_system_config& cfg) {
   // ... decoded with a bound on the length prefix (bounded_bytes.hpp).
   internal::bound_byte_buffers(cfg);
   cluster::internal::add_cluster_types(cfg);
+  internal::add_remote_types(cfg);
   cfg.add_error_category(errc_category, internal::render_error);
   auto link = std::make_shared<internal::system_link>();
   cfg.add_thread_hook<internal::thread_marker>(link);

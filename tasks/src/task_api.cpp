@@ -17,6 +17,9 @@
 #include "rustyray/internal/threads.hpp"
 #include "rustyray/tasks/task.hpp"
 #include "rustyray/tasks/internal/scheduler.hpp"
+#include "rustyray/tasks/internal/task_offload.hpp"
+#include "rustyray/internal/node.hpp"
+#include "rustyray/error.hpp"
 
 namespace rustyray {
 
@@ -67,6 +70,44 @@ caf::error check_options(task_record& task) {
   return {};
 }
 
+/// In a cluster, the name a task's function runs under on other nodes
+/// (and the node it is pinned to); throws for a `.node(id)` that names no
+/// node, or another node that cannot run it.
+void place(tasks::internal::task_runtime& rt, task_record& task, bool ships) {
+  const auto& pin = task.options.node;
+  const auto& offload = rt.tasks->offload;
+  std::uint64_t node = 0;
+  if (!pin.empty()) {
+    auto parsed = rustyray::internal::parse_node_text(pin);
+    if (!parsed)
+      throw error{errc::invalid_argument, "task " + task.name() + ": .node(\"" + pin
+                                            + "\") is no node ID (16 hex digits, as "
+                                              "rustyray::nodes() lists them)"};
+    node = *parsed;
+    if (node == rt.node().id())
+      return; // runs here, as an unpinned task without a cluster
+    if (!offload)
+      throw error{errc::invalid_argument, "task " + task.name() + ": .node(\"" + pin
+                                            + "\") names no node: this process runs no "
+                                              "cluster (rustyray::nodes() lists the one node)"};
+  }
+  if (!offload || task.options.group.state() || !ships || task.identity.empty())
+    task.remote_function.clear();
+  else
+    task.remote_function = remote_name_of(*task.function, task.identity);
+  if (node == 0)
+    return;
+  if (task.remote_function.empty())
+    throw error{errc::function_not_registered,
+                "task " + task.name() + " cannot run on node " + pin
+                  + ": only a function registered with RUSTYRAY_REMOTE whose parameters and "
+                    "result CAF can serialize runs on another node"
+                  + (task.options.group.state() ? " (and not in a placement group)" : "")};
+  task.pinned = node;
+  if (auto err = offload->placeable(task, node); errc_of(err) == errc::invalid_argument)
+    detail::throw_caf_error(err);
+}
+
 void enqueue(const std::shared_ptr<tasks::internal::task_context>& context,
              const caf::actor& scheduler, const task_ptr& task) {
   int expected = task_record::waiting;
@@ -79,7 +120,7 @@ void enqueue(const std::shared_ptr<tasks::internal::task_context>& context,
 namespace detail {
 
 object_id submit_task(task_options options, const std::type_info& function,
-                      function_identity identity, id_list deps, task_body body) {
+                      function_identity identity, bool ships, id_list deps, task_body body) {
   auto rt = tasks::internal::current_tasks_or_throw();
   rt->node().check_accepting();
   // The records of one submitting thread share a stack of free blocks.
@@ -89,30 +130,43 @@ object_id submit_task(task_options options, const std::type_info& function,
   task->options = std::move(options);
   task->function = &function;
   task->identity = identity;
-  if (auto err = check_options(*task))
-    throw_caf_error(err);
-  auto request = request_of(*task);
-  if (!request && errc_of(request.error()) != errc::task_unschedulable)
-    throw_caf_error(request.error());
-  auto& table = rt->table();
-  task->result = rt->node().next_id();
-  task->request = request ? std::move(*request) : nullptr;
   task->deps.ids = std::move(deps);
   task->body = std::move(body);
   task->nested = internal::current_blocking_observer != nullptr;
+  return tasks::internal::submit_record(*rt, task, ships);
+}
+
+} // namespace detail
+
+namespace tasks::internal {
+
+object_id submit_record(task_runtime& rt, const task_ptr& task, bool ships) {
+  if (auto err = check_options(*task))
+    detail::throw_caf_error(err);
+  auto request = request_of(*task);
+  if (!request && errc_of(request.error()) != errc::task_unschedulable)
+    detail::throw_caf_error(request.error());
+  auto& table = rt.table();
+  task->result = rt.node().next_id();
+  task->request = request ? std::move(*request) : nullptr;
+  place(rt, *task, ships);
   // Counted before the task can run (a waiter may start it at once); a
   // refusal by the table below means the runtime is shutting down.
-  auto& lane = rt->node().recording().local();
+  auto& lane = rt.node().recording().local();
   lane.bump(rustyray::internal::counter::tasks_submitted);
   caf::error unschedulable;
   if (!request)
     unschedulable = request.error(); // placed_request: it never fits its bundle
-  else if (auto why = rt->tasks->unmet(*task->request); !why.empty())
+  else if (task->pinned != 0)
+    unschedulable = rt.tasks->offload->placeable(*task, task->pinned);
+  else if (auto why = rt.tasks->unmet(*task->request); !why.empty())
     unschedulable =
-      make_error(errc::task_unschedulable, "task " + task->name() + " can never run: " + why);
+      task->remote_function.empty()
+        ? make_error(errc::task_unschedulable, "task " + task->name() + " can never run: " + why)
+        : rt.tasks->offload->placeable(*task, 0);
   if (unschedulable) {
     if (auto err = table.register_pending(task->result, task))
-      throw_caf_error(err);
+      detail::throw_caf_error(err);
     lane.bump(rustyray::internal::counter::tasks_failed);
     (void)objstore::internal::complete_run(table, *task, task->body,
                                            objstore::internal::lookup{std::move(unschedulable)});
@@ -123,20 +177,40 @@ object_id submit_task(task_options options, const std::type_info& function,
   // polling, no worker parked.
   auto make_on_ready = [&] {
     return
-      [task, context = rt->tasks, scheduler = rt->scheduler] { enqueue(context, scheduler, task); };
+      [task, context = rt.tasks, scheduler = rt.scheduler] { enqueue(context, scheduler, task); };
   };
   auto ready =
     objstore::internal::register_and_await(table, task->result, task, task->deps, make_on_ready);
   if (!ready)
-    throw_caf_error(ready.error());
+    detail::throw_caf_error(ready.error());
   if (*ready)
-    enqueue(rt->tasks, rt->scheduler, task);
+    enqueue(rt.tasks, rt.scheduler, task);
   return task->result;
 }
 
-} // namespace detail
-
-namespace tasks::internal {
+object_id submit_shipped(task_runtime& rt, std::string function, caf::message args,
+                         task_options options) {
+  rt.node().check_accepting();
+  auto task = std::make_shared<task_record>();
+  if (options.name.empty())
+    options.name = function;
+  options.node.clear();
+  task->options = std::move(options);
+  task->function = &typeid(detail::remote_invoker);
+  task->body = [function = std::move(function),
+                args = std::move(args)](detail::body_mode mode) -> caf::expected<detail::task_output> {
+    if (mode == detail::body_mode::pack)
+      return detail::cannot_ship();
+    auto result = detail::invoke_remote(function, args);
+    if (!result)
+      return std::move(result.error());
+    detail::task_output output;
+    output.size = detail::value_size(*result);
+    output.value = std::move(*result);
+    return output;
+  };
+  return submit_record(rt, task, false);
+}
 
 using namespace rustyray::internal; // the base layer's internals
 

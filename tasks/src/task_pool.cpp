@@ -10,6 +10,7 @@
 #include "rustyray/internal/error_text.hpp"
 #include "rustyray/objstore/internal/run_record.hpp"
 #include "rustyray/tasks/internal/task_observability.hpp"
+#include "rustyray/tasks/internal/task_offload.hpp"
 
 namespace rustyray::tasks::internal {
 
@@ -101,11 +102,42 @@ void release_worker(pool_state& st, std::size_t id) {
   st.timed.erase(id);
 }
 
-void dispatch(pool_state& st, const task_context& context, after_unlock& out, const spawn_fn* spawn,
-              std::size_t caller) {
+namespace {
+
+/// Offers the cluster the ready tasks this node cannot start now: those
+/// pinned to another node, and those that do not fit here while every
+/// worker is busy or the resources are taken.
+void offer_ready(pool_state& st, const task_context& context) {
+  const bool workers_full = st.running.size() - st.blocked.size() >= context.num_workers;
+  std::size_t kept = 0;
+  for (auto i = st.ready.begin(); i != st.ready.end() && kept < 256;) {
+    const auto& task = **i;
+    if (task.st.load() != task_record::queued) {
+      i = st.ready.erase(i);
+      continue;
+    }
+    if (task.remote_function.empty()
+        || (task.pinned == 0 && !workers_full && fits(st.available, *task.request))) {
+      ++i;
+      ++kept;
+      continue;
+    }
+    auto verdict = context.offload->take(*i);
+    if (verdict == task_offload::verdict::full)
+      return;
+    if (verdict == task_offload::verdict::taken) {
+      i = st.ready.erase(i);
+    } else {
+      ++i;
+      ++kept;
+    }
+  }
+}
+
+/// `dispatch` on this node's workers.
+void dispatch_here(pool_state& st, const task_context& context, after_unlock& out,
+                   const spawn_fn* spawn, std::size_t caller) {
   const auto max_active = context.num_workers;
-  if (!st.waiting_leases.empty())
-    grant_leases(st, out);
   // Every worker busy: nothing to look at (a submitter checks this per task).
   if (st.idle.empty() && st.running.size() - st.blocked.size() >= max_active)
     return;
@@ -115,7 +147,7 @@ void dispatch(pool_state& st, const task_context& context, after_unlock& out, co
       i = st.ready.erase(i); // cancelled while queued
       continue;
     }
-    if (!fits(st.available, *(*i)->request)) {
+    if ((*i)->pinned != 0 || !fits(st.available, *(*i)->request)) {
       ++i;
       ++skipped;
       continue;
@@ -149,7 +181,9 @@ void dispatch(pool_state& st, const task_context& context, after_unlock& out, co
     auto& entry = st.workers[worker_id];
     auto& batch = entry.slot->tasks;
     auto request = (*i)->request;
-    auto share = std::clamp<std::size_t>(st.ready.size() / max_active, 1, 64);
+    auto share = context.offload && context.offload->has_room()
+                   ? std::size_t{1}
+                   : std::clamp<std::size_t>(st.ready.size() / max_active, 1, 64);
     auto timed = (*i)->timeout.count() != 0;
     if (timed)
       st.timed.emplace(worker_id, *i);
@@ -173,6 +207,17 @@ void dispatch(pool_state& st, const task_context& context, after_unlock& out, co
       out.runs.push_back(entry.handle);
     }
   }
+}
+
+} // namespace
+
+void dispatch(pool_state& st, const task_context& context, after_unlock& out, const spawn_fn* spawn,
+              std::size_t caller) {
+  if (!st.waiting_leases.empty())
+    grant_leases(st, out);
+  dispatch_here(st, context, out, spawn, caller);
+  if (context.offload && !st.ready.empty())
+    offer_ready(st, context);
 }
 
 void start_batch(task_context& context, std::size_t id, after_unlock& out) {
@@ -253,6 +298,16 @@ scheduler_snapshot task_context::snapshot() const {
   auto& st = *locked;
   return {st.alive,       st.idle.size(), st.running.size(), st.blocked.size(),
           st.overrunning, st.total,       st.available};
+}
+
+void task_context::offer(const caf::actor& scheduler) {
+  after_unlock out;
+  {
+    auto st = pool_->lock();
+    if (!draining.load() && !st->ready.empty())
+      offer_ready(*st, *this);
+  }
+  carry_out(out, *table, scheduler);
 }
 
 std::string task_context::unmet(const resource_amounts& request) const {

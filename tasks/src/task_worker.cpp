@@ -68,7 +68,7 @@ struct attempt_result {
 attempt_result run_body(detail::task_body& body, task_record& task, bool last) {
   attempt_result result;
   try {
-    result.output = body(last);
+    result.output = body(last ? detail::body_mode::last_attempt : detail::body_mode::attempt);
     if (!result.output) // argument_error made it: a rustyray error with a text
       result.output = rustyray::internal::did_not_run("task " + task.name(), result.output.error());
   } catch (const worker_crash&) {

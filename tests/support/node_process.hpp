@@ -121,6 +121,11 @@ public:
     return -1;
   }
 
+  /// Its process ID; -1 once it ended.
+  [[nodiscard]] pid_t pid() const noexcept {
+    return pid_;
+  }
+
 private:
   pid_t pid_ = -1;
   int out_ = -1;

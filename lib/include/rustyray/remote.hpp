@@ -18,6 +18,7 @@
 #include <caf/rtti_pair.hpp>
 
 #include "rustyray/detail/function_identity.hpp"
+#include "rustyray/detail/wire_type.hpp"
 #include "rustyray/errc.hpp"
 #include "rustyray/detail/callable_traits.hpp"
 
@@ -41,6 +42,8 @@ struct remote_function {
   remote_invoker invoke;        // free functions
   std::type_index owner;        // member functions: their class, else void
   member_invoker invoke_member; // member functions
+  /// The types its calls ship that CAF must be told about.
+  std::vector<wire_type> types;
 };
 
 template <class M>
@@ -201,7 +204,8 @@ remote_function describe_remote(std::string name, F f) {
                      identity_of(f),
                      {},
                      std::type_index(typeid(void)),
-                     {}};
+                     {},
+                     wire_types_of<F>()};
   [[maybe_unused]] constexpr auto arity = callable_traits<F>::arity;
   if constexpr (std::is_member_function_pointer_v<F>) {
     using owner = typename member_class<F>::type;

@@ -71,6 +71,23 @@ caf::error with_args(Stored& stored, [[maybe_unused]] bool last_attempt, std::in
   return {};
 }
 
+/// The stored arguments' values for parameters `Params` as one message (a
+/// copy: the task keeps them for a retry), for a call on another node.
+template <class Params, class Stored, std::size_t... I>
+caf::expected<task_output> pack_args(Stored& stored, std::index_sequence<I...> indices) {
+  task_output output;
+  auto failure = with_args<Params>(stored, false, indices, [&](auto&&... args) {
+    if constexpr (sizeof...(args) > 0)
+      output.value = caf::make_message(std::forward<decltype(args)>(args)...);
+  });
+  if (failure)
+    return failure;
+  return output;
+}
+
+/// The error of `pack` for a call that cannot ship.
+caf::error cannot_ship();
+
 /// Calls `f` (returning `R`) on the stored arguments; shared by tasks and
 /// actor methods.
 template <class R, class Params, class F, class Stored, std::size_t... I>

@@ -3,6 +3,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include <caf/fwd.hpp>
@@ -82,5 +83,8 @@ private:
 
 /// A node ID as object IDs print it: 16 hex digits.
 std::string node_text(std::uint64_t node);
+
+/// The node ID `node_text` printed; nothing for other text.
+std::optional<std::uint64_t> parse_node_text(const std::string& text);
 
 } // namespace rustyray::internal

@@ -19,6 +19,7 @@
 #include "rustyray/detail/id_list.hpp"
 #include "rustyray/detail/object_access.hpp"
 #include "rustyray/detail/value_size.hpp"
+#include "rustyray/detail/wire_type.hpp"
 #include "rustyray/object_ref.hpp"
 #include "rustyray/detail/callable_traits.hpp"
 #include "rustyray/detail/call_args.hpp"
@@ -30,17 +31,30 @@ namespace rustyray {
 
 namespace detail {
 
-/// Runs the task once; `last_attempt` allows moving the stored arguments.
-/// Returns the output, or the error of an argument that holds one.
-using task_body = std::function<caf::expected<task_output>(bool last_attempt)>;
+/// What a task's body is asked to do.
+enum class body_mode {
+  /// Run the function on copies of the stored arguments (a retry may follow).
+  attempt,
+  /// Run it for the last time: the stored arguments may be moved.
+  last_attempt,
+  /// Run nothing: return the argument values as one message (the value of
+  /// the output), for another node to run the function on. The error
+  /// `function_not_registered` if the call cannot ship.
+  pack,
+};
+
+/// Runs the task once, or packs its arguments. Returns the output, or the
+/// error of an argument that holds one.
+using task_body = std::function<caf::expected<task_output>(body_mode mode)>;
 
 /// Registers the result object, waits for `deps` through the object store and
 /// hands the task to the scheduler; returns the result's ID with one local
 /// reference held for the caller.
 /// `function` and `identity` (the bytes of a function pointer, empty for other
 /// callables) name an unnamed task when an error needs its name.
+/// `ships`: the call can run on another node if its function is registered.
 object_id submit_task(task_options options, const std::type_info& function,
-                      function_identity identity, id_list deps, task_body body);
+                      function_identity identity, bool ships, id_list deps, task_body body);
 
 } // namespace detail
 
@@ -105,6 +119,16 @@ public:
     return *this;
   }
 
+  /// Runs the task on the node `id` (a `node_info::id` from `nodes()`), as
+  /// Ray's node affinity: `invalid_argument` at `remote` for a node not in
+  /// the cluster, `task_unschedulable` for one that can never fit the
+  /// task's resources. Only a function registered with `RUSTYRAY_REMOTE`
+  /// runs on another node (else `function_not_registered`).
+  task_builder& node(std::string id) {
+    options_.node = std::move(id);
+    return *this;
+  }
+
   /// The task's name in errors (default: the function's name).
   task_builder& name(std::string label) {
     options_.name = std::move(label);
@@ -157,12 +181,20 @@ private:
     detail::function_identity identity;
     if constexpr (std::is_pointer_v<F> || std::is_member_function_pointer_v<F>)
       identity = detail::identity_of(f_);
-    detail::task_body body = [f = f_, stored = std::move(stored)](bool last_attempt) mutable {
-      return detail::run_task<typename traits::result_type, params>(f, stored, last_attempt,
-                                                                    std::index_sequence<I...>{});
+    constexpr bool ships = std::is_pointer_v<F> && detail::ships_call<F>();
+    detail::task_body body = [f = f_, stored = std::move(stored)](detail::body_mode mode) mutable
+      -> caf::expected<detail::task_output> {
+      if (mode == detail::body_mode::pack) {
+        if constexpr (ships)
+          return detail::pack_args<params>(stored, std::index_sequence<I...>{});
+        else
+          return detail::cannot_ship();
+      }
+      return detail::run_task<typename traits::result_type, params>(
+        f, stored, mode == detail::body_mode::last_attempt, std::index_sequence<I...>{});
     };
-    return object_ref<result_type>::adopt(
-      detail::submit_task(options_, typeid(F), identity, std::move(deps), std::move(body)));
+    return object_ref<result_type>::adopt(detail::submit_task(
+      options_, typeid(F), identity, ships, std::move(deps), std::move(body)));
   }
 
   F f_;

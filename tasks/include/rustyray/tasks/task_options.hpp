@@ -35,6 +35,8 @@ struct task_options {
   /// handle), and its bundle (-1: any).
   placement_group group;
   int bundle_index = -1;
+  /// The node the task must run on (`node_info::id`); any node when empty.
+  std::string node;
 };
 
 namespace detail {

@@ -22,12 +22,18 @@ namespace rustyray::internal {
 class node;
 }
 
+namespace rustyray::tasks::internal {
+struct task_runtime;
+}
+
 namespace rustyray::cluster::internal {
 
 /// A node as the head's table keeps it (and sends it to `nodes()`).
 struct node_record {
   std::uint64_t id = 0;
   std::string address;
+  /// Where its service for other nodes listens (tasks, objects).
+  std::string service;
   std::map<std::string, double> total;
   std::map<std::string, double> available;
   bool alive = true;
@@ -36,8 +42,8 @@ struct node_record {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, node_record& x) {
-  return f(caf::meta::type_name("rustyray::node_record"), x.id, x.address, x.total, x.available,
-           x.alive, x.head);
+  return f(caf::meta::type_name("rustyray::node_record"), x.id, x.address, x.service, x.total,
+           x.available, x.alive, x.head);
 }
 
 /// What a node presents to join: checked by the head before anything else
@@ -59,8 +65,14 @@ typename Inspector::result_type inspect(Inspector& f, join_request& x) {
            x.functions, x.version, x.token);
 }
 
+/// Whether `given` is the cluster token `token`, compared in a time that
+/// does not depend on where they differ.
+bool same_token(const std::string& given, const std::string& token);
+
 /// Registers the cluster's message types in an actor system's config.
 void add_cluster_types(caf::actor_system_config& cfg);
+
+class task_router;
 
 /// This node's part of a cluster: the head's table (on the head), the
 /// handle of the head, and whether it is still reachable.
@@ -95,6 +107,13 @@ public:
   /// The agent learned the head is gone.
   void head_lost();
 
+  /// Runs tasks through `tasks` (the runtime's, once built): its pool may
+  /// now ship tasks to other nodes.
+  void attach(const std::shared_ptr<tasks::internal::task_runtime>& tasks);
+
+  /// The head's table, as a join or a heartbeat's answer brought it.
+  void table_changed(const std::vector<node_record>& table);
+
 private:
   cluster_runtime(rustyray::internal::node& node) : node_(node) {}
 
@@ -103,6 +122,11 @@ private:
   caf::actor head_;  // the table (local on the head, a proxy elsewhere)
   caf::actor agent_; // this node's heartbeat sender (not on the head)
   std::uint16_t port_ = 0;
+  /// This node's service for the others, and its port.
+  caf::actor service_;
+  std::uint16_t service_port_ = 0;
+  std::shared_ptr<task_router> router_; // set by attach
+  std::vector<node_record> table_;            // guarded by mtx_, for attach
   std::mutex mtx_;
   std::condition_variable changed_;
   bool stopped_ = false;   // guarded by mtx_

@@ -43,6 +43,8 @@ struct scheduler_snapshot {
   resource_amounts available;
 };
 
+class task_offload;
+
 /// The scheduler's queue, workers and resources (defined in scheduler.cpp).
 struct pool_state;
 
@@ -82,6 +84,14 @@ public:
   /// Why `request` can never run on this node, or an empty string: more
   /// than the total, or a resource a removed placement group offered.
   [[nodiscard]] std::string unmet(const resource_amounts& request) const;
+
+  /// In a cluster: where the tasks go that this node does not run now. Set
+  /// before the first task is submitted.
+  std::shared_ptr<task_offload> offload;
+
+  /// The cluster has room again: offers it the ready tasks this node cannot
+  /// start.
+  void offer(const caf::actor& scheduler);
 
   /// For tests: while set, starting a worker fails as it does when the
   /// system refuses a thread.

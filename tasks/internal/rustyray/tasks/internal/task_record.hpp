@@ -37,6 +37,10 @@ struct task_record : objstore::internal::run_record {
   detail::task_body body;
   /// Submitted from inside a running task: dispatched first, depth-first.
   bool nested = false;
+  /// In a cluster: the node it must run on (0: any), and the registered
+  /// name its function runs under elsewhere (empty: it runs here only).
+  std::uint64_t pinned = 0;
+  std::string remote_function;
   /// `options.timeout` checked at submission; zero for no limit.
   std::chrono::nanoseconds timeout{0};
 

@@ -9,6 +9,7 @@
 #include "rustyray/internal/placement_state.hpp"
 #include "rustyray/internal/resources.hpp"
 #include "rustyray/tasks/internal/scheduler.hpp"
+#include "rustyray/tasks/internal/task_record.hpp"
 #include "rustyray/objstore/internal/store_context.hpp"
 
 namespace rustyray::tasks::internal {
@@ -38,6 +39,18 @@ struct task_runtime {
 /// runtime holds it).
 std::shared_ptr<rustyray::internal::resource_broker>
 make_resource_broker(std::weak_ptr<task_runtime> runtime);
+
+/// Submits `task` (its options, function, body and dependencies set):
+/// checks its options, registers its result, places it (`ships`: it may
+/// run on another node) and queues it once its dependencies exist. Returns
+/// its result's ID, with one reference for the caller.
+object_id submit_record(task_runtime& rt, const task_ptr& task, bool ships);
+
+/// Runs a task another node sent: the function registered as `function`
+/// on `args`, with `options` (the node pin dropped); it runs here, never
+/// shipped on. Returns its result's ID, with one reference for the caller.
+object_id submit_shipped(task_runtime& rt, std::string function, caf::message args,
+                         task_options options);
 
 /// The running runtime's task system; throws `runtime_not_initialized`
 /// without one.

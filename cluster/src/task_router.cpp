@@ -1,0 +1,453 @@
+// Tasks this node submits and other nodes run: placement among the nodes,
+// shipping in batches, results, and nodes that die with tasks in flight.
+
+#include "task_router.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <limits>
+
+#include <caf/all.hpp>
+#include <caf/io/all.hpp>
+
+#include "rustyray/errc.hpp"
+#include "rustyray/internal/error_text.hpp"
+#include "rustyray/internal/host_port.hpp"
+#include "rustyray/internal/node.hpp"
+#include "rustyray/internal/recorder.hpp"
+#include "rustyray/objstore/internal/run_record.hpp"
+#include "rustyray/tasks/internal/task_observability.hpp"
+
+namespace rustyray::cluster::internal {
+
+using namespace rustyray::internal; // the base layer's internals
+
+namespace {
+
+/// Connecting to a node never waits forever.
+constexpr auto connect_timeout = std::chrono::seconds(10);
+
+struct router_state {
+  static inline const char* name = "rustyray.task_router";
+};
+
+resource_amounts thousandths(const std::map<std::string, double>& units) {
+  resource_amounts result;
+  for (const auto& [name, amount] : units)
+    result[name] = static_cast<std::int64_t>(amount * 1000 + 0.5);
+  return result;
+}
+
+std::int64_t cpus_of(const resource_amounts& amounts) {
+  auto i = amounts.find("CPU");
+  return i == amounts.end() ? 0 : i->second;
+}
+
+} // namespace
+
+task_router::task_router(rustyray::internal::node& node,
+                         std::weak_ptr<tasks::internal::task_runtime> tasks, std::string token)
+  : node_(node), tasks_(std::move(tasks)), token_(std::move(token)) {}
+
+void task_router::start(caf::actor_system& system) {
+  auto self = shared_from_this();
+  actor_ = system.spawn<caf::hidden>(
+    [self](caf::stateful_actor<router_state>* actor) -> caf::behavior {
+      actor->set_down_handler([self](caf::down_msg& dm) { self->lost(dm.source, dm.reason); });
+      return {
+        [self, actor](flush_atom) { self->flush(actor); },
+        [self](results_atom, shipped_results& results) { self->finished(results); },
+      };
+    });
+}
+
+bool task_router::room(const peer& p, const resource_amounts& request) const {
+  auto cpus = std::max<std::int64_t>(cpus_of(p.total), 1000);
+  if (p.tasks >= static_cast<std::size_t>(cpus / 1000 * depth * 8))
+    return false;
+  for (const auto& [name, amount] : request) {
+    auto total = p.total.find(name);
+    if (total == p.total.end() || total->second < amount)
+      return false; // never fits there
+    auto held = p.in_flight.find(name);
+    if ((held == p.in_flight.end() ? 0 : held->second) + amount > total->second * depth)
+      return false;
+  }
+  return true;
+}
+
+tasks::internal::task_offload::verdict task_router::take(const task_ptr& task) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  if (stopped_)
+    return verdict::full;
+  const auto& request = *task->request;
+  peer* target = nullptr;
+  if (task->pinned != 0) {
+    auto i = peers_.find(task->pinned);
+    if (i == peers_.end() || !i->second.alive) {
+      refused_.emplace_back(
+        task, make_error(errc::node_lost, "task " + task->name() + " is pinned to node "
+                                            + node_text(task->pinned)
+                                            + ", which has left the cluster"));
+      request_flush();
+      return verdict::taken;
+    }
+    if (!room(i->second, request))
+      return verdict::kept;
+    target = &i->second;
+  } else {
+    // The least loaded node with room: spread.
+    double best = std::numeric_limits<double>::max();
+    bool any_room = false;
+    for (auto& [id, p] : peers_) {
+      if (!p.alive || !room(p, request))
+        continue;
+      any_room = true;
+      auto load = static_cast<double>(cpus_of(p.in_flight) + 1)
+                  / static_cast<double>(std::max<std::int64_t>(cpus_of(p.total), 1));
+      if (load < best) {
+        best = load;
+        target = &p;
+      }
+    }
+    if (!any_room)
+      return verdict::full;
+  }
+  add_amounts(target->in_flight, request, 1);
+  ++target->tasks;
+  target->outbox.push_back(task);
+  request_flush();
+  return verdict::taken;
+}
+
+bool task_router::has_room() {
+  static const resource_amounts one_cpu{{"CPU", 1000}};
+  std::lock_guard<std::mutex> guard{mtx_};
+  if (stopped_)
+    return false;
+  for (const auto& [id, p] : peers_)
+    if (p.alive && room(p, one_cpu))
+      return true;
+  return false;
+}
+
+void task_router::request_flush() {
+  if (!flush_sent_) {
+    flush_sent_ = true;
+    caf::anon_send(actor_, flush_atom::value);
+  }
+}
+
+caf::error task_router::placeable(const task_record& task, std::uint64_t node) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  const auto& request = *task.request;
+  auto never = [&](const std::string& where, const resource_amounts& total) {
+    auto why = unmet(request, total);
+    return why.empty() ? caf::error{}
+                       : make_error(errc::task_unschedulable,
+                                    "task " + task.name() + " can never run on " + where + ": "
+                                      + why);
+  };
+  if (node != 0) {
+    auto i = peers_.find(node);
+    if (i == peers_.end() || !i->second.alive)
+      return make_error(errc::invalid_argument,
+                        "task " + task.name() + ": .node(\"" + node_text(node)
+                          + "\") names no live node of the cluster (rustyray::nodes() lists "
+                            "them)");
+    return never("node " + node_text(node), i->second.total);
+  }
+  for (const auto& [id, p] : peers_)
+    if (p.alive && unmet(request, p.total).empty())
+      return {};
+  return make_error(errc::task_unschedulable,
+                    "task " + task.name()
+                      + " can never run: no node of the cluster has the resources it asks for ("
+                      + unmet(request, {}) + ")");
+}
+
+void task_router::update(const std::vector<node_record>& table) {
+  std::vector<std::pair<std::uint64_t, std::vector<task_ptr>>> orphaned;
+  {
+    std::lock_guard<std::mutex> guard{mtx_};
+    for (const auto& r : table) {
+      if (r.id == node_.id() || r.address.empty())
+        continue;
+      auto i = peers_.find(r.id);
+      if (i == peers_.end()) {
+        if (!r.alive)
+          continue;
+        peer p;
+        p.address = r.address;
+        p.total = thousandths(r.total);
+        peers_.emplace(r.id, std::move(p));
+      } else if (!r.alive && i->second.alive) {
+        std::vector<task_ptr> orphans;
+        bury(r.id, i->second, orphans);
+        orphaned.emplace_back(r.id, std::move(orphans));
+      }
+    }
+  }
+  for (auto& [id, orphans] : orphaned)
+    rehome(orphans, id, "it missed its heartbeats");
+  if (!orphaned.empty())
+    if (auto rt = tasks_.lock())
+      rt->tasks->offer(rt->scheduler);
+}
+
+void task_router::bury(std::uint64_t id, peer& p, std::vector<task_ptr>& orphans) {
+  p.alive = false;
+  p.service = nullptr;
+  for (auto& task : p.outbox)
+    orphans.push_back(std::move(task));
+  p.outbox.clear();
+  for (auto i = flights_.begin(); i != flights_.end();) {
+    if (i->second.peer == id) {
+      orphans.push_back(std::move(i->second.task));
+      i = flights_.erase(i);
+    } else {
+      ++i;
+    }
+  }
+  p.in_flight.clear();
+  p.tasks = 0;
+}
+
+void task_router::rehome(std::vector<task_ptr>& orphans, std::uint64_t node,
+                         const std::string& why) {
+  auto rt = tasks_.lock();
+  if (!rt)
+    return;
+  for (auto& task : orphans) {
+    auto st = task->st.load();
+    if (st == task_record::queued) {
+      // Never shipped: the pool places it again.
+      rt->tasks->submit(rt->scheduler, task);
+      continue;
+    }
+    if (st != task_record::running)
+      continue;
+    auto attempt = task->attempts.load();
+    if (attempt < task->attempt_budget() && task->pinned == 0) {
+      task->st = task_record::queued;
+      rt->tasks->submit(rt->scheduler, task);
+      continue;
+    }
+    complete(task, rt->node().recording().now(),
+             make_error(errc::node_lost,
+                        "node " + node_text(node) + " running task " + task->name() + " died ("
+                          + "attempt " + std::to_string(attempt) + " of "
+                          + std::to_string(task->attempt_budget()) + "): " + why
+                          + (task->pinned == 0 ? "; .max_retries(n) runs it again on another node"
+                                               : "")));
+  }
+}
+
+void task_router::connect(caf::event_based_actor* self, std::uint64_t id,
+                          const std::string& address) {
+  auto [host, port] = *parse_host_port(address, true);
+  auto router = shared_from_this();
+  auto fail = [router, id](const std::string& why) {
+    std::vector<task_ptr> orphans;
+    {
+      std::lock_guard<std::mutex> guard{router->mtx_};
+      auto i = router->peers_.find(id);
+      if (i == router->peers_.end() || !i->second.alive)
+        return;
+      router->bury(id, i->second, orphans);
+    }
+    router->rehome(orphans, id, why);
+    if (auto rt = router->tasks_.lock())
+      rt->tasks->offer(rt->scheduler);
+  };
+  self
+    ->request(self->system().middleman().actor_handle(), connect_timeout, caf::connect_atom::value,
+              host, port)
+    .then(
+      [=](const caf::node_id&, caf::strong_actor_ptr& ptr, const std::set<std::string>&) {
+        auto service = caf::actor_cast<caf::actor>(ptr);
+        if (!service) {
+          fail("nothing listens at " + address);
+          return;
+        }
+        {
+          std::lock_guard<std::mutex> guard{router->mtx_};
+          auto i = router->peers_.find(id);
+          if (i == router->peers_.end() || !i->second.alive)
+            return;
+          i->second.service = service;
+          i->second.state = peer::link::up;
+        }
+        self->monitor(service);
+        router->flush(self);
+      },
+      [=](caf::error& err) {
+        fail("it cannot be reached at " + address + " (" + error_text(err) + ")");
+      });
+}
+
+void task_router::flush(caf::event_based_actor* self) {
+  auto rt = tasks_.lock();
+  std::vector<std::pair<std::uint64_t, std::string>> to_connect;
+  struct outgoing {
+    std::uint64_t peer;
+    caf::actor service;
+    std::vector<task_ptr> tasks;
+  };
+  std::vector<outgoing> batches;
+  std::vector<std::pair<task_ptr, caf::error>> refused;
+  {
+    std::lock_guard<std::mutex> guard{mtx_};
+    flush_sent_ = false;
+    refused.swap(refused_);
+    for (auto& [id, p] : peers_) {
+      if (p.outbox.empty() || !p.alive)
+        continue;
+      if (p.state == peer::link::up) {
+        batches.push_back(outgoing{id, p.service, std::move(p.outbox)});
+        p.outbox.clear();
+      } else if (p.state == peer::link::none) {
+        p.state = peer::link::connecting;
+        to_connect.emplace_back(id, p.address);
+      }
+    }
+  }
+  if (!rt)
+    return;
+  for (auto& [task, why] : refused)
+    tasks::internal::fail_task(rt->table(), task, std::move(why));
+  for (auto& [id, address] : to_connect)
+    connect(self, id, address);
+  auto now = rt->node().recording().now();
+  for (auto& [where, service, tasks] : batches) {
+    shipped_tasks batch;
+    batch.reserve(tasks.size());
+    for (auto& task : tasks) {
+      int expected = task_record::queued;
+      bool started = task->st.compare_exchange_strong(expected, task_record::running);
+      caf::expected<detail::task_output> packed{caf::error{}};
+      if (started) {
+        task->attempts.fetch_add(1);
+        packed = task->body(detail::body_mode::pack);
+      }
+      if (!started || !packed) {
+        {
+          std::lock_guard<std::mutex> guard{mtx_};
+          if (auto p = peers_.find(where); p != peers_.end())
+            release(p->second, *task);
+        }
+        if (started)
+          complete(task, now, std::move(packed.error()));
+        continue;
+      }
+      const auto& options = task->options;
+      shipped_task shipped;
+      shipped.result = task->result;
+      shipped.function = task->remote_function;
+      shipped.args = std::move(packed->value);
+      shipped.name = options.name;
+      shipped.timeout = task->timeout.count();
+      shipped.max_retries = options.max_retries;
+      shipped.retry_exceptions = options.retry_exceptions;
+      shipped.num_cpus = options.num_cpus;
+      shipped.resources = options.resources;
+      batch.push_back(std::move(shipped));
+    }
+    {
+      // Recorded before the results can come back.
+      std::lock_guard<std::mutex> guard{mtx_};
+      for (auto& task : tasks)
+        if (task && task->st.load() == task_record::running)
+          flights_.emplace(task->result, flight{task, where, now});
+    }
+    if (!batch.empty())
+      self->send(service, ship_atom::value, token_, std::move(batch));
+  }
+}
+
+void task_router::release(peer& p, const task_record& task) {
+  add_amounts(p.in_flight, *task.request, -1);
+  if (p.tasks > 0)
+    --p.tasks;
+}
+
+void task_router::finished(shipped_results& results) {
+  auto rt = tasks_.lock();
+  if (!rt)
+    return;
+  for (auto& r : results) {
+    flight done;
+    {
+      std::lock_guard<std::mutex> guard{mtx_};
+      auto i = flights_.find(r.result);
+      if (i == flights_.end())
+        continue; // its node was given up on meanwhile
+      done = std::move(i->second);
+      flights_.erase(i);
+      if (auto p = peers_.find(done.peer); p != peers_.end())
+        release(p->second, *done.task);
+    }
+    if (r.error)
+      complete(done.task, done.started, std::move(r.error));
+    else
+      complete(done.task, done.started, detail::task_output{std::move(r.value), r.size});
+  }
+  rt->tasks->offer(rt->scheduler);
+}
+
+void task_router::lost(const caf::actor_addr& service, const caf::error& why) {
+  std::vector<task_ptr> orphans;
+  std::uint64_t node = 0;
+  {
+    std::lock_guard<std::mutex> guard{mtx_};
+    for (auto& [id, p] : peers_)
+      if (p.alive && p.service && p.service.address() == service) {
+        node = id;
+        bury(id, p, orphans);
+      }
+  }
+  if (node == 0)
+    return;
+  rehome(orphans, node, "its connection broke (" + error_text(why) + ")");
+  if (auto rt = tasks_.lock())
+    rt->tasks->offer(rt->scheduler);
+}
+
+void task_router::complete(const task_ptr& task, std::int64_t started,
+                           caf::expected<detail::task_output> output) {
+  auto rt = tasks_.lock();
+  if (!rt)
+    return;
+  tasks::internal::record_run(rt->node().recording(), *task, started, task->attempts.load(),
+                              output);
+  task->st = task_record::finished;
+  (void)objstore::internal::complete_run(rt->table(), *task, task->body, std::move(output));
+}
+
+void task_router::stop() {
+  std::vector<task_ptr> orphans;
+  {
+    std::lock_guard<std::mutex> guard{mtx_};
+    if (stopped_)
+      return;
+    stopped_ = true;
+    for (auto& [id, p] : peers_)
+      bury(id, p, orphans);
+    for (auto& [task, why] : refused_)
+      orphans.push_back(task);
+    refused_.clear();
+  }
+  if (auto rt = tasks_.lock()) {
+    auto why = make_error(errc::runtime_not_initialized,
+                          "rustyray::shutdown() ran before the task finished on another node");
+    for (auto& task : orphans) {
+      if (task->st.load() == task_record::running)
+        complete(task, rt->node().recording().now(), why);
+      else
+        tasks::internal::fail_task(rt->table(), task, why);
+    }
+  }
+  caf::anon_send_exit(actor_, caf::exit_reason::user_shutdown);
+}
+
+} // namespace rustyray::cluster::internal

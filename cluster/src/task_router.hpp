@@ -1,0 +1,111 @@
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <caf/actor.hpp>
+#include <caf/actor_addr.hpp>
+#include <caf/fwd.hpp>
+
+#include "rustyray/cluster/internal/membership.hpp"
+#include "rustyray/cluster/internal/wire.hpp"
+#include "rustyray/tasks/internal/task_offload.hpp"
+#include "rustyray/tasks/internal/task_runtime.hpp"
+
+namespace rustyray::cluster::internal {
+
+using tasks::internal::task_ptr;
+using tasks::internal::task_record;
+using rustyray::internal::resource_amounts;
+
+/// A submitting node's side of tasks that run elsewhere: the pool offers it
+/// the ready tasks this node cannot start (`take`, under the pool's lock);
+/// its actor packs them, ships each node's share in one message straight to
+/// that node's service (the head is on no task's path), and stores the
+/// results that come back, as a worker would. Each node may hold
+/// `depth` times its CPUs' worth of this node's tasks at once (it queues
+/// them; the pipeline hides the round trip). A node that dies hands its
+/// tasks back to the pool (a retry, on any node) or fails them with
+/// `node_lost`.
+class task_router final : public tasks::internal::task_offload,
+                          public std::enable_shared_from_this<task_router> {
+public:
+  /// How many times a node's CPUs this node keeps in flight there.
+  static constexpr std::int64_t depth = 8;
+
+  task_router(rustyray::internal::node& node, std::weak_ptr<tasks::internal::task_runtime> tasks,
+              std::string token);
+
+  verdict take(const task_ptr& task) override;
+  bool has_room() override;
+  caf::error placeable(const task_record& task, std::uint64_t node) override;
+
+  /// Spawns its actor.
+  void start(caf::actor_system& system);
+
+  /// The head's table changed: new nodes to use, dead ones to give up.
+  void update(const std::vector<node_record>& table);
+
+  /// Shutdown: tasks not finished elsewhere fail; nothing is taken again.
+  void stop();
+
+  // The actor's handlers (task_router.cpp).
+  void flush(caf::event_based_actor* self);
+  void finished(shipped_results& results);
+  void lost(const caf::actor_addr& service, const caf::error& why);
+
+private:
+  struct peer {
+    std::string address;
+    resource_amounts total; // thousandths
+    resource_amounts in_flight;
+    std::size_t tasks = 0; // in flight or in the outbox
+    bool alive = true;
+    enum class link { none, connecting, up } state = link::none;
+    caf::actor service;
+    /// Taken, not shipped yet.
+    std::vector<task_ptr> outbox;
+  };
+
+  struct flight {
+    task_ptr task;
+    std::uint64_t peer;
+    std::int64_t started;
+  };
+
+  bool room(const peer& p, const resource_amounts& request) const;
+  /// Under mtx_: gives back what `task` held on `p`.
+  void release(peer& p, const task_record& task);
+  /// Under mtx_: `p` is gone; its tasks are moved to `orphans`.
+  void bury(std::uint64_t id, peer& p, std::vector<task_ptr>& orphans);
+  /// Retries (on any node) or fails the tasks of a node that died.
+  void rehome(std::vector<task_ptr>& orphans, std::uint64_t node, const std::string& why);
+  void connect(caf::event_based_actor* self, std::uint64_t id, const std::string& address);
+  /// Stores a task's output as its result, as a worker does.
+  void complete(const task_ptr& task, std::int64_t started,
+                caf::expected<detail::task_output> output);
+  void request_flush();
+
+  rustyray::internal::node& node_;
+  const std::weak_ptr<tasks::internal::task_runtime> tasks_;
+  const std::string token_;
+  caf::actor actor_;
+  std::mutex mtx_;
+  std::map<std::uint64_t, peer> peers_;                    // guarded by mtx_
+  std::unordered_map<object_id, flight> flights_;         // guarded by mtx_
+  std::vector<std::pair<task_ptr, caf::error>> refused_;   // guarded by mtx_
+  bool flush_sent_ = false;                                // guarded by mtx_
+  bool stopped_ = false;                                   // guarded by mtx_
+};
+
+/// A node's service for other nodes: runs the tasks they ship here on this
+/// node's pool and sends the results back, in batches.
+caf::actor spawn_node_service(caf::actor_system& system, std::uint64_t node, std::string token);
+
+} // namespace rustyray::cluster::internal

@@ -1,0 +1,181 @@
+#define BOOST_TEST_MODULE cluster_tasks
+#include <boost/test/unit_test.hpp>
+
+#include <algorithm>
+#include <set>
+
+#include "cluster_functions.hpp"
+#include "node_process.hpp"
+#include "runtime_fixture.hpp"
+
+using namespace rustyray;
+using namespace std::chrono_literals;
+
+namespace {
+
+const std::string token = "test-token-tasks";
+
+struct worker {
+  std::unique_ptr<test::node_process> process;
+  std::string id;
+};
+
+/// This process is the head (and the driver) with one CPU; `n` worker
+/// processes join it, each with one CPU and `resources`.
+struct cluster_fixture {
+  explicit cluster_fixture(int n = 2, const std::string& resources = "") {
+    auto cfg = test::small_config();
+    cfg.num_workers = 1;
+    cfg.is_head = true;
+    cfg.cluster_token = token;
+    cfg.heartbeat_timeout = 2s;
+    init(cfg);
+    std::string address;
+    for (const auto& node : nodes())
+      if (node.head)
+        address = node.address;
+    for (int i = 0; i < n; ++i) {
+      std::vector<std::string> env{"RUSTYRAY_ADDRESS=" + address,
+                                   "RUSTYRAY_CLUSTER_TOKEN=" + token, "RUSTYRAY_NUM_WORKERS=1"};
+      if (i == 0 && !resources.empty())
+        env.push_back("RUSTYRAY_RESOURCES=" + resources);
+      worker w;
+      w.process = std::make_unique<test::node_process>(RUSTYRAY_TEST_NODE, env);
+      auto line = w.process->read_line();
+      BOOST_REQUIRE_MESSAGE(line.rfind("joined ", 0) == 0, "node " << i << " said: " << line);
+      w.id = line.substr(7);
+      workers.push_back(std::move(w));
+    }
+  }
+
+  ~cluster_fixture() {
+    test::check_clean_and_shutdown();
+  }
+
+  [[nodiscard]] std::int64_t pid_of(std::size_t i) const {
+    return workers.at(i).process->pid();
+  }
+
+  std::vector<worker> workers;
+};
+
+std::int64_t own_pid() {
+  return static_cast<std::int64_t>(getpid());
+}
+
+} // namespace
+
+BOOST_FIXTURE_TEST_SUITE(tasks, cluster_fixture)
+
+BOOST_AUTO_TEST_CASE(a_pinned_task_runs_on_its_node_with_values_and_refs) {
+  for (std::size_t i = 0; i < workers.size(); ++i) {
+    auto where = task(cluster_test::pid_here).node(workers[i].id).remote();
+    BOOST_TEST(get(where) == pid_of(i));
+  }
+  // A ref argument resolves where the task was submitted; results chain
+  // from node to node.
+  auto three = put(3);
+  auto nine = task(cluster_test::square).node(workers[0].id).remote(three);
+  auto eighty_one = task(cluster_test::square).node(workers[1].id).remote(nine);
+  BOOST_TEST(get(eighty_one) == 81);
+  // A type of the program's own, and a vector, cross as the registration
+  // announced them.
+  auto mirrored = task(cluster_test::mirror)
+                    .node(workers[1].id)
+                    .remote(cluster_test::point{2, 5}, std::vector<double>{2.0, 10.0});
+  auto p = get(mirrored);
+  BOOST_TEST(p.x == 10);
+  BOOST_TEST(p.y == 20);
+}
+
+BOOST_AUTO_TEST_CASE(tasks_this_node_has_no_room_for_spill_to_the_others) {
+  std::vector<object_ref<std::int64_t>> refs;
+  for (int i = 0; i < 60; ++i)
+    refs.push_back(task(cluster_test::pid_after).remote(20));
+  std::set<std::int64_t> ran_on;
+  for (auto& r : refs)
+    ran_on.insert(get(r));
+  BOOST_TEST(ran_on.count(own_pid()) == 1u); // this node first, while it has room
+  BOOST_TEST(ran_on.count(pid_of(0)) == 1u);
+  BOOST_TEST(ran_on.count(pid_of(1)) == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(an_error_elsewhere_names_its_node) {
+  auto failed = task(cluster_test::fail_with).node(workers[0].id).remote(7);
+  try {
+    (void)get(failed);
+    BOOST_FAIL("get returned a value");
+  } catch (const task_error& e) {
+    std::string what = e.what();
+    BOOST_TEST(what.find("no luck with 7") != std::string::npos, what);
+    BOOST_TEST(what.find("[on node " + workers[0].id + "]") != std::string::npos, what);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(a_pin_names_a_node_and_a_shipping_function) {
+  BOOST_CHECK(test::code_of([] { (void)task(cluster_test::square).node("0123456789abcdef").remote(1); })
+              == errc::invalid_argument);
+  BOOST_CHECK(test::code_of([] { (void)task(cluster_test::square).node("nonsense").remote(1); })
+              == errc::invalid_argument);
+  auto id = workers[0].id;
+  BOOST_CHECK(test::code_of([&] { (void)task([](int x) { return x; }).node(id).remote(1); })
+              == errc::function_not_registered);
+  // Pinned here: runs here, registered or not.
+  std::string here;
+  for (const auto& n : nodes())
+    if (n.local)
+      here = n.id;
+  BOOST_TEST(get(task([] { return own_pid(); }).node(here).remote()) == own_pid());
+  // More than the node has: unschedulable at once, in the result.
+  auto too_big = task(cluster_test::pid_here).node(id).num_cpus(4).remote();
+  BOOST_CHECK(test::code_of([&] { (void)get(too_big); }) == errc::task_unschedulable);
+}
+
+BOOST_AUTO_TEST_CASE(tasks_go_to_the_node_with_the_resource_they_ask_for) {
+  // Only the second fixture below has a GPU node; here no node has one.
+  auto none = task(cluster_test::pid_here).resources({{"GPU", 1}}).remote();
+  BOOST_CHECK(test::code_of([&] { (void)get(none); }) == errc::task_unschedulable);
+}
+
+BOOST_AUTO_TEST_CASE(a_node_that_dies_hands_its_tasks_to_another_or_fails_them) {
+  auto retried = task(cluster_test::pid_after).node(workers[0].id).remote(5000);
+  auto unpinned = task(cluster_test::pid_after).max_retries(1);
+  // Fill this node so that the next go elsewhere.
+  auto busy = task(cluster_test::pid_after).remote(1500);
+  std::vector<object_ref<std::int64_t>> spread;
+  for (int i = 0; i < 4; ++i)
+    spread.push_back(unpinned.remote(1500));
+  std::this_thread::sleep_for(300ms);
+  workers[0].process->kill();
+  // Pinned to the dead node: node_lost, naming it.
+  try {
+    (void)get(retried, 20s);
+    BOOST_FAIL("get returned a value");
+  } catch (const rustyray::error& e) {
+    BOOST_CHECK(e.code() == errc::node_lost);
+    BOOST_TEST(std::string{e.what()}.find(workers[0].id) != std::string::npos, e.what());
+  }
+  // With a retry: all finish, on the nodes that live.
+  for (auto& r : spread) {
+    auto pid = get(r, 30s);
+    BOOST_TEST(pid != pid_of(0));
+  }
+  BOOST_TEST(get(busy) == own_pid());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+struct gpu_cluster : cluster_fixture {
+  gpu_cluster() : cluster_fixture(2, R"({"GPU": 1})") {}
+};
+
+BOOST_FIXTURE_TEST_CASE(only_the_node_that_offers_a_resource_runs_tasks_asking_for_it,
+                        gpu_cluster) {
+  std::vector<object_ref<std::int64_t>> refs;
+  for (int i = 0; i < 6; ++i)
+    refs.push_back(task(cluster_test::pid_after).resources({{"GPU", 1}}).remote(10));
+  for (auto& r : refs)
+    BOOST_TEST(get(r) == pid_of(0));
+  auto none = task(cluster_test::pid_here).resources({{"TPU", 1}}).remote();
+  BOOST_CHECK(test::code_of([&] { (void)get(none); }) == errc::task_unschedulable);
+}
