@@ -6,7 +6,9 @@
 // Next to each RustyRay metric (metric.hpp), the same loop with what a C++
 // programmer would otherwise use (peers.hpp) and with plain CAF
 // (caf_floors.hpp), measured in the same process run; then the scaling
-// series (scaling.hpp).
+// series (scaling.hpp); then, in a runtime of its own, the multi-node lines
+// with this process as the head of a cluster of 3 processes on loopback
+// (cluster_bench.hpp; `--node ADDRESS TOKEN` runs one of its workers).
 //
 // Prints one JSON line per metric on stdout, progress on stderr, and with
 // --out a report (report.hpp): latest.json, latest.md and latest.svg.
@@ -36,6 +38,7 @@
 #include <rustyray/rustyray.hpp>
 
 #include "caf_floors.hpp"
+#include "cluster_bench.hpp"
 #include "metric.hpp"
 #include "peers.hpp"
 #include "ray_figures.hpp"
@@ -123,6 +126,8 @@ std::string utc_now() {
 } // namespace
 
 int main(int argc, char** argv) {
+  if (argc == 4 && std::string{argv[1]} == "--node")
+    return bench::run_cluster_node(argv[2], argv[3]);
   auto parsed = parse(argc, argv);
   if (!parsed) {
     std::cerr << "usage: microbenchmark [--quick] [--filter SUBSTRING[,SUBSTRING...]] "
@@ -148,40 +153,16 @@ int main(int argc, char** argv) {
   json failures = json::array();
   json load_after_metrics;
   bool no_match = false;
-  {
-    bench::caf_floors floors{n};
-    bench::asio_pool pool{workers};
-    bench::mutex_map map;
-    auto small = rustyray::put(0);
-    std::vector<std::uint8_t> buffer;
-    std::vector<std::uint8_t> target;
-    // The metrics time one pass's share of the runs each time they measure.
-    const auto pass_sched = opts.sched.per_pass();
-    auto metrics =
-      bench::all_metrics({pass_sched, floors, pool, map, workers, n, small, buffer, target});
-    auto series = bench::scaling_series_list();
-
-    std::size_t chosen = 0;
-    for (const auto& m : metrics)
-      chosen += selected(opts.filter, m.name) ? 1 : 0;
+  std::size_t cluster_chosen = 0;
+  std::size_t metrics_left = 0;
+  std::size_t total = 0;
+  std::size_t step = 0;
+  // Runs the selected metrics in passes (each pass measures every metric
+  // once, so lines compared with each other are measured in turns), then
+  // prints and records each with its ratios.
+  auto measure = [&](const std::vector<bench::metric>& metrics, const bench::schedule& pass_sched) {
     const auto passes = static_cast<std::size_t>(opts.sched.passes);
-    std::size_t metrics_left = chosen * passes;
-    std::size_t total = metrics_left;
-    for (const auto& s : series)
-      total += selected(opts.filter, s.name) ? 1 : 0;
-    if (total == 0) {
-      // A typo must not produce an empty report (or overwrite a real one).
-      std::cerr << "microbenchmark: --filter " << opts.filter
-                << " matches no metric or scaling series; the names are:";
-      for (const auto& m : metrics)
-        std::cerr << ' ' << m.name;
-      for (const auto& s : series)
-        std::cerr << ' ' << s.name;
-      std::cerr << std::endl;
-      no_match = true;
-    }
     const double per_step_s = pass_sched.warmup_s + pass_sched.runs * pass_sched.run_s;
-    std::size_t step = 0;
 
     std::map<std::string, std::vector<double>> rates;
     for (std::size_t pass = 1; pass <= passes; ++pass) {
@@ -235,6 +216,46 @@ int main(int argc, char** argv) {
       metric_entries.push_back(std::move(entry));
     }
 
+  };
+  {
+    bench::caf_floors floors{n};
+    bench::asio_pool pool{workers};
+    bench::mutex_map map;
+    auto small = rustyray::put(0);
+    std::vector<std::uint8_t> buffer;
+    std::vector<std::uint8_t> target;
+    // The metrics time one pass's share of the runs each time they measure.
+    const auto pass_sched = opts.sched.per_pass();
+    auto metrics =
+      bench::all_metrics({pass_sched, floors, pool, map, workers, n, small, buffer, target});
+    auto series = bench::scaling_series_list();
+
+    std::size_t chosen = 0;
+    for (const auto& m : metrics)
+      chosen += selected(opts.filter, m.name) ? 1 : 0;
+    for (const auto& name : bench::bench_cluster::metric_names())
+      cluster_chosen += selected(opts.filter, name) ? 1 : 0;
+    chosen += cluster_chosen;
+    const auto passes = static_cast<std::size_t>(opts.sched.passes);
+    metrics_left = chosen * passes;
+    total = metrics_left;
+    for (const auto& s : series)
+      total += selected(opts.filter, s.name) ? 1 : 0;
+    if (total == 0) {
+      // A typo must not produce an empty report (or overwrite a real one).
+      std::cerr << "microbenchmark: --filter " << opts.filter
+                << " matches no metric or scaling series; the names are:";
+      for (const auto& m : metrics)
+        std::cerr << ' ' << m.name;
+      for (const auto& name : bench::bench_cluster::metric_names())
+        std::cerr << ' ' << name;
+      for (const auto& s : series)
+        std::cerr << ' ' << s.name;
+      std::cerr << std::endl;
+      no_match = true;
+    }
+    measure(metrics, pass_sched);
+
     load_after_metrics = load_average();
     const auto plan = opts.quick ? bench::scaling_plan::quick() : bench::scaling_plan::full();
     for (const auto& s : series) {
@@ -259,6 +280,18 @@ int main(int argc, char** argv) {
   rustyray::shutdown();
   if (no_match)
     return 2;
+  if (cluster_chosen > 0) {
+    std::cerr << "starting the cluster for the multi-node metrics: this process and 2 workers"
+              << std::endl;
+    try {
+      const auto pass_sched = opts.sched.per_pass();
+      bench::bench_cluster cluster{"/proc/self/exe", 2};
+      measure(cluster.metrics(pass_sched), pass_sched);
+    } catch (const std::exception& e) {
+      std::cerr << "the multi-node metrics failed: " << e.what() << std::endl;
+      failures.push_back(std::string{"multi-node metrics: "} + e.what());
+    }
+  }
 
   json report = {{"generated_utc", generated},
                  {"revision", opts.revision},

@@ -66,17 +66,20 @@ void run_batch(caf::stateful_actor<service_state>* self, std::uint64_t node,
     options.num_cpus = shipped.num_cpus;
     options.resources = shipped.resources;
     object_id local;
+    auto run_ns = std::make_shared<std::atomic<std::int64_t>>(0);
     try {
       local = tasks::internal::submit_shipped(*rt, shipped.function, std::move(shipped.args),
-                                              std::move(options));
+                                              std::move(options), run_ns);
     } catch (const rustyray::error& e) {
-      now.push_back({shipped.result, {}, located(make_error(e.code(), e.message()), node), 0});
+      now.push_back({shipped.result, {}, located(make_error(e.code(), e.message()), node), 0, 0});
       continue;
     }
     auto owner_id = shipped.result;
-    auto deliver = [out, actor, origin, owner_id, local, node](const objstore::internal::lookup& found) {
+    auto deliver = [out, actor, origin, owner_id, local, node,
+                    run_ns](const objstore::internal::lookup& found) {
       shipped_result r;
       r.result = owner_id;
+      r.run_ns = run_ns->load(std::memory_order_relaxed);
       if (found) {
         r.value = *found;
         r.size = detail::value_size(r.value);

@@ -61,9 +61,17 @@ void task_router::start(caf::actor_system& system) {
     });
 }
 
-bool task_router::room(const peer& p, const resource_amounts& request) const {
-  auto cpus = std::max<std::int64_t>(cpus_of(p.total), 1000);
-  if (p.tasks >= static_cast<std::size_t>(cpus / 1000 * depth * 8))
+std::int64_t task_router::depth_of(const std::string& function) const {
+  auto i = run_ns_.find(function);
+  if (i == run_ns_.end())
+    return min_depth;
+  return std::clamp(static_cast<std::int64_t>(pipeline_ns / std::max(i->second, 1.0)), min_depth,
+                    max_depth);
+}
+
+bool task_router::room(const peer& p, const resource_amounts& request, std::int64_t depth) const {
+  auto cpus = std::max<std::int64_t>(cpus_of(p.total), 1000) / 1000;
+  if (p.tasks >= static_cast<std::size_t>(cpus * max_depth))
     return false;
   for (const auto& [name, amount] : request) {
     auto total = p.total.find(name);
@@ -81,6 +89,7 @@ tasks::internal::task_offload::verdict task_router::take(const task_ptr& task) {
   if (stopped_)
     return verdict::full;
   const auto& request = *task->request;
+  const auto depth = depth_of(task->remote_function);
   peer* target = nullptr;
   if (task->pinned != 0) {
     auto i = peers_.find(task->pinned);
@@ -92,7 +101,7 @@ tasks::internal::task_offload::verdict task_router::take(const task_ptr& task) {
       request_flush();
       return verdict::taken;
     }
-    if (!room(i->second, request))
+    if (!room(i->second, request, depth))
       return verdict::kept;
     target = &i->second;
   } else {
@@ -100,7 +109,7 @@ tasks::internal::task_offload::verdict task_router::take(const task_ptr& task) {
     double best = std::numeric_limits<double>::max();
     bool any_room = false;
     for (auto& [id, p] : peers_) {
-      if (!p.alive || !room(p, request))
+      if (!p.alive || !room(p, request, depth))
         continue;
       any_room = true;
       auto load = static_cast<double>(cpus_of(p.in_flight) + 1)
@@ -126,7 +135,7 @@ bool task_router::has_room() {
   if (stopped_)
     return false;
   for (const auto& [id, p] : peers_)
-    if (p.alive && room(p, one_cpu))
+    if (p.alive && room(p, one_cpu, min_depth))
       return true;
   return false;
 }
@@ -386,6 +395,10 @@ void task_router::finished(shipped_results& results) {
       flights_.erase(i);
       if (auto p = peers_.find(done.peer); p != peers_.end())
         release(p->second, *done.task);
+      if (r.run_ns > 0) {
+        auto& mean = run_ns_[done.task->remote_function];
+        mean = mean == 0 ? static_cast<double>(r.run_ns) : 0.8 * mean + 0.2 * r.run_ns;
+      }
     }
     if (r.error)
       complete(done.task, done.started, std::move(r.error));

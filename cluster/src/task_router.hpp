@@ -28,16 +28,22 @@ using rustyray::internal::resource_amounts;
 /// the ready tasks this node cannot start (`take`, under the pool's lock);
 /// its actor packs them, ships each node's share in one message straight to
 /// that node's service (the head is on no task's path), and stores the
-/// results that come back, as a worker would. Each node may hold
-/// `depth` times its CPUs' worth of this node's tasks at once (it queues
-/// them; the pipeline hides the round trip). A node that dies hands its
+/// results that come back, as a worker would. Each node holds a pipeline of
+/// this node's tasks (it queues them): deep for short functions, so the
+/// round trip hides behind the queue; shallow for long ones, so a queue
+/// there does not wait while this node or another one idles. A node that dies hands its
 /// tasks back to the pool (a retry, on any node) or fails them with
 /// `node_lost`.
 class task_router final : public tasks::internal::task_offload,
                           public std::enable_shared_from_this<task_router> {
 public:
-  /// How many times a node's CPUs this node keeps in flight there.
-  static constexpr std::int64_t depth = 8;
+  /// Tasks of one function that this node keeps in flight per CPU of
+  /// another node: enough for about `pipeline_ns` of their measured run
+  /// time there (the round trip hides behind the queue), within these
+  /// bounds; `min_depth` until a run was measured.
+  static constexpr std::int64_t min_depth = 2;
+  static constexpr std::int64_t max_depth = 512;
+  static constexpr double pipeline_ns = 2e6;
 
   task_router(rustyray::internal::node& node, std::weak_ptr<tasks::internal::task_runtime> tasks,
               std::string token);
@@ -79,7 +85,11 @@ private:
     std::int64_t started;
   };
 
-  bool room(const peer& p, const resource_amounts& request) const;
+  /// Under mtx_: whether `p` takes another task asking for `request`,
+  /// `depth` per CPU.
+  bool room(const peer& p, const resource_amounts& request, std::int64_t depth) const;
+  /// Under mtx_: the depth for tasks of `function`.
+  std::int64_t depth_of(const std::string& function) const;
   /// Under mtx_: gives back what `task` held on `p`.
   void release(peer& p, const task_record& task);
   /// Under mtx_: `p` is gone; its tasks are moved to `orphans`.
@@ -99,6 +109,8 @@ private:
   std::mutex mtx_;
   std::map<std::uint64_t, peer> peers_;                    // guarded by mtx_
   std::unordered_map<object_id, flight> flights_;         // guarded by mtx_
+  /// Mean run time of each function elsewhere (moving average), in ns.
+  std::unordered_map<std::string, double> run_ns_;        // guarded by mtx_
   std::vector<std::pair<task_ptr, caf::error>> refused_;   // guarded by mtx_
   bool flush_sent_ = false;                                // guarded by mtx_
   bool stopped_ = false;                                   // guarded by mtx_

@@ -189,7 +189,7 @@ object_id submit_record(task_runtime& rt, const task_ptr& task, bool ships) {
 }
 
 object_id submit_shipped(task_runtime& rt, std::string function, caf::message args,
-                         task_options options) {
+                         task_options options, std::shared_ptr<std::atomic<std::int64_t>> run_ns) {
   rt.node().check_accepting();
   auto task = std::make_shared<task_record>();
   if (options.name.empty())
@@ -197,11 +197,14 @@ object_id submit_shipped(task_runtime& rt, std::string function, caf::message ar
   options.node.clear();
   task->options = std::move(options);
   task->function = &typeid(detail::remote_invoker);
-  task->body = [function = std::move(function),
-                args = std::move(args)](detail::body_mode mode) -> caf::expected<detail::task_output> {
+  task->body = [function = std::move(function), args = std::move(args),
+                run_ns = std::move(run_ns)](
+                 detail::body_mode mode) -> caf::expected<detail::task_output> {
     if (mode == detail::body_mode::pack)
       return detail::cannot_ship();
+    auto started = std::chrono::steady_clock::now();
     auto result = detail::invoke_remote(function, args);
+    run_ns->store((std::chrono::steady_clock::now() - started).count(), std::memory_order_relaxed);
     if (!result)
       return std::move(result.error());
     detail::task_output output;

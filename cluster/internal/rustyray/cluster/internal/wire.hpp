@@ -50,11 +50,15 @@ struct shipped_result {
   caf::message value;
   caf::error error;
   std::uint64_t size = 0;
+  /// How long the function ran there (its last attempt), in nanoseconds:
+  /// how many of these tasks the owner keeps in flight to that node.
+  std::int64_t run_ns = 0;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, shipped_result& x) {
-  return f(caf::meta::type_name("rustyray::shipped_result"), x.result, x.value, x.error, x.size);
+  return f(caf::meta::type_name("rustyray::shipped_result"), x.result, x.value, x.error, x.size,
+           x.run_ns);
 }
 
 using shipped_tasks = std::vector<shipped_task>;

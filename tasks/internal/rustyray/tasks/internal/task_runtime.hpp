@@ -1,5 +1,7 @@
 #pragma once
 
+#include <atomic>
+#include <cstdint>
 #include <map>
 #include <memory>
 
@@ -48,9 +50,10 @@ object_id submit_record(task_runtime& rt, const task_ptr& task, bool ships);
 
 /// Runs a task another node sent: the function registered as `function`
 /// on `args`, with `options` (the node pin dropped); it runs here, never
-/// shipped on. Returns its result's ID, with one reference for the caller.
+/// shipped on. Each run stores how long the function ran into `run_ns`.
+/// Returns its result's ID, with one reference for the caller.
 object_id submit_shipped(task_runtime& rt, std::string function, caf::message args,
-                         task_options options);
+                         task_options options, std::shared_ptr<std::atomic<std::int64_t>> run_ns);
 
 /// The running runtime's task system; throws `runtime_not_initialized`
 /// without one.
