@@ -19,6 +19,7 @@
 #include "rustyray/internal/published.hpp"
 #include "rustyray/log.hpp"
 #include "rustyray/tasks/internal/task_runtime.hpp"
+#include "object_links.hpp"
 #include "task_router.hpp"
 
 namespace rustyray::cluster::internal {
@@ -266,6 +267,7 @@ void add_cluster_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<std::map<std::string, double>>("rustyray::resource_map");
   cfg.add_message_type<shipped_task>("rustyray::shipped_task");
   cfg.add_message_type<shipped_result>("rustyray::shipped_result");
+  cfg.add_message_type<link_batch>("rustyray::link_batch");
 }
 
 std::shared_ptr<cluster_runtime>
@@ -281,7 +283,11 @@ cluster_runtime::start(rustyray::internal::node& node, std::map<std::string, dou
   // Every node serves the others (tasks they ship here): on `listen`, or
   // on the head, on an ephemeral port beside the head's own.
   auto [listen_host, listen_port] = split_address(cfg.listen);
-  rt->service_ = spawn_node_service(system, node.id(), cfg.cluster_token);
+  auto out = std::make_shared<link_outbox>();
+  rt->router_ = std::make_shared<task_router>(node, out);
+  rt->objects_ = std::make_shared<object_links>(node.id(), out);
+  rt->service_ = spawn_node_service(system, node.id(), cfg.cluster_token, out, rt->router_,
+                                    rt->objects_);
   auto service_port = system.middleman().publish(rt->service_, cfg.is_head ? 0 : listen_port,
                                                  listen_host.c_str(), true);
   if (!service_port) {
@@ -391,19 +397,16 @@ void cluster_runtime::head_lost() {
 }
 
 void cluster_runtime::stop() {
-  std::shared_ptr<task_router> router;
   {
     std::lock_guard<std::mutex> guard{mtx_};
     if (stopped_)
       return;
     stopped_ = true;
-    router = router_;
   }
   changed_.notify_all();
   // Tasks shipped elsewhere fail first: their results would have nowhere
   // to go.
-  if (router)
-    router->stop();
+  router_->stop();
   auto& mm = node_.system().middleman();
   if (agent_)
     caf::anon_send_exit(agent_, caf::exit_reason::user_shutdown);
@@ -421,27 +424,24 @@ void cluster_runtime::stop() {
 }
 
 void cluster_runtime::attach(const std::shared_ptr<tasks::internal::task_runtime>& tasks) {
-  auto router = std::make_shared<task_router>(node_, tasks, node_.cfg().cluster_token);
-  router->start(node_.system());
-  tasks->tasks->offload = router;
+  objects_->attach(tasks->store->table);
+  tasks->table().attach_remote(node_.id(), objects_);
+  router_->attach(tasks);
+  tasks->tasks->offload = router_;
   std::vector<node_record> table;
   {
     std::lock_guard<std::mutex> guard{mtx_};
-    router_ = router;
     table = table_;
   }
-  router->update(table);
+  router_->update(table);
 }
 
 void cluster_runtime::table_changed(const std::vector<node_record>& table) {
-  std::shared_ptr<task_router> router;
   {
     std::lock_guard<std::mutex> guard{mtx_};
     table_ = table;
-    router = router_;
   }
-  if (router)
-    router->update(table);
+  router_->update(table);
 }
 
 std::map<std::string, double> resource_units(const resource_amounts& amounts) {

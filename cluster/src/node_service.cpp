@@ -1,13 +1,20 @@
-// A node's service for the other nodes: runs the tasks they ship here and
-// sends the results back to their owners, in batches.
+// A node's service for the other nodes: one actor per node that keeps the
+// connections to the nodes it talks to, sends each one batch per burst and
+// handles the batches they send (tasks to run, their results, borrows and
+// copies of objects).
 
+#include <chrono>
 #include <mutex>
 #include <unordered_map>
+#include <unordered_set>
 
 #include <caf/all.hpp>
+#include <caf/io/all.hpp>
 
+#include "object_links.hpp"
 #include "rustyray/errc.hpp"
 #include "rustyray/internal/error_text.hpp"
+#include "rustyray/internal/host_port.hpp"
 #include "rustyray/internal/node.hpp"
 #include "rustyray/log.hpp"
 #include "rustyray/objstore/internal/object_table.hpp"
@@ -20,42 +27,79 @@ using namespace rustyray::internal; // the base layer's internals
 
 namespace {
 
-/// Results collected by the threads that finish tasks, until the service
-/// sends them.
-struct result_outbox {
-  std::mutex mtx;
-  /// By the owner (its router) the results go to.
-  std::unordered_map<caf::actor, shipped_results> ready; // guarded by mtx
-  /// This node's result objects, read: their references go.
-  std::vector<object_id> done; // guarded by mtx
-  bool flush_sent = false;     // guarded by mtx
-};
+/// Connecting to a node never waits forever.
+constexpr auto connect_timeout = std::chrono::seconds(10);
+
+/// How long an owner keeps an object after a borrower's last ref went: a
+/// ref on its way from that borrower to a third node registers its borrow
+/// with the owner directly, by another path, and may arrive a little later.
+constexpr auto release_grace = std::chrono::seconds(1);
+
+using retry_atom = caf::atom_constant<caf::atom("rr_retry")>;
+using connected_atom = caf::atom_constant<caf::atom("rr_conn")>;
+using returned_atom = caf::atom_constant<caf::atom("rr_return")>;
 
 struct service_state {
-  std::shared_ptr<result_outbox> out = std::make_shared<result_outbox>();
+  std::uint64_t node = 0;
+  std::string token;
+  std::shared_ptr<link_outbox> out;
+  std::shared_ptr<task_router> router;
+  std::shared_ptr<object_links> objects;
+  /// The service of each node this one talks to, and back.
+  std::unordered_map<std::uint64_t, caf::actor> links;
+  std::unordered_map<caf::actor_addr, std::uint64_t> nodes;
+  /// Batches for nodes being connected to.
+  std::unordered_map<std::uint64_t, std::vector<link_batch>> waiting;
+  /// Copies of results this node sent each node and that node did not
+  /// store yet: their references hold the objects inside.
+  std::unordered_map<std::uint64_t, std::unordered_set<object_id>> unstored;
   static inline const char* name = "rustyray.node_service";
 };
 
-using retry_atom = caf::atom_constant<caf::atom("rr_retry")>;
+using service_ptr = caf::stateful_actor<service_state>*;
 
 /// `err` with the node where it happened, for the error chain.
 caf::error located(const caf::error& err, std::uint64_t node) {
   return make_error(errc_of(err), message_of(err) + " [on node " + node_text(node) + "]");
 }
 
-void run_batch(caf::stateful_actor<service_state>* self, std::uint64_t node,
-               const caf::actor& origin, shipped_tasks& batch) {
+/// The table of the running runtime, or null.
+objstore::internal::object_table* table_of(const std::shared_ptr<tasks::internal::task_runtime>& rt) {
+  return rt ? &rt->table() : nullptr;
+}
+
+/// Drops the copies of results `peer` stored (or will never store).
+void drop_results(service_ptr self, std::uint64_t peer, const std::vector<object_id>* which) {
+  auto rt = tasks::internal::current_tasks();
+  auto i = self->state.unstored.find(peer);
+  if (i == self->state.unstored.end())
+    return;
+  auto* table = table_of(rt);
+  if (which == nullptr) {
+    if (table != nullptr)
+      for (const auto& id : i->second)
+        table->release(id);
+    self->state.unstored.erase(i);
+    return;
+  }
+  for (const auto& id : *which)
+    if (i->second.erase(id) != 0 && table != nullptr)
+      table->release(id);
+}
+
+/// Runs the tasks `peer` shipped here; their results go back as they end.
+void run_tasks(service_ptr self, std::uint64_t peer, shipped_tasks& batch) {
   auto rt = tasks::internal::current_tasks();
   if (!rt) {
     // Between the join and the runtime's start: moments.
-    self->delayed_send(self, std::chrono::milliseconds(10), retry_atom::value, origin,
+    self->delayed_send(self, std::chrono::milliseconds(10), retry_atom::value, peer,
                        std::move(batch));
     return;
   }
-  auto out = self->state.out;
-  auto actor = caf::actor_cast<caf::actor>(self);
+  auto& st = self->state;
+  auto out = st.out;
+  auto node = st.node;
   auto& table = rt->table();
-  shipped_results now;
   for (auto& shipped : batch) {
     task_options options;
     options.name = shipped.name;
@@ -71,14 +115,19 @@ void run_batch(caf::stateful_actor<service_state>* self, std::uint64_t node,
       local = tasks::internal::submit_shipped(*rt, shipped.function, std::move(shipped.args),
                                               std::move(options), run_ns);
     } catch (const rustyray::error& e) {
-      now.push_back({shipped.result, {}, located(make_error(e.code(), e.message()), node), 0, 0});
+      shipped_result r;
+      r.result = shipped.result;
+      r.error = located(make_error(e.code(), e.message()), node);
+      out->add(peer, [&](link_batch& b) { b.results.push_back(std::move(r)); });
       continue;
     }
+    st.unstored[peer].insert(local);
     auto owner_id = shipped.result;
-    auto deliver = [out, actor, origin, owner_id, local, node,
+    auto deliver = [out, peer, owner_id, local, node,
                     run_ns](const objstore::internal::lookup& found) {
       shipped_result r;
       r.result = owner_id;
+      r.copy = local;
       r.run_ns = run_ns->load(std::memory_order_relaxed);
       if (found) {
         r.value = *found;
@@ -86,63 +135,160 @@ void run_batch(caf::stateful_actor<service_state>* self, std::uint64_t node,
       } else {
         r.error = located(found.error(), node);
       }
-      bool send = false;
-      {
-        std::lock_guard<std::mutex> guard{out->mtx};
-        out->ready[origin].push_back(std::move(r));
-        out->done.push_back(local);
-        send = !out->flush_sent;
-        out->flush_sent = true;
-      }
-      if (send)
-        caf::anon_send(actor, flush_atom::value);
+      out->add(peer, [&](link_batch& b) { b.results.push_back(std::move(r)); });
     };
     std::uint64_t token = 0;
     if (auto found = table.get_or_wait(local, deliver, token))
       deliver(*found);
   }
-  if (!now.empty())
-    self->send(origin, results_atom::value, std::move(now));
 }
 
-caf::behavior node_service(caf::stateful_actor<service_state>* self, std::uint64_t node,
-                           std::string token) {
+/// A batch from `peer`, in the order `link_batch` gives.
+void handle(service_ptr self, link_batch& batch) {
+  auto& st = self->state;
+  auto peer = batch.from;
+  if (!batch.borrow.empty())
+    st.objects->lent(peer, batch.borrow);
+  if (!batch.results.empty()) {
+    std::vector<object_id> stored;
+    st.router->finished(peer, batch.results, stored);
+    if (!stored.empty())
+      st.out->add(peer, [&](link_batch& b) {
+        b.stored.insert(b.stored.end(), stored.begin(), stored.end());
+      });
+  }
+  if (!batch.stored.empty())
+    drop_results(self, peer, &batch.stored);
+  if (!batch.release.empty())
+    self->delayed_send(self, release_grace, returned_atom::value, peer, std::move(batch.release));
+  if (!batch.fetched.empty())
+    st.objects->fetched(batch.fetched);
+  if (!batch.fetch.empty())
+    st.objects->answer(peer, batch.fetch);
+  if (!batch.tasks.empty())
+    run_tasks(self, peer, batch.tasks);
+}
+
+/// `peer` is gone: what it ran for this node runs elsewhere or fails, its
+/// borrows end, fetches from it fail.
+void forget(service_ptr self, std::uint64_t peer, const std::string& why) {
+  auto& st = self->state;
+  if (auto i = st.links.find(peer); i != st.links.end()) {
+    st.nodes.erase(i->second.address());
+    st.links.erase(i);
+  }
+  st.waiting.erase(peer);
+  drop_results(self, peer, nullptr);
+  st.router->lost(peer, why);
+  st.objects->lost(peer, why);
+}
+
+void link_to(service_ptr self, std::uint64_t peer, const caf::actor& service) {
+  auto& st = self->state;
+  if (st.links.count(peer) != 0)
+    return;
+  st.links.emplace(peer, service);
+  st.nodes.emplace(service.address(), peer);
+  self->monitor(service);
+}
+
+void send_batch(service_ptr self, std::uint64_t peer, link_batch batch) {
+  auto& st = self->state;
+  batch.from = st.node;
+  if (auto i = st.links.find(peer); i != st.links.end()) {
+    self->send(i->second, link_atom::value, st.token, std::move(batch));
+    return;
+  }
+  auto& queued = st.waiting[peer];
+  queued.push_back(std::move(batch));
+  if (queued.size() > 1)
+    return; // connecting already
+  auto address = st.router->address_of(peer);
+  auto parsed = parse_host_port(address, true);
+  if (!parsed) {
+    forget(self, peer, "it is not in the cluster's table");
+    return;
+  }
+  self
+    ->request(self->system().middleman().actor_handle(), connect_timeout, caf::connect_atom::value,
+              parsed->first, parsed->second)
+    .then(
+      [=](const caf::node_id&, caf::strong_actor_ptr& ptr, const std::set<std::string>&) {
+        auto service = caf::actor_cast<caf::actor>(ptr);
+        if (!service) {
+          forget(self, peer, "nothing listens at " + address);
+          return;
+        }
+        link_to(self, peer, service);
+        auto batches = std::move(self->state.waiting[peer]);
+        self->state.waiting.erase(peer);
+        for (auto& b : batches)
+          self->send(service, link_atom::value, self->state.token, std::move(b));
+      },
+      [=](caf::error& err) {
+        forget(self, peer, "it cannot be reached at " + address + " (" + error_text(err) + ")");
+      });
+}
+
+void flush(service_ptr self) {
+  auto& st = self->state;
+  st.objects->drop_copies();
+  auto batches = st.out->take();
+  for (auto& [peer, tasks] : st.router->flush()) {
+    auto& b = batches[peer];
+    b.tasks = std::move(tasks);
+  }
+  for (auto& [peer, batch] : batches)
+    if (!batch.empty())
+      send_batch(self, peer, std::move(batch));
+}
+
+caf::behavior node_service(service_ptr self, std::uint64_t node, std::string token,
+                           std::shared_ptr<link_outbox> out, std::shared_ptr<task_router> router,
+                           std::shared_ptr<object_links> objects) {
+  auto& st = self->state;
+  st.node = node;
+  st.token = std::move(token);
+  st.out = std::move(out);
+  st.router = std::move(router);
+  st.objects = std::move(objects);
+  self->set_down_handler([self](caf::down_msg& dm) {
+    auto i = self->state.nodes.find(dm.source);
+    if (i == self->state.nodes.end())
+      return;
+    forget(self, i->second, "its connection broke (" + error_text(dm.reason) + ")");
+  });
   return {
-    [=](ship_atom, const std::string& given, shipped_tasks& batch) {
-      auto origin = caf::actor_cast<caf::actor>(self->current_sender());
-      if (!origin || !same_token(given, token)) {
+    [self](link_atom, const std::string& given, link_batch& batch) {
+      auto sender = caf::actor_cast<caf::actor>(self->current_sender());
+      if (!sender || !same_token(given, self->state.token) || batch.from == 0
+          || batch.from == self->state.node) {
         rustyray::log(log_level::warning,
-                      "cluster: refused tasks from a connection without the cluster token");
+                      "cluster: refused a message from a connection without the cluster token");
         return;
       }
-      run_batch(self, node, origin, batch);
+      // A node that reached this one first is answered on its connection.
+      link_to(self, batch.from, sender);
+      handle(self, batch);
     },
-    [=](retry_atom, const caf::actor& origin, shipped_tasks& batch) {
-      run_batch(self, node, origin, batch);
+    [self](retry_atom, std::uint64_t peer, shipped_tasks& batch) { run_tasks(self, peer, batch); },
+    [self](returned_atom, std::uint64_t peer, const std::vector<object_id>& ids) {
+      self->state.objects->returned(peer, ids);
     },
-    [=](flush_atom) {
-      std::unordered_map<caf::actor, shipped_results> ready;
-      std::vector<object_id> done;
-      {
-        auto& out = *self->state.out;
-        std::lock_guard<std::mutex> guard{out.mtx};
-        ready.swap(out.ready);
-        done.swap(out.done);
-        out.flush_sent = false;
-      }
-      for (auto& [origin, results] : ready)
-        self->send(origin, results_atom::value, std::move(results));
-      if (auto rt = tasks::internal::current_tasks())
-        for (const auto& id : done)
-          rt->table().release(id);
-    },
+    [self](flush_atom) { flush(self); },
   };
 }
 
 } // namespace
 
-caf::actor spawn_node_service(caf::actor_system& system, std::uint64_t node, std::string token) {
-  return system.spawn<caf::hidden>(node_service, node, std::move(token));
+caf::actor spawn_node_service(caf::actor_system& system, std::uint64_t node, std::string token,
+                              std::shared_ptr<link_outbox> out,
+                              std::shared_ptr<task_router> router,
+                              std::shared_ptr<object_links> objects) {
+  auto service = system.spawn<caf::hidden>(node_service, node, std::move(token), out,
+                                           std::move(router), std::move(objects));
+  out->bind(service);
+  return service;
 }
 
 } // namespace rustyray::cluster::internal

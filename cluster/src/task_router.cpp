@@ -8,11 +8,9 @@
 #include <limits>
 
 #include <caf/all.hpp>
-#include <caf/io/all.hpp>
 
 #include "rustyray/errc.hpp"
 #include "rustyray/internal/error_text.hpp"
-#include "rustyray/internal/host_port.hpp"
 #include "rustyray/internal/node.hpp"
 #include "rustyray/internal/recorder.hpp"
 #include "rustyray/objstore/internal/run_record.hpp"
@@ -23,13 +21,6 @@ namespace rustyray::cluster::internal {
 using namespace rustyray::internal; // the base layer's internals
 
 namespace {
-
-/// Connecting to a node never waits forever.
-constexpr auto connect_timeout = std::chrono::seconds(10);
-
-struct router_state {
-  static inline const char* name = "rustyray.task_router";
-};
 
 resource_amounts thousandths(const std::map<std::string, double>& units) {
   resource_amounts result;
@@ -45,20 +36,23 @@ std::int64_t cpus_of(const resource_amounts& amounts) {
 
 } // namespace
 
-task_router::task_router(rustyray::internal::node& node,
-                         std::weak_ptr<tasks::internal::task_runtime> tasks, std::string token)
-  : node_(node), tasks_(std::move(tasks)), token_(std::move(token)) {}
+task_router::task_router(rustyray::internal::node& node, std::shared_ptr<link_outbox> out)
+  : node_(node), out_(std::move(out)) {}
 
-void task_router::start(caf::actor_system& system) {
-  auto self = shared_from_this();
-  actor_ = system.spawn<caf::hidden>(
-    [self](caf::stateful_actor<router_state>* actor) -> caf::behavior {
-      actor->set_down_handler([self](caf::down_msg& dm) { self->lost(dm.source, dm.reason); });
-      return {
-        [self, actor](flush_atom) { self->flush(actor); },
-        [self](results_atom, shipped_results& results) { self->finished(results); },
-      };
-    });
+void task_router::attach(std::weak_ptr<tasks::internal::task_runtime> tasks) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  tasks_ = std::move(tasks);
+}
+
+std::shared_ptr<tasks::internal::task_runtime> task_router::tasks() {
+  std::lock_guard<std::mutex> guard{mtx_};
+  return tasks_.lock();
+}
+
+std::string task_router::address_of(std::uint64_t id) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  auto i = peers_.find(id);
+  return i == peers_.end() || !i->second.alive ? std::string{} : i->second.address;
 }
 
 std::int64_t task_router::depth_of(const std::string& function) const {
@@ -98,7 +92,7 @@ tasks::internal::task_offload::verdict task_router::take(const task_ptr& task) {
         task, make_error(errc::node_lost, "task " + task->name() + " is pinned to node "
                                             + node_text(task->pinned)
                                             + ", which has left the cluster"));
-      request_flush();
+      out_->request_flush();
       return verdict::taken;
     }
     if (!room(i->second, request, depth))
@@ -125,7 +119,7 @@ tasks::internal::task_offload::verdict task_router::take(const task_ptr& task) {
   add_amounts(target->in_flight, request, 1);
   ++target->tasks;
   target->outbox.push_back(task);
-  request_flush();
+  out_->request_flush();
   return verdict::taken;
 }
 
@@ -138,13 +132,6 @@ bool task_router::has_room() {
     if (p.alive && room(p, one_cpu, min_depth))
       return true;
   return false;
-}
-
-void task_router::request_flush() {
-  if (!flush_sent_) {
-    flush_sent_ = true;
-    caf::anon_send(actor_, flush_atom::value);
-  }
 }
 
 caf::error task_router::placeable(const task_record& task, std::uint64_t node) {
@@ -180,14 +167,14 @@ void task_router::update(const std::vector<node_record>& table) {
   {
     std::lock_guard<std::mutex> guard{mtx_};
     for (const auto& r : table) {
-      if (r.id == node_.id() || r.address.empty())
+      if (r.id == node_.id() || r.service.empty())
         continue;
       auto i = peers_.find(r.id);
       if (i == peers_.end()) {
         if (!r.alive)
           continue;
         peer p;
-        p.address = r.address;
+        p.address = r.service;
         p.total = thousandths(r.total);
         peers_.emplace(r.id, std::move(p));
       } else if (!r.alive && i->second.alive) {
@@ -200,13 +187,12 @@ void task_router::update(const std::vector<node_record>& table) {
   for (auto& [id, orphans] : orphaned)
     rehome(orphans, id, "it missed its heartbeats");
   if (!orphaned.empty())
-    if (auto rt = tasks_.lock())
+    if (auto rt = tasks())
       rt->tasks->offer(rt->scheduler);
 }
 
 void task_router::bury(std::uint64_t id, peer& p, std::vector<task_ptr>& orphans) {
   p.alive = false;
-  p.service = nullptr;
   for (auto& task : p.outbox)
     orphans.push_back(std::move(task));
   p.outbox.clear();
@@ -224,7 +210,7 @@ void task_router::bury(std::uint64_t id, peer& p, std::vector<task_ptr>& orphans
 
 void task_router::rehome(std::vector<task_ptr>& orphans, std::uint64_t node,
                          const std::string& why) {
-  auto rt = tasks_.lock();
+  auto rt = tasks();
   if (!rt)
     return;
   for (auto& task : orphans) {
@@ -252,83 +238,26 @@ void task_router::rehome(std::vector<task_ptr>& orphans, std::uint64_t node,
   }
 }
 
-void task_router::connect(caf::event_based_actor* self, std::uint64_t id,
-                          const std::string& address) {
-  auto [host, port] = *parse_host_port(address, true);
-  auto router = shared_from_this();
-  auto fail = [router, id](const std::string& why) {
-    std::vector<task_ptr> orphans;
-    {
-      std::lock_guard<std::mutex> guard{router->mtx_};
-      auto i = router->peers_.find(id);
-      if (i == router->peers_.end() || !i->second.alive)
-        return;
-      router->bury(id, i->second, orphans);
-    }
-    router->rehome(orphans, id, why);
-    if (auto rt = router->tasks_.lock())
-      rt->tasks->offer(rt->scheduler);
-  };
-  self
-    ->request(self->system().middleman().actor_handle(), connect_timeout, caf::connect_atom::value,
-              host, port)
-    .then(
-      [=](const caf::node_id&, caf::strong_actor_ptr& ptr, const std::set<std::string>&) {
-        auto service = caf::actor_cast<caf::actor>(ptr);
-        if (!service) {
-          fail("nothing listens at " + address);
-          return;
-        }
-        {
-          std::lock_guard<std::mutex> guard{router->mtx_};
-          auto i = router->peers_.find(id);
-          if (i == router->peers_.end() || !i->second.alive)
-            return;
-          i->second.service = service;
-          i->second.state = peer::link::up;
-        }
-        self->monitor(service);
-        router->flush(self);
-      },
-      [=](caf::error& err) {
-        fail("it cannot be reached at " + address + " (" + error_text(err) + ")");
-      });
-}
-
-void task_router::flush(caf::event_based_actor* self) {
-  auto rt = tasks_.lock();
-  std::vector<std::pair<std::uint64_t, std::string>> to_connect;
-  struct outgoing {
-    std::uint64_t peer;
-    caf::actor service;
-    std::vector<task_ptr> tasks;
-  };
-  std::vector<outgoing> batches;
+std::vector<std::pair<std::uint64_t, shipped_tasks>> task_router::flush() {
+  std::vector<std::pair<std::uint64_t, shipped_tasks>> result;
+  auto rt = tasks();
+  std::vector<std::pair<std::uint64_t, std::vector<task_ptr>>> taken;
   std::vector<std::pair<task_ptr, caf::error>> refused;
   {
     std::lock_guard<std::mutex> guard{mtx_};
-    flush_sent_ = false;
     refused.swap(refused_);
-    for (auto& [id, p] : peers_) {
-      if (p.outbox.empty() || !p.alive)
-        continue;
-      if (p.state == peer::link::up) {
-        batches.push_back(outgoing{id, p.service, std::move(p.outbox)});
+    for (auto& [id, p] : peers_)
+      if (!p.outbox.empty() && p.alive) {
+        taken.emplace_back(id, std::move(p.outbox));
         p.outbox.clear();
-      } else if (p.state == peer::link::none) {
-        p.state = peer::link::connecting;
-        to_connect.emplace_back(id, p.address);
       }
-    }
   }
   if (!rt)
-    return;
+    return result;
   for (auto& [task, why] : refused)
     tasks::internal::fail_task(rt->table(), task, std::move(why));
-  for (auto& [id, address] : to_connect)
-    connect(self, id, address);
   auto now = rt->node().recording().now();
-  for (auto& [where, service, tasks] : batches) {
+  for (auto& [where, tasks] : taken) {
     shipped_tasks batch;
     batch.reserve(tasks.size());
     for (auto& task : tasks) {
@@ -347,6 +276,7 @@ void task_router::flush(caf::event_based_actor* self) {
         }
         if (started)
           complete(task, now, std::move(packed.error()));
+        task = nullptr;
         continue;
       }
       const auto& options = task->options;
@@ -366,12 +296,13 @@ void task_router::flush(caf::event_based_actor* self) {
       // Recorded before the results can come back.
       std::lock_guard<std::mutex> guard{mtx_};
       for (auto& task : tasks)
-        if (task && task->st.load() == task_record::running)
+        if (task)
           flights_.emplace(task->result, flight{task, where, now});
     }
     if (!batch.empty())
-      self->send(service, ship_atom::value, token_, std::move(batch));
+      result.emplace_back(where, std::move(batch));
   }
+  return result;
 }
 
 void task_router::release(peer& p, const task_record& task) {
@@ -380,16 +311,19 @@ void task_router::release(peer& p, const task_record& task) {
     --p.tasks;
 }
 
-void task_router::finished(shipped_results& results) {
-  auto rt = tasks_.lock();
-  if (!rt)
-    return;
+void task_router::finished(std::uint64_t peer, shipped_results& results,
+                           std::vector<object_id>& stored) {
+  auto rt = tasks();
   for (auto& r : results) {
+    if (!r.copy.is_nil())
+      stored.push_back(r.copy);
+    if (!rt)
+      continue;
     flight done;
     {
       std::lock_guard<std::mutex> guard{mtx_};
       auto i = flights_.find(r.result);
-      if (i == flights_.end())
+      if (i == flights_.end() || i->second.peer != peer)
         continue; // its node was given up on meanwhile
       done = std::move(i->second);
       flights_.erase(i);
@@ -405,30 +339,27 @@ void task_router::finished(shipped_results& results) {
     else
       complete(done.task, done.started, detail::task_output{std::move(r.value), r.size});
   }
-  rt->tasks->offer(rt->scheduler);
+  if (rt)
+    rt->tasks->offer(rt->scheduler);
 }
 
-void task_router::lost(const caf::actor_addr& service, const caf::error& why) {
+void task_router::lost(std::uint64_t peer, const std::string& why) {
   std::vector<task_ptr> orphans;
-  std::uint64_t node = 0;
   {
     std::lock_guard<std::mutex> guard{mtx_};
-    for (auto& [id, p] : peers_)
-      if (p.alive && p.service && p.service.address() == service) {
-        node = id;
-        bury(id, p, orphans);
-      }
+    auto i = peers_.find(peer);
+    if (i == peers_.end() || !i->second.alive)
+      return;
+    bury(peer, i->second, orphans);
   }
-  if (node == 0)
-    return;
-  rehome(orphans, node, "its connection broke (" + error_text(why) + ")");
-  if (auto rt = tasks_.lock())
+  rehome(orphans, peer, why);
+  if (auto rt = tasks())
     rt->tasks->offer(rt->scheduler);
 }
 
 void task_router::complete(const task_ptr& task, std::int64_t started,
                            caf::expected<detail::task_output> output) {
-  auto rt = tasks_.lock();
+  auto rt = tasks();
   if (!rt)
     return;
   tasks::internal::record_run(rt->node().recording(), *task, started, task->attempts.load(),
@@ -450,7 +381,7 @@ void task_router::stop() {
       orphans.push_back(task);
     refused_.clear();
   }
-  if (auto rt = tasks_.lock()) {
+  if (auto rt = tasks()) {
     auto why = make_error(errc::runtime_not_initialized,
                           "rustyray::shutdown() ran before the task finished on another node");
     for (auto& task : orphans) {
@@ -460,7 +391,6 @@ void task_router::stop() {
         tasks::internal::fail_task(rt->table(), task, why);
     }
   }
-  caf::anon_send_exit(actor_, caf::exit_reason::user_shutdown);
 }
 
 } // namespace rustyray::cluster::internal

@@ -10,11 +10,11 @@
 #include <vector>
 
 #include <caf/actor.hpp>
-#include <caf/actor_addr.hpp>
 #include <caf/fwd.hpp>
 
 #include "rustyray/cluster/internal/membership.hpp"
 #include "rustyray/cluster/internal/wire.hpp"
+#include "link_outbox.hpp"
 #include "rustyray/tasks/internal/task_offload.hpp"
 #include "rustyray/tasks/internal/task_runtime.hpp"
 
@@ -45,36 +45,43 @@ public:
   static constexpr std::int64_t max_depth = 512;
   static constexpr double pipeline_ns = 2e6;
 
-  task_router(rustyray::internal::node& node, std::weak_ptr<tasks::internal::task_runtime> tasks,
-              std::string token);
+  task_router(rustyray::internal::node& node, std::shared_ptr<link_outbox> out);
+
+  /// The runtime's task system: tasks flow from now on.
+  void attach(std::weak_ptr<tasks::internal::task_runtime> tasks);
 
   verdict take(const task_ptr& task) override;
   bool has_room() override;
   caf::error placeable(const task_record& task, std::uint64_t node) override;
 
-  /// Spawns its actor.
-  void start(caf::actor_system& system);
-
   /// The head's table changed: new nodes to use, dead ones to give up.
   void update(const std::vector<node_record>& table);
+
+  /// Where node `id`'s service listens; empty for a node not (or no
+  /// longer) in the table.
+  [[nodiscard]] std::string address_of(std::uint64_t id);
 
   /// Shutdown: tasks not finished elsewhere fail; nothing is taken again.
   void stop();
 
-  // The actor's handlers (task_router.cpp).
-  void flush(caf::event_based_actor* self);
-  void finished(shipped_results& results);
-  void lost(const caf::actor_addr& service, const caf::error& why);
+  // The node service's part (its actor only).
+
+  /// The tasks taken since the last call, packed, by node.
+  std::vector<std::pair<std::uint64_t, shipped_tasks>> flush();
+  /// What `peer` ran: stored as the tasks' results. Adds to `stored` the
+  /// copies `peer` may now drop.
+  void finished(std::uint64_t peer, shipped_results& results, std::vector<object_id>& stored);
+  /// `peer` died or cannot be reached: its tasks run again elsewhere or
+  /// fail.
+  void lost(std::uint64_t peer, const std::string& why);
 
 private:
   struct peer {
-    std::string address;
+    std::string address; // its service
     resource_amounts total; // thousandths
     resource_amounts in_flight;
     std::size_t tasks = 0; // in flight or in the outbox
     bool alive = true;
-    enum class link { none, connecting, up } state = link::none;
-    caf::actor service;
     /// Taken, not shipped yet.
     std::vector<task_ptr> outbox;
   };
@@ -96,28 +103,33 @@ private:
   void bury(std::uint64_t id, peer& p, std::vector<task_ptr>& orphans);
   /// Retries (on any node) or fails the tasks of a node that died.
   void rehome(std::vector<task_ptr>& orphans, std::uint64_t node, const std::string& why);
-  void connect(caf::event_based_actor* self, std::uint64_t id, const std::string& address);
   /// Stores a task's output as its result, as a worker does.
   void complete(const task_ptr& task, std::int64_t started,
                 caf::expected<detail::task_output> output);
-  void request_flush();
+  std::shared_ptr<tasks::internal::task_runtime> tasks();
 
   rustyray::internal::node& node_;
-  const std::weak_ptr<tasks::internal::task_runtime> tasks_;
-  const std::string token_;
-  caf::actor actor_;
+  const std::shared_ptr<link_outbox> out_;
   std::mutex mtx_;
+  std::weak_ptr<tasks::internal::task_runtime> tasks_;    // guarded by mtx_
   std::map<std::uint64_t, peer> peers_;                    // guarded by mtx_
   std::unordered_map<object_id, flight> flights_;         // guarded by mtx_
   /// Mean run time of each function elsewhere (moving average), in ns.
   std::unordered_map<std::string, double> run_ns_;        // guarded by mtx_
   std::vector<std::pair<task_ptr, caf::error>> refused_;   // guarded by mtx_
-  bool flush_sent_ = false;                                // guarded by mtx_
   bool stopped_ = false;                                   // guarded by mtx_
 };
 
-/// A node's service for other nodes: runs the tasks they ship here on this
-/// node's pool and sends the results back, in batches.
-caf::actor spawn_node_service(caf::actor_system& system, std::uint64_t node, std::string token);
+class object_links;
+
+/// A node's service for the other nodes, one actor: it keeps a connection
+/// to each node it talks to, sends each one batch per burst of what this
+/// node has for it (tasks, results, borrows, copies: `link_outbox`, the
+/// router's tasks), and handles the batches others send (checking the
+/// cluster token on each).
+caf::actor spawn_node_service(caf::actor_system& system, std::uint64_t node, std::string token,
+                              std::shared_ptr<link_outbox> out,
+                              std::shared_ptr<task_router> router,
+                              std::shared_ptr<object_links> objects);
 
 } // namespace rustyray::cluster::internal

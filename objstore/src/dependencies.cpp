@@ -11,6 +11,11 @@ caf::expected<bool> await_each(object_table& table, dependency_wait& deps,
   // see zero before the table said how many resolved at once.
   deps.unresolved = deps.ids.size() + 1;
   std::size_t resolved = 0;
+  // In a cluster, arguments that other nodes own are fetched meanwhile.
+  if (auto* remote = table.remote())
+    for (const auto& id : deps.ids)
+      if (table.is_remote(id))
+        remote->fetch(id);
   // The refs this submission copied count in the same trip.
   auto& noted = this_thread_context().noted;
   if (auto err = table.register_and_pin(noted.empty() ? nullptr : &noted, result,

@@ -124,6 +124,21 @@ void check_timeout(std::chrono::milliseconds timeout) {
                      + " ms); use rustyray::forever to wait without limit");
 }
 
+/// Whether refs to `id` are counted in this process: its own objects, and
+/// in a cluster every node's (the table hands those to the cluster).
+bool counted_here(const object_id& id, const objstore::internal::store_context& rt) noexcept {
+  return id.node() == rt.node->id() || rt.table->remote() != nullptr;
+}
+
+/// In a cluster: asks for copies of the objects among `ids` that other
+/// nodes own, before they are looked up.
+void fetch_remote(objstore::internal::object_table& table, const std::vector<object_id>& ids) {
+  if (auto* remote = table.remote())
+    for (const auto& id : ids)
+      if (!id.is_nil() && table.is_remote(id))
+        remote->fetch(id);
+}
+
 std::string stored_type_name(const caf::message& stored) {
   if (stored.empty())
     return "nothing (object_ref<void>)";
@@ -143,7 +158,7 @@ void add_ref(const object_id& id) noexcept {
     here.noted.push_back(id);
     return;
   }
-  if (auto rt = objstore::internal::current_store(); rt && id.node() == rt->node->id())
+  if (auto rt = objstore::internal::current_store(); rt && counted_here(id, *rt))
     rt->table->add_ref(id);
 }
 
@@ -154,7 +169,7 @@ void release_ref(const object_id& id) noexcept {
     collected->push_back(id);
     return;
   }
-  if (auto rt = objstore::internal::current_store(); rt && id.node() == rt->node->id())
+  if (auto rt = objstore::internal::current_store(); rt && counted_here(id, *rt))
     rt->table->release(id);
 }
 
@@ -176,9 +191,13 @@ caf::expected<caf::message> get_message(const object_id& id, std::chrono::millis
   auto rt = objstore::internal::current_store_or_throw();
   if (id.is_nil())
     return nil_ref_error();
-  if (id.node() != rt->node->id())
-    return foreign_error(id, *rt);
   auto& table = *rt->table;
+  if (id.node() != rt->node->id()) {
+    auto* remote = table.remote();
+    if (remote == nullptr)
+      return foreign_error(id, *rt);
+    remote->fetch(id);
+  }
   if (auto found = table.try_get(id))
     return std::move(*found);
   auto state = std::make_shared<sync_get>();
@@ -220,6 +239,7 @@ std::vector<bool> wait_ready(const std::vector<object_id>& ids, std::size_t num_
       invalid_argument("wait got object " + to_string(id) + " twice; pass each ref once");
   }
   auto& table = *rt->table;
+  fetch_remote(table, ids);
   await_resolved(table, ids, num_returns, timeout);
   std::vector<bool> flags;
   flags.reserve(ids.size());
@@ -237,6 +257,7 @@ std::vector<caf::expected<caf::message>> get_messages(const std::vector<object_i
   // they were asked for, so this takes one waiter and one wake-up in the
   // common case instead of one per object.
   auto& table = *rt->table;
+  fetch_remote(table, ids);
   std::vector<std::optional<objstore::internal::lookup>> found(ids.size());
   auto deadline = deadline_after(timeout);
   std::optional<slow_get_alarm> alarm;
@@ -261,7 +282,7 @@ std::vector<caf::expected<caf::message>> get_messages(const std::vector<object_i
   for (std::size_t i = 0; i < ids.size(); ++i) {
     if (ids[i].is_nil())
       messages.emplace_back(nil_ref_error());
-    else if (ids[i].node() != rt->node->id())
+    else if (ids[i].node() != rt->node->id() && table.remote() == nullptr)
       messages.emplace_back(foreign_error(ids[i], *rt));
     else if (found[i])
       messages.emplace_back(std::move(*found[i]));

@@ -98,6 +98,17 @@ caf::error object_table::register_pending(const object_id& id, std::shared_ptr<p
   return caf::none;
 }
 
+bool object_table::add_placeholder(const object_id& id) {
+  auto& sh = shard_of(id);
+  std::lock_guard<rustyray::internal::adaptive_mutex> guard{sh.mtx};
+  if (closed_)
+    return false;
+  auto [i, inserted] = sh.entries.try_emplace(id);
+  if (inserted)
+    i->second.refs = 1;
+  return inserted;
+}
+
 std::shared_ptr<producer> object_table::producer_of(const object_id& id) const {
   auto& sh = shard_of(id);
   std::lock_guard<rustyray::internal::adaptive_mutex> guard{sh.mtx};
@@ -460,7 +471,26 @@ bool object_table::unpin_locked(shard& sh, const object_id& id) {
   return true;
 }
 
+void object_table::attach_remote(std::uint64_t node, std::shared_ptr<remote_objects> remote) {
+  node_ = node;
+  remote_ = std::move(remote);
+}
+
+void object_table::release_copy(const object_id& id) {
+  deferred later;
+  {
+    auto& sh = shard_of(id);
+    std::lock_guard<rustyray::internal::adaptive_mutex> guard{sh.mtx};
+    release_entry_locked(sh, id, later);
+  }
+  later.run(recycle_);
+}
+
 void object_table::add_ref_locked(shard& sh, const object_id& id) {
+  if (is_remote(id)) {
+    remote_->add_ref(id);
+    return;
+  }
   if (auto i = sh.entries.find(id); i != sh.entries.end())
     i->second.refs.fetch_add(1, std::memory_order_relaxed);
 }
@@ -472,6 +502,13 @@ void object_table::add_refs_with(shard_lock& lock, std::vector<object_id>& ids) 
 }
 
 void object_table::release_locked(shard& sh, const object_id& id, deferred& later) {
+  if (is_remote(id))
+    remote_->release(id);
+  else
+    release_entry_locked(sh, id, later);
+}
+
+void object_table::release_entry_locked(shard& sh, const object_id& id, deferred& later) {
   auto i = sh.entries.find(id);
   if (i != sh.entries.end() && i->second.refs.fetch_sub(1, std::memory_order_acq_rel) == 1)
     erase(sh, i, later);

@@ -40,6 +40,8 @@ caf::behavior store_actor(caf::stateful_actor<store_state>* self,
   return {
     [=](get_atom, const object_id& id) -> caf::result<stored_object> {
       auto& st = self->state;
+      if (st.table->is_remote(id))
+        st.table->remote()->fetch(id);
       if (auto found = st.table->try_get(id))
         return reply(std::move(*found));
       auto key = st.next_key++;

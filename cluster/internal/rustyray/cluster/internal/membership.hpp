@@ -73,6 +73,7 @@ bool same_token(const std::string& given, const std::string& token);
 void add_cluster_types(caf::actor_system_config& cfg);
 
 class task_router;
+class object_links;
 
 /// This node's part of a cluster: the head's table (on the head), the
 /// handle of the head, and whether it is still reachable.
@@ -125,8 +126,9 @@ private:
   /// This node's service for the others, and its port.
   caf::actor service_;
   std::uint16_t service_port_ = 0;
-  std::shared_ptr<task_router> router_; // set by attach
-  std::vector<node_record> table_;            // guarded by mtx_, for attach
+  std::shared_ptr<task_router> router_;
+  std::shared_ptr<object_links> objects_;
+  std::vector<node_record> table_; // guarded by mtx_, for attach
   std::mutex mtx_;
   std::condition_variable changed_;
   bool stopped_ = false;   // guarded by mtx_

@@ -50,6 +50,9 @@ struct shipped_result {
   caf::message value;
   caf::error error;
   std::uint64_t size = 0;
+  /// The copy on the node that ran it (or that answered a fetch), held
+  /// until the owner stored the result (`link_batch::stored`).
+  object_id copy;
   /// How long the function ran there (its last attempt), in nanoseconds:
   /// how many of these tasks the owner keeps in flight to that node.
   std::int64_t run_ns = 0;
@@ -58,17 +61,52 @@ struct shipped_result {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, shipped_result& x) {
   return f(caf::meta::type_name("rustyray::shipped_result"), x.result, x.value, x.error, x.size,
-           x.run_ns);
+           x.copy, x.run_ns);
 }
 
 using shipped_tasks = std::vector<shipped_task>;
 using shipped_results = std::vector<shipped_result>;
 
-/// (ship_atom, token, shipped_tasks): tasks for a node's service.
-using ship_atom = caf::atom_constant<caf::atom("rr_ship")>;
-/// (results_atom, shipped_results): what they produced, to their owner.
-using results_atom = caf::atom_constant<caf::atom("rr_result")>;
-/// Sends what collected since the last one (an actor to itself).
+/// Everything one node's service has for another's at one moment, in one
+/// message: CAF keeps the messages between two actors in order, and one
+/// message per burst keeps the counts low. The receiver handles the parts
+/// in this order: the borrows first (nothing in the batch may free an
+/// object before the sender's new references are counted), then what
+/// completes or releases, then the new work.
+struct link_batch {
+  /// The sending node.
+  std::uint64_t from = 0;
+  /// Objects of the receiver that the sender now holds references to
+  /// (borrows), or no longer (releases).
+  std::vector<object_id> borrow;
+  std::vector<object_id> release;
+  /// What the tasks the receiver shipped to the sender produced.
+  shipped_results results;
+  /// The receiver's copies of results it sent, stored by the sender now:
+  /// the receiver may drop them (the sender counted the refs inside).
+  std::vector<object_id> stored;
+  /// Copies of the receiver's objects the sender asked for, answered.
+  shipped_results fetched;
+  /// The receiver's objects the sender wants copies of.
+  std::vector<object_id> fetch;
+  /// Tasks for the receiver to run.
+  shipped_tasks tasks;
+
+  [[nodiscard]] bool empty() const noexcept {
+    return borrow.empty() && release.empty() && results.empty() && stored.empty()
+           && fetched.empty() && fetch.empty() && tasks.empty();
+  }
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, link_batch& x) {
+  return f(caf::meta::type_name("rustyray::link_batch"), x.from, x.borrow, x.release, x.results,
+           x.stored, x.fetched, x.fetch, x.tasks);
+}
+
+/// (link_atom, token, link_batch): from one node's service to another's.
+using link_atom = caf::atom_constant<caf::atom("rr_link")>;
+/// Sends what collected since the last one (the service to itself).
 using flush_atom = caf::atom_constant<caf::atom("rr_flush")>;
 
 } // namespace rustyray::cluster::internal

@@ -20,6 +20,7 @@
 #include "rustyray/internal/id_map.hpp"
 #include "rustyray/objstore/internal/block_cache.hpp"
 #include "rustyray/objstore/internal/dependency_wait.hpp"
+#include "rustyray/objstore/internal/remote_objects.hpp"
 #include "rustyray/object_id.hpp"
 #include "rustyray/objstore/store_stats.hpp"
 
@@ -155,6 +156,31 @@ public:
 
   /// Drops a registration of `get_or_wait` (after a timeout).
   void cancel_wait(const object_id& id, std::uint64_t token);
+
+  /// In a cluster: the objects of other nodes (`node` is this one's ID)
+  /// are counted by `remote`, not in this table (which holds at most a
+  /// copy of them, with one reference that `remote` holds). Set before
+  /// any reference is counted.
+  void attach_remote(std::uint64_t node, std::shared_ptr<remote_objects> remote);
+
+  /// The cluster's side, or null.
+  [[nodiscard]] remote_objects* remote() const noexcept {
+    return remote_.get();
+  }
+
+  /// Whether `id` is another node's object that the cluster tracks.
+  [[nodiscard]] bool is_remote(const object_id& id) const noexcept {
+    return remote_ != nullptr && id.node() != node_;
+  }
+
+  /// A pending entry for a copy of another node's object, with the one
+  /// reference the cluster's side holds; false if there is one already (or
+  /// the table is closed).
+  bool add_placeholder(const object_id& id);
+
+  /// Drops the reference a copy of another node's object holds: the
+  /// cluster's side, once this node holds no ref to it.
+  void release_copy(const object_id& id);
 
   void add_ref(const object_id& id);
 
@@ -333,6 +359,7 @@ private:
   void add_ref_locked(shard& sh, const object_id& id);
   void add_refs_with(shard_lock& lock, std::vector<object_id>& ids);
   void release_locked(shard& sh, const object_id& id, deferred& later);
+  void release_entry_locked(shard& sh, const object_id& id, deferred& later);
   /// Takes `size` bytes of the capacity for a value in `sh`, if they are
   /// free, without eviction: from its credit, else from bytes_used_ (with a
   /// credit for the next ones, if that fits too).
@@ -367,6 +394,8 @@ private:
   // Read by every operation, written rarely.
   const recycler recycle_;
   const std::uint64_t capacity_;
+  std::shared_ptr<remote_objects> remote_;
+  std::uint64_t node_ = 0;
   /// How much credit a shard takes at once: small enough that the credits
   /// of all shards are a small part of the capacity.
   const std::uint64_t credit_chunk_;

@@ -1,0 +1,30 @@
+#pragma once
+
+#include "rustyray/object_id.hpp"
+
+namespace rustyray::objstore::internal {
+
+/// How this node reaches the objects other nodes own: a cluster implements
+/// it (without one, an ID of another node names nothing here). The object
+/// table hands it every reference counted to such an ID, and the object
+/// API asks it for a copy before looking one up.
+class remote_objects {
+public:
+  virtual ~remote_objects() = default;
+
+  /// One more reference to `id` in this process: the first makes this node
+  /// a borrower, which keeps the object alive at its owner. Called under a
+  /// shard's lock of the table: it must not call into the table.
+  virtual void add_ref(const object_id& id) noexcept = 0;
+
+  /// One fewer: the last ends the borrow and drops the local copy. Under a
+  /// shard's lock too.
+  virtual void release(const object_id& id) noexcept = 0;
+
+  /// Before a look-up of `id`: makes sure the table has an entry for it, a
+  /// copy or one pending while the copy comes from the owner. Not under
+  /// any lock of the table.
+  virtual void fetch(const object_id& id) = 0;
+};
+
+} // namespace rustyray::objstore::internal
