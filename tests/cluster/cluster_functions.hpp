@@ -50,7 +50,48 @@ inline point mirror(point p, std::vector<double> scale) {
   return point{static_cast<int>(p.y * scale.at(0)), static_cast<int>(p.x * scale.at(1))};
 }
 
+/// Gets the object a ref names (fetched from its owner) and adds one.
+inline int plus_one_of(rustyray::object_ref<int> ref) {
+  return ref.get() + 1;
+}
+
+/// Objects put here, on the node that runs it: this node owns them.
+inline std::vector<rustyray::object_ref<int>> put_here(int n) {
+  std::vector<rustyray::object_ref<int>> refs;
+  for (int i = 0; i < n; ++i)
+    refs.push_back(rustyray::put(i * 10));
+  return refs;
+}
+
+/// A ref this node keeps after the task returned: a borrow that outlives
+/// the task.
+inline rustyray::object_ref<int>& kept() {
+  static rustyray::object_ref<int> ref;
+  return ref;
+}
+
+inline int keep(rustyray::object_ref<int> ref) {
+  kept() = std::move(ref);
+  return 0;
+}
+
+inline int read_kept() {
+  return kept().get();
+}
+
+inline int drop_kept() {
+  kept() = {};
+  return 0;
+}
+
+/// Objects holding a value in this node's store.
+inline std::int64_t objects_here() {
+  return static_cast<std::int64_t>(rustyray::object_store_stats().objects);
+}
+
 } // namespace cluster_test
 
 RUSTYRAY_REMOTE(cluster_test::square, cluster_test::pid_here, cluster_test::pid_after,
-                cluster_test::fail_with, cluster_test::mirror);
+                cluster_test::fail_with, cluster_test::mirror, cluster_test::plus_one_of,
+                cluster_test::put_here, cluster_test::keep, cluster_test::read_kept,
+                cluster_test::drop_kept, cluster_test::objects_here);

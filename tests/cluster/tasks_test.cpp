@@ -49,6 +49,11 @@ struct cluster_fixture {
   }
 
   ~cluster_fixture() {
+    // Borrowers' releases travel in messages, and the owner keeps a
+    // released object a moment longer: wait for them before the check.
+    auto until = std::chrono::steady_clock::now() + 10s;
+    while (test::tracked_objects() != 0 && std::chrono::steady_clock::now() < until)
+      std::this_thread::sleep_for(20ms);
     test::check_clean_and_shutdown();
   }
 
@@ -161,6 +166,76 @@ BOOST_AUTO_TEST_CASE(a_node_that_dies_hands_its_tasks_to_another_or_fails_them) 
     BOOST_TEST(pid != pid_of(0));
   }
   BOOST_TEST(get(busy) == own_pid());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+namespace {
+
+/// Polls `done` until it holds or `limit` passes: the releases between nodes
+/// travel in messages.
+template <class F>
+bool eventually(F done, std::chrono::milliseconds limit = 10s) {
+  auto until = std::chrono::steady_clock::now() + limit;
+  while (!done()) {
+    if (std::chrono::steady_clock::now() > until)
+      return false;
+    std::this_thread::sleep_for(20ms);
+  }
+  return true;
+}
+
+} // namespace
+
+BOOST_FIXTURE_TEST_SUITE(objects, cluster_fixture)
+
+BOOST_AUTO_TEST_CASE(a_task_elsewhere_gets_an_object_this_node_owns) {
+  auto x = put(41);
+  BOOST_TEST(get(task(cluster_test::plus_one_of).node(workers[0].id).remote(x)) == 42);
+  // Passed on: the second node fetches it from this one, not from the first.
+  auto y = task(cluster_test::square).node(workers[0].id).remote(x);
+  BOOST_TEST(get(task(cluster_test::plus_one_of).node(workers[1].id).remote(x)) == 42);
+  BOOST_TEST(get(y) == 41 * 41);
+}
+
+BOOST_AUTO_TEST_CASE(objects_another_node_owns_are_fetched_and_freed_there_once_dropped) {
+  auto worker = workers[0].id;
+  auto objects_there = [&] {
+    return get(task(cluster_test::objects_here).node(worker).remote());
+  };
+  auto baseline = objects_there();
+  {
+    auto refs = get(task(cluster_test::put_here).node(worker).remote(3));
+    BOOST_REQUIRE(refs.size() == 3u);
+    BOOST_TEST(get(refs[2]) == 20);
+    BOOST_TEST(get(refs[0]) == 0);
+    // Passed through a third node: the objects stay at their owner while
+    // any node holds a ref.
+    BOOST_TEST(get(task(cluster_test::plus_one_of).node(workers[1].id).remote(refs[1])) == 11);
+    BOOST_TEST(objects_there() >= baseline + 3);
+  }
+  BOOST_TEST(eventually([&] { return objects_there() == baseline; }),
+             "the owner still holds " << objects_there() - baseline << " objects");
+}
+
+BOOST_AUTO_TEST_CASE(a_borrower_keeps_an_object_alive_until_it_drops_its_ref) {
+  auto worker = workers[0].id;
+  {
+    auto x = put(7);
+    BOOST_TEST(get(task(cluster_test::keep).node(worker).remote(x)) == 0);
+  }
+  // This node dropped its ref; the worker's keeps the object here.
+  std::this_thread::sleep_for(1500ms); // past the owner's grace for releases
+  BOOST_TEST(object_store_stats().objects == 1u);
+  BOOST_TEST(get(task(cluster_test::read_kept).node(worker).remote()) == 7);
+  BOOST_TEST(get(task(cluster_test::drop_kept).node(worker).remote()) == 0);
+  BOOST_TEST(eventually([] { return object_store_stats().objects == 0u; }));
+}
+
+BOOST_AUTO_TEST_CASE(a_get_of_an_object_whose_owner_died_fails_with_node_lost) {
+  auto refs = get(task(cluster_test::put_here).node(workers[0].id).remote(1));
+  workers[0].process->kill();
+  BOOST_CHECK(test::code_of([&] { (void)get(refs[0], 20s); }) == errc::node_lost);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
