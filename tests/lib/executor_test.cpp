@@ -129,8 +129,10 @@ BOOST_AUTO_TEST_CASE(no_more_threads_than_the_bound_however_many_jobs_block) {
       if (release.pass())
         ++finished;
     })));
-  // Two threads, both blocked: the third job waits in the queue.
-  BOOST_REQUIRE(rustyray::test::eventually([&] { return started.load() == 2; }));
+  // Two threads, both blocked: the third job waits in the queue. (A job
+  // counts as started a moment before it blocks.)
+  BOOST_REQUIRE(rustyray::test::eventually([&] { return ex.snapshot().blocked == 2u; }));
+  BOOST_TEST(started.load() == 2);
   auto s = ex.snapshot();
   BOOST_TEST(s.threads == 2u);
   BOOST_TEST(s.blocked == 2u);
