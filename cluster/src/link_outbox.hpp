@@ -23,6 +23,12 @@ public:
     service_ = std::move(service);
   }
 
+  /// The service.
+  [[nodiscard]] caf::actor service() {
+    std::lock_guard<std::mutex> guard{mtx_};
+    return service_;
+  }
+
   /// Lets `fill` add to the batch for `peer`, and makes sure the service
   /// flushes soon. Cheap enough to call under the object table's locks.
   template <class Fill>

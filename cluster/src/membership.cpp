@@ -267,6 +267,7 @@ void add_cluster_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<std::map<std::string, double>>("rustyray::resource_map");
   cfg.add_message_type<shipped_task>("rustyray::shipped_task");
   cfg.add_message_type<shipped_result>("rustyray::shipped_result");
+  cfg.add_message_type<object_chunk>("rustyray::object_chunk");
   cfg.add_message_type<link_batch>("rustyray::link_batch");
 }
 
@@ -285,7 +286,7 @@ cluster_runtime::start(rustyray::internal::node& node, std::map<std::string, dou
   auto [listen_host, listen_port] = split_address(cfg.listen);
   auto out = std::make_shared<link_outbox>();
   rt->router_ = std::make_shared<task_router>(node, out);
-  rt->objects_ = std::make_shared<object_links>(node.id(), out);
+  rt->objects_ = std::make_shared<object_links>(system, node.id(), out);
   rt->service_ = spawn_node_service(system, node.id(), cfg.cluster_token, out, rt->router_,
                                     rt->objects_);
   auto service_port = system.middleman().publish(rt->service_, cfg.is_head ? 0 : listen_port,

@@ -163,6 +163,10 @@ void handle(service_ptr self, link_batch& batch) {
     self->delayed_send(self, release_grace, returned_atom::value, peer, std::move(batch.release));
   if (!batch.fetched.empty())
     st.objects->fetched(batch.fetched);
+  if (!batch.chunks.empty())
+    st.objects->chunks_received(peer, batch.chunks);
+  if (!batch.chunk_acks.empty())
+    st.objects->chunks_acked(peer, batch.chunk_acks);
   if (!batch.fetch.empty())
     st.objects->answer(peer, batch.fetch);
   if (!batch.tasks.empty())
@@ -276,6 +280,13 @@ caf::behavior node_service(service_ptr self, std::uint64_t node, std::string tok
       self->state.objects->returned(peer, ids);
     },
     [self](flush_atom) { flush(self); },
+    [self](copy_ready_atom, std::uint64_t peer, const object_id& id, caf::message& value,
+           caf::error& err) {
+      if (err)
+        self->state.objects->copy_ready(peer, id, std::move(err));
+      else
+        self->state.objects->copy_ready(peer, id, std::move(value));
+    },
   };
 }
 

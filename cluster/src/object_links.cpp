@@ -3,6 +3,10 @@
 
 #include "object_links.hpp"
 
+#include <algorithm>
+
+#include <caf/all.hpp>
+
 #include "rustyray/detail/value_size.hpp"
 #include "rustyray/errc.hpp"
 #include "rustyray/internal/node.hpp"
@@ -47,16 +51,10 @@ void object_links::fetch(const object_id& id) {
 
 void object_links::fetched(shipped_results& copies) {
   for (auto& copy : copies) {
-    {
-      std::lock_guard<std::mutex> guard{mtx_};
-      auto i = fetching_.find(copy.result.node());
-      if (i == fetching_.end() || i->second.erase(copy.result) == 0)
-        continue; // the owner was given up on meanwhile
-    }
     if (copy.error)
-      table_->fail(copy.result, std::move(copy.error));
+      store_copy(copy.result, std::move(copy.error), 0);
     else
-      (void)table_->fulfil(copy.result, std::move(copy.value), copy.size);
+      store_copy(copy.result, std::move(copy.value), copy.size);
   }
 }
 
@@ -97,26 +95,173 @@ void object_links::returned(std::uint64_t peer, const std::vector<object_id>& id
 
 void object_links::answer(std::uint64_t peer, const std::vector<object_id>& ids) {
   for (const auto& id : ids) {
-    auto send = [out = out_, peer, id](const objstore::internal::lookup& found) {
-      shipped_result copy;
-      copy.result = id;
-      if (found) {
-        copy.value = *found;
-        copy.size = detail::value_size(copy.value);
-      } else {
-        copy.error = found.error();
-      }
-      out->add(peer, [&](link_batch& batch) { batch.fetched.push_back(std::move(copy)); });
-    };
     if (id.node() != node_) {
-      send(make_error(errc::object_lost, "object " + to_string(id) + " is not node "
-                                           + node_text(node_) + "'s to give"));
+      copy_ready(peer, id,
+                 make_error(errc::object_lost, "object " + to_string(id) + " is not node "
+                                                 + node_text(node_) + "'s to give"));
       continue;
     }
+    // The waiter runs where the object resolves: it hands over to the
+    // service, which alone touches the transfers.
+    auto later = [service = out_->service(), peer, id](const objstore::internal::lookup& found) {
+      caf::anon_send(service, copy_ready_atom::value, peer, id,
+                     found ? *found : caf::message{}, found ? caf::error{} : found.error());
+    };
     std::uint64_t token = 0;
-    if (auto found = table_->get_or_wait(id, send, token))
-      send(*found);
+    if (auto found = table_->get_or_wait(id, later, token))
+      copy_ready(peer, id, std::move(*found));
   }
+}
+
+void object_links::copy_ready(std::uint64_t peer, const object_id& id,
+                              objstore::internal::lookup found) {
+  shipped_result copy;
+  copy.result = id;
+  if (!found) {
+    copy.error = found.error();
+    out_->add(peer, [&](link_batch& batch) { batch.fetched.push_back(std::move(copy)); });
+    return;
+  }
+  auto size = detail::message_size(*found);
+  if (size <= chunk_bytes) {
+    copy.value = std::move(*found);
+    copy.size = size;
+    out_->add(peer, [&](link_batch& batch) { batch.fetched.push_back(std::move(copy)); });
+    return;
+  }
+  transfer t;
+  t.value = std::move(*found);
+  t.size = size;
+  if (t.value.match_elements<std::vector<std::uint8_t>>()) {
+    const auto& bytes = t.value.get_as<std::vector<std::uint8_t>>(0);
+    t.form = object_chunk::byte_buffer;
+    t.data = bytes.data();
+    t.total = bytes.size();
+  } else if (t.value.match_elements<std::string>()) {
+    const auto& text = t.value.get_as<std::string>(0);
+    t.form = object_chunk::text;
+    t.data = reinterpret_cast<const std::uint8_t*>(text.data());
+    t.total = text.size();
+  } else {
+    // Not a buffer it could slice: CAF's bytes of the whole message.
+    std::vector<char> buf;
+    caf::binary_serializer sink{system_, buf};
+    if (auto err = sink(t.value)) {
+      copy.error = make_error(errc::type_mismatch, "object " + to_string(id)
+                                                     + " cannot be serialized to send it: "
+                                                     + system_.render(err));
+      out_->add(peer, [&](link_batch& batch) { batch.fetched.push_back(std::move(copy)); });
+      return;
+    }
+    t.form = object_chunk::serialized;
+    t.serialized.assign(buf.begin(), buf.end());
+    t.data = t.serialized.data();
+    t.total = t.serialized.size();
+  }
+  auto& sending = sending_[{peer, id}] = std::move(t);
+  for (int i = 0; i < chunk_window && sending.next < sending.total; ++i)
+    send_chunk(peer, id, sending);
+}
+
+void object_links::send_chunk(std::uint64_t peer, const object_id& id, transfer& t) {
+  object_chunk chunk;
+  chunk.id = id;
+  chunk.total = t.total;
+  chunk.offset = t.next;
+  chunk.size = t.size;
+  chunk.form = t.form;
+  auto n = std::min(chunk_bytes, t.total - t.next);
+  chunk.bytes.assign(t.data + t.next, t.data + t.next + n);
+  t.next += n;
+  ++t.in_flight;
+  out_->add(peer, [&](link_batch& batch) { batch.chunks.push_back(std::move(chunk)); });
+}
+
+void object_links::chunks_acked(std::uint64_t peer, const std::vector<object_id>& ids) {
+  for (const auto& id : ids) {
+    auto i = sending_.find({peer, id});
+    if (i == sending_.end())
+      continue;
+    auto& t = i->second;
+    --t.in_flight;
+    if (t.next < t.total)
+      send_chunk(peer, id, t);
+    else if (t.in_flight <= 0)
+      sending_.erase(i);
+  }
+}
+
+void object_links::chunks_received(std::uint64_t peer, std::vector<object_chunk>& chunks) {
+  std::vector<object_id> acks;
+  for (auto& chunk : chunks) {
+    acks.push_back(chunk.id);
+    {
+      std::lock_guard<std::mutex> guard{mtx_};
+      auto i = fetching_.find(peer);
+      if (i == fetching_.end() || i->second.count(chunk.id) == 0)
+        continue; // given up on meanwhile
+    }
+    auto& a = arriving_[chunk.id];
+    auto end = chunk.offset + chunk.bytes.size();
+    if (end > chunk.total || end < chunk.offset || chunk.form > object_chunk::serialized) {
+      arriving_.erase(chunk.id);
+      store_copy(chunk.id,
+                 make_error(errc::object_lost, "the copy of object " + to_string(chunk.id)
+                                                 + " from node " + node_text(peer)
+                                                 + " arrived malformed"),
+                 0);
+      continue;
+    }
+    if (chunk.form == object_chunk::text) {
+      if (a.text.size() != chunk.total)
+        a.text.resize(chunk.total);
+      std::copy(chunk.bytes.begin(), chunk.bytes.end(), a.text.begin() + chunk.offset);
+    } else {
+      if (a.bytes.size() != chunk.total)
+        a.bytes.resize(chunk.total);
+      std::copy(chunk.bytes.begin(), chunk.bytes.end(), a.bytes.begin() + chunk.offset);
+    }
+    a.received += chunk.bytes.size();
+    if (a.received < chunk.total)
+      continue;
+    auto done = std::move(a);
+    arriving_.erase(chunk.id);
+    if (chunk.form == object_chunk::byte_buffer) {
+      store_copy(chunk.id, caf::make_message(std::move(done.bytes)), chunk.size);
+    } else if (chunk.form == object_chunk::text) {
+      store_copy(chunk.id, caf::make_message(std::move(done.text)), chunk.size);
+    } else {
+      caf::message value;
+      caf::binary_deserializer source{system_, reinterpret_cast<const char*>(done.bytes.data()),
+                                      done.bytes.size()};
+      if (auto err = source(value))
+        store_copy(chunk.id,
+                   make_error(errc::object_lost, "the copy of object " + to_string(chunk.id)
+                                                   + " from node " + node_text(peer)
+                                                   + " cannot be read: " + system_.render(err)),
+                   0);
+      else
+        store_copy(chunk.id, std::move(value), chunk.size);
+    }
+  }
+  if (!acks.empty())
+    out_->add(peer, [&](link_batch& batch) {
+      batch.chunk_acks.insert(batch.chunk_acks.end(), acks.begin(), acks.end());
+    });
+}
+
+void object_links::store_copy(const object_id& id, caf::expected<caf::message> value,
+                              std::uint64_t size) {
+  {
+    std::lock_guard<std::mutex> guard{mtx_};
+    auto i = fetching_.find(id.node());
+    if (i == fetching_.end() || i->second.erase(id) == 0)
+      return; // the owner was given up on meanwhile
+  }
+  if (value)
+    (void)table_->fulfil(id, std::move(*value), size);
+  else
+    table_->fail(id, std::move(value.error()));
 }
 
 void object_links::lost(std::uint64_t peer, const std::string& why) {
@@ -126,6 +271,10 @@ void object_links::lost(std::uint64_t peer, const std::string& why) {
         table_->release(id);
     lent_.erase(i);
   }
+  for (auto i = sending_.begin(); i != sending_.end();)
+    i = i->first.first == peer ? sending_.erase(i) : std::next(i);
+  for (auto i = arriving_.begin(); i != arriving_.end();)
+    i = i->first.node() == peer ? arriving_.erase(i) : std::next(i);
   std::unordered_set<object_id> failed;
   {
     std::lock_guard<std::mutex> guard{mtx_};

@@ -1,12 +1,16 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
+#include <utility>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
+
+#include <caf/fwd.hpp>
 
 #include "link_outbox.hpp"
 #include "rustyray/objstore/internal/object_table.hpp"
@@ -26,8 +30,13 @@ namespace rustyray::cluster::internal {
 /// node, answers fetches, and ends a node's borrows when that node dies.
 class object_links final : public objstore::internal::remote_objects {
 public:
-  object_links(std::uint64_t node, std::shared_ptr<link_outbox> out)
-    : node_(node), out_(std::move(out)) {}
+  /// Copies larger than this travel in slices of this size...
+  static constexpr std::uint64_t chunk_bytes = std::uint64_t{1} << 20;
+  /// ... at most this many of one copy unacknowledged at a time.
+  static constexpr int chunk_window = 4;
+
+  object_links(caf::actor_system& system, std::uint64_t node, std::shared_ptr<link_outbox> out)
+    : system_(system), node_(node), out_(std::move(out)) {}
 
   /// The table; set before any ref is counted.
   void attach(std::shared_ptr<objstore::internal::object_table> table) {
@@ -49,8 +58,16 @@ public:
   /// `peer` no longer borrows them.
   void returned(std::uint64_t peer, const std::vector<object_id>& ids);
   /// `peer` asks for copies of these objects of this node: sent once each
-  /// exists.
+  /// exists (`copy_ready`).
   void answer(std::uint64_t peer, const std::vector<object_id>& ids);
+  /// The object `peer` asked for exists: sends it whole, or its first
+  /// slices.
+  void copy_ready(std::uint64_t peer, const object_id& id, objstore::internal::lookup found);
+  /// Slices of copies from their owner `peer`; each is acknowledged, a
+  /// complete copy stored.
+  void chunks_received(std::uint64_t peer, std::vector<object_chunk>& chunks);
+  /// `peer` received slices of copies this node sends: the next go out.
+  void chunks_acked(std::uint64_t peer, const std::vector<object_id>& ids);
   /// `peer` died or left: its borrows end, fetches from it fail.
   void lost(std::uint64_t peer, const std::string& why);
 
@@ -61,6 +78,32 @@ private:
     bool copy = false;
   };
 
+  /// A copy on its way to a node, slice by slice (the service's actor
+  /// only). The stored message keeps the bytes; a value of another type
+  /// than a byte buffer or string is serialized into `serialized` first.
+  struct transfer {
+    caf::message value;
+    std::vector<std::uint8_t> serialized;
+    const std::uint8_t* data = nullptr;
+    std::uint64_t total = 0;
+    std::uint64_t size = 0;
+    std::uint8_t form = 0;
+    std::uint64_t next = 0;
+    int in_flight = 0;
+  };
+
+  /// A copy arriving slice by slice (the service's actor only).
+  struct arrival {
+    std::vector<std::uint8_t> bytes;
+    std::string text;
+    std::uint64_t received = 0;
+  };
+
+  void send_chunk(std::uint64_t peer, const object_id& id, transfer& t);
+  /// A complete copy, or its error: stored in the table.
+  void store_copy(const object_id& id, caf::expected<caf::message> value, std::uint64_t size);
+
+  caf::actor_system& system_;
   const std::uint64_t node_;
   const std::shared_ptr<link_outbox> out_;
   std::shared_ptr<objstore::internal::object_table> table_;
@@ -73,6 +116,8 @@ private:
   /// As an owner: how many times each node borrows each object (the
   /// service's actor only).
   std::unordered_map<std::uint64_t, std::unordered_map<object_id, std::uint32_t>> lent_;
+  std::map<std::pair<std::uint64_t, object_id>, transfer> sending_;
+  std::unordered_map<object_id, arrival> arriving_;
 };
 
 } // namespace rustyray::cluster::internal

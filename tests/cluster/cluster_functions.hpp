@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <fstream>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -89,9 +90,36 @@ inline std::int64_t objects_here() {
   return static_cast<std::int64_t>(rustyray::object_store_stats().objects);
 }
 
+/// `n` bytes of a pattern that `pattern_byte` tells, put here.
+inline std::uint8_t pattern_byte(std::size_t i) {
+  return static_cast<std::uint8_t>((i * 131 + 7) & 0xff);
+}
+
+inline rustyray::object_ref<std::vector<std::uint8_t>> put_bytes_here(std::int64_t n) {
+  std::vector<std::uint8_t> bytes(static_cast<std::size_t>(n));
+  for (std::size_t i = 0; i < bytes.size(); ++i)
+    bytes[i] = pattern_byte(i);
+  return rustyray::put(std::move(bytes));
+}
+
+/// This process's peak resident memory (VmHWM) in KiB; `reset` first sets
+/// the peak to what it holds now.
+inline std::int64_t peak_rss_kib(bool reset) {
+  if (reset) {
+    std::ofstream clear{"/proc/self/clear_refs"};
+    clear << "5";
+  }
+  std::ifstream status{"/proc/self/status"};
+  for (std::string line; std::getline(status, line);)
+    if (line.rfind(getenv("RR_RSS") ? "VmRSS:" : "VmHWM:", 0) == 0)
+      return std::stoll(line.substr(6));
+  return -1;
+}
+
 } // namespace cluster_test
 
-RUSTYRAY_REMOTE(cluster_test::square, cluster_test::pid_here, cluster_test::pid_after,
+RUSTYRAY_REMOTE(cluster_test::put_bytes_here, cluster_test::peak_rss_kib,
+                cluster_test::square, cluster_test::pid_here, cluster_test::pid_after,
                 cluster_test::fail_with, cluster_test::mirror, cluster_test::plus_one_of,
                 cluster_test::put_here, cluster_test::keep, cluster_test::read_kept,
                 cluster_test::drop_kept, cluster_test::objects_here);

@@ -26,6 +26,7 @@ struct cluster_fixture {
   explicit cluster_fixture(int n = 2, const std::string& resources = "") {
     auto cfg = test::small_config();
     cfg.num_workers = 1;
+    cfg.object_store_capacity = std::uint64_t{512} << 20; // a copy of 256 MiB
     cfg.is_head = true;
     cfg.cluster_token = token;
     cfg.heartbeat_timeout = 2s;
@@ -230,6 +231,25 @@ BOOST_AUTO_TEST_CASE(a_borrower_keeps_an_object_alive_until_it_drops_its_ref) {
   BOOST_TEST(get(task(cluster_test::read_kept).node(worker).remote()) == 7);
   BOOST_TEST(get(task(cluster_test::drop_kept).node(worker).remote()) == 0);
   BOOST_TEST(eventually([] { return object_store_stats().objects == 0u; }));
+}
+
+BOOST_AUTO_TEST_CASE(a_large_object_travels_in_slices_and_arrives_whole) {
+  constexpr std::int64_t size = std::int64_t{256} << 20;
+  auto worker = workers[0].id;
+  auto ref = get(task(cluster_test::put_bytes_here).node(worker).remote(size));
+  // The owner's peak from here on: the object is in its memory already.
+  auto before = get(task(cluster_test::peak_rss_kib).node(worker).remote(true));
+  {
+    auto bytes = get(ref);
+    BOOST_REQUIRE(bytes.size() == static_cast<std::size_t>(size));
+    std::size_t wrong = 0;
+    for (std::size_t i = 0; i < bytes.size(); ++i)
+      wrong += bytes[i] != cluster_test::pattern_byte(i) ? 1 : 0;
+    BOOST_TEST(wrong == 0u);
+  }
+  auto peak = get(task(cluster_test::peak_rss_kib).node(worker).remote(false));
+  BOOST_TEST((peak - before) < 64 * 1024, "the owner's peak grew by " << (peak - before) / 1024
+                                                                       << " MiB while sending");
 }
 
 BOOST_AUTO_TEST_CASE(a_get_of_an_object_whose_owner_died_fails_with_node_lost) {

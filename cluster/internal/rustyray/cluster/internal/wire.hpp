@@ -67,6 +67,29 @@ typename Inspector::result_type inspect(Inspector& f, shipped_result& x) {
 using shipped_tasks = std::vector<shipped_task>;
 using shipped_results = std::vector<shipped_result>;
 
+/// A slice of a large copy on its way from the owner. CAF 0.17 has no flow
+/// control (a sender's unsent bytes pile up in its memory), so the owner
+/// keeps only a few slices of one copy unacknowledged at a time.
+struct object_chunk {
+  object_id id;
+  /// The copy's bytes in all, and where this slice starts.
+  std::uint64_t total = 0;
+  std::uint64_t offset = 0;
+  /// The object's size in the store.
+  std::uint64_t size = 0;
+  /// What the bytes are: a byte buffer's, a string's, or CAF's
+  /// serialization of the stored message (any other type).
+  enum form_type : std::uint8_t { byte_buffer, text, serialized };
+  std::uint8_t form = byte_buffer;
+  std::vector<std::uint8_t> bytes;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, object_chunk& x) {
+  return f(caf::meta::type_name("rustyray::object_chunk"), x.id, x.total, x.offset, x.size, x.form,
+           x.bytes);
+}
+
 /// Everything one node's service has for another's at one moment, in one
 /// message: CAF keeps the messages between two actors in order, and one
 /// message per burst keeps the counts low. The receiver handles the parts
@@ -87,6 +110,10 @@ struct link_batch {
   std::vector<object_id> stored;
   /// Copies of the receiver's objects the sender asked for, answered.
   shipped_results fetched;
+  /// Slices of large copies, and the slices of the receiver's copies
+  /// that the sender received (one ID each).
+  std::vector<object_chunk> chunks;
+  std::vector<object_id> chunk_acks;
   /// The receiver's objects the sender wants copies of.
   std::vector<object_id> fetch;
   /// Tasks for the receiver to run.
@@ -94,18 +121,22 @@ struct link_batch {
 
   [[nodiscard]] bool empty() const noexcept {
     return borrow.empty() && release.empty() && results.empty() && stored.empty()
-           && fetched.empty() && fetch.empty() && tasks.empty();
+           && fetched.empty() && chunks.empty() && chunk_acks.empty() && fetch.empty()
+           && tasks.empty();
   }
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, link_batch& x) {
   return f(caf::meta::type_name("rustyray::link_batch"), x.from, x.borrow, x.release, x.results,
-           x.stored, x.fetched, x.fetch, x.tasks);
+           x.stored, x.fetched, x.chunks, x.chunk_acks, x.fetch, x.tasks);
 }
 
 /// (link_atom, token, link_batch): from one node's service to another's.
 using link_atom = caf::atom_constant<caf::atom("rr_link")>;
+/// (copy_ready_atom, peer, id, value, error): an object a node asked for
+/// exists now (a waiter to the service).
+using copy_ready_atom = caf::atom_constant<caf::atom("rr_ready")>;
 /// Sends what collected since the last one (the service to itself).
 using flush_atom = caf::atom_constant<caf::atom("rr_flush")>;
 
