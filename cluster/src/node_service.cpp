@@ -131,7 +131,7 @@ void run_tasks(service_ptr self, std::uint64_t peer, shipped_tasks& batch) {
       r.run_ns = run_ns->load(std::memory_order_relaxed);
       if (found) {
         r.value = *found;
-        r.size = detail::value_size(r.value);
+        r.size = detail::message_size(r.value);
       } else {
         r.error = located(found.error(), node);
       }

@@ -1,5 +1,12 @@
 #include "rustyray/detail/size_counter.hpp"
 
+#include <string>
+#include <vector>
+
+#include <caf/message.hpp>
+
+#include "rustyray/detail/value_size.hpp"
+
 namespace rustyray::detail {
 
 // The sizes mirror caf::serializer_impl (CAF 0.17's binary serializer).
@@ -88,6 +95,23 @@ caf::error size_counter::apply_impl(std::u32string& x) {
   auto n = x.size();
   begin_sequence(n);
   return add(4 * n);
+}
+
+std::uint64_t message_size(const caf::message& value) {
+  if (value.match_elements<std::vector<std::uint8_t>>())
+    return value.get_as<std::vector<std::uint8_t>>(0).size();
+  if (value.match_elements<std::vector<char>>())
+    return value.get_as<std::vector<char>>(0).size();
+  if (value.match_elements<std::string>())
+    return value.get_as<std::string>(0).size();
+  // Element by element: serializing the message itself needs an actor
+  // system for the type names.
+  size_counter counter;
+  const auto& content = value.content();
+  for (std::size_t i = 0; i < content.size(); ++i)
+    if (content.save(i, counter))
+      return counter.bytes() + sizeof(caf::message);
+  return counter.bytes();
 }
 
 } // namespace rustyray::detail

@@ -208,7 +208,7 @@ object_id submit_shipped(task_runtime& rt, std::string function, caf::message ar
     if (!result)
       return std::move(result.error());
     detail::task_output output;
-    output.size = detail::value_size(*result);
+    output.size = detail::message_size(*result);
     output.value = std::move(*result);
     return output;
   };

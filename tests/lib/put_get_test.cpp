@@ -94,6 +94,14 @@ BOOST_AUTO_TEST_CASE(sizes_are_exact_for_buffers_and_serialized_otherwise) {
   caf::binary_serializer sink2{static_cast<caf::execution_unit*>(nullptr), bytes};
   BOOST_REQUIRE(!sink2(doubles));
   BOOST_TEST(detail::value_size(doubles) == bytes.size());
+  // A message whose types the reader does not know (a value from another
+  // node) sizes the same.
+  BOOST_TEST(detail::message_size(caf::make_message(p)) == detail::value_size(p));
+  BOOST_TEST(detail::message_size(caf::make_message(doubles)) == detail::value_size(doubles));
+  BOOST_TEST(detail::message_size(caf::make_message(std::vector<std::uint8_t>(4096))) == 4096u);
+  BOOST_TEST(detail::message_size(caf::make_message(std::string(1000, 'a'))) == 1000u);
+  // Several elements: each serialized (the string with its length's byte).
+  BOOST_TEST(detail::message_size(caf::make_message(1, std::string{"ab"})) == 4u + 1u + 2u);
 }
 
 BOOST_AUTO_TEST_CASE(get_waits_for_a_pending_object) {

@@ -4,6 +4,7 @@
 #include <type_traits>
 
 #include <caf/allowed_unsafe_message_type.hpp>
+#include <caf/fwd.hpp>
 
 #include "rustyray/detail/byte_buffer.hpp"
 #include "rustyray/detail/size_counter.hpp"
@@ -28,5 +29,10 @@ std::uint64_t value_size(const T& value) {
     return counter.bytes();
   }
 }
+
+/// `value_size` of what a stored message holds, without knowing its types
+/// (a value that arrived from another node): exact for a byte buffer or a
+/// string, the elements' CAF-serialized size otherwise.
+std::uint64_t message_size(const caf::message& value);
 
 } // namespace rustyray::detail
