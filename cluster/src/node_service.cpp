@@ -256,6 +256,8 @@ caf::behavior node_service(service_ptr self, std::uint64_t node, std::string tok
   st.out = std::move(out);
   st.router = std::move(router);
   st.objects = std::move(objects);
+  st.objects->bind_sender(
+    [self](std::uint64_t peer, link_batch batch) { send_batch(self, peer, std::move(batch)); });
   self->set_down_handler([self](caf::down_msg& dm) {
     auto i = self->state.nodes.find(dm.source);
     if (i == self->state.nodes.end())

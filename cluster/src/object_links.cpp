@@ -174,7 +174,9 @@ void object_links::send_chunk(std::uint64_t peer, const object_id& id, transfer&
   chunk.bytes.assign(t.data + t.next, t.data + t.next + n);
   t.next += n;
   ++t.in_flight;
-  out_->add(peer, [&](link_batch& batch) { batch.chunks.push_back(std::move(chunk)); });
+  link_batch batch;
+  batch.chunks.push_back(std::move(chunk));
+  send_now_(peer, std::move(batch));
 }
 
 void object_links::chunks_acked(std::uint64_t peer, const std::vector<object_id>& ids) {
@@ -192,9 +194,14 @@ void object_links::chunks_acked(std::uint64_t peer, const std::vector<object_id>
 }
 
 void object_links::chunks_received(std::uint64_t peer, std::vector<object_chunk>& chunks) {
-  std::vector<object_id> acks;
   for (auto& chunk : chunks) {
-    acks.push_back(chunk.id);
+    {
+      // Acknowledged at once: the owner sends the next slice while this
+      // one is copied.
+      link_batch ack;
+      ack.chunk_acks.push_back(chunk.id);
+      send_now_(peer, std::move(ack));
+    }
     {
       std::lock_guard<std::mutex> guard{mtx_};
       auto i = fetching_.find(peer);
@@ -212,15 +219,24 @@ void object_links::chunks_received(std::uint64_t peer, std::vector<object_chunk>
                  0);
       continue;
     }
-    if (chunk.form == object_chunk::text) {
-      if (a.text.size() != chunk.total)
-        a.text.resize(chunk.total);
-      std::copy(chunk.bytes.begin(), chunk.bytes.end(), a.text.begin() + chunk.offset);
-    } else {
-      if (a.bytes.size() != chunk.total)
-        a.bytes.resize(chunk.total);
-      std::copy(chunk.bytes.begin(), chunk.bytes.end(), a.bytes.begin() + chunk.offset);
-    }
+    // Slices come in order (one sender, one connection): appended to a
+    // buffer reserved once, no byte is written twice.
+    auto place = [&](auto& buffer) {
+      if (buffer.capacity() < chunk.total)
+        buffer.reserve(chunk.total);
+      if (chunk.offset == buffer.size()) {
+        buffer.insert(buffer.end(), chunk.bytes.begin(), chunk.bytes.end());
+      } else {
+        if (buffer.size() < end)
+          buffer.resize(end);
+        std::copy(chunk.bytes.begin(), chunk.bytes.end(),
+                  buffer.begin() + static_cast<std::ptrdiff_t>(chunk.offset));
+      }
+    };
+    if (chunk.form == object_chunk::text)
+      place(a.text);
+    else
+      place(a.bytes);
     a.received += chunk.bytes.size();
     if (a.received < chunk.total)
       continue;
@@ -244,10 +260,6 @@ void object_links::chunks_received(std::uint64_t peer, std::vector<object_chunk>
         store_copy(chunk.id, std::move(value), chunk.size);
     }
   }
-  if (!acks.empty())
-    out_->add(peer, [&](link_batch& batch) {
-      batch.chunk_acks.insert(batch.chunk_acks.end(), acks.begin(), acks.end());
-    });
 }
 
 void object_links::store_copy(const object_id& id, caf::expected<caf::message> value,

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <utility>
 #include <memory>
@@ -31,12 +32,20 @@ namespace rustyray::cluster::internal {
 class object_links final : public objstore::internal::remote_objects {
 public:
   /// Copies larger than this travel in slices of this size...
-  static constexpr std::uint64_t chunk_bytes = std::uint64_t{1} << 20;
+  static constexpr std::uint64_t chunk_bytes = std::uint64_t{4} << 20;
   /// ... at most this many of one copy unacknowledged at a time.
   static constexpr int chunk_window = 4;
 
   object_links(caf::actor_system& system, std::uint64_t node, std::shared_ptr<link_outbox> out)
     : system_(system), node_(node), out_(std::move(out)) {}
+
+  /// Sends a batch to a node at once, not with the next flush: each slice
+  /// of a copy (and each acknowledgement) travels in a message of its own,
+  /// so the receiver handles one while the next is on its way. Set by the
+  /// service when it starts; called only from its actor.
+  void bind_sender(std::function<void(std::uint64_t, link_batch)> send_now) {
+    send_now_ = std::move(send_now);
+  }
 
   /// The table; set before any ref is counted.
   void attach(std::shared_ptr<objstore::internal::object_table> table) {
@@ -105,6 +114,7 @@ private:
 
   caf::actor_system& system_;
   const std::uint64_t node_;
+  std::function<void(std::uint64_t, link_batch)> send_now_;
   const std::shared_ptr<link_outbox> out_;
   std::shared_ptr<objstore::internal::object_table> table_;
   std::mutex mtx_;
