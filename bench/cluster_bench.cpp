@@ -20,8 +20,8 @@ namespace {
 
 /// Bytes per slice and slices in flight of the raw CAF transfer: what
 /// RustyRay's object transfer uses (cluster/src/object_links.hpp).
-constexpr std::uint64_t floor_chunk = std::uint64_t{4} << 20;
-constexpr int floor_window = 4;
+constexpr std::uint64_t floor_chunk = std::uint64_t{1} << 20;
+constexpr int floor_window = 8;
 
 /// The floor's side of a worker process (set while it serves).
 caf::actor_system* worker_net = nullptr;
@@ -88,10 +88,12 @@ namespace {
 
 /// The driver's raw CAF chunk source: answers (offset, n) with those bytes
 /// of `data`.
-caf::behavior chunk_source(caf::event_based_actor*, std::shared_ptr<std::vector<std::uint8_t>> data) {
+caf::behavior chunk_source(caf::event_based_actor*,
+                           std::shared_ptr<std::vector<std::uint8_t>> data) {
   return {[data](std::uint64_t offset, std::uint64_t n) {
     auto first = data->begin() + static_cast<std::ptrdiff_t>(offset);
-    return caf::make_message(offset, std::vector<std::uint8_t>(first, first + static_cast<std::ptrdiff_t>(n)));
+    return caf::make_message(
+      offset, std::vector<std::uint8_t>(first, first + static_cast<std::ptrdiff_t>(n)));
   }};
 }
 
@@ -146,9 +148,9 @@ struct caf_net {
 
 const std::vector<std::string>& bench_cluster::metric_names() {
   static const std::vector<std::string> names{
-    "caf_remote_request_response_sync", "multi_node_task_round_trip",
-    "caf_remote_request_response_async", "multi_node_tasks_async", "caf_remote_chunks_gigabytes",
-    "object_transfer_gigabytes"};
+    "caf_remote_request_response_sync",  "multi_node_task_round_trip",
+    "caf_remote_request_response_async", "multi_node_tasks_async",
+    "caf_remote_chunks_gigabytes",       "object_transfer_gigabytes"};
   return names;
 }
 
@@ -209,7 +211,8 @@ bench_cluster::bench_cluster(const std::string& program, int workers)
       address = n.address;
   for (int i = 0; i < workers; ++i) {
     impl_->processes.push_back(std::make_unique<rustyray::test::node_process>(
-      program, std::vector<std::string>{}, std::vector<std::string>{"--node", address, cluster_token}));
+      program, std::vector<std::string>{},
+      std::vector<std::string>{"--node", address, cluster_token}));
     auto line = impl_->processes.back()->read_line();
     std::istringstream in{line};
     std::string word, id;
@@ -280,7 +283,10 @@ std::vector<metric> bench_cluster::metrics(const schedule& s) {
            .receive([](int) {}, [](caf::error& e) { throw std::runtime_error(to_string(e)); });
        });
      }},
-    {"multi_node_task_round_trip", "rustyray", "RustyRay", "ops/s",
+    {"multi_node_task_round_trip",
+     "rustyray",
+     "RustyRay",
+     "ops/s",
      "`task(small_value).node(worker).remote()` to a worker process, then `get`; repeated (the "
      "round trip of one task to another process)",
      [state, &s] {
@@ -291,8 +297,14 @@ std::vector<metric> bench_cluster::metrics(const schedule& s) {
     {"caf_remote_request_response_async", "floor", "CAF", "ops/s",
      "plain CAF: 1,000 `int` messages spread over the echo actors of the worker processes, then "
      "every reply",
-     [remote_async, &s] { return timeit(s, [&] { remote_async(1000); }, 1000); }},
-    {"multi_node_tasks_async", "rustyray", "RustyRay", "ops/s",
+     [remote_async, &s] {
+       return timeit(
+         s, [&] { remote_async(1000); }, 1000);
+     }},
+    {"multi_node_tasks_async",
+     "rustyray",
+     "RustyRay",
+     "ops/s",
      "1,000 `task(small_value).node(worker).remote()` spread over the worker processes, then "
      "one `get` of all",
      [state, &s] {
@@ -301,7 +313,9 @@ std::vector<metric> bench_cluster::metrics(const schedule& s) {
          s,
          [&] {
            submit_then_get(1000, [&](int i) {
-             return rustyray::task(small_value).node(nodes[static_cast<std::size_t>(i) % nodes.size()]).remote();
+             return rustyray::task(small_value)
+               .node(nodes[static_cast<std::size_t>(i) % nodes.size()])
+               .remote();
            });
          },
          1000);
@@ -309,24 +323,27 @@ std::vector<metric> bench_cluster::metrics(const schedule& s) {
      {{"vs_caf_remote_request_response_async", "caf_remote_request_response_async"}}},
     {"caf_remote_chunks_gigabytes", "floor", "CAF", "GB/s",
      "plain CAF: a worker process copies the bytes of a buffer in this process, 1 MiB slices, "
-     "4 requests in flight (timed in the worker)",
+     "8 requests in flight (timed in the worker)",
      [state, &s, gigabytes] {
        const auto& node = state->nodes[0];
        auto port = static_cast<std::int32_t>(state->source_port);
        auto total = static_cast<std::int64_t>(state->transfer_bytes);
        return self_timed(s, [&] {
-         return std::make_pair(gigabytes,
-                               rustyray::task(caf_timed_fetch).node(node).remote(port, total).get());
+         return std::make_pair(
+           gigabytes, rustyray::task(caf_timed_fetch).node(node).remote(port, total).get());
        });
      }},
-    {"object_transfer_gigabytes", "rustyray", "RustyRay", "GB/s",
+    {"object_transfer_gigabytes",
+     "rustyray",
+     "RustyRay",
+     "GB/s",
      "a task on a worker process waits until its copy of an object of this process (256 MiB of "
-     "bytes) is in its store: fetched in 1 MiB slices, 4 in flight (timed in the worker)",
+     "bytes) is in its store: fetched in 1 MiB slices, 8 in flight (timed in the worker)",
      [state, &s, gigabytes] {
        const auto& node = state->nodes[0];
        return self_timed(s, [&] {
-         return std::make_pair(
-           gigabytes, rustyray::task(timed_fetch).node(node).remote(state->payload).get());
+         return std::make_pair(gigabytes,
+                               rustyray::task(timed_fetch).node(node).remote(state->payload).get());
        });
      },
      {{"vs_caf_remote_chunks", "caf_remote_chunks_gigabytes"}}},

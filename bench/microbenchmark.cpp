@@ -215,7 +215,6 @@ int main(int argc, char** argv) {
       entry["about"] = m.about;
       metric_entries.push_back(std::move(entry));
     }
-
   };
   {
     bench::caf_floors floors{n};

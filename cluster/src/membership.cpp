@@ -287,8 +287,8 @@ cluster_runtime::start(rustyray::internal::node& node, std::map<std::string, dou
   auto out = std::make_shared<link_outbox>();
   rt->router_ = std::make_shared<task_router>(node, out);
   rt->objects_ = std::make_shared<object_links>(system, node.id(), out);
-  rt->service_ = spawn_node_service(system, node.id(), cfg.cluster_token, out, rt->router_,
-                                    rt->objects_);
+  rt->service_ =
+    spawn_node_service(system, node.id(), cfg.cluster_token, out, rt->router_, rt->objects_);
   auto service_port = system.middleman().publish(rt->service_, cfg.is_head ? 0 : listen_port,
                                                  listen_host.c_str(), true);
   if (!service_port) {

@@ -64,7 +64,8 @@ caf::error located(const caf::error& err, std::uint64_t node) {
 }
 
 /// The table of the running runtime, or null.
-objstore::internal::object_table* table_of(const std::shared_ptr<tasks::internal::task_runtime>& rt) {
+objstore::internal::object_table*
+table_of(const std::shared_ptr<tasks::internal::task_runtime>& rt) {
   return rt ? &rt->table() : nullptr;
 }
 
@@ -295,8 +296,7 @@ caf::behavior node_service(service_ptr self, std::uint64_t node, std::string tok
 } // namespace
 
 caf::actor spawn_node_service(caf::actor_system& system, std::uint64_t node, std::string token,
-                              std::shared_ptr<link_outbox> out,
-                              std::shared_ptr<task_router> router,
+                              std::shared_ptr<link_outbox> out, std::shared_ptr<task_router> router,
                               std::shared_ptr<object_links> objects) {
   auto service = system.spawn<caf::hidden>(node_service, node, std::move(token), out,
                                            std::move(router), std::move(objects));

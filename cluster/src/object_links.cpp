@@ -104,8 +104,8 @@ void object_links::answer(std::uint64_t peer, const std::vector<object_id>& ids)
     // The waiter runs where the object resolves: it hands over to the
     // service, which alone touches the transfers.
     auto later = [service = out_->service(), peer, id](const objstore::internal::lookup& found) {
-      caf::anon_send(service, copy_ready_atom::value, peer, id,
-                     found ? *found : caf::message{}, found ? caf::error{} : found.error());
+      caf::anon_send(service, copy_ready_atom::value, peer, id, found ? *found : caf::message{},
+                     found ? caf::error{} : found.error());
     };
     std::uint64_t token = 0;
     if (auto found = table_->get_or_wait(id, later, token))
@@ -147,9 +147,9 @@ void object_links::copy_ready(std::uint64_t peer, const object_id& id,
     std::vector<char> buf;
     caf::binary_serializer sink{system_, buf};
     if (auto err = sink(t.value)) {
-      copy.error = make_error(errc::type_mismatch, "object " + to_string(id)
-                                                     + " cannot be serialized to send it: "
-                                                     + system_.render(err));
+      copy.error = make_error(errc::type_mismatch,
+                              "object " + to_string(id)
+                                + " cannot be serialized to send it: " + system_.render(err));
       out_->add(peer, [&](link_batch& batch) { batch.fetched.push_back(std::move(copy)); });
       return;
     }
@@ -296,8 +296,9 @@ void object_links::lost(std::uint64_t peer, const std::string& why) {
     }
   }
   for (const auto& id : failed)
-    table_->fail(id, make_error(errc::node_lost, "object " + to_string(id) + " is lost: its owner, node "
-                                                   + node_text(peer) + ", " + why));
+    table_->fail(id, make_error(errc::node_lost, "object " + to_string(id)
+                                                   + " is lost: its owner, node " + node_text(peer)
+                                                   + ", " + why));
 }
 
 } // namespace rustyray::cluster::internal

@@ -32,9 +32,9 @@ namespace rustyray::cluster::internal {
 class object_links final : public objstore::internal::remote_objects {
 public:
   /// Copies larger than this travel in slices of this size...
-  static constexpr std::uint64_t chunk_bytes = std::uint64_t{4} << 20;
+  static constexpr std::uint64_t chunk_bytes = std::uint64_t{1} << 20;
   /// ... at most this many of one copy unacknowledged at a time.
-  static constexpr int chunk_window = 4;
+  static constexpr int chunk_window = 8;
 
   object_links(caf::actor_system& system, std::uint64_t node, std::shared_ptr<link_outbox> out)
     : system_(system), node_(node), out_(std::move(out)) {}

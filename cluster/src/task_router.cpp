@@ -89,9 +89,9 @@ tasks::internal::task_offload::verdict task_router::take(const task_ptr& task) {
     auto i = peers_.find(task->pinned);
     if (i == peers_.end() || !i->second.alive) {
       refused_.emplace_back(
-        task, make_error(errc::node_lost, "task " + task->name() + " is pinned to node "
-                                            + node_text(task->pinned)
-                                            + ", which has left the cluster"));
+        task,
+        make_error(errc::node_lost, "task " + task->name() + " is pinned to node "
+                                      + node_text(task->pinned) + ", which has left the cluster"));
       out_->request_flush();
       return verdict::taken;
     }
@@ -139,10 +139,10 @@ caf::error task_router::placeable(const task_record& task, std::uint64_t node) {
   const auto& request = *task.request;
   auto never = [&](const std::string& where, const resource_amounts& total) {
     auto why = unmet(request, total);
-    return why.empty() ? caf::error{}
-                       : make_error(errc::task_unschedulable,
-                                    "task " + task.name() + " can never run on " + where + ": "
-                                      + why);
+    return why.empty()
+             ? caf::error{}
+             : make_error(errc::task_unschedulable,
+                          "task " + task.name() + " can never run on " + where + ": " + why);
   };
   if (node != 0) {
     auto i = peers_.find(node);
@@ -228,13 +228,13 @@ void task_router::rehome(std::vector<task_ptr>& orphans, std::uint64_t node,
       rt->tasks->submit(rt->scheduler, task);
       continue;
     }
-    complete(task, rt->node().recording().now(),
-             make_error(errc::node_lost,
-                        "node " + node_text(node) + " running task " + task->name() + " died ("
-                          + "attempt " + std::to_string(attempt) + " of "
-                          + std::to_string(task->attempt_budget()) + "): " + why
-                          + (task->pinned == 0 ? "; .max_retries(n) runs it again on another node"
-                                               : "")));
+    complete(
+      task, rt->node().recording().now(),
+      make_error(errc::node_lost,
+                 "node " + node_text(node) + " running task " + task->name() + " died ("
+                   + "attempt " + std::to_string(attempt) + " of "
+                   + std::to_string(task->attempt_budget()) + "): " + why
+                   + (task->pinned == 0 ? "; .max_retries(n) runs it again on another node" : "")));
   }
 }
 

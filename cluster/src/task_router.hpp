@@ -20,9 +20,9 @@
 
 namespace rustyray::cluster::internal {
 
+using rustyray::internal::resource_amounts;
 using tasks::internal::task_ptr;
 using tasks::internal::task_record;
-using rustyray::internal::resource_amounts;
 
 /// A submitting node's side of tasks that run elsewhere: the pool offers it
 /// the ready tasks this node cannot start (`take`, under the pool's lock);
@@ -77,7 +77,7 @@ public:
 
 private:
   struct peer {
-    std::string address; // its service
+    std::string address;    // its service
     resource_amounts total; // thousandths
     resource_amounts in_flight;
     std::size_t tasks = 0; // in flight or in the outbox
@@ -111,13 +111,13 @@ private:
   rustyray::internal::node& node_;
   const std::shared_ptr<link_outbox> out_;
   std::mutex mtx_;
-  std::weak_ptr<tasks::internal::task_runtime> tasks_;    // guarded by mtx_
-  std::map<std::uint64_t, peer> peers_;                    // guarded by mtx_
-  std::unordered_map<object_id, flight> flights_;         // guarded by mtx_
+  std::weak_ptr<tasks::internal::task_runtime> tasks_; // guarded by mtx_
+  std::map<std::uint64_t, peer> peers_;                // guarded by mtx_
+  std::unordered_map<object_id, flight> flights_;      // guarded by mtx_
   /// Mean run time of each function elsewhere (moving average), in ns.
-  std::unordered_map<std::string, double> run_ns_;        // guarded by mtx_
-  std::vector<std::pair<task_ptr, caf::error>> refused_;   // guarded by mtx_
-  bool stopped_ = false;                                   // guarded by mtx_
+  std::unordered_map<std::string, double> run_ns_;       // guarded by mtx_
+  std::vector<std::pair<task_ptr, caf::error>> refused_; // guarded by mtx_
+  bool stopped_ = false;                                 // guarded by mtx_
 };
 
 class object_links;
@@ -128,8 +128,7 @@ class object_links;
 /// router's tasks), and handles the batches others send (checking the
 /// cluster token on each).
 caf::actor spawn_node_service(caf::actor_system& system, std::uint64_t node, std::string token,
-                              std::shared_ptr<link_outbox> out,
-                              std::shared_ptr<task_router> router,
+                              std::shared_ptr<link_outbox> out, std::shared_ptr<task_router> router,
                               std::shared_ptr<object_links> objects);
 
 } // namespace rustyray::cluster::internal

@@ -197,8 +197,7 @@ object_id submit_shipped(task_runtime& rt, std::string function, caf::message ar
   options.node.clear();
   task->options = std::move(options);
   task->function = &typeid(detail::remote_invoker);
-  task->body = [function = std::move(function), args = std::move(args),
-                run_ns = std::move(run_ns)](
+  task->body = [function = std::move(function), args = std::move(args), run_ns = std::move(run_ns)](
                  detail::body_mode mode) -> caf::expected<detail::task_output> {
     if (mode == detail::body_mode::pack)
       return detail::cannot_ship();

@@ -118,8 +118,8 @@ inline std::int64_t peak_rss_kib(bool reset) {
 
 } // namespace cluster_test
 
-RUSTYRAY_REMOTE(cluster_test::put_bytes_here, cluster_test::peak_rss_kib,
-                cluster_test::square, cluster_test::pid_here, cluster_test::pid_after,
-                cluster_test::fail_with, cluster_test::mirror, cluster_test::plus_one_of,
-                cluster_test::put_here, cluster_test::keep, cluster_test::read_kept,
-                cluster_test::drop_kept, cluster_test::objects_here);
+RUSTYRAY_REMOTE(cluster_test::put_bytes_here, cluster_test::peak_rss_kib, cluster_test::square,
+                cluster_test::pid_here, cluster_test::pid_after, cluster_test::fail_with,
+                cluster_test::mirror, cluster_test::plus_one_of, cluster_test::put_here,
+                cluster_test::keep, cluster_test::read_kept, cluster_test::drop_kept,
+                cluster_test::objects_here);

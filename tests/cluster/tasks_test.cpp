@@ -36,8 +36,8 @@ struct cluster_fixture {
       if (node.head)
         address = node.address;
     for (int i = 0; i < n; ++i) {
-      std::vector<std::string> env{"RUSTYRAY_ADDRESS=" + address,
-                                   "RUSTYRAY_CLUSTER_TOKEN=" + token, "RUSTYRAY_NUM_WORKERS=1"};
+      std::vector<std::string> env{"RUSTYRAY_ADDRESS=" + address, "RUSTYRAY_CLUSTER_TOKEN=" + token,
+                                   "RUSTYRAY_NUM_WORKERS=1"};
       if (i == 0 && !resources.empty())
         env.push_back("RUSTYRAY_RESOURCES=" + resources);
       worker w;
@@ -119,8 +119,9 @@ BOOST_AUTO_TEST_CASE(an_error_elsewhere_names_its_node) {
 }
 
 BOOST_AUTO_TEST_CASE(a_pin_names_a_node_and_a_shipping_function) {
-  BOOST_CHECK(test::code_of([] { (void)task(cluster_test::square).node("0123456789abcdef").remote(1); })
-              == errc::invalid_argument);
+  BOOST_CHECK(
+    test::code_of([] { (void)task(cluster_test::square).node("0123456789abcdef").remote(1); })
+    == errc::invalid_argument);
   BOOST_CHECK(test::code_of([] { (void)task(cluster_test::square).node("nonsense").remote(1); })
               == errc::invalid_argument);
   auto id = workers[0].id;
@@ -201,9 +202,7 @@ BOOST_AUTO_TEST_CASE(a_task_elsewhere_gets_an_object_this_node_owns) {
 
 BOOST_AUTO_TEST_CASE(objects_another_node_owns_are_fetched_and_freed_there_once_dropped) {
   auto worker = workers[0].id;
-  auto objects_there = [&] {
-    return get(task(cluster_test::objects_here).node(worker).remote());
-  };
+  auto objects_there = [&] { return get(task(cluster_test::objects_here).node(worker).remote()); };
   auto baseline = objects_there();
   {
     auto refs = get(task(cluster_test::put_here).node(worker).remote(3));
@@ -248,8 +247,8 @@ BOOST_AUTO_TEST_CASE(a_large_object_travels_in_slices_and_arrives_whole) {
     BOOST_TEST(wrong == 0u);
   }
   auto peak = get(task(cluster_test::peak_rss_kib).node(worker).remote(false));
-  BOOST_TEST((peak - before) < 64 * 1024, "the owner's peak grew by " << (peak - before) / 1024
-                                                                       << " MiB while sending");
+  BOOST_TEST((peak - before) < 64 * 1024,
+             "the owner's peak grew by " << (peak - before) / 1024 << " MiB while sending");
 }
 
 BOOST_AUTO_TEST_CASE(a_get_of_an_object_whose_owner_died_fails_with_node_lost) {

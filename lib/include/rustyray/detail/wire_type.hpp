@@ -75,8 +75,8 @@ template <class F>
 std::vector<wire_type> wire_types_of() {
   using traits = callable_traits<F>;
   std::vector<wire_type> out;
-  add_wire_types<typename traits::result_type>(
-    out, static_cast<typename traits::arg_types*>(nullptr));
+  add_wire_types<typename traits::result_type>(out,
+                                               static_cast<typename traits::arg_types*>(nullptr));
   return out;
 }
 

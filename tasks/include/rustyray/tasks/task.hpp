@@ -182,8 +182,9 @@ private:
     if constexpr (std::is_pointer_v<F> || std::is_member_function_pointer_v<F>)
       identity = detail::identity_of(f_);
     constexpr bool ships = std::is_pointer_v<F> && detail::ships_call<F>();
-    detail::task_body body = [f = f_, stored = std::move(stored)](detail::body_mode mode) mutable
-      -> caf::expected<detail::task_output> {
+    detail::task_body body =
+      [f = f_, stored = std::move(stored)](
+        detail::body_mode mode) mutable -> caf::expected<detail::task_output> {
       if (mode == detail::body_mode::pack) {
         if constexpr (ships)
           return detail::pack_args<params>(stored, std::index_sequence<I...>{});
@@ -193,8 +194,8 @@ private:
       return detail::run_task<typename traits::result_type, params>(
         f, stored, mode == detail::body_mode::last_attempt, std::index_sequence<I...>{});
     };
-    return object_ref<result_type>::adopt(detail::submit_task(
-      options_, typeid(F), identity, ships, std::move(deps), std::move(body)));
+    return object_ref<result_type>::adopt(
+      detail::submit_task(options_, typeid(F), identity, ships, std::move(deps), std::move(body)));
   }
 
   F f_;

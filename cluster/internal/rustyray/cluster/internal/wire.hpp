@@ -120,9 +120,8 @@ struct link_batch {
   shipped_tasks tasks;
 
   [[nodiscard]] bool empty() const noexcept {
-    return borrow.empty() && release.empty() && results.empty() && stored.empty()
-           && fetched.empty() && chunks.empty() && chunk_acks.empty() && fetch.empty()
-           && tasks.empty();
+    return borrow.empty() && release.empty() && results.empty() && stored.empty() && fetched.empty()
+           && chunks.empty() && chunk_acks.empty() && fetch.empty() && tasks.empty();
   }
 };
 
