@@ -4,12 +4,24 @@
 //   rustyray start --head [--host H] [--port P] [--resources JSON] [--token T]
 //   rustyray stop
 //   rustyray status [--address HOST:PORT] [--token T] [--json]
+//   rustyray up --workers N [--resources JSON] -- PROGRAM [ARGS...]
+//   rustyray worker [--address HOST:PORT] [--token T] [--resources JSON] -- PROGRAM [ARGS...]
+//
+// `up` runs a whole cluster on loopback for one program: a head in this
+// process, N copies of PROGRAM as workers (RUSTYRAY_WORKER=true: their
+// `init` joins and serves), then PROGRAM as the driver; when the driver
+// ends (or this command gets SIGINT/SIGTERM) the workers are stopped and the
+// driver's exit code is returned. `worker` runs PROGRAM as one worker of
+// an existing cluster.
 //
 // `start` keeps what `stop` and `status` need (the head's process ID,
 // address and token) in $RUSTYRAY_STATE_DIR, else $XDG_RUNTIME_DIR/rustyray,
 // else /tmp/rustyray-<uid>, readable by the user only.
 
+#include <cerrno>
 #include <chrono>
+#include <csignal>
+#include <cstring>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -21,6 +33,8 @@
 #include <vector>
 
 #include <fcntl.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -35,7 +49,10 @@ namespace {
 int usage() {
   std::cerr << "usage: rustyray start --head [--host H] [--port P] [--resources JSON] [--token T]\n"
                "       rustyray stop\n"
-               "       rustyray status [--address HOST:PORT] [--token T] [--json]\n";
+               "       rustyray status [--address HOST:PORT] [--token T] [--json]\n"
+               "       rustyray up --workers N [--resources JSON] -- PROGRAM [ARGS...]\n"
+               "       rustyray worker [--address HOST:PORT] [--token T] [--resources JSON] -- "
+               "PROGRAM [ARGS...]\n";
   return 2;
 }
 
@@ -257,6 +274,189 @@ int status(const std::vector<std::string>& args) {
   return 0;
 }
 
+/// The words after `--`: the program and its arguments.
+std::vector<std::string> program_of(const std::vector<std::string>& args) {
+  for (std::size_t i = 0; i < args.size(); ++i)
+    if (args[i] == "--")
+      return {args.begin() + static_cast<std::ptrdiff_t>(i) + 1, args.end()};
+  return {};
+}
+
+/// Starts `program` with `env` added to this process's environment; it
+/// dies with this process.
+pid_t launch(const std::vector<std::string>& program, const std::vector<std::string>& env) {
+  // Built before fork: this process runs threads (the head).
+  std::vector<std::string> vars = env;
+  for (char** e = environ; *e != nullptr; ++e)
+    vars.emplace_back(*e); // the added ones come first and win
+  std::vector<char*> envp;
+  for (auto& v : vars)
+    envp.push_back(v.data());
+  envp.push_back(nullptr);
+  std::vector<std::string> words = program;
+  std::vector<char*> argv;
+  for (auto& w : words)
+    argv.push_back(w.data());
+  argv.push_back(nullptr);
+  auto parent = getpid();
+  pid_t pid = fork();
+  if (pid == 0) {
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent)
+      _exit(127); // the parent died before the line above
+    execvpe(argv[0], argv.data(), envp.data());
+    _exit(127);
+  }
+  return pid;
+}
+
+/// The environment of a process joining the cluster at `address`.
+std::vector<std::string> join_env(const std::string& address, const std::string& token,
+                                  const std::string& resources, bool worker) {
+  std::vector<std::string> env{"RUSTYRAY_ADDRESS=" + address, "RUSTYRAY_CLUSTER_TOKEN=" + token};
+  if (worker)
+    env.push_back("RUSTYRAY_WORKER=true");
+  if (!resources.empty())
+    env.push_back("RUSTYRAY_RESOURCES=" + resources);
+  return env;
+}
+
+int worker(const std::vector<std::string>& args) {
+  auto program = program_of(args);
+  if (program.empty())
+    return usage();
+  auto state = read_state();
+  const char* env_address = std::getenv("RUSTYRAY_ADDRESS");
+  const char* env_token = std::getenv("RUSTYRAY_CLUSTER_TOKEN");
+  auto address =
+    option(args, "--address", env_address != nullptr ? env_address : state.value("address", ""));
+  auto token = option(args, "--token", env_token != nullptr ? env_token : state.value("token", ""));
+  if (address.empty()) {
+    std::cerr << "rustyray worker: no cluster: give --address HOST:PORT, set RUSTYRAY_ADDRESS, "
+                 "or start one with rustyray start --head\n";
+    return 1;
+  }
+  // Becomes the program: its exit is the command's.
+  for (auto& v : join_env(address, token, option(args, "--resources"), true)) {
+    auto eq = v.find('=');
+    setenv(v.substr(0, eq).c_str(), v.substr(eq + 1).c_str(), 1);
+  }
+  std::vector<char*> argv;
+  for (auto& w : program)
+    argv.push_back(w.data());
+  argv.push_back(nullptr);
+  execvp(argv[0], argv.data());
+  std::cerr << "rustyray worker: cannot run " << program[0] << ": " << std::strerror(errno) << "\n";
+  return 127;
+}
+
+/// Set by SIGINT or SIGTERM while `up` runs.
+volatile std::sig_atomic_t interrupted = 0;
+
+int up(const std::vector<std::string>& args) {
+  auto program = program_of(args);
+  int workers = 0;
+  try {
+    workers = std::stoi(option(args, "--workers", "2"));
+  } catch (const std::exception&) {
+    workers = -1;
+  }
+  if (program.empty() || workers < 0)
+    return usage();
+  auto resources = option(args, "--resources");
+  rustyray::config cfg;
+  try {
+    cfg = rustyray::config::from_env();
+    cfg.is_head = true;
+    cfg.head_address.clear();
+    cfg.worker = false;
+    cfg.listen = "127.0.0.1:0";
+    if (cfg.cluster_token.empty())
+      cfg.cluster_token = new_token();
+    rustyray::init(cfg);
+  } catch (const std::exception& e) {
+    std::cerr << "rustyray up: the head did not start: " << e.what() << "\n";
+    return 1;
+  }
+  std::string address;
+  for (const auto& n : rustyray::nodes())
+    if (n.head)
+      address = n.address;
+  std::signal(SIGINT, [](int) { interrupted = 1; });
+  std::signal(SIGTERM, [](int) { interrupted = 1; });
+  std::vector<pid_t> started;
+  // The head goes first: a worker that loses it ends by itself (exit 0);
+  // one that has not within 10 s is killed.
+  auto stop_all = [&] {
+    rustyray::shutdown();
+    auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    for (auto pid : started) {
+      int status = 0;
+      while (waitpid(pid, &status, WNOHANG) == 0) {
+        if (std::chrono::steady_clock::now() > until) {
+          kill(pid, SIGKILL);
+          waitpid(pid, &status, 0);
+          break;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      }
+    }
+  };
+  for (int i = 0; i < workers; ++i) {
+    auto pid = launch(program, join_env(address, cfg.cluster_token, resources, true));
+    if (pid < 0) {
+      std::cerr << "rustyray up: cannot start a worker\n";
+      stop_all();
+      return 1;
+    }
+    started.push_back(pid);
+  }
+  // The driver starts once every worker joined: it places tasks by the
+  // nodes it knows.
+  auto until = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  for (;;) {
+    std::size_t joined = 0;
+    for (const auto& n : rustyray::nodes())
+      joined += !n.head && n.alive ? 1 : 0;
+    if (joined >= static_cast<std::size_t>(workers))
+      break;
+    int status = 0;
+    for (auto pid : started)
+      if (waitpid(pid, &status, WNOHANG) == pid) {
+        std::cerr << "rustyray up: a worker (" << program[0] << ") ended before it joined\n";
+        stop_all();
+        return 1;
+      }
+    if (interrupted || std::chrono::steady_clock::now() > until) {
+      std::cerr << "rustyray up: "
+                << (interrupted ? "interrupted" : "the workers did not join within 60 s") << "\n";
+      stop_all();
+      return 1;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  std::cerr << "rustyray up: head at " << address << ", " << workers << " worker(s); running "
+            << program[0] << "\n";
+  auto driver = launch(program, join_env(address, cfg.cluster_token, {}, false));
+  int code = 1;
+  int status = 0;
+  while (driver > 0) {
+    if (waitpid(driver, &status, WNOHANG) == driver) {
+      code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+      break;
+    }
+    if (interrupted) {
+      kill(driver, SIGTERM);
+      waitpid(driver, &status, 0);
+      code = 130;
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  stop_all();
+  return code;
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -271,5 +471,9 @@ int main(int argc, char** argv) {
     return stop();
   if (command == "status")
     return status(args);
+  if (command == "up")
+    return up(args);
+  if (command == "worker")
+    return worker(args);
   return usage();
 }

@@ -82,13 +82,15 @@ endfunction()
 # run as a CTest smoke test that must print every expected line, and listed for
 # rustyray_install_examples.
 function(rustyray_add_example name)
-  cmake_parse_arguments(arg "" "" "EXPECT" ${ARGN})
+  cmake_parse_arguments(arg "" "" "EXPECT;LAUNCHER" ${ARGN})
   add_executable(${name} ${name}.cpp)
   target_link_libraries(${name} PRIVATE rustyray::rustyray rustyray_warnings)
   rustyray_use_precompiled_headers(${name})
   set_property(GLOBAL APPEND PROPERTY rustyray_examples ${name})
+  # LAUNCHER: a command the program runs under, e.g. `rustyray up --workers 2 --`.
   add_test(NAME example.${name} COMMAND ${CMAKE_COMMAND} -DPROGRAM=$<TARGET_FILE:${name}>
-    "-DEXPECT=${arg_EXPECT}" -P ${PROJECT_SOURCE_DIR}/cmake/run_example.cmake)
+    "-DLAUNCHER=${arg_LAUNCHER}" "-DEXPECT=${arg_EXPECT}"
+    -P ${PROJECT_SOURCE_DIR}/cmake/run_example.cmake)
   set_tests_properties(example.${name} PROPERTIES TIMEOUT 120 LABELS example)
 endfunction()
 

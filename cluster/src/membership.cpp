@@ -304,8 +304,13 @@ cluster_runtime::start(rustyray::internal::node& node, std::map<std::string, dou
     node_record own;
     own.id = node.id();
     own.service = service_address;
-    own.total = total;
-    own.available = total;
+    // A head whose program registers no function (`rustyray start --head`,
+    // `rustyray up`) can run no task: it offers nothing.
+    if (remote_names().empty())
+      available = [] { return std::map<std::string, double>{}; };
+    else
+      own.total = total;
+    own.available = available();
     own.head = true;
     rt->head_ = system.spawn<caf::hidden>(head_table, own, cfg.cluster_token, cfg.heartbeat_timeout,
                                           available, std::weak_ptr<cluster_runtime>{rt});
@@ -385,16 +390,22 @@ std::vector<node_info> cluster_runtime::nodes() {
 
 void cluster_runtime::serve() {
   std::unique_lock<std::mutex> guard{mtx_};
+  ++serving_;
   changed_.wait(guard, [this] { return stopped_ || head_lost_; });
+  --serving_;
 }
 
 void cluster_runtime::head_lost() {
+  bool serving = false;
   {
     std::lock_guard<std::mutex> guard{mtx_};
     head_lost_ = true;
+    serving = serving_ > 0;
   }
   changed_.notify_all();
-  rustyray::log(log_level::warning, "cluster: the head at " + head_address_ + " is gone");
+  // How a worker's service ends; news for any other node.
+  rustyray::log(serving ? log_level::info : log_level::warning,
+                "cluster: the head at " + head_address_ + " is gone");
 }
 
 void cluster_runtime::stop() {

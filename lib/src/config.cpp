@@ -267,6 +267,13 @@ const field fields[] = {
      c.is_head = v.get<bool>();
    },
    [](const config& c) -> nlohmann::json { return c.is_head; }},
+  {"worker",
+   [](const nlohmann::json& v, const origin& o, config& c) {
+     if (!v.is_boolean())
+       invalid(o.name() + " must be true or false, got " + v.dump());
+     c.worker = v.get<bool>();
+   },
+   [](const config& c) -> nlohmann::json { return c.worker; }},
   {"cluster_token",
    [](const nlohmann::json& v, const origin& o, config& c) {
      if (!v.is_string())

@@ -193,6 +193,19 @@ void init(caf::actor_system& system) {
 }
 
 void init(config cfg) {
+  if (cfg.worker) {
+    if (cfg.head_address.empty())
+      throw error{errc::invalid_config,
+                  "a worker (config.worker, RUSTYRAY_WORKER) joins a cluster: set "
+                  "config.head_address (or RUSTYRAY_ADDRESS) to its head's host:port"};
+    auto joined = std::move(cfg);
+    joined.worker = false;
+    init(std::move(joined));
+    // The process is the cluster's now: it serves, then ends.
+    serve();
+    shutdown();
+    std::exit(0);
+  }
   std::lock_guard<std::mutex> guard{lifecycle_mtx};
   internal::check_not_running();
   internal::check_remote_registrations();
@@ -221,6 +234,11 @@ void init(config cfg) {
 }
 
 void init(caf::actor_system& system, config cfg) {
+  if (cfg.worker)
+    throw error{errc::invalid_config,
+                "config.worker (RUSTYRAY_WORKER) makes init end the process once the cluster "
+                "is done with it: not for a runtime embedded in an application's actor system; "
+                "call rustyray::serve() after init instead"};
   std::lock_guard<std::mutex> guard{lifecycle_mtx};
   internal::check_not_running();
   internal::check_remote_registrations();

@@ -101,6 +101,14 @@ struct config {
   /// log line.
   std::string cluster_token;
 
+  /// This process is a worker node (environment: `RUSTYRAY_WORKER=true`,
+  /// as `rustyray up` and `rustyray worker` start a copy of the program):
+  /// `init` joins the cluster at `head_address`, runs what the cluster sends
+  /// until the head goes away (or a signal's `shutdown`), then ends the
+  /// process with exit code 0; the program's code after `init` never runs
+  /// there. (`serve()` is the same for a program that decides itself.)
+  bool worker = false;
+
   /// A node that sends no heartbeat for this long is dead for the cluster
   /// (default 5 s).
   std::chrono::milliseconds heartbeat_timeout = std::chrono::seconds(5);

@@ -133,6 +133,7 @@ private:
   std::condition_variable changed_;
   bool stopped_ = false;   // guarded by mtx_
   bool head_lost_ = false; // guarded by mtx_
+  int serving_ = 0;        // guarded by mtx_: threads in serve()
 };
 
 /// `nodes(head_address, token)`: asks the head with an actor system of its
