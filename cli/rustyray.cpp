@@ -1,7 +1,7 @@
 // The `rustyray` command: starts and stops a cluster's head, and shows a
 // cluster's nodes.
 //
-//   rustyray start --head [--host H] [--port P] [--resources JSON] [--token T]
+//   rustyray start --head [--host H] [--port P] [--token T]
 //   rustyray stop
 //   rustyray status [--address HOST:PORT] [--token T] [--json]
 //   rustyray up --workers N [--resources JSON] -- PROGRAM [ARGS...]
@@ -47,7 +47,7 @@
 namespace {
 
 int usage() {
-  std::cerr << "usage: rustyray start --head [--host H] [--port P] [--resources JSON] [--token T]\n"
+  std::cerr << "usage: rustyray start --head [--host H] [--port P] [--token T]\n"
                "       rustyray stop\n"
                "       rustyray status [--address HOST:PORT] [--token T] [--json]\n"
                "       rustyray up --workers N [--resources JSON] -- PROGRAM [ARGS...]\n"
@@ -157,9 +157,11 @@ int start(const std::vector<std::string>& args) {
     cfg.is_head = true;
     cfg.head_address.clear();
     cfg.listen = option(args, "--host", "127.0.0.1") + ":" + option(args, "--port", "0");
-    if (auto resources = option(args, "--resources"); !resources.empty())
-      cfg.resources =
-        rustyray::config::from_json({{"resources", nlohmann::json::parse(resources)}}).resources;
+    if (!option(args, "--resources").empty()) {
+      std::cerr << "rustyray start: a head started here runs no program, so no task: give "
+                   "resources to the workers (rustyray worker --resources JSON -- ./program)\n";
+      return 2;
+    }
     cfg.cluster_token = option(args, "--token", cfg.cluster_token);
     if (cfg.cluster_token.empty())
       cfg.cluster_token = new_token();

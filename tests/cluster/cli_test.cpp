@@ -49,7 +49,10 @@ struct cli_fixture {
 
 BOOST_FIXTURE_TEST_CASE(start_status_join_and_stop_a_head, cli_fixture) {
   int code = -1;
-  auto started = run({"start", "--head", "--resources", R"({"GPU": 1})"}, code);
+  // The head runs no program: resources belong to workers.
+  auto refused = run({"start", "--head", "--resources", R"({"GPU": 1})"}, code);
+  BOOST_TEST(code == 2);
+  auto started = run({"start", "--head"}, code);
   BOOST_REQUIRE_MESSAGE(code == 0, started);
   BOOST_TEST(started.find("RustyRay head started at 127.0.0.1:") != std::string::npos);
   auto pos = started.find("RUSTYRAY_ADDRESS=");
@@ -68,7 +71,7 @@ BOOST_FIXTURE_TEST_CASE(start_status_join_and_stop_a_head, cli_fixture) {
   BOOST_TEST(status["address"] == address);
   BOOST_REQUIRE(status["nodes"].size() == 1u);
   BOOST_TEST(status["nodes"][0]["head"] == true);
-  BOOST_TEST(status["nodes"][0]["resources"]["total"]["GPU"] == 1.0);
+  BOOST_TEST(status["nodes"][0]["resources"]["total"].empty());
 
   // A program joins the head the command started (which registers no
   // functions: it takes the program's).
@@ -81,6 +84,23 @@ BOOST_FIXTURE_TEST_CASE(start_status_join_and_stop_a_head, cli_fixture) {
   auto table = run({"status"}, code);
   BOOST_TEST(table.find(joined.substr(7)) != std::string::npos, table);
 
+  // `rustyray worker` runs a program as a worker of the head `start` started
+  // (its init joins and serves: nothing after it runs), with resources.
+  std::vector<std::string> worker_env{"RUSTYRAY_STATE_DIR=" + state_dir};
+  test::node_process worker{RUSTYRAY_TEST_CLI,
+                            worker_env,
+                            {"worker", "--resources", R"({"GPU": 1})", "--", RUSTYRAY_TEST_NODE}};
+  bool gpu_joined = false;
+  for (int i = 0; i < 500 && !gpu_joined; ++i) {
+    status = nlohmann::json::parse(run({"status", "--json"}, code));
+    for (const auto& n : status["nodes"])
+      gpu_joined = gpu_joined || n["resources"]["total"].value("GPU", 0.0) == 1.0;
+    if (!gpu_joined)
+      usleep(20000);
+  }
+  BOOST_TEST(gpu_joined);
+  BOOST_TEST(worker.read_line(std::chrono::milliseconds(200)).empty()); // main's code never ran
+
   // The token is required to look, too.
   run({"status", "--token", "wrong"}, code);
   BOOST_TEST(code == 1);
@@ -88,8 +108,9 @@ BOOST_FIXTURE_TEST_CASE(start_status_join_and_stop_a_head, cli_fixture) {
   auto stopped = run({"stop"}, code);
   BOOST_TEST(code == 0, stopped);
   BOOST_TEST(stopped.find("stopped the head at " + address) != std::string::npos);
-  // The node's head is gone: it ends on its own.
+  // The nodes' head is gone: they end on their own.
   BOOST_TEST(node.wait() == 0);
+  BOOST_TEST(worker.wait() == 0);
   run({"stop"}, code);
   BOOST_TEST(code == 1); // nothing to stop
   run({"status"}, code);

@@ -41,6 +41,16 @@ test::node_process start_node(const std::string& program, const std::string& add
                              "RUSTYRAY_NUM_WORKERS=1"}};
 }
 
+/// RUSTYRAY_WORKER=true while it lives.
+struct scoped_worker_env {
+  scoped_worker_env() {
+    setenv("RUSTYRAY_WORKER", "true", 1);
+  }
+  ~scoped_worker_env() {
+    unsetenv("RUSTYRAY_WORKER");
+  }
+};
+
 const node_info* find(const std::vector<node_info>& all, const std::string& id) {
   auto i = std::find_if(all.begin(), all.end(), [&](const node_info& n) { return n.id == id; });
   return i == all.end() ? nullptr : &*i;
@@ -113,6 +123,24 @@ BOOST_AUTO_TEST_CASE(the_token_is_not_in_state_or_to_json) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_CASE(a_worker_needs_a_head_and_its_own_process) {
+  {
+    scoped_worker_env worker;
+    BOOST_TEST(config::from_env().worker);
+  }
+  BOOST_TEST(!config::from_env().worker);
+  auto cfg = test::small_config();
+  cfg.worker = true; // without a head address
+  BOOST_CHECK(test::code_of([&] { init(cfg); }) == errc::invalid_config);
+  cfg.head_address = "127.0.0.1:1";
+  caf::actor_system_config system_cfg;
+  configure(system_cfg);
+  caf::actor_system system{system_cfg};
+  // Embedded: serving would end the application's process.
+  BOOST_CHECK(test::code_of([&] { init(system, cfg); }) == errc::invalid_config);
+  BOOST_TEST(!is_initialized());
+}
 
 BOOST_AUTO_TEST_CASE(a_head_that_is_not_there_is_node_lost) {
   auto cfg = test::small_config();
