@@ -195,6 +195,15 @@ void link_to(service_ptr self, std::uint64_t peer, const caf::actor& service) {
   st.links.emplace(peer, service);
   st.nodes.emplace(service.address(), peer);
   self->monitor(service);
+  // Batches that waited for a connection of this node's own go first, in
+  // order: a borrow counted while the peer's message was decoded must
+  // reach it before the results that follow.
+  if (auto i = st.waiting.find(peer); i != st.waiting.end()) {
+    auto batches = std::move(i->second);
+    st.waiting.erase(i);
+    for (auto& b : batches)
+      self->send(service, link_atom::value, st.token, std::move(b));
+  }
 }
 
 void send_batch(service_ptr self, std::uint64_t peer, link_batch batch) {
@@ -220,17 +229,17 @@ void send_batch(service_ptr self, std::uint64_t peer, link_batch batch) {
     .then(
       [=](const caf::node_id&, caf::strong_actor_ptr& ptr, const std::set<std::string>&) {
         auto service = caf::actor_cast<caf::actor>(ptr);
+        if (!service && self->state.links.count(peer) != 0)
+          return;
         if (!service) {
           forget(self, peer, "nothing listens at " + address);
           return;
         }
-        link_to(self, peer, service);
-        auto batches = std::move(self->state.waiting[peer]);
-        self->state.waiting.erase(peer);
-        for (auto& b : batches)
-          self->send(service, link_atom::value, self->state.token, std::move(b));
+        link_to(self, peer, service); // sends what waited
       },
       [=](caf::error& err) {
+        if (self->state.links.count(peer) != 0)
+          return; // it reached this node meanwhile
         forget(self, peer, "it cannot be reached at " + address + " (" + error_text(err) + ")");
       });
 }

@@ -24,9 +24,9 @@ bool longer_than_input(caf::deserializer& source, std::size_t size) {
   return binary != nullptr && size > binary->remaining();
 }
 
-/// Reads one byte vector as CAF writes it (length, then the raw bytes),
-/// refusing a length the input cannot hold.
-caf::error load_bytes(caf::deserializer& source, bytes& out) {
+} // namespace
+
+caf::error load_bounded_bytes(caf::deserializer& source, bytes& out) {
   std::size_t size = 0;
   if (auto err = source.begin_sequence(size))
     return err;
@@ -37,6 +37,12 @@ caf::error load_bytes(caf::deserializer& source, bytes& out) {
     if (auto err = source.apply_raw(size, out.data()))
       return err;
   return source.end_sequence();
+}
+
+namespace {
+
+caf::error load_bytes(caf::deserializer& source, bytes& out) {
+  return load_bounded_bytes(source, out);
 }
 
 caf::error load_bytes(caf::deserializer& source, std::vector<bytes>& out) {

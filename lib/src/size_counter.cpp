@@ -98,6 +98,8 @@ caf::error size_counter::apply_impl(std::u32string& x) {
 }
 
 std::uint64_t message_size(const caf::message& value) {
+  if (value.empty())
+    return 0; // a void result: no content to look at
   if (value.match_elements<std::vector<std::uint8_t>>())
     return value.get_as<std::vector<std::uint8_t>>(0).size();
   if (value.match_elements<std::vector<char>>())

@@ -32,6 +32,9 @@ inline std::int64_t pid_after(int ms) {
   return static_cast<std::int64_t>(getpid());
 }
 
+/// Returns nothing: its result is an empty message.
+inline void do_nothing(int) {}
+
 inline int fail_with(int x) {
   throw std::runtime_error("no luck with " + std::to_string(x));
 }
@@ -118,8 +121,8 @@ inline std::int64_t peak_rss_kib(bool reset) {
 
 } // namespace cluster_test
 
-RUSTYRAY_REMOTE(cluster_test::put_bytes_here, cluster_test::peak_rss_kib, cluster_test::square,
-                cluster_test::pid_here, cluster_test::pid_after, cluster_test::fail_with,
-                cluster_test::mirror, cluster_test::plus_one_of, cluster_test::put_here,
-                cluster_test::keep, cluster_test::read_kept, cluster_test::drop_kept,
-                cluster_test::objects_here);
+RUSTYRAY_REMOTE(cluster_test::do_nothing, cluster_test::put_bytes_here, cluster_test::peak_rss_kib,
+                cluster_test::square, cluster_test::pid_here, cluster_test::pid_after,
+                cluster_test::fail_with, cluster_test::mirror, cluster_test::plus_one_of,
+                cluster_test::put_here, cluster_test::keep, cluster_test::read_kept,
+                cluster_test::drop_kept, cluster_test::objects_here);

@@ -92,6 +92,8 @@ BOOST_AUTO_TEST_CASE(a_pinned_task_runs_on_its_node_with_values_and_refs) {
   auto p = get(mirrored);
   BOOST_TEST(p.x == 10);
   BOOST_TEST(p.y == 20);
+  // A void function's result is an empty message.
+  task(cluster_test::do_nothing).node(workers[0].id).remote(1).get();
 }
 
 BOOST_AUTO_TEST_CASE(tasks_this_node_has_no_room_for_spill_to_the_others) {

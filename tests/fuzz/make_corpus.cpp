@@ -13,6 +13,8 @@
 
 #include <caf/all.hpp>
 
+#include "rustyray/cluster/internal/membership.hpp"
+#include "rustyray/cluster/internal/wire.hpp"
 #include "rustyray/objstore/atoms.hpp"
 #include "rustyray/objstore/stored_object.hpp"
 #include "rustyray/rustyray.hpp"
@@ -176,6 +178,58 @@ void config_seeds(writer& w) {
 
 } // namespace
 
+void cluster_seeds(writer& w) {
+  using namespace rustyray::cluster::internal;
+  link_batch batch;
+  batch.from = some_node;
+  shipped_task task;
+  task.result = object_id{some_node, 7};
+  task.function = "demo::add";
+  task.args = caf::make_message(2, std::string{"three"}, object_id{some_node, 3});
+  task.name = "add";
+  task.timeout = 1000000;
+  task.resources = {{"GPU", 1}};
+  batch.tasks.push_back(task);
+  shipped_result result;
+  result.result = object_id{some_node, 8};
+  result.value = caf::make_message(std::vector<std::uint8_t>(16, 1));
+  result.size = 16;
+  result.copy = object_id{0x1111, 2};
+  batch.results.push_back(result);
+  shipped_result failed;
+  failed.result = object_id{some_node, 9};
+  failed.error = make_error(errc::task_failed, "task add threw [on node 1111]");
+  batch.fetched.push_back(failed);
+  object_chunk chunk;
+  chunk.id = object_id{some_node, 10};
+  chunk.total = 64;
+  chunk.offset = 32;
+  chunk.size = 64;
+  chunk.bytes.assign(32, 9);
+  batch.chunks.push_back(chunk);
+  batch.borrow = {object_id{some_node, 11}};
+  batch.release = {object_id{some_node, 12}};
+  batch.stored = {object_id{0x1111, 2}};
+  batch.chunk_acks = {object_id{some_node, 10}};
+  batch.fetch = {object_id{some_node, 13}};
+  w.seed("cluster", "link_batch", 0, batch);
+  w.seed("cluster", "empty_batch", 0, link_batch{});
+  join_request join;
+  join.id = some_node;
+  join.address = "127.0.0.1:4000";
+  join.resources = {{"CPU", 2}};
+  join.functions = {"demo::add", "demo::square"};
+  join.version = "0.1.0";
+  join.token = "secret";
+  w.seed("cluster", "join_request", 1, join);
+  node_record head;
+  head.id = some_node;
+  head.address = "127.0.0.1:4000";
+  head.service = "127.0.0.1:4001";
+  head.head = true;
+  w.seed("cluster", "node_records", 2, std::vector<node_record>{head});
+}
+
 int main(int argc, char** argv) {
   if (argc != 2) {
     std::fprintf(stderr, "usage: %s CORPUS_DIR (e.g. tests/fuzz/corpus)\n", argv[0]);
@@ -193,6 +247,7 @@ int main(int argc, char** argv) {
   message_seeds(w);
   error_seeds(w);
   config_seeds(w);
+  cluster_seeds(w);
   std::printf("wrote %d seed files under %s\n", w.files, argv[1]);
   return 0;
 }

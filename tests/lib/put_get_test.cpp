@@ -100,6 +100,7 @@ BOOST_AUTO_TEST_CASE(sizes_are_exact_for_buffers_and_serialized_otherwise) {
   BOOST_TEST(detail::message_size(caf::make_message(doubles)) == detail::value_size(doubles));
   BOOST_TEST(detail::message_size(caf::make_message(std::vector<std::uint8_t>(4096))) == 4096u);
   BOOST_TEST(detail::message_size(caf::make_message(std::string(1000, 'a'))) == 1000u);
+  BOOST_TEST(detail::message_size(caf::message{}) == 0u); // a void task's result
   // Several elements: each serialized (the string with its length's byte).
   BOOST_TEST(detail::message_size(caf::make_message(1, std::string{"ab"})) == 4u + 1u + 2u);
 }

@@ -1,5 +1,9 @@
 #pragma once
 
+#include <cstdint>
+#include <vector>
+
+#include <caf/error.hpp>
 #include <caf/fwd.hpp>
 
 namespace rustyray::internal {
@@ -17,5 +21,11 @@ namespace rustyray::internal {
 /// `std::vector<char>` ("@charbuf") keeps the unbounded behaviour; it is a
 /// built-in type that a config cannot replace (README, Reliability).
 void bound_byte_buffers(caf::actor_system_config& cfg);
+
+/// Reads one byte vector as CAF writes it with the same bound: for byte
+/// vectors inside RustyRay's own message types (a slice of an object from
+/// another node), which CAF decodes field by field, not through the
+/// registered type.
+caf::error load_bounded_bytes(caf::deserializer& source, std::vector<std::uint8_t>& out);
 
 } // namespace rustyray::internal

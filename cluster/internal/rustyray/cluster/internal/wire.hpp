@@ -6,14 +6,17 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include <caf/atom.hpp>
+#include <caf/deserializer.hpp>
 #include <caf/error.hpp>
 #include <caf/fwd.hpp>
 #include <caf/message.hpp>
 #include <caf/meta/type_name.hpp>
 
+#include "rustyray/internal/bounded_bytes.hpp"
 #include "rustyray/object_id.hpp"
 
 namespace rustyray::cluster::internal {
@@ -86,8 +89,17 @@ struct object_chunk {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, object_chunk& x) {
-  return f(caf::meta::type_name("rustyray::object_chunk"), x.id, x.total, x.offset, x.size, x.form,
-           x.bytes);
+  if constexpr (std::is_base_of_v<caf::deserializer, Inspector>) {
+    // The bytes' length is checked against the input before anything is
+    // allocated (CAF 0.17 would allocate what any peer claims).
+    if (auto err = f(caf::meta::type_name("rustyray::object_chunk"), x.id, x.total, x.offset,
+                     x.size, x.form))
+      return err;
+    return rustyray::internal::load_bounded_bytes(f, x.bytes);
+  } else {
+    return f(caf::meta::type_name("rustyray::object_chunk"), x.id, x.total, x.offset, x.size,
+             x.form, x.bytes);
+  }
 }
 
 /// Everything one node's service has for another's at one moment, in one
