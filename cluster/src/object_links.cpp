@@ -37,9 +37,12 @@ void object_links::release(const object_id& id) noexcept {
 }
 
 void object_links::fetch(const object_id& id) {
+  auto table = table_.lock();
+  if (!table)
+    return;
   // Only the caller that makes the entry asks for the copy: the others
   // wait on that entry.
-  if (!table_->add_placeholder(id))
+  if (!table->add_placeholder(id))
     return;
   {
     std::lock_guard<std::mutex> guard{mtx_};
@@ -59,6 +62,9 @@ void object_links::fetched(shipped_results& copies) {
 }
 
 void object_links::drop_copies() {
+  auto table = table_.lock();
+  if (!table)
+    return;
   std::vector<object_id> gone;
   {
     std::lock_guard<std::mutex> guard{mtx_};
@@ -66,20 +72,26 @@ void object_links::drop_copies() {
     drops_.clear();
   }
   for (const auto& id : gone)
-    table_->release_copy(id);
+    table->release_copy(id);
 }
 
 void object_links::lent(std::uint64_t peer, const std::vector<object_id>& ids) {
+  auto table = table_.lock();
+  if (!table)
+    return;
   auto& held = lent_[peer];
   for (const auto& id : ids) {
     if (id.node() != node_)
       continue; // not this node's to lend
     ++held[id];
-    table_->add_ref(id);
+    table->add_ref(id);
   }
 }
 
 void object_links::returned(std::uint64_t peer, const std::vector<object_id>& ids) {
+  auto table = table_.lock();
+  if (!table)
+    return;
   auto i = lent_.find(peer);
   if (i == lent_.end())
     return;
@@ -89,11 +101,14 @@ void object_links::returned(std::uint64_t peer, const std::vector<object_id>& id
       continue;
     if (--j->second == 0)
       i->second.erase(j);
-    table_->release(id);
+    table->release(id);
   }
 }
 
 void object_links::answer(std::uint64_t peer, const std::vector<object_id>& ids) {
+  auto table = table_.lock();
+  if (!table)
+    return;
   for (const auto& id : ids) {
     if (id.node() != node_) {
       copy_ready(peer, id,
@@ -108,7 +123,7 @@ void object_links::answer(std::uint64_t peer, const std::vector<object_id>& ids)
                      found ? caf::error{} : found.error());
     };
     std::uint64_t token = 0;
-    if (auto found = table_->get_or_wait(id, later, token))
+    if (auto found = table->get_or_wait(id, later, token))
       copy_ready(peer, id, std::move(*found));
   }
 }
@@ -264,6 +279,9 @@ void object_links::chunks_received(std::uint64_t peer, std::vector<object_chunk>
 
 void object_links::store_copy(const object_id& id, caf::expected<caf::message> value,
                               std::uint64_t size) {
+  auto table = table_.lock();
+  if (!table)
+    return;
   {
     std::lock_guard<std::mutex> guard{mtx_};
     auto i = fetching_.find(id.node());
@@ -271,16 +289,19 @@ void object_links::store_copy(const object_id& id, caf::expected<caf::message> v
       return; // the owner was given up on meanwhile
   }
   if (value)
-    (void)table_->fulfil(id, std::move(*value), size);
+    (void)table->fulfil(id, std::move(*value), size);
   else
-    table_->fail(id, std::move(value.error()));
+    table->fail(id, std::move(value.error()));
 }
 
 void object_links::lost(std::uint64_t peer, const std::string& why) {
+  auto table = table_.lock();
+  if (!table)
+    return;
   if (auto i = lent_.find(peer); i != lent_.end()) {
     for (const auto& [id, count] : i->second)
       for (std::uint32_t k = 0; k < count; ++k)
-        table_->release(id);
+        table->release(id);
     lent_.erase(i);
   }
   for (auto i = sending_.begin(); i != sending_.end();)
@@ -296,9 +317,9 @@ void object_links::lost(std::uint64_t peer, const std::string& why) {
     }
   }
   for (const auto& id : failed)
-    table_->fail(id, make_error(errc::node_lost, "object " + to_string(id)
-                                                   + " is lost: its owner, node " + node_text(peer)
-                                                   + ", " + why));
+    table->fail(id,
+                make_error(errc::node_lost, "object " + to_string(id) + " is lost: its owner, node "
+                                              + node_text(peer) + ", " + why));
 }
 
 } // namespace rustyray::cluster::internal

@@ -48,8 +48,8 @@ public:
   }
 
   /// The table; set before any ref is counted.
-  void attach(std::shared_ptr<objstore::internal::object_table> table) {
-    table_ = std::move(table);
+  void attach(const std::shared_ptr<objstore::internal::object_table>& table) {
+    table_ = table;
   }
 
   void add_ref(const object_id& id) noexcept override;
@@ -116,7 +116,8 @@ private:
   const std::uint64_t node_;
   std::function<void(std::uint64_t, link_batch)> send_now_;
   const std::shared_ptr<link_outbox> out_;
-  std::shared_ptr<objstore::internal::object_table> table_;
+  /// Weak: the table holds this object (its remote side).
+  std::weak_ptr<objstore::internal::object_table> table_;
   std::mutex mtx_;
   std::unordered_map<object_id, borrow> borrows_; // guarded by mtx_
   /// Copies whose last ref went: dropped by `drop_copies`.
