@@ -230,18 +230,28 @@ int stop() {
   return 0;
 }
 
-int status(const std::vector<std::string>& args) {
+/// The cluster a command talks to: `--address` / `--token`, else
+/// RUSTYRAY_ADDRESS / RUSTYRAY_CLUSTER_TOKEN, else what `start` recorded.
+/// An empty address (and a message naming `command`) if there is none.
+std::pair<std::string, std::string> cluster_of(const std::vector<std::string>& args,
+                                               const char* command) {
   auto state = read_state();
   const char* env_address = std::getenv("RUSTYRAY_ADDRESS");
   const char* env_token = std::getenv("RUSTYRAY_CLUSTER_TOKEN");
   auto address =
     option(args, "--address", env_address != nullptr ? env_address : state.value("address", ""));
   auto token = option(args, "--token", env_token != nullptr ? env_token : state.value("token", ""));
-  if (address.empty()) {
-    std::cerr << "rustyray status: no cluster: give --address HOST:PORT, set RUSTYRAY_ADDRESS, "
-                 "or start one with rustyray start --head\n";
+  if (address.empty())
+    std::cerr << "rustyray " << command
+              << ": no cluster: give --address HOST:PORT, set RUSTYRAY_ADDRESS, or start one "
+                 "with rustyray start --head\n";
+  return {address, token};
+}
+
+int status(const std::vector<std::string>& args) {
+  auto [address, token] = cluster_of(args, "status");
+  if (address.empty())
     return 1;
-  }
   std::vector<rustyray::node_info> all;
   try {
     all = rustyray::nodes(address, token);
@@ -327,17 +337,9 @@ int worker(const std::vector<std::string>& args) {
   auto program = program_of(args);
   if (program.empty())
     return usage();
-  auto state = read_state();
-  const char* env_address = std::getenv("RUSTYRAY_ADDRESS");
-  const char* env_token = std::getenv("RUSTYRAY_CLUSTER_TOKEN");
-  auto address =
-    option(args, "--address", env_address != nullptr ? env_address : state.value("address", ""));
-  auto token = option(args, "--token", env_token != nullptr ? env_token : state.value("token", ""));
-  if (address.empty()) {
-    std::cerr << "rustyray worker: no cluster: give --address HOST:PORT, set RUSTYRAY_ADDRESS, "
-                 "or start one with rustyray start --head\n";
+  auto [address, token] = cluster_of(args, "worker");
+  if (address.empty())
     return 1;
-  }
   // Becomes the program: its exit is the command's.
   for (auto& v : join_env(address, token, option(args, "--resources"), true)) {
     auto eq = v.find('=');
