@@ -1,4 +1,5 @@
 #include "caf_floors.hpp"
+#include "caf_loops.hpp"
 
 #include <chrono>
 #include <stdexcept>
@@ -14,22 +15,6 @@ namespace {
 
 caf::behavior caf_worker(caf::event_based_actor*) {
   return {[](int x) { return x; }};
-}
-
-/// `calls` messages (call i to `target_of(i)`), then every reply. A reply
-/// that does not come within a minute fails the run instead of hanging it.
-template <class Target>
-void send_then_receive(caf::scoped_actor& self, int calls, Target target_of) {
-  for (int i = 0; i < calls; ++i)
-    self->send(target_of(i), 1);
-  int received = 0;
-  bool late = false;
-  while (received < calls && !late)
-    self->receive([&](int) { ++received; },
-                  caf::after(std::chrono::minutes(1)) >> [&] { late = true; });
-  if (late)
-    throw std::runtime_error("CAF floor: " + std::to_string(calls - received) + " of "
-                             + std::to_string(calls) + " replies missing after a minute");
 }
 
 } // namespace

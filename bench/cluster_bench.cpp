@@ -1,4 +1,5 @@
 #include "cluster_bench.hpp"
+#include "caf_loops.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -262,15 +263,8 @@ std::vector<metric> bench_cluster::metrics(const schedule& s) {
   auto remote_async = [state](int calls) {
     caf::scoped_actor self{state->net->sys};
     const auto n = state->echoes.size();
-    for (int i = 0; i < calls; ++i)
-      self->send(state->echoes[static_cast<std::size_t>(i) % n], 1);
-    int received = 0;
-    bool late = false;
-    while (received < calls && !late)
-      self->receive([&](int) { ++received; },
-                    caf::after(std::chrono::minutes(1)) >> [&] { late = true; });
-    if (late)
-      throw std::runtime_error("CAF remote floor: replies missing after a minute");
+    send_then_receive(self, calls,
+                      [&](int i) { return state->echoes[static_cast<std::size_t>(i) % n]; });
   };
   return {
     {"caf_remote_request_response_sync", "floor", "CAF", "ops/s",
