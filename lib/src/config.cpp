@@ -142,6 +142,13 @@ void read_log_level(const nlohmann::json& value, const origin& from, std::string
   out = value.get<std::string>();
 }
 
+/// `true` or `false`, nothing else (a number or a string is refused).
+void read_bool(const nlohmann::json& v, const origin& o, bool& out) {
+  if (!v.is_boolean())
+    invalid(o.name() + " must be true or false, got " + v.dump());
+  out = v.get<bool>();
+}
+
 /// Milliseconds as a number, or a string with a unit: "250ms", "10s", "2min".
 void read_duration(const nlohmann::json& value, const origin& from,
                    std::chrono::milliseconds& out) {
@@ -261,18 +268,9 @@ const field fields[] = {
    [](const nlohmann::json& v, const origin& o, config& c) { read_address(v, o, c.listen, true); },
    [](const config& c) -> nlohmann::json { return c.listen; }},
   {"is_head",
-   [](const nlohmann::json& v, const origin& o, config& c) {
-     if (!v.is_boolean())
-       invalid(o.name() + " must be true or false, got " + v.dump());
-     c.is_head = v.get<bool>();
-   },
+   [](const nlohmann::json& v, const origin& o, config& c) { read_bool(v, o, c.is_head); },
    [](const config& c) -> nlohmann::json { return c.is_head; }},
-  {"worker",
-   [](const nlohmann::json& v, const origin& o, config& c) {
-     if (!v.is_boolean())
-       invalid(o.name() + " must be true or false, got " + v.dump());
-     c.worker = v.get<bool>();
-   },
+  {"worker", [](const nlohmann::json& v, const origin& o, config& c) { read_bool(v, o, c.worker); },
    [](const config& c) -> nlohmann::json { return c.worker; }},
   {"cluster_token",
    [](const nlohmann::json& v, const origin& o, config& c) {
