@@ -8,6 +8,7 @@
 #include "rustyray/actors/internal/actor_core.hpp"
 #include "rustyray/actors/internal/actor_directory.hpp"
 #include "rustyray/actors/internal/actor_host.hpp"
+#include "rustyray/actors/internal/remote_actors.hpp"
 #include "caf_face.hpp"
 #include "call_execution.hpp"
 #include "rustyray/actors/internal/bridge.hpp"
@@ -64,6 +65,8 @@ std::shared_ptr<actor_core> find_actor(const object_id& id, const std::type_info
   if (!rt)
     return nullptr;
   auto core = rt->actors->find(id);
+  if (!core && rt->remote)
+    core = rt->remote->attach(id, cls);
   return core && core->cls == cls ? core : nullptr;
 }
 
@@ -79,21 +82,75 @@ object_id actor_id_of(const actor_core* core) noexcept {
 namespace {
 
 /// What the actor holds for its lifetime (rewritten for its placement
-/// group's bundle); throws `invalid_argument` for a malformed request and
-/// `task_unschedulable` for one that can never fit.
-rustyray::internal::resource_amounts lifetime_request(const actors::internal::actor_runtime& rt,
-                                                      const actor_spec& spec) {
+/// group's bundle); throws `invalid_argument` for a malformed request.
+rustyray::internal::resource_amounts lifetime_request(const actor_spec& spec) {
   if (spec.num_cpus == 0 && spec.resources.empty() && !spec.group.state())
     return {}; // the usual actor: nothing to check (and no name to demangle)
-  auto who = "actor " + demangle(spec.cls->name());
-  auto request = rustyray::internal::placed_request(who, spec.num_cpus, spec.resources,
-                                                    spec.group.state().get(), spec.bundle_index);
+  auto request =
+    rustyray::internal::placed_request("actor " + demangle(spec.cls->name()), spec.num_cpus,
+                                       spec.resources, spec.group.state().get(), spec.bundle_index);
   if (!request)
     throw_caf_error(request.error());
-  if (!request->empty())
-    if (auto why = rt.resources->unmet(*request); !why.empty())
-      throw error{errc::task_unschedulable, who + " can never start: " + why};
   return std::move(*request);
+}
+
+/// The node to host the actor: 0 for this one. Throws `invalid_argument`
+/// for a `.node(id)` that names no node, `task_unschedulable` if no node
+/// (or the pinned one) can ever hold `request`.
+std::uint64_t host_of(const actors::internal::actor_runtime& rt, const actor_spec& spec,
+                      const rustyray::internal::resource_amounts& request) {
+  auto who = [&] { return "actor " + demangle(spec.cls->name()); };
+  std::uint64_t pinned = 0;
+  if (!spec.node.empty()) {
+    auto parsed = rustyray::internal::parse_node_text(spec.node);
+    if (!parsed)
+      throw error{errc::invalid_argument, who() + ": .node(\"" + spec.node
+                                            + "\") is no node ID (16 hex digits, as "
+                                              "rustyray::nodes() lists them)"};
+    if (*parsed != rt.node().id()) {
+      if (!rt.remote)
+        throw error{errc::invalid_argument, who() + ": .node(\"" + spec.node
+                                              + "\") names no node: this process runs no "
+                                                "cluster (rustyray::nodes() lists the one node)"};
+      pinned = *parsed;
+    }
+  }
+  // A placement group's bundles are this node's: its actors run here.
+  if (rt.remote && !spec.group.state()) {
+    if (pinned != 0 && !spec.name.empty())
+      throw error{errc::invalid_argument,
+                  who() + " \"" + spec.name
+                    + "\": a named actor runs on the node that creates it; create it there "
+                      "(a task pinned with .node(id) can), or leave the name out"};
+    auto placed = rt.remote->place(who(), request, spec.name.empty() ? pinned : 0,
+                                   !spec.factory_name.empty() && spec.name.empty());
+    if (!placed)
+      throw_caf_error(placed.error());
+    return *placed;
+  }
+  if (!request.empty())
+    if (auto why = rt.resources->unmet(request); !why.empty())
+      throw error{errc::task_unschedulable, who() + " can never start: " + why};
+  return 0;
+}
+
+/// Starts the actor `id` here.
+std::shared_ptr<actor_core> start_here(const std::shared_ptr<actors::internal::actor_runtime>& rt,
+                                       const object_id& id, actor_spec spec,
+                                       rustyray::internal::resource_amounts request) {
+  const auto& cls = *spec.cls;
+  auto name = spec.name;
+  auto ns = spec.ray_namespace;
+  auto host = actors::internal::start_actor_host(rt, id, std::move(spec), std::move(request));
+  if (!host)
+    throw_caf_error(host.error());
+  auto core = std::make_shared<actor_core>(id, cls, std::move(name), std::move(ns), *host);
+  if (auto err = rt->actors->add(core, *host)) {
+    // Lost a race for the name: this actor never runs.
+    (*host)->kill(true);
+    throw_caf_error(err); // the core's destructor stops the host
+  }
+  return core;
 }
 
 } // namespace
@@ -120,21 +177,12 @@ std::shared_ptr<actor_core> create_actor(actor_spec spec) {
     spec.ray_namespace = rt->node().ray_namespace();
   if (auto err = rt->actors->check_name(spec.name, spec.ray_namespace))
     throw_caf_error(err);
-  auto request = lifetime_request(*rt, spec);
+  auto request = lifetime_request(spec);
+  auto where = host_of(*rt, spec, request);
   auto id = rt->node().next_id();
-  const auto& cls = *spec.cls;
-  auto name = spec.name;
-  auto ns = spec.ray_namespace;
-  auto host = actors::internal::start_actor_host(rt, id, std::move(spec), std::move(request));
-  if (!host)
-    throw_caf_error(host.error());
-  auto core = std::make_shared<actor_core>(id, cls, std::move(name), std::move(ns), *host);
-  if (auto err = rt->actors->add(core, *host)) {
-    // Lost a race for the name: this actor never runs.
-    (*host)->kill(true);
-    throw_caf_error(err); // the core's destructor stops the host
-  }
-  return core;
+  if (where != 0)
+    return rt->remote->start(id, where, std::move(spec));
+  return start_here(rt, id, std::move(spec), std::move(request));
 }
 
 object_id submit_call(const std::shared_ptr<actor_core>& core, const object_id& actor,
@@ -153,6 +201,24 @@ object_id submit_call(const std::shared_ptr<actor_core>& core, const object_id& 
   call->by_name = std::move(name);
   call->deps.ids = std::move(deps);
   call->body = std::move(body);
+  if (core && core->remote()) {
+    const auto& remote = core->remote();
+    auto make_on_ready = [&] {
+      return [call, remote] {
+        call->ready.store(true, std::memory_order_release);
+        remote->ready(call);
+      };
+    };
+    auto ready =
+      objstore::internal::register_and_await(table, call->result, call, call->deps, make_on_ready);
+    if (!ready)
+      throw_caf_error(ready.error());
+    if (*ready)
+      call->ready.store(true, std::memory_order_release);
+    auto result = call->result;
+    remote->send(call);
+    return result;
+  }
   auto host = core ? core->host() : nullptr;
   if (!host) {
     if (auto err = table.register_pending(call->result, call))
@@ -200,6 +266,69 @@ object_id submit_call(const std::shared_ptr<actor_core>& core, const object_id& 
   return result;
 }
 
+} // namespace detail
+
+namespace actors::internal {
+
+std::shared_ptr<detail::actor_core> start_placed_actor(const object_id& id,
+                                                       detail::actor_spec spec) {
+  auto rt = current_actors_or_throw();
+  rt->node().check_accepting();
+  auto request = detail::lifetime_request(spec);
+  if (!request.empty())
+    if (auto why = rt->resources->unmet(request); !why.empty())
+      throw error{errc::task_unschedulable,
+                  "actor " + demangle(spec.cls->name()) + " can never start here: " + why};
+  return detail::start_here(rt, id, std::move(spec), std::move(request));
+}
+
+object_id submit_shipped_call(const object_id& actor, std::string method, std::uint64_t caller,
+                              caf::message args, std::string name) {
+  auto rt = current_actors_or_throw();
+  rt->node().check_accepting();
+  auto core = rt->actors->find(actor);
+  auto call = std::make_shared<call_record>();
+  call->result = rt->node().next_id();
+  call->actor = actor;
+  call->caller = caller;
+  call->by_name = name.empty() ? method : std::move(name);
+  call->ready = true;
+  caf::expected<detail::member_invoker> invoker{caf::error{}};
+  if (core)
+    invoker = detail::find_member_invoker(method, core->cls);
+  call->body = [invoker = std::move(invoker), args = std::move(args)](
+                 void* instance, detail::body_mode) -> caf::expected<detail::task_output> {
+    if (!invoker)
+      return invoker.error();
+    auto result = (*invoker)(instance, args);
+    if (!result)
+      return std::move(result.error());
+    auto size = detail::message_size(*result);
+    return detail::task_output{std::move(*result), size};
+  };
+  auto& table = rt->table();
+  if (auto err = table.register_pending(call->result, call))
+    detail::throw_caf_error(err);
+  auto host = core ? core->host() : nullptr;
+  caf::error reason;
+  if (!host)
+    reason = core ? core->ended_reason()
+                  : make_error(errc::actor_died, "actor " + to_string(actor) + " is not hosted on "
+                                                   + "this node (it stopped)");
+  if (!reason && !host)
+    reason = stopped_error(to_string(actor));
+  if (host && host->send(call, reason))
+    return call->result;
+  (void)objstore::internal::complete_run(
+    table, *call, call->body,
+    objstore::internal::lookup{reason ? std::move(reason) : stopped_error(to_string(actor))});
+  return call->result;
+}
+
+} // namespace actors::internal
+
+namespace detail {
+
 void check_actor_name(const std::string& name, const std::string& ns) {
   if (name.empty())
     throw error{errc::invalid_argument, "an actor's name must not be empty (leave the name out "
@@ -230,6 +359,10 @@ void kill_actor(const std::shared_ptr<actor_core>& core, const object_id& actor,
                                           + " is not known in this process (a "
                                             "default-constructed handle, or one loaded for an "
                                             "actor that is gone)"};
+  if (core->remote()) {
+    core->remote()->kill(no_restart);
+    return;
+  }
   auto host = core->host();
   if (!host)
     return; // stopped already: nothing left to kill

@@ -53,8 +53,8 @@ call_ptr interface_call(face_ptr self, const std::string& method, caf::message a
   call->by_name = method;
   call->ready = true;
   auto invoker = detail::find_member_invoker(method, *st.cls);
-  call->body = [invoker = std::move(invoker),
-                args = std::move(args)](void* instance) -> caf::expected<detail::task_output> {
+  call->body = [invoker = std::move(invoker), args = std::move(args)](
+                 void* instance, detail::body_mode) -> caf::expected<detail::task_output> {
     if (!invoker)
       return std::move(invoker.error());
     auto result = (*invoker)(instance, args);

@@ -74,7 +74,7 @@ outcome execute(call_record& call, void* instance, const actor_scope_state& scop
   auto result = outcome::finished;
   objstore::internal::arguments_scope fetched{table, call};
   try {
-    call.output = call.body(instance);
+    call.output = call.body(instance, detail::body_mode::last_attempt);
     if (!call.output)
       call.output = did_not_run("actor method " + name(), call.output.error());
   } catch (const detail::actor_exit_signal&) {

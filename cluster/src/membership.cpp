@@ -18,7 +18,9 @@
 #include "rustyray/internal/node.hpp"
 #include "rustyray/internal/published.hpp"
 #include "rustyray/log.hpp"
+#include "rustyray/actors/internal/actor_runtime.hpp"
 #include "rustyray/tasks/internal/task_runtime.hpp"
+#include "actor_links.hpp"
 #include "object_links.hpp"
 #include "task_router.hpp"
 
@@ -287,8 +289,9 @@ cluster_runtime::start(rustyray::internal::node& node, std::map<std::string, dou
   auto out = std::make_shared<link_outbox>();
   rt->router_ = std::make_shared<task_router>(node, out);
   rt->objects_ = std::make_shared<object_links>(system, node.id(), out);
-  rt->service_ =
-    spawn_node_service(system, node.id(), cfg.cluster_token, out, rt->router_, rt->objects_);
+  rt->actors_ = std::make_shared<actor_links>(node.id(), out, rt->router_);
+  rt->service_ = spawn_node_service(system, node.id(), cfg.cluster_token, out, rt->router_,
+                                    rt->objects_, rt->actors_);
   auto service_port = system.middleman().publish(rt->service_, cfg.is_head ? 0 : listen_port,
                                                  listen_host.c_str(), true);
   if (!service_port) {
@@ -419,6 +422,7 @@ void cluster_runtime::stop() {
   // Tasks shipped elsewhere fail first: their results would have nowhere
   // to go.
   router_->stop();
+  actors_->stop();
   auto& mm = node_.system().middleman();
   if (agent_)
     caf::anon_send_exit(agent_, caf::exit_reason::user_shutdown);
@@ -435,7 +439,9 @@ void cluster_runtime::stop() {
   service_ = nullptr;
 }
 
-void cluster_runtime::attach(const std::shared_ptr<tasks::internal::task_runtime>& tasks) {
+void cluster_runtime::attach(const std::shared_ptr<tasks::internal::task_runtime>& tasks,
+                             actors::internal::actor_runtime& actors) {
+  actors.remote = actors_;
   objects_->attach(tasks->store->table);
   tasks->table().attach_remote(node_.id(), objects_);
   router_->attach(tasks);

@@ -11,12 +11,14 @@
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
 
+#include "actor_links.hpp"
 #include "object_links.hpp"
 #include "rustyray/errc.hpp"
 #include "rustyray/internal/error_text.hpp"
 #include "rustyray/internal/host_port.hpp"
 #include "rustyray/internal/node.hpp"
 #include "rustyray/log.hpp"
+#include "rustyray/actors/internal/remote_actors.hpp"
 #include "rustyray/objstore/internal/object_table.hpp"
 #include "rustyray/tasks/internal/task_runtime.hpp"
 #include "task_router.hpp"
@@ -38,6 +40,7 @@ constexpr auto release_grace = std::chrono::seconds(1);
 using retry_atom = caf::atom_constant<caf::atom("rr_retry")>;
 using connected_atom = caf::atom_constant<caf::atom("rr_conn")>;
 using returned_atom = caf::atom_constant<caf::atom("rr_return")>;
+using actors_returned_atom = caf::atom_constant<caf::atom("rr_areturn")>;
 
 struct service_state {
   std::uint64_t node = 0;
@@ -45,6 +48,7 @@ struct service_state {
   std::shared_ptr<link_outbox> out;
   std::shared_ptr<task_router> router;
   std::shared_ptr<object_links> objects;
+  std::shared_ptr<actor_links> actors;
   /// The service of each node this one talks to, and back.
   std::unordered_map<std::uint64_t, caf::actor> links;
   std::unordered_map<caf::actor_addr, std::uint64_t> nodes;
@@ -88,6 +92,67 @@ void drop_results(service_ptr self, std::uint64_t peer, const std::vector<object
       table->release(id);
 }
 
+/// Sends `peer` the value of `local` (this node's copy of the result
+/// `owner_id`, which `peer` owns) once it exists: a task's result, or an
+/// actor call's (`call`). The copy is kept until `peer` stored it.
+void answer_when_done(service_ptr self, objstore::internal::object_table& table, std::uint64_t peer,
+                      const object_id& owner_id, const object_id& local,
+                      std::shared_ptr<std::atomic<std::int64_t>> run_ns, bool call) {
+  auto& st = self->state;
+  st.unstored[peer].insert(local);
+  auto deliver = [out = st.out, peer, owner_id, local, node = st.node, run_ns = std::move(run_ns),
+                  call](const objstore::internal::lookup& found) {
+    shipped_result r;
+    r.result = owner_id;
+    r.copy = local;
+    if (run_ns)
+      r.run_ns = run_ns->load(std::memory_order_relaxed);
+    if (found) {
+      r.value = *found;
+      r.size = detail::message_size(r.value);
+    } else {
+      r.error = located(found.error(), node);
+    }
+    out->add(peer,
+             [&](link_batch& b) { (call ? b.call_results : b.results).push_back(std::move(r)); });
+  };
+  std::uint64_t token = 0;
+  if (auto found = table.get_or_wait(local, deliver, token))
+    deliver(*found);
+}
+
+/// The caller of a shipped call as the host's queues know it: one per
+/// calling node and caller there, apart from this node's callers (small
+/// numbers) and plain CAF senders (bit 63).
+std::uint64_t remote_caller(std::uint64_t peer, std::uint64_t caller) {
+  auto mixed = (peer * 0x9e3779b97f4a7c15ull) ^ caller;
+  return (std::uint64_t{1} << 62) | (mixed & ((std::uint64_t{1} << 62) - 1));
+}
+
+/// Queues the calls `peer` shipped to actors hosted here, in order; their
+/// results go back as they end.
+void run_calls(service_ptr self, std::uint64_t peer, std::vector<shipped_call>& calls) {
+  auto rt = tasks::internal::current_tasks();
+  if (!rt)
+    return; // shutting down: the caller's calls fail there
+  auto& table = rt->table();
+  for (auto& shipped : calls) {
+    object_id local;
+    try {
+      local = actors::internal::submit_shipped_call(
+        shipped.actor, std::move(shipped.method), remote_caller(peer, shipped.caller),
+        std::move(shipped.args), std::move(shipped.name));
+    } catch (const rustyray::error& e) {
+      shipped_result r;
+      r.result = shipped.result;
+      r.error = located(make_error(e.code(), e.message()), self->state.node);
+      self->state.out->add(peer, [&](link_batch& b) { b.call_results.push_back(std::move(r)); });
+      continue;
+    }
+    answer_when_done(self, table, peer, shipped.result, local, nullptr, true);
+  }
+}
+
 /// Runs the tasks `peer` shipped here; their results go back as they end.
 void run_tasks(service_ptr self, std::uint64_t peer, shipped_tasks& batch) {
   auto rt = tasks::internal::current_tasks();
@@ -122,25 +187,7 @@ void run_tasks(service_ptr self, std::uint64_t peer, shipped_tasks& batch) {
       out->add(peer, [&](link_batch& b) { b.results.push_back(std::move(r)); });
       continue;
     }
-    st.unstored[peer].insert(local);
-    auto owner_id = shipped.result;
-    auto deliver = [out, peer, owner_id, local, node,
-                    run_ns](const objstore::internal::lookup& found) {
-      shipped_result r;
-      r.result = owner_id;
-      r.copy = local;
-      r.run_ns = run_ns->load(std::memory_order_relaxed);
-      if (found) {
-        r.value = *found;
-        r.size = detail::message_size(r.value);
-      } else {
-        r.error = located(found.error(), node);
-      }
-      out->add(peer, [&](link_batch& b) { b.results.push_back(std::move(r)); });
-    };
-    std::uint64_t token = 0;
-    if (auto found = table.get_or_wait(local, deliver, token))
-      deliver(*found);
+    answer_when_done(self, table, peer, shipped.result, local, std::move(run_ns), false);
   }
 }
 
@@ -150,9 +197,14 @@ void handle(service_ptr self, link_batch& batch) {
   auto peer = batch.from;
   if (!batch.borrow.empty())
     st.objects->lent(peer, batch.borrow);
-  if (!batch.results.empty()) {
+  if (!batch.actor_borrow.empty())
+    st.actors->lent(peer, batch.actor_borrow);
+  if (!batch.results.empty() || !batch.call_results.empty()) {
     std::vector<object_id> stored;
-    st.router->finished(peer, batch.results, stored);
+    if (!batch.results.empty())
+      st.router->finished(peer, batch.results, stored);
+    if (!batch.call_results.empty())
+      st.actors->finished(peer, batch.call_results, stored);
     if (!stored.empty())
       st.out->add(peer, [&](link_batch& b) {
         b.stored.insert(b.stored.end(), stored.begin(), stored.end());
@@ -162,6 +214,9 @@ void handle(service_ptr self, link_batch& batch) {
     drop_results(self, peer, &batch.stored);
   if (!batch.release.empty())
     self->delayed_send(self, release_grace, returned_atom::value, peer, std::move(batch.release));
+  if (!batch.actor_return.empty())
+    self->delayed_send(self, release_grace, actors_returned_atom::value, peer,
+                       std::move(batch.actor_return));
   if (!batch.fetched.empty())
     st.objects->fetched(batch.fetched);
   if (!batch.chunks.empty())
@@ -170,8 +225,18 @@ void handle(service_ptr self, link_batch& batch) {
     st.objects->chunks_acked(peer, batch.chunk_acks);
   if (!batch.fetch.empty())
     st.objects->answer(peer, batch.fetch);
+  if (!batch.locations.empty())
+    st.actors->located(batch.locations);
   if (!batch.tasks.empty())
     run_tasks(self, peer, batch.tasks);
+  if (!batch.actors.empty())
+    st.actors->host(peer, batch.actors);
+  if (!batch.calls.empty())
+    run_calls(self, peer, batch.calls);
+  if (!batch.kills.empty())
+    st.actors->kill(batch.kills);
+  if (!batch.actor_release.empty())
+    st.actors->release(peer, batch.actor_release);
 }
 
 /// `peer` is gone: what it ran for this node runs elsewhere or fails, its
@@ -186,6 +251,7 @@ void forget(service_ptr self, std::uint64_t peer, const std::string& why) {
   drop_results(self, peer, nullptr);
   st.router->lost(peer, why);
   st.objects->lost(peer, why);
+  st.actors->lost(peer, why);
 }
 
 void link_to(service_ptr self, std::uint64_t peer, const caf::actor& service) {
@@ -209,6 +275,12 @@ void link_to(service_ptr self, std::uint64_t peer, const caf::actor& service) {
 void send_batch(service_ptr self, std::uint64_t peer, link_batch batch) {
   auto& st = self->state;
   batch.from = st.node;
+  if (peer == st.node) {
+    // An actor this node hosts, reached through a handle loaded before it
+    // arrived here: its calls take the same path as other nodes' calls.
+    handle(self, batch);
+    return;
+  }
   if (auto i = st.links.find(peer); i != st.links.end()) {
     self->send(i->second, link_atom::value, st.token, std::move(batch));
     return;
@@ -259,13 +331,15 @@ void flush(service_ptr self) {
 
 caf::behavior node_service(service_ptr self, std::uint64_t node, std::string token,
                            std::shared_ptr<link_outbox> out, std::shared_ptr<task_router> router,
-                           std::shared_ptr<object_links> objects) {
+                           std::shared_ptr<object_links> objects,
+                           std::shared_ptr<actor_links> actors) {
   auto& st = self->state;
   st.node = node;
   st.token = std::move(token);
   st.out = std::move(out);
   st.router = std::move(router);
   st.objects = std::move(objects);
+  st.actors = std::move(actors);
   st.objects->bind_sender(
     [self](std::uint64_t peer, link_batch batch) { send_batch(self, peer, std::move(batch)); });
   self->set_down_handler([self](caf::down_msg& dm) {
@@ -291,6 +365,9 @@ caf::behavior node_service(service_ptr self, std::uint64_t node, std::string tok
     [self](returned_atom, std::uint64_t peer, const std::vector<object_id>& ids) {
       self->state.objects->returned(peer, ids);
     },
+    [self](actors_returned_atom, std::uint64_t peer, const std::vector<object_id>& ids) {
+      self->state.actors->returned(peer, ids);
+    },
     [self](flush_atom) { flush(self); },
     [self](copy_ready_atom, std::uint64_t peer, const object_id& id, caf::message& value,
            caf::error& err) {
@@ -306,9 +383,11 @@ caf::behavior node_service(service_ptr self, std::uint64_t node, std::string tok
 
 caf::actor spawn_node_service(caf::actor_system& system, std::uint64_t node, std::string token,
                               std::shared_ptr<link_outbox> out, std::shared_ptr<task_router> router,
-                              std::shared_ptr<object_links> objects) {
-  auto service = system.spawn<caf::hidden>(node_service, node, std::move(token), out,
-                                           std::move(router), std::move(objects));
+                              std::shared_ptr<object_links> objects,
+                              std::shared_ptr<actor_links> actors) {
+  auto service =
+    system.spawn<caf::hidden>(node_service, node, std::move(token), out, std::move(router),
+                              std::move(objects), std::move(actors));
   out->bind(service);
   return service;
 }

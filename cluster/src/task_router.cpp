@@ -162,6 +162,71 @@ caf::error task_router::placeable(const task_record& task, std::uint64_t node) {
                       + unmet(request, {}) + ")");
 }
 
+caf::expected<std::uint64_t> task_router::place_actor(const std::string& who,
+                                                      const resource_amounts& request,
+                                                      std::uint64_t pinned, bool ships) {
+  static const std::string unregistered =
+    "its factory is not registered with RUSTYRAY_REMOTE (or its arguments cannot be "
+    "serialized), so it starts only on the node that creates it";
+  auto rt = tasks();
+  std::string local_never = rt ? rt->resources->unmet(request) : std::string{"no runtime"};
+  bool local_now = false;
+  if (local_never.empty() && !request.empty() && rt)
+    local_now = fits(rt->tasks->snapshot().available, request);
+  std::lock_guard<std::mutex> guard{mtx_};
+  if (pinned != 0) {
+    auto i = peers_.find(pinned);
+    if (i == peers_.end() || !i->second.alive)
+      return make_error(errc::invalid_argument,
+                        who + ": .node(\"" + node_text(pinned)
+                          + "\") names no live node of the cluster (rustyray::nodes() lists "
+                            "them)");
+    if (!ships)
+      return make_error(errc::function_not_registered,
+                        who + " cannot start on node " + node_text(pinned) + ": " + unregistered);
+    if (auto why = unmet(request, i->second.total); !why.empty())
+      return make_error(errc::task_unschedulable,
+                        who + " can never start on node " + node_text(pinned) + ": " + why);
+    add_amounts(i->second.available, request, -1);
+    return pinned;
+  }
+  // The usual actor holds nothing: it starts where it was created.
+  if (request.empty() || local_now)
+    return std::uint64_t{0};
+  if (ships) {
+    // The node with the most room now (as it last reported): spread.
+    peer* best = nullptr;
+    std::uint64_t best_id = 0;
+    for (auto& [id, p] : peers_)
+      if (p.alive && fits(p.available, request)
+          && (best == nullptr || cpus_of(p.available) > cpus_of(best->available))) {
+        best = &p;
+        best_id = id;
+      }
+    if (best != nullptr) {
+      add_amounts(best->available, request, -1);
+      return best_id;
+    }
+  }
+  // Nowhere now: it waits for room where it fits at all, here first.
+  if (local_never.empty())
+    return std::uint64_t{0};
+  bool fits_elsewhere = false;
+  for (auto& [id, p] : peers_)
+    if (p.alive && unmet(request, p.total).empty()) {
+      if (ships)
+        return id;
+      fits_elsewhere = true;
+    }
+  return make_error(errc::task_unschedulable,
+                    who + " can never start: "
+                      + (fits_elsewhere
+                           ? "this node cannot hold it (" + local_never + ") and " + unregistered
+                           : "no node of the cluster has the resources it asks "
+                             "for ("
+                               + unmet(request, {}) + ")"));
+}
+
 void task_router::update(const std::vector<node_record>& table) {
   std::vector<std::pair<std::uint64_t, std::vector<task_ptr>>> orphaned;
   {
@@ -176,7 +241,10 @@ void task_router::update(const std::vector<node_record>& table) {
         peer p;
         p.address = r.service;
         p.total = thousandths(r.total);
+        p.available = thousandths(r.available);
         peers_.emplace(r.id, std::move(p));
+      } else if (r.alive && i->second.alive) {
+        i->second.available = thousandths(r.available);
       } else if (!r.alive && i->second.alive) {
         std::vector<task_ptr> orphans;
         bury(r.id, i->second, orphans);

@@ -54,6 +54,13 @@ public:
   bool has_room() override;
   caf::error placeable(const task_record& task, std::uint64_t node) override;
 
+  /// Where an actor holding `request` for its lifetime starts (see
+  /// `actors::internal::remote_actors::place`): this node (0) while it has
+  /// room now, else the node with the most room now, else a node where it
+  /// will fit once others free their resources.
+  caf::expected<std::uint64_t> place_actor(const std::string& who, const resource_amounts& request,
+                                           std::uint64_t pinned, bool ships);
+
   /// The head's table changed: new nodes to use, dead ones to give up.
   void update(const std::vector<node_record>& table);
 
@@ -79,6 +86,8 @@ private:
   struct peer {
     std::string address;    // its service
     resource_amounts total; // thousandths
+    /// Free as it last reported, less what actors placed there since hold.
+    resource_amounts available;
     resource_amounts in_flight;
     std::size_t tasks = 0; // in flight or in the outbox
     bool alive = true;
@@ -121,6 +130,7 @@ private:
 };
 
 class object_links;
+class actor_links;
 
 /// A node's service for the other nodes, one actor: it keeps a connection
 /// to each node it talks to, sends each one batch per burst of what this
@@ -129,6 +139,7 @@ class object_links;
 /// cluster token on each).
 caf::actor spawn_node_service(caf::actor_system& system, std::uint64_t node, std::string token,
                               std::shared_ptr<link_outbox> out, std::shared_ptr<task_router> router,
-                              std::shared_ptr<object_links> objects);
+                              std::shared_ptr<object_links> objects,
+                              std::shared_ptr<actor_links> actors);
 
 } // namespace rustyray::cluster::internal

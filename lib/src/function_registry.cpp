@@ -133,6 +133,16 @@ caf::expected<caf::message> invoke_remote(const std::string& name, const caf::me
   return invoke(args);
 }
 
+caf::expected<actor_factory> find_actor_factory(const std::string& name) {
+  auto& r = functions();
+  std::lock_guard<std::mutex> guard{r.mtx};
+  auto i = r.by_name.find(name);
+  if (i == r.by_name.end() || !i->second.build)
+    return not_registered(name);
+  const auto& fn = i->second;
+  return actor_factory{fn.builds, fn.build, fn.on_start, fn.on_stop};
+}
+
 caf::expected<member_invoker> find_member_invoker(const std::string& name,
                                                   const std::type_info& cls) {
   auto& r = functions();

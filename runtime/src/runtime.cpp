@@ -160,7 +160,7 @@ void start(std::shared_ptr<runtime_state> rt, config cfg, caf::actor_system& sys
   actors->threads = executor::make(std::move(threads));
   actors->bridge = rustyray::actors::internal::spawn_bridge(system);
   if (rt->cluster)
-    rt->cluster->attach(tasks);
+    rt->cluster->attach(tasks, *actors);
   rt->node = std::move(self);
   rt->store = std::move(store);
   rt->tasks = std::move(tasks);

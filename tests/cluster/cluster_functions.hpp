@@ -3,6 +3,7 @@
 // The functions every program of the cluster tests registers: a node joins
 // only a head with the same registry.
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <fstream>
@@ -119,7 +120,96 @@ inline std::int64_t peak_rss_kib(bool reset) {
   return -1;
 }
 
+/// Instances of `tally` alive in this process.
+inline std::atomic<int>& live_tallies() {
+  static std::atomic<int> count{0};
+  return count;
+}
+
+inline std::int64_t tallies_here() {
+  return live_tallies().load();
+}
+
+/// An actor class every node can build: counts, keeps the order of what it
+/// was sent, and says where it runs.
+class tally {
+public:
+  static tally create(int start) {
+    return tally{start};
+  }
+
+  explicit tally(int start) : value_(start) {
+    ++live_tallies();
+  }
+  tally(const tally& other) : value_(other.value_), log_(other.log_) {
+    ++live_tallies();
+  }
+  tally& operator=(const tally&) = delete;
+  ~tally() {
+    --live_tallies();
+  }
+
+  int add(int x) {
+    return value_ += x;
+  }
+
+  void append(int x) {
+    log_.push_back(x);
+  }
+
+  std::vector<int> log() const {
+    return log_;
+  }
+
+  std::int64_t where() const {
+    return static_cast<std::int64_t>(getpid());
+  }
+
+  bool restarted() const {
+    return rustyray::was_restarted();
+  }
+
+  int fail(int x) {
+    throw std::runtime_error("tally refuses " + std::to_string(x));
+  }
+
+  void quit() {
+    rustyray::exit_actor();
+  }
+
+private:
+  int value_;
+  std::vector<int> log_;
+};
+
+/// Calls the actor through a handle that travelled here.
+inline int add_through(rustyray::actor_handle<tally> h, int x) {
+  return h.task(&tally::add).remote(x).get();
+}
+
+/// A handle this node keeps after the task returned.
+inline rustyray::actor_handle<tally>& kept_tally() {
+  static rustyray::actor_handle<tally> handle;
+  return handle;
+}
+
+inline int keep_tally(rustyray::actor_handle<tally> h) {
+  kept_tally() = std::move(h);
+  return 0;
+}
+
+inline int drop_tally() {
+  kept_tally() = {};
+  return 0;
+}
+
 } // namespace cluster_test
+
+RUSTYRAY_REMOTE(cluster_test::tally::create, &cluster_test::tally::add,
+                &cluster_test::tally::append, &cluster_test::tally::log,
+                &cluster_test::tally::where, &cluster_test::tally::restarted,
+                &cluster_test::tally::fail, &cluster_test::tally::quit, cluster_test::tallies_here,
+                cluster_test::add_through, cluster_test::keep_tally, cluster_test::drop_tally);
 
 RUSTYRAY_REMOTE(cluster_test::do_nothing, cluster_test::put_bytes_here, cluster_test::peak_rss_kib,
                 cluster_test::square, cluster_test::pid_here, cluster_test::pid_after,

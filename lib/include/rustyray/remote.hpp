@@ -4,11 +4,13 @@
 #include <cstring>
 #include <functional>
 #include <initializer_list>
+#include <memory>
 #include <limits>
 #include <string>
 #include <tuple>
 #include <type_traits>
 #include <typeindex>
+#include <typeinfo>
 #include <utility>
 #include <vector>
 
@@ -28,6 +30,32 @@ namespace rustyray::detail {
 /// will ask for it by name).
 using remote_invoker = std::function<caf::expected<caf::message>(const caf::message& args)>;
 
+/// Builds an instance of a registered actor factory's class from the
+/// factory's arguments in a message (how another node starts an actor).
+using factory_invoker =
+  std::function<caf::expected<std::shared_ptr<void>>(const caf::message& args)>;
+
+template <class C, class = void>
+struct has_on_start : std::false_type {};
+template <class C>
+struct has_on_start<C, std::void_t<decltype(std::declval<C&>().on_start())>> : std::true_type {};
+
+template <class C, class = void>
+struct has_on_stop : std::false_type {};
+template <class C>
+struct has_on_stop<C, std::void_t<decltype(std::declval<C&>().on_stop())>> : std::true_type {};
+
+/// The class a factory builds: `C` for a factory returning `C` or
+/// `std::unique_ptr<C>`.
+template <class R>
+struct built_class {
+  using type = R;
+};
+template <class C, class D>
+struct built_class<std::unique_ptr<C, D>> {
+  using type = C;
+};
+
 /// Runs a registered member function on an instance of its class (how plain
 /// CAF code and other processes call actor methods by name).
 using member_invoker =
@@ -44,6 +72,12 @@ struct remote_function {
   member_invoker invoke_member; // member functions
   /// The types its calls ship that CAF must be told about.
   std::vector<wire_type> types;
+  /// Actor factories whose arguments ship: the class they build, how to
+  /// build it from a message, and its hooks.
+  const std::type_info* builds = nullptr;
+  factory_invoker build;
+  void (*on_start)(void*) = nullptr;
+  void (*on_stop)(void*) = nullptr;
 };
 
 template <class M>
@@ -220,6 +254,33 @@ remote_function describe_remote(std::string name, F f) {
     fn.invoke = [f, name = fn.name](const caf::message& args) {
       return invoke_with<F>(name, f, args, std::make_index_sequence<arity>{});
     };
+  } else {
+    using built = std::decay_t<typename callable_traits<F>::result_type>;
+    using cls = typename built_class<built>::type;
+    if constexpr (std::is_class_v<
+                    cls> && call_types<void, typename callable_traits<F>::arg_types>::ship) {
+      fn.builds = &typeid(cls);
+      fn.build = [f, name =
+                       fn.name](const caf::message& args) -> caf::expected<std::shared_ptr<void>> {
+        std::shared_ptr<void> instance;
+        auto make = [&](auto&&... xs) {
+          auto made = f(std::forward<decltype(xs)>(xs)...);
+          if constexpr (std::is_same_v<decltype(made), cls>)
+            instance = std::make_shared<cls>(std::move(made));
+          else
+            instance = std::shared_ptr<cls>(std::move(made));
+          return true; // invoke_with wants a value to put in its message
+        };
+        auto made = invoke_with<F>(name, make, args, std::make_index_sequence<arity>{});
+        if (!made)
+          return std::move(made.error());
+        return instance;
+      };
+      if constexpr (has_on_start<cls>::value)
+        fn.on_start = [](void* instance) { static_cast<cls*>(instance)->on_start(); };
+      if constexpr (has_on_stop<cls>::value)
+        fn.on_stop = [](void* instance) { static_cast<cls*>(instance)->on_stop(); };
+    }
   }
   return fn;
 }
@@ -252,6 +313,18 @@ struct overload {
 /// Invokes a registered free function by name; `function_not_registered` if
 /// this process has none of that name.
 caf::expected<caf::message> invoke_remote(const std::string& name, const caf::message& args);
+
+/// A registered actor factory: the class it builds and how.
+struct actor_factory {
+  const std::type_info* builds = nullptr;
+  factory_invoker build;
+  void (*on_start)(void*) = nullptr;
+  void (*on_stop)(void*) = nullptr;
+};
+
+/// The registered actor factory `name`: `function_not_registered` if there
+/// is none of that name (or its arguments cannot ship).
+caf::expected<actor_factory> find_actor_factory(const std::string& name);
 
 /// The registered member function `name` of class `cls`:
 /// `function_not_registered` if there is none of that name, `type_mismatch`

@@ -27,9 +27,11 @@ namespace rustyray {
 
 namespace detail {
 
-/// Runs one call on the actor's instance (passed as `void*`). A method
-/// pointer with a few arguments fits inside: no allocation per call.
-using call_body = inline_function<caf::expected<task_output>(void* instance), 64>;
+/// Runs one call on the actor's instance (passed as `void*`), or packs its
+/// arguments for the node that hosts the actor (`body_mode::pack`, no
+/// instance). A method pointer with a few arguments fits inside: no
+/// allocation per call.
+using call_body = inline_function<caf::expected<task_output>(void* instance, body_mode mode), 64>;
 
 /// Everything the runtime needs to build (and rebuild) an actor.
 struct actor_spec {
@@ -50,8 +52,15 @@ struct actor_spec {
   /// The placement group it runs in (none: a default handle), and bundle.
   placement_group group;
   int bundle_index = -1;
+  /// The node it must run on (`.node(id)`); any node when empty.
+  std::string node;
   /// Objects the factory's arguments wait for.
   id_list deps;
+  /// For another node to build it: the factory's registered name (empty
+  /// if it has none, or its arguments cannot ship) and its arguments'
+  /// values as one message.
+  std::string factory_name;
+  std::function<caf::expected<task_output>()> pack;
   /// Builds a new instance from the stored arguments (copied, so a restart
   /// can build again), or says which argument holds an error.
   std::function<caf::expected<std::shared_ptr<void>>()> factory;
@@ -88,27 +97,6 @@ void kill_actor(const std::shared_ptr<actor_core>& core, const object_id& actor,
 /// Thrown by `exit_actor()`; deliberately not a std::exception, so that user
 /// code catching std::exception does not swallow it.
 struct actor_exit_signal {};
-
-template <class C, class = void>
-struct has_on_start : std::false_type {};
-template <class C>
-struct has_on_start<C, std::void_t<decltype(std::declval<C&>().on_start())>> : std::true_type {};
-
-template <class C, class = void>
-struct has_on_stop : std::false_type {};
-template <class C>
-struct has_on_stop<C, std::void_t<decltype(std::declval<C&>().on_stop())>> : std::true_type {};
-
-/// The class a factory builds: `C` for a factory returning `C` or
-/// `std::unique_ptr<C>`.
-template <class R>
-struct built_class {
-  using type = R;
-};
-template <class C, class D>
-struct built_class<std::unique_ptr<C, D>> {
-  using type = C;
-};
 
 } // namespace detail
 
@@ -158,8 +146,14 @@ private:
     detail::add_ref_batch batch;
     stored_type stored{std::forward<Args>(args)...};
     auto deps = detail::dependencies_of<params>(stored, std::index_sequence<I...>{});
-    detail::call_body body = [method = method_,
-                              stored = std::move(stored)](void* instance) mutable {
+    detail::call_body body = [method = method_, stored = std::move(stored)](
+                               void* instance, detail::body_mode mode) mutable {
+      if (mode == detail::body_mode::pack) {
+        if constexpr (detail::ships_call<M>())
+          return detail::pack_args<params>(stored, std::index_sequence<I...>{});
+        else
+          return caf::expected<detail::task_output>{detail::cannot_ship()};
+      }
       return run(instance, method, stored, std::index_sequence<I...>{});
     };
     return object_ref<result_type>::adopt(
@@ -282,6 +276,17 @@ public:
     return *this;
   }
 
+  /// Starts the actor on the node `id` (a `node_info::id` from `nodes()`),
+  /// as tasks' `.node(id)`: `invalid_argument` at `remote` for a node not
+  /// in the cluster, `task_unschedulable` for one that can never hold what
+  /// it asks for. On another node the factory must be registered with
+  /// `RUSTYRAY_REMOTE` (else `function_not_registered`), and so must the
+  /// methods called there.
+  actor_builder& node(std::string id) {
+    spec_.node = std::move(id);
+    return *this;
+  }
+
   /// Runs the actor on a thread of its own instead of the shared actor
   /// threads: for methods that block for long periods (a socket read, a
   /// device) or call libraries that must stay on one thread. Costs a thread
@@ -318,6 +323,13 @@ private:
     auto spec = spec_;
     spec.cls = &typeid(class_type);
     spec.deps = detail::dependencies_of<params>(stored, std::index_sequence<I...>{});
+    if constexpr (std::is_pointer_v<F> && detail::call_types<void, params>::ship) {
+      spec.factory_name = detail::remote_name_of(typeid(F), detail::identity_of(factory_));
+      if (!spec.factory_name.empty())
+        spec.pack = [stored]() mutable {
+          return detail::pack_args<params>(stored, std::index_sequence<I...>{});
+        };
+    }
     spec.factory = [f = factory_,
                     stored = std::move(stored)]() mutable -> caf::expected<std::shared_ptr<void>> {
       std::shared_ptr<void> instance;

@@ -22,6 +22,18 @@
 
 namespace rustyray::detail {
 
+/// What a task's (or an actor call's) body is asked to do.
+enum class body_mode {
+  /// Run the function on copies of the stored arguments (a retry may follow).
+  attempt,
+  /// Run it for the last time: the stored arguments may be moved.
+  last_attempt,
+  /// Run nothing: return the argument values as one message (the value of
+  /// the output), for another node to run the function on. The error
+  /// `function_not_registered` if the call cannot ship.
+  pack,
+};
+
 /// What a task's function produced: its result as a stored value.
 struct task_output {
   caf::message value;

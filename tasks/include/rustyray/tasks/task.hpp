@@ -31,18 +31,6 @@ namespace rustyray {
 
 namespace detail {
 
-/// What a task's body is asked to do.
-enum class body_mode {
-  /// Run the function on copies of the stored arguments (a retry may follow).
-  attempt,
-  /// Run it for the last time: the stored arguments may be moved.
-  last_attempt,
-  /// Run nothing: return the argument values as one message (the value of
-  /// the output), for another node to run the function on. The error
-  /// `function_not_registered` if the call cannot ship.
-  pack,
-};
-
 /// Runs the task once, or packs its arguments. Returns the output, or the
 /// error of an argument that holds one.
 using task_body = std::function<caf::expected<task_output>(body_mode mode)>;

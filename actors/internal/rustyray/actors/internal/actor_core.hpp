@@ -16,6 +16,7 @@
 
 namespace rustyray::actors::internal {
 class actor_host;
+class remote_actor;
 } // namespace rustyray::actors::internal
 
 namespace rustyray::detail {
@@ -29,6 +30,12 @@ public:
     : id(id), cls(cls), name(std::move(name)), ray_namespace(std::move(ray_namespace)),
       host_(std::move(host)) {}
 
+  /// An actor hosted by another node: its calls go through `remote`.
+  actor_core(const object_id& id, const std::type_info& cls, std::string name,
+             std::string ray_namespace, std::shared_ptr<actors::internal::remote_actor> remote)
+    : id(id), cls(cls), name(std::move(name)), ray_namespace(std::move(ray_namespace)),
+      remote_(std::move(remote)) {}
+
   actor_core(const actor_core&) = delete;
   actor_core& operator=(const actor_core&) = delete;
 
@@ -40,7 +47,13 @@ public:
   /// The namespace of a named actor (empty for an unnamed one).
   const std::string ray_namespace;
 
-  /// The host running the instance; null after `detach`.
+  /// For an actor another node hosts: where its calls go (else null).
+  [[nodiscard]] const std::shared_ptr<actors::internal::remote_actor>& remote() const noexcept {
+    return remote_;
+  }
+
+  /// The host running the instance; null after `detach`, and for an actor
+  /// another node hosts.
   [[nodiscard]] std::shared_ptr<actors::internal::actor_host> host() const {
     std::lock_guard<std::mutex> guard{mtx_};
     return host_;
@@ -70,6 +83,7 @@ private:
   mutable std::mutex mtx_;
   std::shared_ptr<actors::internal::actor_host> host_; // guarded by mtx_
   caf::error ended_reason_;                            // guarded by mtx_
+  const std::shared_ptr<actors::internal::remote_actor> remote_;
 };
 
 } // namespace rustyray::detail

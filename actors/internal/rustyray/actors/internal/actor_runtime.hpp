@@ -11,6 +11,8 @@
 
 namespace rustyray::actors::internal {
 
+class remote_actors;
+
 /// The running runtime's actors, as the actor API reaches them: the store
 /// below them, the directory of live actors and names, the threads their
 /// calls run on, and the bridge that sends requests to the application's
@@ -23,6 +25,9 @@ struct actor_runtime {
   /// hold for their lifetime (the task scheduler accounts them).
   std::shared_ptr<rustyray::internal::resource_broker> resources;
   caf::actor bridge;
+  /// The actors other nodes host, in a cluster (set before the runtime is
+  /// published); null for a single node.
+  std::shared_ptr<remote_actors> remote;
 
   [[nodiscard]] objstore::internal::object_table& table() const noexcept {
     return *store->table;

@@ -26,6 +26,10 @@ namespace rustyray::tasks::internal {
 struct task_runtime;
 }
 
+namespace rustyray::actors::internal {
+struct actor_runtime;
+}
+
 namespace rustyray::cluster::internal {
 
 /// A node as the head's table keeps it (and sends it to `nodes()`).
@@ -74,6 +78,7 @@ void add_cluster_types(caf::actor_system_config& cfg);
 
 class task_router;
 class object_links;
+class actor_links;
 
 /// This node's part of a cluster: the head's table (on the head), the
 /// handle of the head, and whether it is still reachable.
@@ -108,9 +113,10 @@ public:
   /// The agent learned the head is gone.
   void head_lost();
 
-  /// Runs tasks through `tasks` (the runtime's, once built): its pool may
-  /// now ship tasks to other nodes.
-  void attach(const std::shared_ptr<tasks::internal::task_runtime>& tasks);
+  /// Runs tasks through `tasks` and actors through `actors` (the
+  /// runtime's, once built): tasks, objects and actors now cross nodes.
+  void attach(const std::shared_ptr<tasks::internal::task_runtime>& tasks,
+              actors::internal::actor_runtime& actors);
 
   /// The head's table, as a join or a heartbeat's answer brought it.
   void table_changed(const std::vector<node_record>& table);
@@ -128,6 +134,7 @@ private:
   std::uint16_t service_port_ = 0;
   std::shared_ptr<task_router> router_;
   std::shared_ptr<object_links> objects_;
+  std::shared_ptr<actor_links> actors_;
   std::vector<node_record> table_; // guarded by mtx_, for attach
   std::mutex mtx_;
   std::condition_variable changed_;

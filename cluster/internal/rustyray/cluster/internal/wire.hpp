@@ -70,6 +70,71 @@ typename Inspector::result_type inspect(Inspector& f, shipped_result& x) {
 using shipped_tasks = std::vector<shipped_task>;
 using shipped_results = std::vector<shipped_result>;
 
+/// An actor another node placed here: its registered factory, the
+/// factory's arguments' values, and its options. Its ID is the creating
+/// node's (the owner's).
+struct shipped_actor {
+  object_id id;
+  std::string factory;
+  caf::message args;
+  std::int32_t max_restarts = 0;
+  std::int32_t max_task_retries = 0;
+  std::int32_t max_concurrency = 1;
+  bool dedicated_thread = false;
+  double num_cpus = 0;
+  std::map<std::string, double> resources;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, shipped_actor& x) {
+  return f(caf::meta::type_name("rustyray::shipped_actor"), x.id, x.factory, x.args, x.max_restarts,
+           x.max_task_retries, x.max_concurrency, x.dedicated_thread, x.num_cpus, x.resources);
+}
+
+/// One call of a method of an actor the receiver hosts.
+struct shipped_call {
+  /// The call's result on the calling node (which owns it).
+  object_id result;
+  object_id actor;
+  /// The method's registered name.
+  std::string method;
+  /// Who called, on the calling node: calls of one caller run in order.
+  std::uint64_t caller = 0;
+  caf::message args;
+  /// `.name(...)`, or empty.
+  std::string name;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, shipped_call& x) {
+  return f(caf::meta::type_name("rustyray::shipped_call"), x.result, x.actor, x.method, x.caller,
+           x.args, x.name);
+}
+
+/// An owner's answer to a node that borrows its actor: where it runs (the
+/// node's ID), or why it does not.
+struct actor_location {
+  object_id actor;
+  std::uint64_t host = 0;
+  caf::error error;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, actor_location& x) {
+  return f(caf::meta::type_name("rustyray::actor_location"), x.actor, x.host, x.error);
+}
+
+/// `kill(handle, no_restart)` for the actor's host.
+struct actor_kill {
+  object_id actor;
+  bool no_restart = true;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, actor_kill& x) {
+  return f(caf::meta::type_name("rustyray::actor_kill"), x.actor, x.no_restart);
+}
+
 /// A slice of a large copy on its way from the owner. CAF 0.17 has no flow
 /// control (a sender's unsent bytes pile up in its memory), so the owner
 /// keeps only a few slices of one copy unacknowledged at a time.
@@ -130,17 +195,36 @@ struct link_batch {
   std::vector<object_id> fetch;
   /// Tasks for the receiver to run.
   shipped_tasks tasks;
+  /// Actors of the receiver (their owner) whose handles the sender now
+  /// holds (borrows), or no longer.
+  std::vector<object_id> actor_borrow;
+  std::vector<object_id> actor_return;
+  /// Answers to the receiver's actor borrows: where each actor runs.
+  std::vector<actor_location> locations;
+  /// What calls the receiver shipped to the sender's actors produced.
+  shipped_results call_results;
+  /// Actors for the receiver to host, then calls and kills for actors it
+  /// hosts, then the actors whose owner no longer needs them.
+  std::vector<shipped_actor> actors;
+  std::vector<shipped_call> calls;
+  std::vector<actor_kill> kills;
+  std::vector<object_id> actor_release;
 
   [[nodiscard]] bool empty() const noexcept {
     return borrow.empty() && release.empty() && results.empty() && stored.empty() && fetched.empty()
-           && chunks.empty() && chunk_acks.empty() && fetch.empty() && tasks.empty();
+           && chunks.empty() && chunk_acks.empty() && fetch.empty() && tasks.empty()
+           && actor_borrow.empty() && actor_return.empty() && locations.empty()
+           && call_results.empty() && actors.empty() && calls.empty() && kills.empty()
+           && actor_release.empty();
   }
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, link_batch& x) {
   return f(caf::meta::type_name("rustyray::link_batch"), x.from, x.borrow, x.release, x.results,
-           x.stored, x.fetched, x.chunks, x.chunk_acks, x.fetch, x.tasks);
+           x.stored, x.fetched, x.chunks, x.chunk_acks, x.fetch, x.tasks, x.actor_borrow,
+           x.actor_return, x.locations, x.call_results, x.actors, x.calls, x.kills,
+           x.actor_release);
 }
 
 /// (link_atom, token, link_batch): from one node's service to another's.

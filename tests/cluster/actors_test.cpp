@@ -1,0 +1,147 @@
+#define BOOST_TEST_MODULE cluster_actors
+#include <boost/test/unit_test.hpp>
+
+#include <numeric>
+
+#include "cluster_fixture.hpp"
+#include "cluster_functions.hpp"
+
+using namespace rustyray;
+using namespace std::chrono_literals;
+using cluster_test::tally;
+using rustyray::test::cluster_fixture;
+using rustyray::test::own_pid;
+
+namespace {
+
+/// Waits (up to a deadline) until `f()` is true; returns its last answer.
+template <class F>
+bool eventually(F f, std::chrono::seconds limit = 10s) {
+  auto until = std::chrono::steady_clock::now() + limit;
+  while (!f()) {
+    if (std::chrono::steady_clock::now() > until)
+      return false;
+    std::this_thread::sleep_for(20ms);
+  }
+  return true;
+}
+
+/// `tally` instances alive in worker `id`'s process.
+std::int64_t tallies_on(const std::string& id) {
+  return get(task(cluster_test::tallies_here).node(id).remote());
+}
+
+} // namespace
+
+BOOST_FIXTURE_TEST_SUITE(actors, cluster_fixture)
+
+BOOST_AUTO_TEST_CASE(an_actor_pinned_to_a_node_runs_there_and_keeps_each_callers_order) {
+  auto h = actor(tally::create).node(workers[0].id).remote(5);
+  BOOST_TEST(get(h.task(&tally::where).remote()) == pid_of(0));
+  BOOST_TEST(get(h.task(&tally::add).remote(2)) == 7);
+  // Calls from one caller, shipped in bursts, run in submission order.
+  std::vector<object_ref<void>> sent;
+  for (int i = 0; i < 2000; ++i)
+    sent.push_back(h.task(&tally::append).remote(i));
+  // One that waits for an argument holds back the calls after it.
+  auto later = task(cluster_test::pid_after).remote(100);
+  auto late_value = task([](std::int64_t) { return 2000; }).remote(later);
+  sent.push_back(h.task(&tally::append).remote(late_value));
+  sent.push_back(h.task(&tally::append).remote(2001));
+  auto log = get(h.task(&tally::log).remote());
+  std::vector<int> expected(2002);
+  std::iota(expected.begin(), expected.end(), 0);
+  BOOST_TEST(log == expected, boost::test_tools::per_element());
+  BOOST_TEST(tallies_on(workers[0].id) == 1);
+  BOOST_TEST(tallies_on(workers[1].id) == 0);
+}
+
+BOOST_AUTO_TEST_CASE(a_handle_works_from_every_node) {
+  auto h = actor(tally::create).node(workers[0].id).remote(0);
+  // The handle travels to a task on the other worker, which calls the
+  // actor directly; and to a task on the actor's own node.
+  BOOST_TEST(get(task(cluster_test::add_through).node(workers[1].id).remote(h, 10)) == 10);
+  BOOST_TEST(get(task(cluster_test::add_through).node(workers[0].id).remote(h, 5)) == 15);
+  BOOST_TEST(get(h.task(&tally::add).remote(1)) == 16);
+  // An actor of this node, called from a worker.
+  auto local = actor(tally::create).remote(100);
+  BOOST_TEST(get(local.task(&tally::where).remote()) == own_pid());
+  BOOST_TEST(get(task(cluster_test::add_through).node(workers[1].id).remote(local, 1)) == 101);
+}
+
+BOOST_AUTO_TEST_CASE(an_actor_stops_once_the_last_handle_in_the_cluster_is_gone) {
+  {
+    auto h = actor(tally::create).node(workers[0].id).remote(0);
+    BOOST_TEST(get(h.task(&tally::add).remote(1)) == 1);
+    BOOST_TEST(tallies_on(workers[0].id) == 1);
+    // Worker 1 keeps a handle after its task returned: a borrower.
+    BOOST_TEST(get(task(cluster_test::keep_tally).node(workers[1].id).remote(h)) == 0);
+  }
+  // This node's handles are gone; the borrower's keeps the actor.
+  std::this_thread::sleep_for(1500ms);
+  BOOST_TEST(tallies_on(workers[0].id) == 1);
+  BOOST_TEST(get(task(cluster_test::drop_tally).node(workers[1].id).remote()) == 0);
+  BOOST_TEST(eventually([&] { return tallies_on(workers[0].id) == 0; }));
+}
+
+BOOST_AUTO_TEST_CASE(kill_and_restarts_keep_their_meaning_across_nodes) {
+  auto h = actor(tally::create).node(workers[1].id).max_restarts(1).remote(0);
+  BOOST_TEST(get(h.task(&tally::restarted).remote()) == false);
+  // exit_actor there: the call fails, the actor is rebuilt on its node.
+  BOOST_CHECK(test::code_of([&] { h.task(&tally::quit).remote().get(); }) == errc::actor_died);
+  BOOST_TEST(get(h.task(&tally::restarted).remote()) == true);
+  BOOST_TEST(get(h.task(&tally::where).remote()) == pid_of(1));
+  // A method's exception names the node.
+  try {
+    (void)get(h.task(&tally::fail).remote(3));
+    BOOST_FAIL("get returned a value");
+  } catch (const rustyray::error& e) {
+    std::string what = e.what();
+    BOOST_TEST(what.find("tally refuses 3") != std::string::npos, what);
+    BOOST_TEST(what.find("[on node " + workers[1].id + "]") != std::string::npos, what);
+  }
+  kill(h);
+  BOOST_CHECK(test::code_of([&] { (void)get(h.task(&tally::add).remote(1), 20s); })
+              == errc::actor_died);
+  BOOST_TEST(eventually([&] { return tallies_on(workers[1].id) == 0; }));
+}
+
+BOOST_AUTO_TEST_CASE(placement_checks_the_node_and_the_factory) {
+  BOOST_CHECK(test::code_of([] { (void)actor(tally::create).node("0123456789abcdef").remote(1); })
+              == errc::invalid_argument);
+  auto id = workers[0].id;
+  BOOST_CHECK(test::code_of([&] {
+                (void)actor([](int x) { return tally{x}; }).node(id).remote(1);
+              }) == errc::function_not_registered);
+  BOOST_CHECK(test::code_of([&] { (void)actor(tally::create).node(id).num_cpus(4).remote(1); })
+              == errc::task_unschedulable);
+  BOOST_CHECK(test::code_of([&] {
+                (void)actor(tally::create).resources({{"TPU", 1}}).remote(1);
+              }) == errc::task_unschedulable);
+}
+
+BOOST_AUTO_TEST_CASE(calls_fail_with_actor_died_when_the_host_dies) {
+  auto h = actor(tally::create).node(workers[0].id).remote(0);
+  BOOST_TEST(get(h.task(&tally::add).remote(1)) == 1);
+  workers[0].process->kill();
+  BOOST_CHECK(test::code_of([&] { (void)get(h.task(&tally::add).remote(1), 20s); })
+              == errc::actor_died);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+struct gpu_cluster : cluster_fixture {
+  gpu_cluster() : cluster_fixture(2, R"({"GPU": 1})") {}
+};
+
+BOOST_FIXTURE_TEST_SUITE(placement, gpu_cluster)
+
+BOOST_AUTO_TEST_CASE(an_actor_asking_for_a_gpu_starts_on_the_node_that_offers_one) {
+  auto h = actor(tally::create).resources({{"GPU", 1}}).remote(0);
+  BOOST_TEST(get(h.task(&tally::where).remote()) == pid_of(0));
+  // The GPU is held for the actor's lifetime: a task asking for one waits.
+  auto usual = actor(tally::create).remote(0);
+  BOOST_TEST(get(usual.task(&tally::where).remote()) == own_pid());
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -1,0 +1,78 @@
+#pragma once
+
+// A cluster on 127.0.0.1 for one test: this process is the head (and the
+// driver), worker processes join it; every process is killed when the test
+// ends, and every wait has a deadline.
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <unistd.h>
+
+#include <boost/test/unit_test.hpp>
+
+#include "node_process.hpp"
+#include "runtime_fixture.hpp"
+
+namespace rustyray::test {
+
+using namespace std::chrono_literals;
+
+struct worker {
+  std::unique_ptr<test::node_process> process;
+  std::string id;
+};
+
+/// This process is the head (and the driver) with one CPU; `n` worker
+/// processes join it, each with one CPU and `resources`.
+struct cluster_fixture {
+  explicit cluster_fixture(int n = 2, const std::string& resources = "") {
+    auto cfg = test::small_config();
+    cfg.num_workers = 1;
+    cfg.object_store_capacity = std::uint64_t{512} << 20; // a copy of 256 MiB
+    cfg.is_head = true;
+    cfg.cluster_token = "test-token";
+    cfg.heartbeat_timeout = 2s;
+    rustyray::init(cfg);
+    std::string address;
+    for (const auto& node : rustyray::nodes())
+      if (node.head)
+        address = node.address;
+    for (int i = 0; i < n; ++i) {
+      std::vector<std::string> env{"RUSTYRAY_ADDRESS=" + address, "RUSTYRAY_CLUSTER_TOKEN=test-token",
+                                   "RUSTYRAY_NUM_WORKERS=1"};
+      if (i == 0 && !resources.empty())
+        env.push_back("RUSTYRAY_RESOURCES=" + resources);
+      worker w;
+      w.process = std::make_unique<test::node_process>(RUSTYRAY_TEST_NODE, env);
+      auto line = w.process->read_line();
+      BOOST_REQUIRE_MESSAGE(line.rfind("joined ", 0) == 0, "node " << i << " said: " << line);
+      w.id = line.substr(7);
+      workers.push_back(std::move(w));
+    }
+  }
+
+  ~cluster_fixture() {
+    // Borrowers' releases travel in messages, and the owner keeps a
+    // released object a moment longer: wait for them before the check.
+    auto until = std::chrono::steady_clock::now() + 10s;
+    while (test::tracked_objects() != 0 && std::chrono::steady_clock::now() < until)
+      std::this_thread::sleep_for(20ms);
+    test::check_clean_and_shutdown();
+  }
+
+  [[nodiscard]] std::int64_t pid_of(std::size_t i) const {
+    return workers.at(i).process->pid();
+  }
+
+  std::vector<worker> workers;
+};
+
+inline std::int64_t own_pid() {
+  return static_cast<std::int64_t>(getpid());
+}
+
+} // namespace rustyray::test
