@@ -81,7 +81,8 @@ double caf_timed_fetch(std::int32_t port, std::int64_t total) {
 
 // Every process of the benchmark's cluster runs this program: they find the
 // functions by these names.
-RUSTYRAY_REMOTE(bench::small_value, bench::timed_fetch, bench::caf_timed_fetch);
+RUSTYRAY_REMOTE(bench::small_value, bench::timed_fetch, bench::caf_timed_fetch,
+                bench::bench_actor::create, &bench::bench_actor::small_value);
 
 namespace bench {
 
@@ -151,7 +152,8 @@ const std::vector<std::string>& bench_cluster::metric_names() {
   static const std::vector<std::string> names{
     "caf_remote_request_response_sync",  "multi_node_task_round_trip",
     "caf_remote_request_response_async", "multi_node_tasks_async",
-    "caf_remote_chunks_gigabytes",       "object_transfer_gigabytes"};
+    "multi_node_actor_calls_async",      "caf_remote_chunks_gigabytes",
+    "object_transfer_gigabytes"};
   return names;
 }
 
@@ -309,6 +311,29 @@ std::vector<metric> bench_cluster::metrics(const schedule& s) {
            submit_then_get(1000, [&](int i) {
              return rustyray::task(small_value)
                .node(nodes[static_cast<std::size_t>(i) % nodes.size()])
+               .remote();
+           });
+         },
+         1000);
+     },
+     {{"vs_caf_remote_request_response_async", "caf_remote_request_response_async"}}},
+    {"multi_node_actor_calls_async",
+     "rustyray",
+     "RustyRay",
+     "ops/s",
+     "1,000 calls spread over one actor in each worker process (`.node(worker)`), then one "
+     "`get` of all",
+     [state, &s] {
+       std::vector<rustyray::actor_handle<bench_actor>> actors;
+       for (const auto& node : state->nodes)
+         actors.push_back(rustyray::actor(bench_actor::create).node(node).remote());
+       const auto n = actors.size();
+       return timeit(
+         s,
+         [&] {
+           submit_then_get(1000, [&](int i) {
+             return actors[static_cast<std::size_t>(i) % n]
+               .task(&bench_actor::small_value)
                .remote();
            });
          },

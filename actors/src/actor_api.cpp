@@ -120,8 +120,9 @@ std::uint64_t host_of(const actors::internal::actor_runtime& rt, const actor_spe
     if (pinned != 0 && !spec.name.empty())
       throw error{errc::invalid_argument,
                   who() + " \"" + spec.name
-                    + "\": a named actor runs on the node that creates it; create it there "
-                      "(a task pinned with .node(id) can), or leave the name out"};
+                    + "\": a named actor runs on the node that creates it (any node finds it "
+                      "by name); create it there (a task pinned with .node(id) can), or leave "
+                      "the name out"};
     auto placed = rt.remote->place(who(), request, spec.name.empty() ? pinned : 0,
                                    !spec.factory_name.empty() && spec.name.empty());
     if (!placed)
@@ -182,7 +183,20 @@ std::shared_ptr<actor_core> create_actor(actor_spec spec) {
   auto id = rt->node().next_id();
   if (where != 0)
     return rt->remote->start(id, where, std::move(spec));
-  return start_here(rt, id, std::move(spec), std::move(request));
+  if (spec.name.empty() || !rt->remote)
+    return start_here(rt, id, std::move(spec), std::move(request));
+  // Names are cluster-wide: claimed at the head first, given back if the
+  // actor cannot start.
+  auto ns = spec.ray_namespace;
+  auto name = spec.name;
+  if (auto err = rt->remote->claim_name(ns, name, id, *spec.cls))
+    throw_caf_error(err);
+  try {
+    return start_here(rt, id, std::move(spec), std::move(request));
+  } catch (...) {
+    rt->remote->release_name(ns, name, id);
+    throw;
+  }
 }
 
 object_id submit_call(const std::shared_ptr<actor_core>& core, const object_id& actor,
@@ -345,6 +359,20 @@ std::shared_ptr<actor_core> named_actor(const std::string& name, const std::stri
   auto rt = actors::internal::current_actors_or_throw();
   const auto& where = ns.empty() ? rt->node().ray_namespace() : ns;
   auto core = rt->actors->find_name(name, where);
+  if (!core && rt->remote) {
+    // Another node's: its ID and class from the cluster's table.
+    auto [id, mangled] = rt->remote->find_name(where, name);
+    if (id.is_nil())
+      return nullptr;
+    if (mangled != cls.name())
+      throw error{errc::type_mismatch, "the actor named \"" + name + "\" in namespace \"" + where
+                                         + "\" is a " + demangle(mangled.c_str()) + ", not a "
+                                         + demangle(cls.name())
+                                         + "; call get_actor with its class"};
+    core = find_actor(id, cls);
+    if (!core)
+      return nullptr;
+  }
   if (core && core->cls != cls)
     throw error{errc::type_mismatch, "the actor named \"" + name + "\" in namespace \"" + where
                                        + "\" is a " + demangle(core->cls.name()) + ", not a "

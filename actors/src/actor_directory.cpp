@@ -69,13 +69,17 @@ std::shared_ptr<detail::actor_core> actor_directory::find_name(const std::string
 
 void actor_directory::release_name(const object_id& id) {
   std::shared_ptr<detail::actor_core> dropped; // destroyed outside the locks
-  auto& sh = shard_of(id);
-  std::lock_guard<adaptive_mutex> guard{sh.mtx};
-  auto* e = sh.by_id.find(id);
-  if (e == nullptr || !e->named)
-    return;
-  dropped = forget_name(*e);
-  e->named = false;
+  {
+    auto& sh = shard_of(id);
+    std::lock_guard<adaptive_mutex> guard{sh.mtx};
+    auto* e = sh.by_id.find(id);
+    if (e == nullptr || !e->named)
+      return;
+    dropped = forget_name(*e);
+    e->named = false;
+  }
+  if (dropped && name_released_)
+    name_released_(*dropped);
 }
 
 std::shared_ptr<detail::actor_core> actor_directory::forget_name(const entry& e) {
@@ -109,6 +113,8 @@ void actor_directory::remove(const object_id& id, const caf::error& reason) {
       dropped = forget_name(*e);
     gone = sh.by_id.erase(id);
   }
+  if (dropped && name_released_)
+    name_released_(*dropped);
   if (count_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
     // Under the waiter's lock: it cannot miss the wake between its check
     // and its wait.

@@ -10,6 +10,7 @@
 #include <caf/all.hpp>
 
 #include "rustyray/actors/internal/actor_runtime.hpp"
+#include "rustyray/cluster/internal/membership.hpp"
 #include "rustyray/errc.hpp"
 #include "rustyray/error.hpp"
 #include "rustyray/internal/demangle.hpp"
@@ -201,8 +202,7 @@ private:
         shipped.dedicated_thread = spec.dedicated_thread;
         shipped.num_cpus = spec.num_cpus;
         shipped.resources = spec.resources;
-        links_->out().add(host_,
-                          [&](link_batch& b) { b.actors.push_back(std::move(shipped)); });
+        links_->out().add(host_, [&](link_batch& b) { b.actors.push_back(std::move(shipped)); });
         started_ = true;
         flush_all(failed);
       }
@@ -226,17 +226,15 @@ private:
         failed.emplace_back(std::move(call), std::move(packed.error()));
         continue;
       }
-      auto method = call->method == nullptr
-                      ? call->by_name
-                      : detail::remote_name_of(*call->method, call->identity);
+      auto method = call->method == nullptr ? call->by_name
+                                            : detail::remote_name_of(*call->method, call->identity);
       if (method.empty()) {
-        failed.emplace_back(
-          std::move(call),
-          make_error(errc::function_not_registered,
-                     "call " + call->name() + " of actor " + label_ + " cannot run on node "
-                       + node_text(host_)
-                       + ", which hosts the actor: register the method with "
-                         "RUSTYRAY_REMOTE(&Class::method) in every process"));
+        failed.emplace_back(std::move(call),
+                            make_error(errc::function_not_registered,
+                                       "call " + call->name() + " of actor " + label_
+                                         + " cannot run on node " + node_text(host_)
+                                         + ", which hosts the actor: register the method with "
+                                           "RUSTYRAY_REMOTE(&Class::method) in every process"));
         continue;
       }
       if (auto err = links_->ship_call(host_, call, std::move(packed->value), std::move(method)))
@@ -259,9 +257,12 @@ private:
     }
   }
 
-  /// Under mtx_.
+  /// Under mtx_: after the calls shipped before, in the same stream.
   void send_kill(bool no_restart) {
-    links_->out().add(host_, [&](link_batch& b) { b.kills.push_back(actor_kill{id_, no_restart}); });
+    shipped_call kill;
+    kill.kind = no_restart ? shipped_call::kill_for_good : shipped_call::kill;
+    kill.actor = id_;
+    links_->out().add(host_, [&](link_batch& b) { b.calls.push_back(std::move(kill)); });
   }
 
   /// Under mtx_: the actor is unreachable for good.
@@ -288,7 +289,7 @@ private:
   /// Calls not shipped yet, per caller, in submission order.
   std::unordered_map<std::uint64_t, std::deque<call_ptr>> queues_; // guarded by mtx_
   std::optional<bool> pending_kill_;                               // guarded by mtx_
-  std::unique_ptr<creation> creation_;                              // guarded by mtx_
+  std::unique_ptr<creation> creation_;                             // guarded by mtx_
   /// Borrowers to tell where it runs once the host confirmed it.
   std::vector<std::uint64_t> awaiting_; // guarded by mtx_
 };
@@ -301,9 +302,9 @@ actor_proxy& proxy_of(const detail::actor_core& core) {
 
 } // namespace
 
-caf::expected<std::uint64_t>
-actor_links::place(const std::string& who, const rustyray::internal::resource_amounts& request,
-                   std::uint64_t pinned, bool ships) {
+caf::expected<std::uint64_t> actor_links::place(const std::string& who,
+                                                const rustyray::internal::resource_amounts& request,
+                                                std::uint64_t pinned, bool ships) {
   return router_->place_actor(who, request, pinned, ships);
 }
 
@@ -311,8 +312,8 @@ std::shared_ptr<detail::actor_core> actor_links::start(const object_id& id, std:
                                                        detail::actor_spec spec) {
   auto label = demangle(spec.cls->name()) + " (" + to_string(id) + ")";
   auto proxy = std::make_shared<actor_proxy>(shared_from_this(), id, host, std::move(label));
-  auto core = std::make_shared<detail::actor_core>(id, *spec.cls, spec.name, spec.ray_namespace,
-                                                   proxy);
+  auto core =
+    std::make_shared<detail::actor_core>(id, *spec.cls, spec.name, spec.ray_namespace, proxy);
   {
     std::lock_guard<std::mutex> guard{mtx_};
     proxies_[id] = core;
@@ -342,6 +343,28 @@ std::shared_ptr<detail::actor_core> actor_links::attach(const object_id& id,
   // The owner keeps the actor for this node and says where it runs.
   out_->add(id.node(), [&](link_batch& b) { b.actor_borrow.push_back(id); });
   return core;
+}
+
+caf::error actor_links::claim_name(const std::string& ns, const std::string& name,
+                                   const object_id& id, const std::type_info& cls) {
+  auto cluster = cluster_.lock();
+  if (!cluster)
+    return make_error(errc::runtime_not_initialized, "the cluster is shutting down");
+  return cluster->claim_name(ns, name, id, cls.name());
+}
+
+std::pair<object_id, std::string> actor_links::find_name(const std::string& ns,
+                                                         const std::string& name) {
+  auto cluster = cluster_.lock();
+  if (!cluster)
+    return {};
+  return cluster->find_name(ns, name);
+}
+
+void actor_links::release_name(const std::string& ns, const std::string& name,
+                               const object_id& id) {
+  if (auto cluster = cluster_.lock())
+    cluster->release_name(ns, name, id);
 }
 
 caf::error actor_links::ship_call(std::uint64_t host, const call_ptr& call, caf::message args,
@@ -485,8 +508,8 @@ void actor_links::host(std::uint64_t peer, std::vector<shipped_actor>& actors) {
     answer.actor = shipped.id;
     answer.host = node_;
     if (shipped.id.node() != peer) {
-      answer.error = make_error(errc::invalid_argument, "node " + node_text(peer)
-                                                          + " placed an actor it does not own");
+      answer.error = make_error(errc::invalid_argument,
+                                "node " + node_text(peer) + " placed an actor it does not own");
     } else if (auto factory = detail::find_actor_factory(shipped.factory); !factory) {
       answer.error = factory.error();
     } else {
@@ -512,19 +535,18 @@ void actor_links::host(std::uint64_t peer, std::vector<shipped_actor>& actors) {
       }
     }
     if (answer.error)
-      answer.error = make_error(errc_of(answer.error), message_of(answer.error) + " [on node "
-                                                         + node_text(node_) + "]");
+      answer.error = make_error(errc_of(answer.error),
+                                message_of(answer.error) + " [on node " + node_text(node_) + "]");
     out_->add(peer, [&](link_batch& b) { b.locations.push_back(std::move(answer)); });
   }
 }
 
-void actor_links::kill(const std::vector<actor_kill>& kills) {
+void actor_links::kill(const object_id& actor, bool no_restart) {
   auto rt = actors::internal::current_actors();
   if (!rt)
     return;
-  for (const auto& k : kills)
-    if (auto core = rt->actors->find(k.actor))
-      detail::kill_actor(core, k.actor, k.no_restart);
+  if (auto core = rt->actors->find(actor))
+    detail::kill_actor(core, actor, no_restart);
 }
 
 void actor_links::release(std::uint64_t peer, const std::vector<object_id>& ids) {
@@ -570,10 +592,9 @@ void actor_links::lost(std::uint64_t peer, const std::string& why) {
       proxy.lost(make_error(errc::actor_died, "actor " + to_string(proxy.id()) + " ran on node "
                                                 + node_text(peer) + ", which died: " + why));
     else if (proxy.id().node() == peer)
-      proxy.lost(make_error(errc::node_lost, "actor " + to_string(proxy.id())
-                                               + " belonged to node " + node_text(peer)
-                                               + ", which died (an actor ends with its owner): "
-                                               + why));
+      proxy.lost(make_error(
+        errc::node_lost, "actor " + to_string(proxy.id()) + " belonged to node " + node_text(peer)
+                           + ", which died (an actor ends with its owner): " + why));
   }
   cut.clear();
   std::unordered_map<object_id, std::shared_ptr<detail::actor_core>> hosted;

@@ -15,6 +15,7 @@ namespace rustyray::cluster::internal {
 
 class task_router;
 class actor_proxy;
+class cluster_runtime;
 
 /// Actors across nodes. The node that creates an actor owns it (its ID
 /// names that node), wherever it runs; the node that runs it hosts it.
@@ -35,8 +36,8 @@ class actor_links final : public actors::internal::remote_actors,
                           public std::enable_shared_from_this<actor_links> {
 public:
   actor_links(std::uint64_t node, std::shared_ptr<link_outbox> out,
-              std::shared_ptr<task_router> router)
-    : node_(node), out_(std::move(out)), router_(std::move(router)) {}
+              std::shared_ptr<task_router> router, std::weak_ptr<cluster_runtime> cluster)
+    : node_(node), out_(std::move(out)), router_(std::move(router)), cluster_(std::move(cluster)) {}
 
   caf::expected<std::uint64_t> place(const std::string& who,
                                      const rustyray::internal::resource_amounts& request,
@@ -45,6 +46,11 @@ public:
                                             detail::actor_spec spec) override;
   std::shared_ptr<detail::actor_core> attach(const object_id& id,
                                              const std::type_info& cls) override;
+  caf::error claim_name(const std::string& ns, const std::string& name, const object_id& id,
+                        const std::type_info& cls) override;
+  std::pair<object_id, std::string> find_name(const std::string& ns,
+                                              const std::string& name) override;
+  void release_name(const std::string& ns, const std::string& name, const object_id& id) override;
 
   // The proxies' part.
 
@@ -54,8 +60,8 @@ public:
 
   /// Ships a call to `host` and keeps it until its result comes back; an
   /// error if shutdown has begun.
-  caf::error ship_call(std::uint64_t host, const actors::internal::call_ptr& call, caf::message args,
-                 std::string method);
+  caf::error ship_call(std::uint64_t host, const actors::internal::call_ptr& call,
+                       caf::message args, std::string method);
   /// A proxy's last handle is gone: its owner (or, for the owner, the
   /// host) hears of it.
   void proxy_gone(const object_id& id, std::uint64_t host, bool started);
@@ -74,8 +80,8 @@ public:
   void finished(std::uint64_t peer, shipped_results& results, std::vector<object_id>& stored);
   /// Starts the actors `peer` placed here.
   void host(std::uint64_t peer, std::vector<shipped_actor>& actors);
-  /// `kill` for actors hosted here.
-  void kill(const std::vector<actor_kill>& kills);
+  /// `kill` for an actor hosted here.
+  void kill(const object_id& actor, bool no_restart);
   /// The owner `peer` no longer needs these actors hosted here.
   void release(std::uint64_t peer, const std::vector<object_id>& ids);
   /// `peer` died or left: calls to actors it hosted fail, actors it owned
@@ -102,6 +108,8 @@ private:
   const std::uint64_t node_;
   const std::shared_ptr<link_outbox> out_;
   const std::shared_ptr<task_router> router_;
+  /// The head's table of names, through the cluster's runtime.
+  const std::weak_ptr<cluster_runtime> cluster_;
   std::mutex mtx_;
   /// The proxies here, by actor.
   std::unordered_map<object_id, std::weak_ptr<detail::actor_core>> proxies_; // guarded by mtx_

@@ -34,6 +34,10 @@ using join_atom = caf::atom_constant<caf::atom("rr_join")>;
 using nodes_atom = caf::atom_constant<caf::atom("rr_nodes")>;
 using beat_atom = caf::atom_constant<caf::atom("rr_beat")>;
 using tick_atom = caf::atom_constant<caf::atom("rr_tick")>;
+using claim_atom = caf::atom_constant<caf::atom("rr_claim")>;
+using table_atom = caf::atom_constant<caf::atom("rr_table")>;
+using lookup_atom = caf::atom_constant<caf::atom("rr_lookup")>;
+using unclaim_atom = caf::atom_constant<caf::atom("rr_unclaim")>;
 
 /// Requests between nodes never wait forever (a dead peer's promise is
 /// never broken in CAF 0.17).
@@ -71,8 +75,17 @@ struct member {
   std::chrono::steady_clock::time_point last_seen;
 };
 
+/// A named actor in the head's table: its ID (which names its node) and
+/// class.
+struct named_actor {
+  object_id id;
+  std::string cls;
+};
+
 struct head_state {
   std::map<std::uint64_t, member> members;
+  /// Every named actor of the cluster, by (namespace, name).
+  std::map<std::pair<std::string, std::string>, named_actor> names;
   /// The program's registered functions every node must have. A head whose
   /// program registers none (`rustyray start --head`) takes the first
   /// joining node's.
@@ -94,15 +107,43 @@ caf::behavior head_table(head_ptr self, node_record own, std::string token,
                          std::chrono::milliseconds timeout,
                          std::function<std::map<std::string, double>()> available,
                          std::weak_ptr<cluster_runtime> owner) {
-  // The head's own runtime places tasks by the same table as every node.
+  // The head's own runtime places tasks by the same table as every node;
+  // every other node hears of a change at once (not with its next
+  // heartbeat): a node that just joined may send it work or refs.
   auto changed = [self, owner] {
+    auto table = records_of(self->state);
+    for (const auto& [id, m] : self->state.members)
+      if (m.agent && m.record.alive)
+        self->send(m.agent, table_atom::value, table);
     if (auto rt = owner.lock())
-      rt->table_changed(records_of(self->state));
+      rt->table_changed(table);
   };
   self->state.members[own.id] = member{std::move(own), {}, std::chrono::steady_clock::now()};
   self->state.functions = remote_names();
   self->state.adopt_functions = self->state.functions.empty();
   auto own_id = self->state.members.begin()->first;
+  // A node's names go with it.
+  auto forget_dead_names = [self] {
+    auto& st = self->state;
+    for (auto i = st.names.begin(); i != st.names.end();) {
+      auto m = st.members.find(i->second.id.node());
+      if (m == st.members.end() || !m->second.record.alive)
+        i = st.names.erase(i);
+      else
+        ++i;
+    }
+  };
+  // Only a node's own process speaks for its actors' names.
+  auto speaks_for = [self, own_id](std::uint64_t node) {
+    const auto& sender = self->current_sender();
+    if (!sender)
+      return false;
+    if (node == own_id)
+      return sender->node() == self->node();
+    auto m = self->state.members.find(node);
+    return m != self->state.members.end() && m->second.record.alive
+           && m->second.agent.node() == sender->node();
+  };
   self->set_down_handler([=](caf::down_msg& dm) {
     for (auto& [id, m] : self->state.members)
       if (m.agent && m.agent.address() == dm.source && m.record.alive) {
@@ -110,6 +151,7 @@ caf::behavior head_table(head_ptr self, node_record own, std::string token,
         rustyray::log(log_level::warning,
                       "cluster: node " + node_text(id) + " left (" + error_text(dm.reason) + ")");
       }
+    forget_dead_names();
     changed();
   });
   self->delayed_send(self, timeout / 4, tick_atom::value);
@@ -171,6 +213,35 @@ caf::behavior head_table(head_ptr self, node_record own, std::string token,
       i->second.last_seen = std::chrono::steady_clock::now();
       return records_of(self->state);
     },
+    [=](claim_atom, const std::string& ns, const std::string& name, const object_id& id,
+        const std::string& cls) -> caf::result<bool> {
+      if (!speaks_for(id.node()))
+        return make_error(errc::join_refused,
+                          "the cluster refused to name an actor for a node that did not ask");
+      auto [i, fresh] = self->state.names.emplace(std::make_pair(ns, name), named_actor{id, cls});
+      if (!fresh && i->second.id != id)
+        return make_error(errc::name_taken,
+                          "an actor named \"" + name + "\" already exists in namespace \"" + ns
+                            + "\" (on node " + node_text(i->second.id.node())
+                            + "); names are cluster-wide: pick another, kill that one first, or "
+                              "get it with get_actor");
+      return true;
+    },
+    [=](lookup_atom, const std::string& ns, const std::string& name,
+        const std::string& with_token) -> caf::result<object_id, std::string> {
+      if (!same_token(with_token, token))
+        return make_error(errc::join_refused, "the cluster refused the query: its cluster token "
+                                              "is not the head's");
+      auto i = self->state.names.find(std::make_pair(ns, name));
+      if (i == self->state.names.end())
+        return {object_id{}, std::string{}};
+      return {i->second.id, i->second.cls};
+    },
+    [=](unclaim_atom, const std::string& ns, const std::string& name, const object_id& id) {
+      auto i = self->state.names.find(std::make_pair(ns, name));
+      if (i != self->state.names.end() && i->second.id == id && speaks_for(id.node()))
+        self->state.names.erase(i);
+    },
     [=](tick_atom) {
       auto now = std::chrono::steady_clock::now();
       bool died = false;
@@ -182,8 +253,10 @@ caf::behavior head_table(head_ptr self, node_record own, std::string token,
                         "cluster: node " + node_text(id) + " sent no heartbeat for "
                           + milliseconds_text(timeout) + " and is dead for the cluster");
         }
-      if (died)
+      if (died) {
+        forget_dead_names();
         changed();
+      }
       self->delayed_send(self, timeout / 4, tick_atom::value);
     },
   };
@@ -218,6 +291,12 @@ caf::behavior node_agent(caf::stateful_actor<agent_state>* self, caf::actor head
           },
           [=](caf::error& err) mutable { rp.deliver(std::move(err)); });
       return rp;
+    },
+    [=](table_atom, const std::vector<node_record>& table) {
+      if (self->current_sender() != head.address())
+        return; // only the head's word counts
+      if (auto rt = owner.lock())
+        rt->table_changed(table);
     },
     [=](tick_atom) {
       self->request(head, request_timeout, beat_atom::value, id, available())
@@ -289,7 +368,7 @@ cluster_runtime::start(rustyray::internal::node& node, std::map<std::string, dou
   auto out = std::make_shared<link_outbox>();
   rt->router_ = std::make_shared<task_router>(node, out);
   rt->objects_ = std::make_shared<object_links>(system, node.id(), out);
-  rt->actors_ = std::make_shared<actor_links>(node.id(), out, rt->router_);
+  rt->actors_ = std::make_shared<actor_links>(node.id(), out, rt->router_, rt);
   rt->service_ = spawn_node_service(system, node.id(), cfg.cluster_token, out, rt->router_,
                                     rt->objects_, rt->actors_);
   auto service_port = system.middleman().publish(rt->service_, cfg.is_head ? 0 : listen_port,
@@ -326,6 +405,7 @@ cluster_runtime::start(rustyray::internal::node& node, std::map<std::string, dou
     }
     rt->port_ = *bound;
     rt->head_address_ = host + ":" + std::to_string(*bound);
+    node.join_namespace(node.id());
     return rt;
   }
   auto [host, port] = split_address(cfg.head_address);
@@ -355,7 +435,13 @@ cluster_runtime::start(rustyray::internal::node& node, std::map<std::string, dou
     self
       ->request(rt->agent_, request_timeout + std::chrono::seconds(1), join_atom::value,
                 std::move(request))
-      .receive([](std::vector<node_record>&) {}, [&](caf::error& err) { failure = err; });
+      .receive(
+        [&](std::vector<node_record>& table) {
+          for (const auto& r : table)
+            if (r.head)
+              node.join_namespace(r.id);
+        },
+        [&](caf::error& err) { failure = err; });
   }
   if (failure) {
     rt->stop();
@@ -389,6 +475,50 @@ std::vector<node_info> cluster_runtime::nodes() {
     result.push_back(std::move(info));
   }
   return result;
+}
+
+caf::error cluster_runtime::claim_name(const std::string& ns, const std::string& name,
+                                       const object_id& id, const std::string& cls) {
+  caf::error failure;
+  {
+    caf::scoped_actor self{node_.system()};
+    self->request(head_, request_timeout, claim_atom::value, ns, name, id, cls)
+      .receive([](bool) {}, [&](caf::error& err) { failure = std::move(err); });
+  }
+  if (failure && errc_of(failure) != errc::name_taken)
+    return make_error(errc::node_lost, "the cluster's head at " + head_address_
+                                         + " did not answer the claim of actor name \"" + name
+                                         + "\": " + error_text(failure));
+  return failure;
+}
+
+std::pair<object_id, std::string> cluster_runtime::find_name(const std::string& ns,
+                                                             const std::string& name) {
+  std::pair<object_id, std::string> found;
+  caf::error failure;
+  {
+    caf::scoped_actor self{node_.system()};
+    self->request(head_, request_timeout, lookup_atom::value, ns, name, node_.cfg().cluster_token)
+      .receive(
+        [&](const object_id& id, std::string& cls) {
+          found = {id, std::move(cls)};
+        },
+        [&](caf::error& err) { failure = std::move(err); });
+  }
+  if (failure)
+    throw error{errc::node_lost, "the cluster's head at " + head_address_
+                                   + " did not answer the look-up of actor name \"" + name
+                                   + "\": " + error_text(failure)};
+  return found;
+}
+
+void cluster_runtime::release_name(const std::string& ns, const std::string& name,
+                                   const object_id& id) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  // From this node's own agent (the head: from itself), which the head
+  // knows as the node's voice; an anonymous message would be refused.
+  if (head_)
+    caf::send_as(agent_ ? agent_ : head_, head_, unclaim_atom::value, ns, name, id);
 }
 
 void cluster_runtime::serve() {
@@ -434,6 +564,7 @@ void cluster_runtime::stop() {
     (void)mm.unpublish(service_, service_port_);
   if (service_)
     caf::anon_send_exit(service_, caf::exit_reason::user_shutdown);
+  std::lock_guard<std::mutex> guard{mtx_};
   agent_ = nullptr;
   head_ = nullptr;
   service_ = nullptr;
@@ -442,6 +573,11 @@ void cluster_runtime::stop() {
 void cluster_runtime::attach(const std::shared_ptr<tasks::internal::task_runtime>& tasks,
                              actors::internal::actor_runtime& actors) {
   actors.remote = actors_;
+  actors.actors->on_name_released(
+    [links = std::weak_ptr<actor_links>(actors_)](const detail::actor_core& core) {
+      if (auto l = links.lock())
+        l->release_name(core.ray_namespace, core.name, core.id);
+    });
   objects_->attach(tasks->store->table);
   tasks->table().attach_remote(node_.id(), objects_);
   router_->attach(tasks);

@@ -38,6 +38,13 @@ constexpr auto connect_timeout = std::chrono::seconds(10);
 constexpr auto release_grace = std::chrono::seconds(1);
 
 using retry_atom = caf::atom_constant<caf::atom("rr_retry")>;
+using reconnect_atom = caf::atom_constant<caf::atom("rr_recon")>;
+
+/// A peer not (yet) in this node's table is looked for again this often,
+/// this many times: the head tells every node of a join at once, but a
+/// message from the new node may overtake that news.
+constexpr auto unknown_peer_retry = std::chrono::milliseconds(50);
+constexpr int unknown_peer_attempts = 100;
 using connected_atom = caf::atom_constant<caf::atom("rr_conn")>;
 using returned_atom = caf::atom_constant<caf::atom("rr_return")>;
 using actors_returned_atom = caf::atom_constant<caf::atom("rr_areturn")>;
@@ -137,6 +144,10 @@ void run_calls(service_ptr self, std::uint64_t peer, std::vector<shipped_call>& 
     return; // shutting down: the caller's calls fail there
   auto& table = rt->table();
   for (auto& shipped : calls) {
+    if (shipped.kind != shipped_call::call) {
+      self->state.actors->kill(shipped.actor, shipped.kind == shipped_call::kill_for_good);
+      continue;
+    }
     object_id local;
     try {
       local = actors::internal::submit_shipped_call(
@@ -233,8 +244,6 @@ void handle(service_ptr self, link_batch& batch) {
     st.actors->host(peer, batch.actors);
   if (!batch.calls.empty())
     run_calls(self, peer, batch.calls);
-  if (!batch.kills.empty())
-    st.actors->kill(batch.kills);
   if (!batch.actor_release.empty())
     st.actors->release(peer, batch.actor_release);
 }
@@ -272,6 +281,8 @@ void link_to(service_ptr self, std::uint64_t peer, const caf::actor& service) {
   }
 }
 
+void connect(service_ptr self, std::uint64_t peer, int attempt);
+
 void send_batch(service_ptr self, std::uint64_t peer, link_batch batch) {
   auto& st = self->state;
   batch.from = st.node;
@@ -289,10 +300,21 @@ void send_batch(service_ptr self, std::uint64_t peer, link_batch batch) {
   queued.push_back(std::move(batch));
   if (queued.size() > 1)
     return; // connecting already
+  connect(self, peer, 0);
+}
+
+/// Connects to `peer`'s service; what waits for it goes once connected.
+void connect(service_ptr self, std::uint64_t peer, int attempt) {
+  auto& st = self->state;
+  if (st.waiting.count(peer) == 0 || st.links.count(peer) != 0)
+    return;
   auto address = st.router->address_of(peer);
   auto parsed = parse_host_port(address, true);
   if (!parsed) {
-    forget(self, peer, "it is not in the cluster's table");
+    if (attempt < unknown_peer_attempts && st.router->may_join(peer))
+      self->delayed_send(self, unknown_peer_retry, reconnect_atom::value, peer, attempt + 1);
+    else
+      forget(self, peer, "it is not in the cluster's table");
     return;
   }
   self
@@ -362,6 +384,7 @@ caf::behavior node_service(service_ptr self, std::uint64_t node, std::string tok
       handle(self, batch);
     },
     [self](retry_atom, std::uint64_t peer, shipped_tasks& batch) { run_tasks(self, peer, batch); },
+    [self](reconnect_atom, std::uint64_t peer, int attempt) { connect(self, peer, attempt); },
     [self](returned_atom, std::uint64_t peer, const std::vector<object_id>& ids) {
       self->state.objects->returned(peer, ids);
     },

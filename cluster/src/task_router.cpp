@@ -55,6 +55,12 @@ std::string task_router::address_of(std::uint64_t id) {
   return i == peers_.end() || !i->second.alive ? std::string{} : i->second.address;
 }
 
+bool task_router::may_join(std::uint64_t id) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  auto i = peers_.find(id);
+  return i == peers_.end() && !stopped_;
+}
+
 std::int64_t task_router::depth_of(const std::string& function) const {
   auto i = run_ns_.find(function);
   if (i == run_ns_.end())

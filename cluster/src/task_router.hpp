@@ -68,6 +68,9 @@ public:
   /// longer) in the table.
   [[nodiscard]] std::string address_of(std::uint64_t id);
 
+  /// Whether `id` may still show up in the table: it is not known dead.
+  [[nodiscard]] bool may_join(std::uint64_t id);
+
   /// Shutdown: tasks not finished elsewhere fail; nothing is taken again.
   void stop();
 

@@ -40,6 +40,11 @@ std::string node_text(std::uint64_t node) {
   return text;
 }
 
+void node::join_namespace(std::uint64_t head) {
+  if (cfg_.ray_namespace.empty())
+    ray_namespace_ = "anonymous-" + node_text(head);
+}
+
 std::optional<std::uint64_t> parse_node_text(const std::string& text) {
   if (text.size() != 16)
     return std::nullopt;

@@ -110,14 +110,42 @@ BOOST_AUTO_TEST_CASE(placement_checks_the_node_and_the_factory) {
   BOOST_CHECK(test::code_of([] { (void)actor(tally::create).node("0123456789abcdef").remote(1); })
               == errc::invalid_argument);
   auto id = workers[0].id;
-  BOOST_CHECK(test::code_of([&] {
-                (void)actor([](int x) { return tally{x}; }).node(id).remote(1);
-              }) == errc::function_not_registered);
+  BOOST_CHECK(test::code_of([&] { (void)actor([](int x) { return tally{x}; }).node(id).remote(1); })
+              == errc::function_not_registered);
   BOOST_CHECK(test::code_of([&] { (void)actor(tally::create).node(id).num_cpus(4).remote(1); })
               == errc::task_unschedulable);
   BOOST_CHECK(test::code_of([&] {
                 (void)actor(tally::create).resources({{"TPU", 1}}).remote(1);
-              }) == errc::task_unschedulable);
+              })
+              == errc::task_unschedulable);
+}
+
+BOOST_AUTO_TEST_CASE(named_actors_are_found_from_every_node) {
+  auto h = actor(tally::create).name("shared").remote(7);
+  const std::string shared = "shared";
+  // Found by name on a worker, which calls it here.
+  BOOST_TEST(get(task(cluster_test::add_to_named).node(workers[0].id).remote(shared, 1)) == 8);
+  // A name is taken cluster-wide.
+  BOOST_TEST(get(task(cluster_test::start_named).node(workers[1].id).remote(shared))
+             == "name_taken");
+  // A worker's named actor, found here.
+  BOOST_TEST(get(task(cluster_test::start_named).node(workers[1].id).remote(std::string{"theirs"}))
+             == "started");
+  auto theirs = get_actor<tally>("theirs");
+  BOOST_REQUIRE(theirs.has_value());
+  BOOST_TEST(get(theirs->task(&tally::where).remote()) == pid_of(1));
+  BOOST_TEST(
+    get(task(cluster_test::add_to_named).node(workers[0].id).remote(std::string{"theirs"}, 2))
+    == 2);
+  BOOST_CHECK(test::code_of([] { (void)get_actor<std::string>("theirs"); }) == errc::type_mismatch);
+  BOOST_TEST(!get_actor<tally>("nobody").has_value());
+  // Killed for good, the name is free on every node.
+  kill(h);
+  kill(*theirs);
+  BOOST_TEST(eventually([&] {
+    return get(task(cluster_test::start_named).node(workers[1].id).remote(shared)) == "started";
+  }));
+  BOOST_TEST(eventually([] { return !get_actor<tally>("theirs").has_value(); }));
 }
 
 BOOST_AUTO_TEST_CASE(calls_fail_with_actor_died_when_the_host_dies) {

@@ -42,8 +42,8 @@ struct cluster_fixture {
       if (node.head)
         address = node.address;
     for (int i = 0; i < n; ++i) {
-      std::vector<std::string> env{"RUSTYRAY_ADDRESS=" + address, "RUSTYRAY_CLUSTER_TOKEN=test-token",
-                                   "RUSTYRAY_NUM_WORKERS=1"};
+      std::vector<std::string> env{"RUSTYRAY_ADDRESS=" + address,
+                                   "RUSTYRAY_CLUSTER_TOKEN=test-token", "RUSTYRAY_NUM_WORKERS=1"};
       if (i == 0 && !resources.empty())
         env.push_back("RUSTYRAY_RESOURCES=" + resources);
       worker w;

@@ -203,7 +203,28 @@ inline int drop_tally() {
   return 0;
 }
 
+/// Starts a `tally` named `name` on this node: "started", or the error's
+/// code.
+inline std::string start_named(std::string name) {
+  try {
+    (void)rustyray::actor(tally::create).name(name).remote(0);
+    return "started";
+  } catch (const rustyray::error& e) {
+    return rustyray::to_string(e.code());
+  }
+}
+
+/// Adds `x` to the tally named `name`, found by name on this node.
+inline int add_to_named(std::string name, int x) {
+  auto h = rustyray::get_actor<tally>(name);
+  if (!h)
+    return -1;
+  return h->task(&tally::add).remote(x).get();
+}
+
 } // namespace cluster_test
+
+RUSTYRAY_REMOTE(cluster_test::start_named, cluster_test::add_to_named);
 
 RUSTYRAY_REMOTE(cluster_test::tally::create, &cluster_test::tally::add,
                 &cluster_test::tally::append, &cluster_test::tally::log,

@@ -250,11 +250,12 @@ remote_function describe_remote(std::string name, F f) {
       };
       return invoke_with<F>(name, call, args, std::make_index_sequence<arity>{});
     };
-  } else if constexpr (returns_message<std::decay_t<typename callable_traits<F>::result_type>>()) {
-    fn.invoke = [f, name = fn.name](const caf::message& args) {
-      return invoke_with<F>(name, f, args, std::make_index_sequence<arity>{});
-    };
   } else {
+    // A function returning a class may be a task and an actor factory.
+    if constexpr (returns_message<std::decay_t<typename callable_traits<F>::result_type>>())
+      fn.invoke = [f, name = fn.name](const caf::message& args) {
+        return invoke_with<F>(name, f, args, std::make_index_sequence<arity>{});
+      };
     using built = std::decay_t<typename callable_traits<F>::result_type>;
     using cls = typename built_class<built>::type;
     if constexpr (std::is_class_v<

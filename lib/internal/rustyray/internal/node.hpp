@@ -41,10 +41,16 @@ public:
     return cfg_;
   }
 
-  /// The namespace of named actors: the config's, or `anonymous-<node ID>`.
+  /// The namespace of named actors: the config's, or `anonymous-<node ID>`
+  /// (in a cluster: the head's ID, the same on every node).
   [[nodiscard]] const std::string& ray_namespace() const noexcept {
     return ray_namespace_;
   }
+
+  /// In a cluster whose head is `head`, before the runtime is published:
+  /// the default namespace is the cluster's, so that a name given on one
+  /// node is found on every other.
+  void join_namespace(std::uint64_t head);
 
   [[nodiscard]] caf::actor_system& system() const noexcept {
     return system_;

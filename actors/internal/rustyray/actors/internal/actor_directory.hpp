@@ -3,6 +3,7 @@
 #include <array>
 #include <atomic>
 #include <condition_variable>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -45,6 +46,12 @@ public:
   /// The host ended: its handles detach from it, and their calls fail with
   /// `reason`.
   void remove(const object_id& id, const caf::error& reason);
+
+  /// Tells `listener` of each name released from now on (the cluster's
+  /// table of names). Set before the runtime is published.
+  void on_name_released(std::function<void(const detail::actor_core&)> listener) {
+    name_released_ = std::move(listener);
+  }
 
   /// How many hosts run.
   [[nodiscard]] std::size_t size() const noexcept {
@@ -102,6 +109,7 @@ private:
   /// `wait_empty` waits on `emptied_` (the last `remove` wakes it).
   mutable std::mutex empty_mtx_;
   mutable std::condition_variable emptied_;
+  std::function<void(const detail::actor_core&)> name_released_;
 };
 
 } // namespace rustyray::actors::internal

@@ -4,6 +4,7 @@
 #include <memory>
 #include <string>
 #include <typeinfo>
+#include <utility>
 
 #include <caf/expected.hpp>
 
@@ -58,6 +59,24 @@ public:
   /// actor at its owner), or null for an actor of this node that is gone.
   virtual std::shared_ptr<detail::actor_core> attach(const object_id& id,
                                                      const std::type_info& cls) = 0;
+
+  /// Names are cluster-wide: before a named actor starts here, its name
+  /// is claimed for actor `id` of class `cls` in the cluster's table
+  /// (`name_taken` if any node has an actor of that name in `ns`,
+  /// `node_lost` if the head does not answer). Blocks for a round trip to
+  /// the head.
+  virtual caf::error claim_name(const std::string& ns, const std::string& name, const object_id& id,
+                                const std::type_info& cls) = 0;
+
+  /// The actor named `name` in `ns` anywhere in the cluster: its ID and
+  /// class (mangled), or a nil ID. Blocks for a round trip to the head;
+  /// throws `node_lost` if it does not answer.
+  virtual std::pair<object_id, std::string> find_name(const std::string& ns,
+                                                      const std::string& name) = 0;
+
+  /// The name claimed for `id` is free again (the actor died for good).
+  virtual void release_name(const std::string& ns, const std::string& name,
+                            const object_id& id) = 0;
 };
 
 } // namespace rustyray::actors::internal
@@ -67,7 +86,8 @@ namespace rustyray::actors::internal {
 /// Starts here the actor `id` that another node placed here (`spec` built
 /// from the registered factory, with its arguments' values). Throws as
 /// `actor(...).remote()` does.
-std::shared_ptr<detail::actor_core> start_placed_actor(const object_id& id, detail::actor_spec spec);
+std::shared_ptr<detail::actor_core> start_placed_actor(const object_id& id,
+                                                       detail::actor_spec spec);
 
 /// Queues a call another node shipped here: the registered method `method`
 /// of the actor `actor` (hosted here) on the values `args`. `caller`

@@ -8,6 +8,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <caf/actor.hpp>
@@ -17,6 +18,7 @@
 
 #include "rustyray/cluster.hpp"
 #include "rustyray/internal/resources.hpp"
+#include "rustyray/object_id.hpp"
 
 namespace rustyray::internal {
 class node;
@@ -117,6 +119,16 @@ public:
   /// runtime's, once built): tasks, objects and actors now cross nodes.
   void attach(const std::shared_ptr<tasks::internal::task_runtime>& tasks,
               actors::internal::actor_runtime& actors);
+
+  /// The head's table of actor names (see `actors::internal::remote_actors`):
+  /// claims `name` in `ns` for actor `id` of class `cls` (mangled).
+  caf::error claim_name(const std::string& ns, const std::string& name, const object_id& id,
+                        const std::string& cls);
+  /// The actor named so, and its class; a nil ID for none. Throws
+  /// `node_lost` if the head does not answer.
+  std::pair<object_id, std::string> find_name(const std::string& ns, const std::string& name);
+  /// Gives a claimed name back.
+  void release_name(const std::string& ns, const std::string& name, const object_id& id);
 
   /// The head's table, as a join or a heartbeat's answer brought it.
   void table_changed(const std::vector<node_record>& table);

@@ -91,8 +91,11 @@ typename Inspector::result_type inspect(Inspector& f, shipped_actor& x) {
            x.max_task_retries, x.max_concurrency, x.dedicated_thread, x.num_cpus, x.resources);
 }
 
-/// One call of a method of an actor the receiver hosts.
+/// One call of a method of an actor the receiver hosts, or a `kill` of it
+/// (in the same stream: it meets the calls made before it, not after).
 struct shipped_call {
+  enum kind_type : std::uint8_t { call, kill, kill_for_good };
+  std::uint8_t kind = call;
   /// The call's result on the calling node (which owns it).
   object_id result;
   object_id actor;
@@ -107,8 +110,8 @@ struct shipped_call {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, shipped_call& x) {
-  return f(caf::meta::type_name("rustyray::shipped_call"), x.result, x.actor, x.method, x.caller,
-           x.args, x.name);
+  return f(caf::meta::type_name("rustyray::shipped_call"), x.kind, x.result, x.actor, x.method,
+           x.caller, x.args, x.name);
 }
 
 /// An owner's answer to a node that borrows its actor: where it runs (the
@@ -122,17 +125,6 @@ struct actor_location {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, actor_location& x) {
   return f(caf::meta::type_name("rustyray::actor_location"), x.actor, x.host, x.error);
-}
-
-/// `kill(handle, no_restart)` for the actor's host.
-struct actor_kill {
-  object_id actor;
-  bool no_restart = true;
-};
-
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, actor_kill& x) {
-  return f(caf::meta::type_name("rustyray::actor_kill"), x.actor, x.no_restart);
 }
 
 /// A slice of a large copy on its way from the owner. CAF 0.17 has no flow
@@ -203,19 +195,17 @@ struct link_batch {
   std::vector<actor_location> locations;
   /// What calls the receiver shipped to the sender's actors produced.
   shipped_results call_results;
-  /// Actors for the receiver to host, then calls and kills for actors it
-  /// hosts, then the actors whose owner no longer needs them.
+  /// Actors for the receiver to host, then calls (and kills) for actors
+  /// it hosts, then the actors whose owner no longer needs them.
   std::vector<shipped_actor> actors;
   std::vector<shipped_call> calls;
-  std::vector<actor_kill> kills;
   std::vector<object_id> actor_release;
 
   [[nodiscard]] bool empty() const noexcept {
     return borrow.empty() && release.empty() && results.empty() && stored.empty() && fetched.empty()
            && chunks.empty() && chunk_acks.empty() && fetch.empty() && tasks.empty()
            && actor_borrow.empty() && actor_return.empty() && locations.empty()
-           && call_results.empty() && actors.empty() && calls.empty() && kills.empty()
-           && actor_release.empty();
+           && call_results.empty() && actors.empty() && calls.empty() && actor_release.empty();
   }
 };
 
@@ -223,8 +213,7 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, link_batch& x) {
   return f(caf::meta::type_name("rustyray::link_batch"), x.from, x.borrow, x.release, x.results,
            x.stored, x.fetched, x.chunks, x.chunk_acks, x.fetch, x.tasks, x.actor_borrow,
-           x.actor_return, x.locations, x.call_results, x.actors, x.calls, x.kills,
-           x.actor_release);
+           x.actor_return, x.locations, x.call_results, x.actors, x.calls, x.actor_release);
 }
 
 /// (link_atom, token, link_batch): from one node's service to another's.
