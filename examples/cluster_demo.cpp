@@ -1,6 +1,7 @@
 // One program, several processes: a pipeline of tasks spread over the nodes
 // of a cluster, an object fetched across nodes, tasks pinned to each node,
-// and the cluster's table at the end.
+// an actor on another node called from every node, and the cluster's table
+// at the end.
 //
 //   ./build/cli/rustyray up --workers 2 -- ./build/examples/cluster_demo
 //
@@ -64,9 +65,32 @@ std::string where_am_i() {
   return here();
 }
 
+/// An actor: a running total, kept on the node it was placed on.
+class totals {
+public:
+  static totals create() {
+    return {};
+  }
+
+  /// Adds `x`; returns the total so far and the node that keeps it.
+  stage add(int x) {
+    sum_ += x;
+    return {sum_, here()};
+  }
+
+private:
+  int sum_ = 0;
+};
+
+/// A task that calls the actor through a handle it was given.
+stage add_from_task(rustyray::actor_handle<totals> t, int x) {
+  return t.task(&totals::add).remote(x).get();
+}
+
 } // namespace demo
 
-RUSTYRAY_REMOTE(demo::square, demo::add_ten, demo::checksum, demo::where_am_i);
+RUSTYRAY_REMOTE(demo::square, demo::add_ten, demo::checksum, demo::where_am_i,
+                demo::totals::create, &demo::totals::add, demo::add_from_task);
 
 int main() {
   rustyray::init(); // RUSTYRAY_ADDRESS: the cluster's driver; RUSTYRAY_WORKER: a worker
@@ -107,6 +131,21 @@ int main() {
       other = n.id;
   auto sum = rustyray::task(demo::checksum).node(other).remote(data).get();
   std::cout << "checksum of 8 MiB: " << sum.value << " on node " << sum.node << "\n";
+
+  // An actor on another node; its handle travels to a task on each node,
+  // which calls it there: one running total.
+  auto t = rustyray::actor(demo::totals::create).node(other).remote();
+  auto first = t.task(&demo::totals::add).remote(1).get();
+  int calls = 1;
+  for (const auto& n : rustyray::nodes()) {
+    if (n.total.count("CPU") == 0 || n.total.at("CPU") == 0)
+      continue;
+    (void)rustyray::task(demo::add_from_task).node(n.id).remote(t, 1).get();
+    ++calls;
+  }
+  auto last = t.task(&demo::totals::add).remote(0).get();
+  std::cout << "actor on node " << first.node << " (" << (first.node == other ? "placed" : "moved")
+            << "): " << last.value << " of " << calls << " calls counted\n";
 
   std::cout << "\nNODE              ALIVE  CPU free/total\n";
   for (const auto& n : rustyray::nodes()) {

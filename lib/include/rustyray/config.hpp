@@ -77,10 +77,11 @@ struct config {
   std::string log_level;
 
   /// The namespace named actors are created in and looked up in (see
-  /// `get_actor` and `get_namespace`): runtimes that give the same one share
-  /// their named actors once several join a cluster. Empty (the default, as
-  /// in Ray): a namespace of this runtime's own, `anonymous-<node ID>`. The
-  /// environment variable is `RUSTYRAY_NAMESPACE`.
+  /// `get_actor` and `get_namespace`). Empty (the default, as in Ray): a
+  /// namespace of this runtime's own, `anonymous-<node ID>`; in a cluster
+  /// the cluster's, `anonymous-<head's node ID>`, so that every node finds
+  /// the names given on any node. The environment variable is
+  /// `RUSTYRAY_NAMESPACE`.
   std::string ray_namespace;
 
   /// The cluster to join, `"host:port"` of its head (environment:

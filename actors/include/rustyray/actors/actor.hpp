@@ -201,7 +201,9 @@ public:
   /// Registers the actor under `label` in the runtime's namespace
   /// (`get_namespace()`): `get_actor<C>(label)` finds it, and it lives until
   /// `kill` or `shutdown` even without handles. A name in use in that
-  /// namespace makes `remote` throw `name_taken`.
+  /// namespace makes `remote` throw `name_taken`. In a cluster names are
+  /// cluster-wide (claimed at the head: `remote` waits for that round
+  /// trip), and a named actor runs on the node that creates it.
   actor_builder& name(std::string label) {
     spec_.name = std::move(label);
     spec_.ray_namespace.clear();
@@ -367,7 +369,9 @@ actor_builder<std::decay_t<F>> actor(F&& factory) {
 
 /// The actor named `name` in namespace `ns` (by default the runtime's,
 /// `get_namespace()`), or nothing. Throws `type_mismatch` if that actor's
-/// class is not `C`.
+/// class is not `C`. In a cluster it finds actors of every node (asking
+/// the head for a name this node does not know; `node_lost` if it does not
+/// answer).
 template <class C>
 std::optional<actor_handle<C>> get_actor(const std::string& name, const std::string& ns = {}) {
   auto core = detail::named_actor(name, ns, typeid(C));
@@ -379,7 +383,8 @@ std::optional<actor_handle<C>> get_actor(const std::string& name, const std::str
 
 /// The namespace this runtime creates and finds named actors in:
 /// `config.ray_namespace`, or `anonymous-<node ID>` when that is empty, as
-/// Ray gives each job an anonymous namespace. Throws
+/// Ray gives each job an anonymous namespace (in a cluster, the head's
+/// node ID: every node shares it). Throws
 /// `runtime_not_initialized` without a runtime.
 [[nodiscard]] std::string get_namespace();
 

@@ -36,9 +36,9 @@ class actor_method;
 ///
 /// Copyable, comparable and hashable; it serializes as the actor's ID only, so
 /// it travels in any CAF message: as a task argument, an argument of another
-/// actor's method, or inside a stored object. When the last handle in this
-/// process is gone, the actor stops (after the calls already queued), unless
-/// it has a name.
+/// actor's method, or inside a stored object, to any node of a cluster.
+/// When the last handle in the cluster is gone, the actor stops (after the
+/// calls already queued), unless it has a name.
 ///
 /// ~~~
 /// auto counter = rustyray::actor(Counter::create).remote(0);
@@ -64,7 +64,8 @@ public:
   /// The CAF actor behind this handle: monitor it, link to it, or send it
   /// the messages of `rustyray::actor_interface`. An exit message sent to it
   /// ends the actor like `kill` (no restart): its calls fail with
-  /// `actor_died`. Invalid once the actor has stopped.
+  /// `actor_died`. Invalid once the actor has stopped, and for an actor
+  /// that another node of a cluster hosts.
   [[nodiscard]] caf::actor caf_handle() const noexcept {
     return detail::caf_actor_of(core_.get());
   }
@@ -89,8 +90,10 @@ public:
   }
 
   /// Serializes the actor's ID and nothing else. Loading finds the actor in
-  /// this process; a handle to an actor this process does not know (or of
-  /// another class) makes every call fail with `actor_died`.
+  /// this process, or in a cluster on the node that hosts it (this node
+  /// then borrows it: the actor lives while a handle to it exists on any
+  /// node). A handle to an actor that is gone (or of another class) makes
+  /// every call fail with `actor_died`.
   template <class Inspector>
   friend typename Inspector::result_type inspect(Inspector& f, actor_handle& x) {
     if constexpr (Inspector::writes_state) {
