@@ -89,8 +89,8 @@ stage add_from_task(rustyray::actor_handle<totals> t, int x) {
 
 } // namespace demo
 
-RUSTYRAY_REMOTE(demo::square, demo::add_ten, demo::checksum, demo::where_am_i,
-                demo::totals::create, &demo::totals::add, demo::add_from_task);
+RUSTYRAY_REMOTE(demo::square, demo::add_ten, demo::checksum, demo::where_am_i, demo::totals::create,
+                &demo::totals::add, demo::add_from_task);
 
 int main() {
   rustyray::init(); // RUSTYRAY_ADDRESS: the cluster's driver; RUSTYRAY_WORKER: a worker
