@@ -27,7 +27,9 @@
 #include <fstream>
 #include <iomanip>
 #include <iostream>
+#include <map>
 #include <random>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -266,22 +268,51 @@ int status(const std::vector<std::string>& args) {
                      {"address", n.address},
                      {"alive", n.alive},
                      {"head", n.head},
-                     {"resources", {{"total", n.total}, {"available", n.available}}}});
+                     {"resources", {{"total", n.total}, {"available", n.available}}},
+                     {"objects", n.objects},
+                     {"object_bytes", n.object_bytes},
+                     {"tasks", n.tasks},
+                     {"actors", n.actors},
+                     {"named_actors", n.named_actors}});
     std::cout << nlohmann::json{{"address", address}, {"nodes", out}}.dump(2) << "\n";
     return 0;
   }
+  auto count = [](const std::map<std::string, std::uint64_t>& m, const char* key) {
+    auto i = m.find(key);
+    return i == m.end() ? std::uint64_t{0} : i->second;
+  };
   std::cout << "cluster at " << address << ": " << all.size() << " node(s)\n";
-  std::cout << std::left << std::setw(18) << "NODE" << std::setw(22) << "ADDRESS" << std::setw(7)
-            << "ALIVE"
-            << "CPU (free/total)\n";
+  std::cout << std::left << std::setw(18) << "NODE" << std::setw(29) << "ADDRESS" << std::setw(7)
+            << "ALIVE" << std::setw(11) << "CPU" << std::setw(18) << "OBJECTS (MiB)"
+            << std::setw(22) << "TASKS run/queue/wait"
+            << "ACTORS\n";
+  std::vector<std::string> names;
   for (const auto& n : all) {
     auto cpu = [](const std::map<std::string, double>& m) {
       auto i = m.find("CPU");
       return i == m.end() ? 0.0 : i->second;
     };
-    std::cout << std::setw(18) << n.id << std::setw(22)
+    std::ostringstream resources, objects, tasks;
+    resources << cpu(n.available) << "/" << cpu(n.total);
+    objects << n.objects << " (" << std::fixed << std::setprecision(1)
+            << static_cast<double>(n.object_bytes) / (1 << 20) << ")";
+    tasks << count(n.tasks, "running") << "/" << count(n.tasks, "queued") << "/"
+          << count(n.tasks, "waiting_for_arguments");
+    std::cout << std::setw(18) << n.id << std::setw(29)
               << (n.head ? n.address + " (head)" : n.address) << std::setw(7)
-              << (n.alive ? "yes" : "no") << cpu(n.available) << "/" << cpu(n.total) << "\n";
+              << (n.alive ? "yes" : "no") << std::setw(11) << resources.str() << std::setw(18)
+              << objects.str() << std::setw(22) << tasks.str() << count(n.actors, "alive")
+              << " alive";
+    if (auto starting = count(n.actors, "starting"))
+      std::cout << " (+" << starting << " starting)";
+    std::cout << "\n";
+    for (const auto& name : n.named_actors)
+      names.push_back(name + " on " + n.id);
+  }
+  if (!names.empty()) {
+    std::cout << "named actors:\n";
+    for (const auto& name : names)
+      std::cout << "  " << name << "\n";
   }
   return 0;
 }

@@ -36,6 +36,11 @@ using beat_atom = caf::atom_constant<caf::atom("rr_beat")>;
 using tick_atom = caf::atom_constant<caf::atom("rr_tick")>;
 using claim_atom = caf::atom_constant<caf::atom("rr_claim")>;
 using table_atom = caf::atom_constant<caf::atom("rr_table")>;
+using status_atom = caf::atom_constant<caf::atom("rr_status")>;
+using report_atom = caf::atom_constant<caf::atom("rr_report")>;
+
+/// How long a status query waits for each node's report.
+constexpr auto report_timeout = std::chrono::seconds(3);
 using lookup_atom = caf::atom_constant<caf::atom("rr_lookup")>;
 using unclaim_atom = caf::atom_constant<caf::atom("rr_unclaim")>;
 
@@ -106,6 +111,7 @@ std::vector<node_record> records_of(const head_state& st) {
 caf::behavior head_table(head_ptr self, node_record own, std::string token,
                          std::chrono::milliseconds timeout,
                          std::function<std::map<std::string, double>()> available,
+                         std::function<node_report()> report,
                          std::weak_ptr<cluster_runtime> owner) {
   // The head's own runtime places tasks by the same table as every node;
   // every other node hears of a change at once (not with its next
@@ -202,6 +208,48 @@ caf::behavior head_table(head_ptr self, node_record own, std::string token,
       self->state.members[own_id].record.available = available();
       return records_of(self->state);
     },
+    [=](status_atom, const std::string& with_token) -> caf::result<std::vector<node_record>> {
+      if (!same_token(with_token, token))
+        return make_error(errc::join_refused, "the cluster refused the query: its cluster token "
+                                              "is not the head's");
+      auto& st = self->state;
+      st.members[own_id].record.available = available();
+      auto table = std::make_shared<std::vector<node_record>>(records_of(st));
+      std::map<std::uint64_t, std::size_t> index;
+      for (std::size_t i = 0; i < table->size(); ++i)
+        index[(*table)[i].id] = i;
+      for (const auto& [key, named] : st.names)
+        if (auto i = index.find(named.id.node()); i != index.end())
+          (*table)[i->second].names.push_back(key.first + "/" + key.second);
+      (*table)[index[own_id]].report = report();
+      auto rp = self->make_response_promise<std::vector<node_record>>();
+      auto left = std::make_shared<std::size_t>(0);
+      for (const auto& [id, m] : st.members)
+        if (m.agent && m.record.alive)
+          ++*left;
+      if (*left == 0) {
+        rp.deliver(std::move(*table));
+        return rp;
+      }
+      for (const auto& [id, m] : st.members) {
+        if (!m.agent || !m.record.alive)
+          continue;
+        auto slot = index[id];
+        // A node that does not answer in time is listed without its report.
+        self->request(m.agent, report_timeout, report_atom::value)
+          .then(
+            [=](node_report& r) mutable {
+              (*table)[slot].report = std::move(r);
+              if (--*left == 0)
+                rp.deliver(std::move(*table));
+            },
+            [=](caf::error&) mutable {
+              if (--*left == 0)
+                rp.deliver(std::move(*table));
+            });
+      }
+      return rp;
+    },
     [=](beat_atom, std::uint64_t id,
         std::map<std::string, double>& free) -> std::vector<node_record> {
       auto i = self->state.members.find(id);
@@ -271,6 +319,7 @@ struct agent_state {
 caf::behavior node_agent(caf::stateful_actor<agent_state>* self, caf::actor head, std::uint64_t id,
                          std::chrono::milliseconds interval,
                          std::function<std::map<std::string, double>()> available,
+                         std::function<node_report()> report,
                          std::weak_ptr<cluster_runtime> owner) {
   self->monitor(head);
   self->set_down_handler([=](caf::down_msg&) {
@@ -291,6 +340,11 @@ caf::behavior node_agent(caf::stateful_actor<agent_state>* self, caf::actor head
           },
           [=](caf::error& err) mutable { rp.deliver(std::move(err)); });
       return rp;
+    },
+    [=](report_atom) -> caf::result<node_report> {
+      if (self->current_sender() != head.address())
+        return make_error(errc::join_refused, "only the head asks a node for its report");
+      return report();
     },
     [=](table_atom, const std::vector<node_record>& table) {
       if (self->current_sender() != head.address())
@@ -325,6 +379,11 @@ node_info info_of(const node_record& r, std::uint64_t local) {
   info.alive = r.alive;
   info.head = r.head;
   info.local = r.id == local;
+  info.objects = r.report.objects;
+  info.object_bytes = r.report.bytes;
+  info.tasks = r.report.tasks;
+  info.actors = r.report.actors;
+  info.named_actors = r.names;
   return info;
 }
 
@@ -343,6 +402,7 @@ bool same_token(const std::string& given, const std::string& token) {
 
 void add_cluster_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<node_record>("rustyray::node_record");
+  cfg.add_message_type<node_report>("rustyray::node_report");
   cfg.add_message_type<std::vector<node_record>>("rustyray::node_records");
   cfg.add_message_type<join_request>("rustyray::join_request");
   cfg.add_message_type<std::map<std::string, double>>("rustyray::resource_map");
@@ -354,7 +414,8 @@ void add_cluster_types(caf::actor_system_config& cfg) {
 
 std::shared_ptr<cluster_runtime>
 cluster_runtime::start(rustyray::internal::node& node, std::map<std::string, double> total,
-                       std::function<std::map<std::string, double>()> available) {
+                       std::function<std::map<std::string, double>()> available,
+                       std::function<node_report()> report) {
   const auto& cfg = node.cfg();
   auto& system = node.system();
   if (!system.has_middleman())
@@ -395,7 +456,7 @@ cluster_runtime::start(rustyray::internal::node& node, std::map<std::string, dou
     own.available = available();
     own.head = true;
     rt->head_ = system.spawn<caf::hidden>(head_table, own, cfg.cluster_token, cfg.heartbeat_timeout,
-                                          available, std::weak_ptr<cluster_runtime>{rt});
+                                          available, report, std::weak_ptr<cluster_runtime>{rt});
     auto bound = system.middleman().publish(rt->head_, port, host.c_str(), true);
     if (!bound) {
       rt->stop();
@@ -421,7 +482,7 @@ cluster_runtime::start(rustyray::internal::node& node, std::map<std::string, dou
   rt->head_address_ = cfg.head_address;
   rt->agent_ =
     system.spawn<caf::hidden>(node_agent, rt->head_, node.id(), cfg.heartbeat_timeout / 4,
-                              available, std::weak_ptr<cluster_runtime>{rt});
+                              available, report, std::weak_ptr<cluster_runtime>{rt});
   join_request request;
   request.id = node.id();
   request.address = service_address;
@@ -623,7 +684,7 @@ std::vector<node_info> query_nodes(const std::string& head_address, const std::s
   caf::error failure;
   {
     caf::scoped_actor self{system};
-    self->request(*head, request_timeout, nodes_atom::value, token)
+    self->request(*head, request_timeout, status_atom::value, token)
       .receive([&](std::vector<node_record>& got) { table = std::move(got); },
                [&](caf::error& err) { failure = err; });
   }

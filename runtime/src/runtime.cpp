@@ -15,6 +15,7 @@
 #include "rustyray/internal/bounded_bytes.hpp"
 #include "rustyray/internal/published.hpp"
 #include "runtime_state.hpp"
+#include "rustyray/state.hpp"
 #include "rustyray/internal/threads.hpp"
 #include "rustyray/error.hpp"
 #include "rustyray/log.hpp"
@@ -125,11 +126,31 @@ void start(std::shared_ptr<runtime_state> rt, config cfg, caf::actor_system& sys
   // First: a refused join leaves nothing else to tear down.
   if (c.is_head || !c.head_address.empty())
     rt->cluster = cluster::internal::cluster_runtime::start(
-      *self, cluster::internal::resource_units(totals), [] {
+      *self, cluster::internal::resource_units(totals),
+      [] {
         // Heartbeats may start before the task system is published.
         auto tasks = rustyray::tasks::internal::current_tasks();
         return tasks ? cluster::internal::resource_units(tasks->tasks->snapshot().available)
                      : std::map<std::string, double>{};
+      },
+      [] {
+        // For `rustyray status`: the counts `state()` shows.
+        cluster::internal::node_report report;
+        if (!is_initialized())
+          return report;
+        try {
+          auto now = rustyray::state();
+          report.objects = now["object_store"].value("objects", std::uint64_t{0});
+          report.bytes = now["object_store"].value("bytes_used", std::uint64_t{0});
+          for (const auto& [key, value] : now["tasks"].items())
+            if (value.is_number_unsigned())
+              report.tasks[key] = value.template get<std::uint64_t>();
+          for (const auto& actor : now["actors"])
+            ++report.actors[actor.value("state", std::string{"?"})];
+        } catch (const error&) {
+          // shutting down meanwhile: an empty report
+        }
+        return report;
       });
   auto store = std::make_shared<objstore::internal::store_context>();
   store->node = self;

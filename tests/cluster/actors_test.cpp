@@ -148,6 +148,32 @@ BOOST_AUTO_TEST_CASE(named_actors_are_found_from_every_node) {
   BOOST_TEST(eventually([] { return !get_actor<tally>("theirs").has_value(); }));
 }
 
+BOOST_AUTO_TEST_CASE(status_lists_each_nodes_objects_tasks_and_actors) {
+  auto named = actor(tally::create).name("counted").remote(0);
+  auto there = actor(tally::create).node(workers[0].id).remote(0);
+  BOOST_TEST(get(there.task(&tally::where).remote()) == pid_of(0));
+  auto data = put(std::vector<std::uint8_t>(1 << 20, 1));
+  // What `rustyray status` shows: asked of every node through the head.
+  auto all = nodes(address, "test-token");
+  BOOST_REQUIRE(all.size() == 3u);
+  for (const auto& n : all) {
+    if (n.id == workers[0].id) {
+      BOOST_TEST(n.actors.at("alive") == 1u);
+      BOOST_TEST(n.named_actors.empty());
+    } else if (n.head) {
+      BOOST_TEST(n.objects >= 1u);
+      BOOST_TEST(n.object_bytes >= std::uint64_t{1} << 20);
+      BOOST_TEST(n.actors.at("alive") == 1u);
+      BOOST_TEST(n.tasks.count("queued") == 1u); // reported, though none waits
+      BOOST_REQUIRE(n.named_actors.size() == 1u);
+      BOOST_TEST(n.named_actors[0] == get_namespace() + "/counted");
+    } else {
+      BOOST_TEST(n.actors.count("alive") == 0u);
+    }
+  }
+  kill(named);
+}
+
 BOOST_AUTO_TEST_CASE(calls_fail_with_actor_died_when_the_host_dies) {
   auto h = actor(tally::create).node(workers[0].id).remote(0);
   BOOST_TEST(get(h.task(&tally::add).remote(1)) == 1);

@@ -83,6 +83,13 @@ BOOST_FIXTURE_TEST_CASE(start_status_join_and_stop_a_head, cli_fixture) {
   BOOST_TEST(status["nodes"].size() == 2u);
   auto table = run({"status"}, code);
   BOOST_TEST(table.find(joined.substr(7)) != std::string::npos, table);
+  // Each node's store, tasks and actors, as the node reported them.
+  BOOST_TEST(table.find("TASKS run/queue/wait") != std::string::npos, table);
+  for (const auto& n : status["nodes"]) {
+    BOOST_TEST(n.contains("objects"));
+    BOOST_TEST(n["tasks"].is_object());
+    BOOST_TEST(n["actors"].is_object());
+  }
 
   // `rustyray worker` runs a program as a worker of the head `start` started
   // (its init joins and serves: nothing after it runs), with resources.

@@ -37,7 +37,6 @@ struct cluster_fixture {
     cfg.cluster_token = "test-token";
     cfg.heartbeat_timeout = 2s;
     rustyray::init(cfg);
-    std::string address;
     for (const auto& node : rustyray::nodes())
       if (node.head)
         address = node.address;
@@ -69,6 +68,8 @@ struct cluster_fixture {
   }
 
   std::vector<worker> workers;
+  /// Where the head (this process) listens.
+  std::string address;
 };
 
 inline std::int64_t own_pid() {

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <string>
 #include <vector>
@@ -23,6 +24,20 @@ struct node_info {
   bool head = false;
   /// It is the node the calling process runs.
   bool local = false;
+
+  // What `nodes(head_address, token)` (and so `rustyray status`) asks each
+  // live node for; `nodes()` leaves them empty.
+
+  /// Objects in its store, and their bytes.
+  std::uint64_t objects = 0;
+  std::uint64_t object_bytes = 0;
+  /// Its tasks by state: "waiting_for_arguments", "queued", "running" now;
+  /// "finished", "failed", "cancelled" since it started.
+  std::map<std::string, std::uint64_t> tasks;
+  /// The actors it hosts by state: "starting", "alive", "dead".
+  std::map<std::string, std::uint64_t> actors;
+  /// The named actors it runs, as "namespace/name".
+  std::vector<std::string> named_actors;
 };
 
 /// The cluster's nodes: with `config.head_address` or `config.is_head` set,

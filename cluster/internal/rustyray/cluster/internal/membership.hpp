@@ -34,6 +34,19 @@ struct actor_runtime;
 
 namespace rustyray::cluster::internal {
 
+/// What a node says about itself for `rustyray status`.
+struct node_report {
+  std::uint64_t objects = 0;
+  std::uint64_t bytes = 0;
+  std::map<std::string, std::uint64_t> tasks;
+  std::map<std::string, std::uint64_t> actors;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, node_report& x) {
+  return f(caf::meta::type_name("rustyray::node_report"), x.objects, x.bytes, x.tasks, x.actors);
+}
+
 /// A node as the head's table keeps it (and sends it to `nodes()`).
 struct node_record {
   std::uint64_t id = 0;
@@ -44,12 +57,16 @@ struct node_record {
   std::map<std::string, double> available;
   bool alive = true;
   bool head = false;
+  /// Filled for a status query only: what the node reported, and its
+  /// named actors ("namespace/name").
+  node_report report;
+  std::vector<std::string> names;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, node_record& x) {
   return f(caf::meta::type_name("rustyray::node_record"), x.id, x.address, x.service, x.total,
-           x.available, x.alive, x.head);
+           x.available, x.alive, x.head, x.report, x.names);
 }
 
 /// What a node presents to join: checked by the head before anything else
@@ -93,7 +110,8 @@ public:
   /// resources for heartbeats.
   static std::shared_ptr<cluster_runtime>
   start(rustyray::internal::node& node, std::map<std::string, double> total,
-        std::function<std::map<std::string, double>()> available);
+        std::function<std::map<std::string, double>()> available,
+        std::function<node_report()> report);
 
   ~cluster_runtime();
 
@@ -156,7 +174,7 @@ private:
 };
 
 /// `nodes(head_address, token)`: asks the head with an actor system of its
-/// own, without joining.
+/// own, without joining; the head asks every live node for its report.
 std::vector<node_info> query_nodes(const std::string& head_address, const std::string& token);
 
 /// The running runtime's cluster side, or null (a single node).
