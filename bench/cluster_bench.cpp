@@ -327,17 +327,8 @@ std::vector<metric> bench_cluster::metrics(const schedule& s) {
        std::vector<rustyray::actor_handle<bench_actor>> actors;
        for (const auto& node : state->nodes)
          actors.push_back(rustyray::actor(bench_actor::create).node(node).remote());
-       const auto n = actors.size();
        return timeit(
-         s,
-         [&] {
-           submit_then_get(1000, [&](int i) {
-             return actors[static_cast<std::size_t>(i) % n]
-               .task(&bench_actor::small_value)
-               .remote();
-           });
-         },
-         1000);
+         s, [&] { calls_round_robin(1000, actors); }, 1000);
      },
      {{"vs_caf_remote_request_response_async", "caf_remote_request_response_async"}}},
     {"caf_remote_chunks_gigabytes", "floor", "CAF", "GB/s",

@@ -218,15 +218,7 @@ std::vector<metric> all_metrics(const metric_context& ctx) {
      [&, n] {
        auto actors = start_actors(n);
        return timeit(
-         s,
-         [&] {
-           submit_then_get(1000, [&](int i) {
-             return actors[static_cast<std::size_t>(i) % n]
-               .task(&bench_actor::small_value)
-               .remote();
-           });
-         },
-         1000);
+         s, [&] { calls_round_robin(1000, actors); }, 1000);
      },
      {{"vs_caf_1_n_calls_async", "caf_1_n_calls_async"}},
      n_field},

@@ -55,6 +55,15 @@ void submit_then_get(int calls, Submit submit) {
   (void)rustyray::get(refs);
 }
 
+/// `calls` calls of `small_value` round robin over `actors`, then one get.
+inline void calls_round_robin(int calls,
+                              const std::vector<rustyray::actor_handle<bench_actor>>& actors) {
+  const auto n = actors.size();
+  submit_then_get(calls, [&](int i) {
+    return actors[static_cast<std::size_t>(i) % n].task(&bench_actor::small_value).remote();
+  });
+}
+
 /// `n` new actors of Ray's benchmark class.
 inline std::vector<rustyray::actor_handle<bench_actor>> start_actors(std::size_t n) {
   std::vector<rustyray::actor_handle<bench_actor>> actors;

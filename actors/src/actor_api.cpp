@@ -135,6 +135,27 @@ std::uint64_t host_of(const actors::internal::actor_runtime& rt, const actor_spe
   return 0;
 }
 
+/// Registers the call's result and pins its arguments; `target` (its host,
+/// or the record that ships it to another node) hears `ready(call)` from
+/// whoever resolves the last one. Throws the table's refusal.
+template <class Target>
+void await_arguments(objstore::internal::object_table& table,
+                     const actors::internal::call_ptr& call,
+                     const std::shared_ptr<Target>& target) {
+  auto make_on_ready = [&] {
+    return [call, target] {
+      call->ready.store(true, std::memory_order_release);
+      target->ready(call);
+    };
+  };
+  auto ready =
+    objstore::internal::register_and_await(table, call->result, call, call->deps, make_on_ready);
+  if (!ready)
+    throw_caf_error(ready.error());
+  if (*ready)
+    call->ready.store(true, std::memory_order_release);
+}
+
 /// Starts the actor `id` here.
 std::shared_ptr<actor_core> start_here(const std::shared_ptr<actors::internal::actor_runtime>& rt,
                                        const object_id& id, actor_spec spec,
@@ -216,21 +237,9 @@ object_id submit_call(const std::shared_ptr<actor_core>& core, const object_id& 
   call->deps.ids = std::move(deps);
   call->body = std::move(body);
   if (core && core->remote()) {
-    const auto& remote = core->remote();
-    auto make_on_ready = [&] {
-      return [call, remote] {
-        call->ready.store(true, std::memory_order_release);
-        remote->ready(call);
-      };
-    };
-    auto ready =
-      objstore::internal::register_and_await(table, call->result, call, call->deps, make_on_ready);
-    if (!ready)
-      throw_caf_error(ready.error());
-    if (*ready)
-      call->ready.store(true, std::memory_order_release);
+    await_arguments(table, call, core->remote());
     auto result = call->result;
-    remote->send(call);
+    core->remote()->send(call);
     return result;
   }
   auto host = core ? core->host() : nullptr;
@@ -255,18 +264,7 @@ object_id submit_call(const std::shared_ptr<actor_core>& core, const object_id& 
   // The result and the waiters first, then the call: its pins are complete
   // before the host can see it, and a `ready` arriving before the call is
   // simply ignored.
-  auto make_on_ready = [&] {
-    return [call, host] {
-      call->ready.store(true, std::memory_order_release);
-      host->ready(call);
-    };
-  };
-  auto ready =
-    objstore::internal::register_and_await(table, call->result, call, call->deps, make_on_ready);
-  if (!ready)
-    throw_caf_error(ready.error());
-  if (*ready)
-    call->ready.store(true, std::memory_order_release);
+  await_arguments(table, call, host);
   auto result = call->result;
   caf::error reason;
   if (!host->send(call, reason)) {
