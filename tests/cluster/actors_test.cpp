@@ -56,6 +56,31 @@ BOOST_AUTO_TEST_CASE(an_actor_pinned_to_a_node_runs_there_and_keeps_each_callers
   BOOST_TEST(tallies_on(workers[1].id) == 0);
 }
 
+BOOST_AUTO_TEST_CASE(calls_of_several_callers_each_keep_their_order) {
+  auto h = actor(tally::create).node(workers[1].id).remote(0);
+  constexpr int callers = 4;
+  constexpr int per_caller = 500;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < callers; ++t)
+    threads.emplace_back([&, t] {
+      std::vector<object_ref<void>> sent;
+      for (int i = 0; i < per_caller; ++i)
+        sent.push_back(h.task(&tally::append).remote(t * per_caller + i));
+      for (auto& r : sent)
+        r.get();
+    });
+  for (auto& t : threads)
+    t.join();
+  auto log = get(h.task(&tally::log).remote());
+  BOOST_REQUIRE(log.size() == std::size_t{callers * per_caller});
+  std::vector<int> next(callers, 0);
+  for (int x : log) {
+    auto caller = x / per_caller;
+    BOOST_TEST(x % per_caller == next[caller]); // each caller's calls, in order
+    ++next[caller];
+  }
+}
+
 BOOST_AUTO_TEST_CASE(a_handle_works_from_every_node) {
   auto h = actor(tally::create).node(workers[0].id).remote(0);
   // The handle travels to a task on the other worker, which calls the
