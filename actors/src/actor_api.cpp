@@ -94,6 +94,15 @@ rustyray::internal::resource_amounts lifetime_request(const actor_spec& spec) {
   return std::move(*request);
 }
 
+/// Throws `task_unschedulable` if this node can never hold `request`.
+void check_fits_here(const actors::internal::actor_runtime& rt, const actor_spec& spec,
+                     const rustyray::internal::resource_amounts& request) {
+  if (!request.empty())
+    if (auto why = rt.resources->unmet(request); !why.empty())
+      throw error{errc::task_unschedulable,
+                  "actor " + demangle(spec.cls->name()) + " can never start here: " + why};
+}
+
 /// The node to host the actor: 0 for this one. Throws `invalid_argument`
 /// for a `.node(id)` that names no node, `task_unschedulable` if no node
 /// (or the pinned one) can ever hold `request`.
@@ -129,9 +138,7 @@ std::uint64_t host_of(const actors::internal::actor_runtime& rt, const actor_spe
       throw_caf_error(placed.error());
     return *placed;
   }
-  if (!request.empty())
-    if (auto why = rt.resources->unmet(request); !why.empty())
-      throw error{errc::task_unschedulable, who() + " can never start: " + why};
+  check_fits_here(rt, spec, request);
   return 0;
 }
 
@@ -287,10 +294,7 @@ std::shared_ptr<detail::actor_core> start_placed_actor(const object_id& id,
   auto rt = current_actors_or_throw();
   rt->node().check_accepting();
   auto request = detail::lifetime_request(spec);
-  if (!request.empty())
-    if (auto why = rt->resources->unmet(request); !why.empty())
-      throw error{errc::task_unschedulable,
-                  "actor " + demangle(spec.cls->name()) + " can never start here: " + why};
+  detail::check_fits_here(*rt, spec, request);
   return detail::start_here(rt, id, std::move(spec), std::move(request));
 }
 
@@ -308,32 +312,23 @@ object_id submit_shipped_call(const object_id& actor, std::string method, std::u
   caf::expected<detail::member_invoker> invoker{caf::error{}};
   if (core)
     invoker = detail::find_member_invoker(method, core->cls);
-  call->body = [invoker = std::move(invoker), args = std::move(args)](
-                 void* instance, detail::body_mode) -> caf::expected<detail::task_output> {
-    if (!invoker)
-      return invoker.error();
-    auto result = (*invoker)(instance, args);
-    if (!result)
-      return std::move(result.error());
-    auto size = detail::message_size(*result);
-    return detail::task_output{std::move(*result), size};
-  };
+  call->body = body_by_name(std::move(invoker), std::move(args));
   auto& table = rt->table();
   if (auto err = table.register_pending(call->result, call))
     detail::throw_caf_error(err);
   auto host = core ? core->host() : nullptr;
   caf::error reason;
-  if (!host)
-    reason = core ? core->ended_reason()
-                  : make_error(errc::actor_died, "actor " + to_string(actor) + " is not hosted on "
-                                                   + "this node (it stopped)");
-  if (!reason && !host)
-    reason = stopped_error(to_string(actor));
   if (host && host->send(call, reason))
     return call->result;
-  (void)objstore::internal::complete_run(
-    table, *call, call->body,
-    objstore::internal::lookup{reason ? std::move(reason) : stopped_error(to_string(actor))});
+  // Not hosted here (any more), or its host ended meanwhile: say why.
+  if (!reason && core)
+    reason = core->ended_reason();
+  if (!reason)
+    reason = core ? stopped_error(to_string(actor))
+                  : make_error(errc::actor_died, "actor " + to_string(actor)
+                                                   + " is not hosted on this node (it stopped)");
+  (void)objstore::internal::complete_run(table, *call, call->body,
+                                         objstore::internal::lookup{std::move(reason)});
   return call->result;
 }
 
@@ -356,6 +351,11 @@ std::shared_ptr<actor_core> named_actor(const std::string& name, const std::stri
                                         const std::type_info& cls) {
   auto rt = actors::internal::current_actors_or_throw();
   const auto& where = ns.empty() ? rt->node().ray_namespace() : ns;
+  auto mismatch = [&](const char* mangled) {
+    return error{errc::type_mismatch, "the actor named \"" + name + "\" in namespace \"" + where
+                                        + "\" is a " + demangle(mangled) + ", not a "
+                                        + demangle(cls.name()) + "; call get_actor with its class"};
+  };
   auto core = rt->actors->find_name(name, where);
   if (!core && rt->remote) {
     // Another node's: its ID and class from the cluster's table.
@@ -363,18 +363,11 @@ std::shared_ptr<actor_core> named_actor(const std::string& name, const std::stri
     if (id.is_nil())
       return nullptr;
     if (mangled != cls.name())
-      throw error{errc::type_mismatch, "the actor named \"" + name + "\" in namespace \"" + where
-                                         + "\" is a " + demangle(mangled.c_str()) + ", not a "
-                                         + demangle(cls.name())
-                                         + "; call get_actor with its class"};
-    core = find_actor(id, cls);
-    if (!core)
-      return nullptr;
+      throw mismatch(mangled.c_str());
+    return find_actor(id, cls);
   }
   if (core && core->cls != cls)
-    throw error{errc::type_mismatch, "the actor named \"" + name + "\" in namespace \"" + where
-                                       + "\" is a " + demangle(core->cls.name()) + ", not a "
-                                       + demangle(cls.name()) + "; call get_actor with its class"};
+    throw mismatch(core->cls.name());
   return core;
 }
 

@@ -52,16 +52,7 @@ call_ptr interface_call(face_ptr self, const std::string& method, caf::message a
   call->actor = st.id;
   call->by_name = method;
   call->ready = true;
-  auto invoker = detail::find_member_invoker(method, *st.cls);
-  call->body = [invoker = std::move(invoker), args = std::move(args)](
-                 void* instance, detail::body_mode) -> caf::expected<detail::task_output> {
-    if (!invoker)
-      return std::move(invoker.error());
-    auto result = (*invoker)(instance, args);
-    if (!result)
-      return std::move(result.error());
-    return detail::task_output{std::move(*result), 0};
-  };
+  call->body = body_by_name(detail::find_member_invoker(method, *st.cls), std::move(args));
   call->reply_to = caf::actor{self};
   call->reply_key = key;
   return call;

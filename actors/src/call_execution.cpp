@@ -89,6 +89,19 @@ outcome execute(call_record& call, void* instance, const actor_scope_state& scop
   return result;
 }
 
+detail::call_body body_by_name(caf::expected<detail::member_invoker> invoker, caf::message args) {
+  return [invoker = std::move(invoker), args = std::move(args)](
+           void* instance, detail::body_mode) -> caf::expected<detail::task_output> {
+    if (!invoker)
+      return invoker.error();
+    auto result = (*invoker)(instance, args);
+    if (!result)
+      return std::move(result.error());
+    auto size = detail::message_size(*result);
+    return detail::task_output{std::move(*result), size};
+  };
+}
+
 void settle(objstore::internal::object_table& table, call_record& call) {
   if (!call.reply_to) {
     (void)objstore::internal::complete_run(table, call, call.body, std::move(call.output));

@@ -77,6 +77,11 @@ outcome execute(call_record& call, void* instance, const actor_scope_state& scop
                 actor_label& actor, const objstore::internal::object_table& table,
                 rustyray::internal::recorder& recording, bool own_thread);
 
+/// The body of a call by name (from plain CAF code, or shipped by another
+/// node): `invoker` (the method's, or why there is none) on the values in
+/// `args`.
+detail::call_body body_by_name(caf::expected<detail::member_invoker> invoker, caf::message args);
+
 /// Stores the call's output as its result, or for a call from plain CAF code
 /// sends it to the requester. Any thread may do this.
 void settle(objstore::internal::object_table& table, call_record& call);
