@@ -7,6 +7,7 @@
 
 #include <caf/all.hpp>
 
+#include "call_execution.hpp"
 #include "rustyray/actors/caf_interop.hpp"
 #include "rustyray/actors/internal/actor_host.hpp"
 #include "rustyray/errc.hpp"
