@@ -23,3 +23,14 @@ if(NOT TARGET CAF::io)
   set_target_properties(CAF::io PROPERTIES IMPORTED_LOCATION "${CAF_IO_LIBRARY}"
     INTERFACE_LINK_LIBRARIES CAF::core)
 endif()
+# TLS between a cluster's nodes (config.tls): libcaf-dev depends on
+# libcaf-openssl0.17, so the library is there wherever CAF is.
+if(NOT TARGET CAF::openssl)
+  find_library(CAF_OPENSSL_LIBRARY caf_openssl)
+  if(NOT CAF_OPENSSL_LIBRARY)
+    message(FATAL_ERROR "CAF 0.17's openssl module not found: install it with 'apt-get install -y libcaf-dev'")
+  endif()
+  add_library(CAF::openssl UNKNOWN IMPORTED)
+  set_target_properties(CAF::openssl PROPERTIES IMPORTED_LOCATION "${CAF_OPENSSL_LIBRARY}"
+    INTERFACE_LINK_LIBRARIES CAF::io)
+endif()

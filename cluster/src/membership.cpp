@@ -8,6 +8,7 @@
 
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
+#include <caf/openssl/manager.hpp>
 
 #include "rustyray/errc.hpp"
 #include "rustyray/error.hpp"
@@ -48,6 +49,45 @@ using unclaim_atom = caf::atom_constant<caf::atom("rr_unclaim")>;
 /// never broken in CAF 0.17).
 constexpr auto request_timeout = std::chrono::seconds(10);
 
+/// CAF's connection manager for the cluster's links: the OpenSSL module's
+/// with `config.tls`, else the io middleman's. One interface for both, so
+/// every publish and connect below is the same code with or without TLS.
+caf::io::middleman_actor network_of(caf::actor_system& system, bool tls) {
+  return tls ? system.openssl_manager().actor_handle() : system.middleman().actor_handle();
+}
+
+/// Publishes `whom` on `host:port` (0: any free port); the port bound.
+caf::expected<std::uint16_t> publish_on(caf::actor_system& system,
+                                        const caf::io::middleman_actor& network,
+                                        const caf::actor& whom, std::uint16_t port,
+                                        const std::string& host) {
+  caf::expected<std::uint16_t> bound{caf::sec::runtime_error};
+  caf::scoped_actor self{system};
+  self
+    ->request(network, request_timeout, caf::publish_atom::value, port,
+              caf::actor_cast<caf::strong_actor_ptr>(whom), std::set<std::string>{}, host, true)
+    .receive([&](std::uint16_t p) { bound = p; }, [&](caf::error& err) { bound = std::move(err); });
+  return bound;
+}
+
+/// The actor published at `host:port`, with a deadline: a TLS handshake the
+/// peer refused never ends by itself in CAF 0.17.
+caf::expected<caf::actor> reach(caf::actor_system& system, const caf::io::middleman_actor& network,
+                                const std::string& host, std::uint16_t port) {
+  caf::expected<caf::actor> found{caf::sec::runtime_error};
+  caf::scoped_actor self{system};
+  self->request(network, request_timeout, caf::connect_atom::value, host, port)
+    .receive(
+      [&](const caf::node_id&, caf::strong_actor_ptr& ptr, const std::set<std::string>&) {
+        if (ptr)
+          found = caf::actor_cast<caf::actor>(std::move(ptr));
+        else
+          found = caf::make_error(caf::sec::no_actor_published_at_port);
+      },
+      [&](caf::error& err) { found = std::move(err); });
+  return found;
+}
+
 /// The version a node must share with the head.
 const char* const rustyray_version = "0.1.0";
 
@@ -77,6 +117,7 @@ std::string registry_difference(const std::vector<std::string>& head,
 struct member {
   node_record record;
   caf::actor agent; // null for the head itself
+  caf::actor service;
   std::chrono::steady_clock::time_point last_seen;
 };
 
@@ -108,7 +149,7 @@ std::vector<node_record> records_of(const head_state& st) {
   return result;
 }
 
-caf::behavior head_table(head_ptr self, node_record own, std::string token,
+caf::behavior head_table(head_ptr self, node_record own, caf::actor own_service, std::string token,
                          std::chrono::milliseconds timeout,
                          std::function<std::map<std::string, double>()> available,
                          std::function<node_report()> report,
@@ -124,7 +165,8 @@ caf::behavior head_table(head_ptr self, node_record own, std::string token,
     if (auto rt = owner.lock())
       rt->table_changed(table);
   };
-  self->state.members[own.id] = member{std::move(own), {}, std::chrono::steady_clock::now()};
+  self->state.members[own.id] =
+    member{std::move(own), {}, own_service, std::chrono::steady_clock::now()};
   self->state.functions = remote_names();
   self->state.adopt_functions = self->state.functions.empty();
   auto own_id = self->state.members.begin()->first;
@@ -162,7 +204,7 @@ caf::behavior head_table(head_ptr self, node_record own, std::string token,
   });
   self->delayed_send(self, timeout / 4, tick_atom::value);
   return {
-    [=](join_atom, join_request& r) -> caf::result<std::vector<node_record>> {
+    [=](join_atom, join_request& r) -> caf::result<std::vector<node_record>, caf::actor> {
       if (!same_token(r.token, token))
         return make_error(errc::join_refused,
                           "the cluster refused this node: its cluster token is not the head's; "
@@ -188,8 +230,9 @@ caf::behavior head_table(head_ptr self, node_record own, std::string token,
                                                 + " is taken (a node cannot come back under "
                                                   "its old ID); start it again");
       auto agent = caf::actor_cast<caf::actor>(self->current_sender());
-      if (!agent)
-        return make_error(errc::join_refused, "the cluster refused a join without a sender");
+      if (!agent || !r.service || r.service.node() != agent.node())
+        return make_error(errc::join_refused,
+                          "the cluster refused a join without its node's service");
       self->monitor(agent);
       node_record rec;
       rec.id = r.id;
@@ -197,9 +240,27 @@ caf::behavior head_table(head_ptr self, node_record own, std::string token,
       rec.service = r.address;
       rec.total = r.resources;
       rec.available = r.resources;
-      self->state.members[r.id] = member{rec, agent, std::chrono::steady_clock::now()};
+      self->state.members[r.id] = member{rec, agent, r.service, std::chrono::steady_clock::now()};
+      // The head's service and the node's reach each other over the
+      // join's connection (see dial_atom).
+      self->send(own_service, introduce_atom::value, r.id, r.service, caf::actor{self});
       changed();
-      return records_of(self->state);
+      return {records_of(self->state), own_service};
+    },
+    [=](dial_atom, const std::string& with_token, std::uint64_t target) -> caf::result<bool> {
+      auto& st = self->state;
+      const auto& sender = self->current_sender();
+      auto asking = std::find_if(st.members.begin(), st.members.end(), [&](const auto& m) {
+        return sender && m.second.service && m.second.service.node() == sender->node();
+      });
+      if (!same_token(with_token, token) || asking == st.members.end()
+          || !asking->second.record.alive)
+        return make_error(errc::join_refused, "only a node of the cluster asks for a connection");
+      auto i = st.members.find(target);
+      if (i == st.members.end() || !i->second.record.alive || !i->second.service)
+        return make_error(errc::node_lost, "node " + node_text(target) + " is not in the cluster");
+      self->send(i->second.service, dial_atom::value, token, asking->first);
+      return true;
     },
     [=](nodes_atom, const std::string& with_token) -> caf::result<std::vector<node_record>> {
       if (!same_token(with_token, token))
@@ -317,7 +378,7 @@ struct agent_state {
 /// A node's link to the head: joins, then sends heartbeats; tells the
 /// runtime when the head is gone.
 caf::behavior node_agent(caf::stateful_actor<agent_state>* self, caf::actor head, std::uint64_t id,
-                         std::chrono::milliseconds interval,
+                         caf::actor service, std::chrono::milliseconds interval,
                          std::function<std::map<std::string, double>()> available,
                          std::function<node_report()> report,
                          std::weak_ptr<cluster_runtime> owner) {
@@ -332,7 +393,10 @@ caf::behavior node_agent(caf::stateful_actor<agent_state>* self, caf::actor head
       auto rp = self->make_response_promise();
       self->request(head, request_timeout, join_atom::value, std::move(r))
         .then(
-          [=](std::vector<node_record>& table) mutable {
+          [=](std::vector<node_record>& table, caf::actor& head_service) mutable {
+            for (const auto& r : table)
+              if (r.head)
+                self->send(service, introduce_atom::value, r.id, head_service, head);
             self->delayed_send(self, interval, tick_atom::value);
             if (auto rt = owner.lock())
               rt->table_changed(table);
@@ -422,7 +486,15 @@ cluster_runtime::start(rustyray::internal::node& node, std::map<std::string, dou
     throw error{errc::invalid_config,
                 "a cluster needs CAF's io middleman: load it in the application's "
                 "actor_system_config (cfg.load<caf::io::middleman>()) before creating the system"};
+  if (cfg.tls.enabled()
+      && (!system.has_openssl_manager() || system.config().openssl_certificate.empty()))
+    throw error{errc::invalid_config,
+                "config.tls needs CAF's OpenSSL module with the same files: load it in the "
+                "application's actor_system_config (cfg.load<caf::openssl::manager>() after the "
+                "middleman) and set its openssl_certificate, openssl_key and openssl_cafile "
+                "before creating the system"};
   std::shared_ptr<cluster_runtime> rt{new cluster_runtime(node)};
+  rt->network_ = network_of(system, cfg.tls.enabled());
   // Every node serves the others (tasks they ship here): on `listen`, or
   // on the head, on an ephemeral port beside the head's own.
   auto [listen_host, listen_port] = split_address(cfg.listen);
@@ -430,10 +502,10 @@ cluster_runtime::start(rustyray::internal::node& node, std::map<std::string, dou
   rt->router_ = std::make_shared<task_router>(node, out);
   rt->objects_ = std::make_shared<object_links>(system, node.id(), out);
   rt->actors_ = std::make_shared<actor_links>(node.id(), out, rt->router_, rt);
-  rt->service_ = spawn_node_service(system, node.id(), cfg.cluster_token, out, rt->router_,
-                                    rt->objects_, rt->actors_);
-  auto service_port = system.middleman().publish(rt->service_, cfg.is_head ? 0 : listen_port,
-                                                 listen_host.c_str(), true);
+  rt->service_ = spawn_node_service(system, node.id(), cfg.cluster_token, rt->network_, out,
+                                    rt->router_, rt->objects_, rt->actors_);
+  auto service_port =
+    publish_on(system, rt->network_, rt->service_, cfg.is_head ? 0 : listen_port, listen_host);
   if (!service_port) {
     caf::anon_send_exit(rt->service_, caf::exit_reason::user_shutdown);
     throw error{errc::invalid_config, "this node cannot listen on " + cfg.listen + ": "
@@ -455,9 +527,10 @@ cluster_runtime::start(rustyray::internal::node& node, std::map<std::string, dou
       own.total = total;
     own.available = available();
     own.head = true;
-    rt->head_ = system.spawn<caf::hidden>(head_table, own, cfg.cluster_token, cfg.heartbeat_timeout,
-                                          available, report, std::weak_ptr<cluster_runtime>{rt});
-    auto bound = system.middleman().publish(rt->head_, port, host.c_str(), true);
+    rt->head_ =
+      system.spawn<caf::hidden>(head_table, own, rt->service_, cfg.cluster_token,
+                                cfg.heartbeat_timeout, available, report, std::weak_ptr{rt});
+    auto bound = publish_on(system, rt->network_, rt->head_, port, host);
     if (!bound) {
       rt->stop();
       throw error{errc::invalid_config, "the head cannot listen on " + cfg.listen + ": "
@@ -470,7 +543,7 @@ cluster_runtime::start(rustyray::internal::node& node, std::map<std::string, dou
     return rt;
   }
   auto [host, port] = split_address(cfg.head_address);
-  auto head = system.middleman().remote_actor(host, port);
+  auto head = reach(system, rt->network_, host, port);
   if (!head) {
     rt->stop();
     throw error{errc::node_lost, "cannot reach the cluster's head at " + cfg.head_address + ": "
@@ -480,12 +553,13 @@ cluster_runtime::start(rustyray::internal::node& node, std::map<std::string, dou
   }
   rt->head_ = *head;
   rt->head_address_ = cfg.head_address;
-  rt->agent_ =
-    system.spawn<caf::hidden>(node_agent, rt->head_, node.id(), cfg.heartbeat_timeout / 4,
-                              available, report, std::weak_ptr<cluster_runtime>{rt});
+  rt->agent_ = system.spawn<caf::hidden>(node_agent, rt->head_, node.id(), rt->service_,
+                                         cfg.heartbeat_timeout / 4, available, report,
+                                         std::weak_ptr<cluster_runtime>{rt});
   join_request request;
   request.id = node.id();
   request.address = service_address;
+  request.service = rt->service_;
   request.resources = std::move(total);
   request.functions = remote_names();
   request.version = rustyray_version;
@@ -614,21 +688,22 @@ void cluster_runtime::stop() {
   // to go.
   router_->stop();
   actors_->stop();
-  auto& mm = node_.system().middleman();
   if (agent_)
     caf::anon_send_exit(agent_, caf::exit_reason::user_shutdown);
   if (port_ != 0)
-    (void)mm.unpublish(head_, port_);
+    caf::anon_send(network_, caf::unpublish_atom::value, head_.address(), port_);
   if (head_ && port_ != 0)
     caf::anon_send_exit(head_, caf::exit_reason::user_shutdown);
   if (service_port_ != 0)
-    (void)mm.unpublish(service_, service_port_);
+    caf::anon_send(network_, caf::unpublish_atom::value, service_.address(), service_port_);
   if (service_)
     caf::anon_send_exit(service_, caf::exit_reason::user_shutdown);
   std::lock_guard<std::mutex> guard{mtx_};
   agent_ = nullptr;
   head_ = nullptr;
   service_ = nullptr;
+  // A detached actor: the system's end waits for the last handle to it.
+  network_ = nullptr;
 }
 
 void cluster_runtime::attach(const std::shared_ptr<tasks::internal::task_runtime>& tasks,
@@ -666,7 +741,8 @@ std::map<std::string, double> resource_units(const resource_amounts& amounts) {
   return result;
 }
 
-std::vector<node_info> query_nodes(const std::string& head_address, const std::string& token) {
+std::vector<node_info> query_nodes(const std::string& head_address, const std::string& token,
+                                   const config::tls_files& tls) {
   const auto& address = head_address;
   if (!parse_host_port(address, false))
     throw error{errc::invalid_argument, "nodes(head_address, token): \"" + address
@@ -674,9 +750,15 @@ std::vector<node_info> query_nodes(const std::string& head_address, const std::s
   caf::actor_system_config system_cfg;
   add_cluster_types(system_cfg);
   system_cfg.load<caf::io::middleman>();
+  if (tls.enabled()) {
+    system_cfg.load<caf::openssl::manager>();
+    system_cfg.openssl_certificate = tls.certificate;
+    system_cfg.openssl_key = tls.key;
+    system_cfg.openssl_cafile = tls.ca_file;
+  }
   caf::actor_system system{system_cfg};
   auto [host, port] = split_address(address);
-  auto head = system.middleman().remote_actor(host, port);
+  auto head = reach(system, network_of(system, tls.enabled()), host, port);
   if (!head)
     throw error{errc::node_lost, "cannot reach the cluster's head at " + address + ": "
                                    + system.render(head.error())};
@@ -717,7 +799,8 @@ void publish_cluster(std::shared_ptr<cluster_runtime> cluster) {
 namespace rustyray {
 
 std::vector<node_info> nodes(const std::string& head_address, const std::string& token) {
-  return cluster::internal::query_nodes(head_address, token);
+  // `rustyray status` and other tools: the TLS files as a node's config.
+  return cluster::internal::query_nodes(head_address, token, config::from_env().tls);
 }
 
 std::vector<node_info> nodes() {

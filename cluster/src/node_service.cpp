@@ -39,13 +39,15 @@ constexpr auto release_grace = std::chrono::seconds(1);
 
 using retry_atom = caf::atom_constant<caf::atom("rr_retry")>;
 using reconnect_atom = caf::atom_constant<caf::atom("rr_recon")>;
+/// (dial_deadline_atom, peer): a peer asked to connect to this node has
+/// not done so in time.
+using dial_deadline_atom = caf::atom_constant<caf::atom("rr_dialdl")>;
 
 /// A peer not (yet) in this node's table is looked for again this often,
 /// this many times: the head tells every node of a join at once, but a
 /// message from the new node may overtake that news.
 constexpr auto unknown_peer_retry = std::chrono::milliseconds(50);
 constexpr int unknown_peer_attempts = 100;
-using connected_atom = caf::atom_constant<caf::atom("rr_conn")>;
 using returned_atom = caf::atom_constant<caf::atom("rr_return")>;
 using actors_returned_atom = caf::atom_constant<caf::atom("rr_areturn")>;
 
@@ -56,6 +58,10 @@ struct service_state {
   std::shared_ptr<task_router> router;
   std::shared_ptr<object_links> objects;
   std::shared_ptr<actor_links> actors;
+  /// CAF's connection manager: the OpenSSL module's with config.tls.
+  caf::io::middleman_actor network;
+  /// The head's table, once this node joined (on the head: itself).
+  caf::actor head;
   /// The service of each node this one talks to, and back.
   std::unordered_map<std::uint64_t, caf::actor> links;
   std::unordered_map<caf::actor_addr, std::uint64_t> nodes;
@@ -303,11 +309,24 @@ void send_batch(service_ptr self, std::uint64_t peer, link_batch batch) {
   connect(self, peer, 0);
 }
 
-/// Connects to `peer`'s service; what waits for it goes once connected.
+/// Connects to `peer`'s service, or asks it to connect here (one
+/// connection per pair: see `dial_atom`); what waits for it goes once
+/// linked.
 void connect(service_ptr self, std::uint64_t peer, int attempt) {
   auto& st = self->state;
   if (st.waiting.count(peer) == 0 || st.links.count(peer) != 0)
     return;
+  if (peer < st.node && st.head) {
+    self->request(st.head, connect_timeout, dial_atom::value, st.token, peer)
+      .then([](bool) {},
+            [=](caf::error& err) {
+              if (self->state.links.count(peer) == 0)
+                forget(self, peer,
+                       "the head could not ask it to connect (" + error_text(err) + ")");
+            });
+    self->delayed_send(self, connect_timeout, dial_deadline_atom::value, peer);
+    return;
+  }
   auto address = st.router->address_of(peer);
   auto parsed = parse_host_port(address, true);
   if (!parsed) {
@@ -318,8 +337,7 @@ void connect(service_ptr self, std::uint64_t peer, int attempt) {
     return;
   }
   self
-    ->request(self->system().middleman().actor_handle(), connect_timeout, caf::connect_atom::value,
-              parsed->first, parsed->second)
+    ->request(st.network, connect_timeout, caf::connect_atom::value, parsed->first, parsed->second)
     .then(
       [=](const caf::node_id&, caf::strong_actor_ptr& ptr, const std::set<std::string>&) {
         auto service = caf::actor_cast<caf::actor>(ptr);
@@ -352,11 +370,13 @@ void flush(service_ptr self) {
 }
 
 caf::behavior node_service(service_ptr self, std::uint64_t node, std::string token,
-                           std::shared_ptr<link_outbox> out, std::shared_ptr<task_router> router,
+                           caf::io::middleman_actor network, std::shared_ptr<link_outbox> out,
+                           std::shared_ptr<task_router> router,
                            std::shared_ptr<object_links> objects,
                            std::shared_ptr<actor_links> actors) {
   auto& st = self->state;
   st.node = node;
+  st.network = std::move(network);
   st.token = std::move(token);
   st.out = std::move(out);
   st.router = std::move(router);
@@ -385,6 +405,28 @@ caf::behavior node_service(service_ptr self, std::uint64_t node, std::string tok
     },
     [self](retry_atom, std::uint64_t peer, shipped_tasks& batch) { run_tasks(self, peer, batch); },
     [self](reconnect_atom, std::uint64_t peer, int attempt) { connect(self, peer, attempt); },
+    [self](introduce_atom, std::uint64_t peer, const caf::actor& service, const caf::actor& head) {
+      if (!self->current_sender() || self->current_sender()->node() != self->node())
+        return; // only this node's membership introduces
+      self->state.head = head;
+      if (service)
+        link_to(self, peer, service);
+    },
+    [self](dial_atom, const std::string& given, std::uint64_t peer) {
+      auto& st = self->state;
+      const auto& sender = self->current_sender();
+      if (!st.head || !sender || sender->node() != st.head.node() || !same_token(given, st.token))
+        return; // only the head asks for a connection
+      // An empty batch: the peer links this node's service when it comes.
+      send_batch(self, peer, link_batch{});
+    },
+    [self](dial_deadline_atom, std::uint64_t peer) {
+      if (self->state.waiting.count(peer) != 0 && self->state.links.count(peer) == 0)
+        forget(self, peer,
+               "it did not connect to this node within "
+                 + milliseconds_text(std::chrono::milliseconds(connect_timeout))
+                 + " (asked through the head)");
+    },
     [self](returned_atom, std::uint64_t peer, const std::vector<object_id>& ids) {
       self->state.objects->returned(peer, ids);
     },
@@ -405,12 +447,13 @@ caf::behavior node_service(service_ptr self, std::uint64_t node, std::string tok
 } // namespace
 
 caf::actor spawn_node_service(caf::actor_system& system, std::uint64_t node, std::string token,
-                              std::shared_ptr<link_outbox> out, std::shared_ptr<task_router> router,
+                              caf::io::middleman_actor network, std::shared_ptr<link_outbox> out,
+                              std::shared_ptr<task_router> router,
                               std::shared_ptr<object_links> objects,
                               std::shared_ptr<actor_links> actors) {
   auto service =
-    system.spawn<caf::hidden>(node_service, node, std::move(token), out, std::move(router),
-                              std::move(objects), std::move(actors));
+    system.spawn<caf::hidden>(node_service, node, std::move(token), std::move(network), out,
+                              std::move(router), std::move(objects), std::move(actors));
   out->bind(service);
   return service;
 }

@@ -11,6 +11,7 @@
 
 #include <caf/actor.hpp>
 #include <caf/fwd.hpp>
+#include <caf/io/middleman_actor.hpp>
 
 #include "rustyray/cluster/internal/membership.hpp"
 #include "rustyray/cluster/internal/wire.hpp"
@@ -141,7 +142,8 @@ class actor_links;
 /// router's tasks), and handles the batches others send (checking the
 /// cluster token on each).
 caf::actor spawn_node_service(caf::actor_system& system, std::uint64_t node, std::string token,
-                              std::shared_ptr<link_outbox> out, std::shared_ptr<task_router> router,
+                              caf::io::middleman_actor network, std::shared_ptr<link_outbox> out,
+                              std::shared_ptr<task_router> router,
                               std::shared_ptr<object_links> objects,
                               std::shared_ptr<actor_links> actors);
 

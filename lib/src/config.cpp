@@ -97,6 +97,38 @@ void read_resources(const nlohmann::json& value, const origin& from,
   }
 }
 
+/// `{"certificate": ..., "key": ..., "ca_file": ...}`: all three readable
+/// files, or an empty object (no TLS).
+void read_tls(const nlohmann::json& value, const origin& from, config::tls_files& out) {
+  if (!value.is_object())
+    invalid(from.name()
+            + " must be an object {\"certificate\", \"key\", \"ca_file\"} of PEM "
+              "file paths (or {} for no TLS), got "
+            + value.dump());
+  config::tls_files read;
+  std::string* slots[] = {&read.certificate, &read.key, &read.ca_file};
+  const char* names[] = {"certificate", "key", "ca_file"};
+  for (const auto& [name, path] : value.items()) {
+    auto i = std::find(std::begin(names), std::end(names), name) - std::begin(names);
+    if (i == 3)
+      invalid(from.name(name)
+              + " is no TLS setting; the settings are certificate, key and ca_file");
+    if (!path.is_string() || path.get<std::string>().empty())
+      invalid(from.name(name) + " must be a file path, got " + path.dump());
+    *slots[i] = path.get<std::string>();
+  }
+  int given = 0;
+  for (auto* slot : slots)
+    given += slot->empty() ? 0 : 1;
+  if (given != 0 && given != 3)
+    invalid(from.name() + " needs all three of certificate, key and ca_file (or none), got "
+            + value.dump());
+  for (int i = 0; i < 3 && given == 3; ++i)
+    if (!std::ifstream{*slots[i]})
+      invalid(from.name(names[i]) + ": cannot read \"" + *slots[i] + "\"; check the path");
+  out = std::move(read);
+}
+
 void read_namespace(const nlohmann::json& value, const origin& from, std::string& out) {
   if (!value.is_string())
     invalid(from.name() + " must be a string (empty: a namespace of its own for this runtime), got "
@@ -286,6 +318,15 @@ const field fields[] = {
        invalid(o.name() + " must be positive");
    },
    [](const config& c) -> nlohmann::json { return c.heartbeat_timeout.count(); }},
+  {"tls", [](const nlohmann::json& v, const origin& o, config& c) { read_tls(v, o, c.tls); },
+   [](const config& c) -> nlohmann::json {
+     auto files = nlohmann::json::object();
+     for (auto [name, path] : {std::pair{"certificate", &c.tls.certificate},
+                               std::pair{"key", &c.tls.key}, std::pair{"ca_file", &c.tls.ca_file}})
+       if (!path->empty())
+         files[name] = *path;
+     return files;
+   }},
 };
 
 std::string known_keys() {

@@ -11,6 +11,7 @@
 
 #include <caf/all.hpp>
 #include <caf/io/middleman.hpp>
+#include <caf/openssl/manager.hpp>
 
 #include "rustyray/internal/bounded_bytes.hpp"
 #include "rustyray/internal/published.hpp"
@@ -238,8 +239,15 @@ void init(config cfg) {
   // where "stealing"'s idle threads poll with sleeps: synchronous callers
   // wait far less (docs/perf-log.md).
   rt->own_config->set("scheduler.policy", caf::atom_from_string(cfg.scheduler_policy));
-  if (cfg.is_head || !cfg.head_address.empty())
+  if (cfg.is_head || !cfg.head_address.empty()) {
     rt->own_config->load<caf::io::middleman>();
+    if (cfg.tls.enabled()) {
+      rt->own_config->load<caf::openssl::manager>();
+      rt->own_config->openssl_certificate = cfg.tls.certificate;
+      rt->own_config->openssl_key = cfg.tls.key;
+      rt->own_config->openssl_cafile = cfg.tls.ca_file;
+    }
+  }
   rt->own_system = std::make_unique<caf::actor_system>(*rt->own_config);
   auto& system = *rt->own_system;
   try {

@@ -114,6 +114,26 @@ struct config {
   /// (default 5 s).
   std::chrono::milliseconds heartbeat_timeout = std::chrono::seconds(5);
 
+  /// TLS between the cluster's processes, through CAF's OpenSSL module: PEM
+  /// files of this node's certificate and private key, and of the
+  /// certificate authority that signed every node's certificate. All three
+  /// or none (the default: plain TCP; the token is checked either way).
+  /// With TLS on, a node accepts and reaches only nodes whose certificate
+  /// that CA signed, and the drivers, workers and `rustyray status` of the
+  /// cluster need the files too. Environment: `RUSTYRAY_TLS` as a JSON
+  /// object, e.g. `{"certificate": "node.pem", "key": "node.key", "ca_file":
+  /// "ca.pem"}`.
+  struct tls_files {
+    std::string certificate;
+    std::string key;
+    std::string ca_file;
+
+    [[nodiscard]] bool enabled() const noexcept {
+      return !certificate.empty();
+    }
+  };
+  tls_files tls;
+
   /// Reads a config from a JSON object whose keys are field names, then
   /// applies the `RUSTYRAY_<FIELD>` environment variables. An unknown key, a
   /// wrong type or an out-of-range value throws `error` with code

@@ -14,9 +14,11 @@
 #include <caf/actor.hpp>
 #include <caf/allowed_unsafe_message_type.hpp>
 #include <caf/fwd.hpp>
+#include <caf/io/middleman_actor.hpp>
 #include <caf/meta/type_name.hpp>
 
 #include "rustyray/cluster.hpp"
+#include "rustyray/config.hpp"
 #include "rustyray/internal/resources.hpp"
 #include "rustyray/object_id.hpp"
 
@@ -80,12 +82,14 @@ struct join_request {
   std::vector<std::string> functions;
   std::string version;
   std::string token;
+  /// The node's service, reached over the join's connection.
+  caf::actor service;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, join_request& x) {
   return f(caf::meta::type_name("rustyray::join_request"), x.id, x.address, x.resources,
-           x.functions, x.version, x.token);
+           x.functions, x.version, x.token, x.service);
 }
 
 /// Whether `given` is the cluster token `token`, compared in a time that
@@ -158,6 +162,8 @@ private:
   std::string head_address_;
   caf::actor head_;  // the table (local on the head, a proxy elsewhere)
   caf::actor agent_; // this node's heartbeat sender (not on the head)
+  /// CAF's connection manager for every link (the OpenSSL module's with TLS).
+  caf::io::middleman_actor network_;
   std::uint16_t port_ = 0;
   /// This node's service for the others, and its port.
   caf::actor service_;
@@ -175,7 +181,8 @@ private:
 
 /// `nodes(head_address, token)`: asks the head with an actor system of its
 /// own, without joining; the head asks every live node for its report.
-std::vector<node_info> query_nodes(const std::string& head_address, const std::string& token);
+std::vector<node_info> query_nodes(const std::string& head_address, const std::string& token,
+                                   const config::tls_files& tls);
 
 /// The running runtime's cluster side, or null (a single node).
 std::shared_ptr<cluster_runtime> current_cluster() noexcept;

@@ -223,5 +223,15 @@ using link_atom = caf::atom_constant<caf::atom("rr_link")>;
 using copy_ready_atom = caf::atom_constant<caf::atom("rr_ready")>;
 /// Sends what collected since the last one (the service to itself).
 using flush_atom = caf::atom_constant<caf::atom("rr_flush")>;
+/// (introduce_atom, peer, service, head): `service`, the service of node
+/// `peer`, reached over a connection this node has already (the join's),
+/// and the head's table; from this node's own membership actor.
+using introduce_atom = caf::atom_constant<caf::atom("rr_intro")>;
+/// (dial_atom, token, peer): between a service and the head. Two nodes
+/// share one connection (CAF 0.17's OpenSSL transport stalls on a second
+/// one between the same two nodes): the node with the lower ID connects,
+/// the other asks it through the head. To the head, `peer` is the node to
+/// ask; from the head, the node to connect to.
+using dial_atom = caf::atom_constant<caf::atom("rr_dial")>;
 
 } // namespace rustyray::cluster::internal
