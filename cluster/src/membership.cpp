@@ -88,6 +88,14 @@ caf::expected<caf::actor> reach(caf::actor_system& system, const caf::io::middle
   return found;
 }
 
+/// What to do when the head cannot be reached, after the error itself.
+std::string unreachable_hint(const caf::error& err) {
+  if (err == caf::sec::disconnect_during_handshake)
+    return "; the head closed the connection in the handshake: with TLS on one side, set "
+           "config.tls (or RUSTYRAY_TLS) on both, with certificates signed by the same CA";
+  return "; start it (rustyray start --head) or fix config.head_address / RUSTYRAY_ADDRESS";
+}
+
 /// The version a node must share with the head.
 const char* const rustyray_version = "0.1.0";
 
@@ -547,9 +555,7 @@ cluster_runtime::start(rustyray::internal::node& node, std::map<std::string, dou
   if (!head) {
     rt->stop();
     throw error{errc::node_lost, "cannot reach the cluster's head at " + cfg.head_address + ": "
-                                   + system.render(head.error())
-                                   + "; start it (rustyray start --head) or fix "
-                                     "config.head_address / RUSTYRAY_ADDRESS"};
+                                   + system.render(head.error()) + unreachable_hint(head.error())};
   }
   rt->head_ = *head;
   rt->head_address_ = cfg.head_address;
@@ -761,7 +767,7 @@ std::vector<node_info> query_nodes(const std::string& head_address, const std::s
   auto head = reach(system, network_of(system, tls.enabled()), host, port);
   if (!head)
     throw error{errc::node_lost, "cannot reach the cluster's head at " + address + ": "
-                                   + system.render(head.error())};
+                                   + system.render(head.error()) + unreachable_hint(head.error())};
   std::vector<node_record> table;
   caf::error failure;
   {

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <boost/test/unit_test.hpp>
+#include <nlohmann/json.hpp>
 
 #include "node_process.hpp"
 #include "runtime_fixture.hpp"
@@ -27,10 +28,14 @@ struct worker {
 };
 
 /// This process is the head (and the driver) with one CPU; `n` worker
-/// processes join it, each with one CPU and `resources`.
+/// processes join it, each with one CPU and `resources`; with `tls` (a
+/// `config.tls` as JSON), every process talks TLS with those files.
 struct cluster_fixture {
-  explicit cluster_fixture(int n = 2, const std::string& resources = "") {
+  explicit cluster_fixture(int n = 2, const std::string& resources = "",
+                           const std::string& tls = "") {
     auto cfg = test::small_config();
+    if (!tls.empty())
+      cfg.tls = config::from_json({{"tls", nlohmann::json::parse(tls)}}).tls;
     cfg.num_workers = 1;
     cfg.object_store_capacity = std::uint64_t{512} << 20; // a copy of 256 MiB
     cfg.is_head = true;
@@ -45,6 +50,8 @@ struct cluster_fixture {
                                    "RUSTYRAY_CLUSTER_TOKEN=test-token", "RUSTYRAY_NUM_WORKERS=1"};
       if (i == 0 && !resources.empty())
         env.push_back("RUSTYRAY_RESOURCES=" + resources);
+      if (!tls.empty())
+        env.push_back("RUSTYRAY_TLS=" + tls);
       worker w;
       w.process = std::make_unique<test::node_process>(RUSTYRAY_TEST_NODE, env);
       auto line = w.process->read_line();
