@@ -81,16 +81,16 @@ BOOST_FIXTURE_TEST_CASE(a_node_without_tls_is_refused, tls_head) {
 }
 
 BOOST_FIXTURE_TEST_CASE(a_node_with_another_ca_s_certificate_is_refused, tls_head) {
-  auto line =
-    join_line(address, {"RUSTYRAY_TLS=" + tls_files("stranger", "stranger-ca.pem")});
+  auto line = join_line(address, {"RUSTYRAY_TLS=" + tls_files("stranger", "stranger-ca.pem")});
   BOOST_TEST(line.rfind("refused node_lost: ", 0) == 0u, line);
   BOOST_TEST(line.find("config.tls") != std::string::npos, line);
   BOOST_TEST(nodes().size() == 1u);
 }
 
 BOOST_AUTO_TEST_CASE(tls_needs_all_three_files) {
-  auto code = test::code_of(
-    [] { (void)config::from_json({{"tls", {{"certificate", RUSTYRAY_TEST_TLS_DIR "/node.pem"}}}}); });
+  auto code = test::code_of([] {
+    (void)config::from_json({{"tls", {{"certificate", RUSTYRAY_TEST_TLS_DIR "/node.pem"}}}});
+  });
   BOOST_CHECK(code == errc::invalid_config);
   code = test::code_of([] {
     (void)config::from_json({{"tls",
