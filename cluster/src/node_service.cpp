@@ -68,8 +68,12 @@ struct service_state {
   /// Batches for nodes being connected to.
   std::unordered_map<std::uint64_t, std::vector<link_batch>> waiting;
   /// Copies of results this node sent each node and that node did not
-  /// store yet: their references hold the objects inside.
-  std::unordered_map<std::uint64_t, std::unordered_set<object_id>> unstored;
+  /// store yet (to the owner's ID): their references hold the objects
+  /// inside.
+  std::unordered_map<std::uint64_t, std::unordered_map<object_id, object_id>> unstored;
+  /// The tasks other nodes shipped here, from their results' IDs to this
+  /// node's, until the owner stored the result: for a cancel.
+  std::unordered_map<object_id, object_id> shipped_here;
   static inline const char* name = "rustyray.node_service";
 };
 
@@ -93,16 +97,22 @@ void drop_results(service_ptr self, std::uint64_t peer, const std::vector<object
   if (i == self->state.unstored.end())
     return;
   auto* table = table_of(rt);
-  if (which == nullptr) {
+  auto drop = [&](const object_id& local, const object_id& owner_id) {
+    self->state.shipped_here.erase(owner_id);
     if (table != nullptr)
-      for (const auto& id : i->second)
-        table->release(id);
+      table->release(local);
+  };
+  if (which == nullptr) {
+    for (const auto& [local, owner_id] : i->second)
+      drop(local, owner_id);
     self->state.unstored.erase(i);
     return;
   }
   for (const auto& id : *which)
-    if (i->second.erase(id) != 0 && table != nullptr)
-      table->release(id);
+    if (auto j = i->second.find(id); j != i->second.end()) {
+      drop(j->first, j->second);
+      i->second.erase(j);
+    }
 }
 
 /// Sends `peer` the value of `local` (this node's copy of the result
@@ -112,7 +122,7 @@ void answer_when_done(service_ptr self, objstore::internal::object_table& table,
                       const object_id& owner_id, const object_id& local,
                       std::shared_ptr<std::atomic<std::int64_t>> run_ns, bool call) {
   auto& st = self->state;
-  st.unstored[peer].insert(local);
+  st.unstored[peer].emplace(local, owner_id);
   auto deliver = [out = st.out, peer, owner_id, local, node = st.node, run_ns = std::move(run_ns),
                   call](const objstore::internal::lookup& found) {
     shipped_result r;
@@ -204,8 +214,20 @@ void run_tasks(service_ptr self, std::uint64_t peer, shipped_tasks& batch) {
       out->add(peer, [&](link_batch& b) { b.results.push_back(std::move(r)); });
       continue;
     }
+    st.shipped_here.emplace(shipped.result, local);
     answer_when_done(self, table, peer, shipped.result, local, std::move(run_ns), false);
   }
+}
+
+/// `peer` cancelled tasks it shipped here: cancelled here as `cancel` would
+/// (one not started never runs, one running sees `cancel_requested()`).
+void cancel_tasks(service_ptr self, std::uint64_t peer, const std::vector<object_id>& results) {
+  if (!tasks::internal::current_tasks())
+    return;
+  for (const auto& id : results)
+    if (auto i = self->state.shipped_here.find(id);
+        i != self->state.shipped_here.end() && id.node() == peer)
+      (void)cancel_task(i->second);
 }
 
 /// A batch from `peer`, in the order `link_batch` gives.
@@ -246,6 +268,8 @@ void handle(service_ptr self, link_batch& batch) {
     st.actors->located(batch.locations);
   if (!batch.tasks.empty())
     run_tasks(self, peer, batch.tasks);
+  if (!batch.cancel.empty())
+    cancel_tasks(self, peer, batch.cancel);
   if (!batch.actors.empty())
     st.actors->host(peer, batch.actors);
   if (!batch.calls.empty())

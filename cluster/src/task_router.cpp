@@ -367,16 +367,27 @@ std::vector<std::pair<std::uint64_t, shipped_tasks>> task_router::flush() {
       batch.push_back(std::move(shipped));
     }
     {
-      // Recorded before the results can come back.
+      // Recorded before the results can come back; a cancel that came
+      // before this (see `cancel`) goes after the task.
       std::lock_guard<std::mutex> guard{mtx_};
       for (auto& task : tasks)
-        if (task)
+        if (task) {
           flights_.emplace(task->result, flight{task, where, now});
+          if (task->cancel_requested.load())
+            out_->add(where, [&](link_batch& b) { b.cancel.push_back(task->result); });
+        }
     }
     if (!batch.empty())
       result.emplace_back(where, std::move(batch));
   }
   return result;
+}
+
+void task_router::cancel(const task_record& task) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  // Not in flight (yet): `flush` sees the flag when it ships the task.
+  if (auto i = flights_.find(task.result); i != flights_.end())
+    out_->add(i->second.peer, [&](link_batch& b) { b.cancel.push_back(task.result); });
 }
 
 void task_router::release(peer& p, const task_record& task) {

@@ -54,6 +54,7 @@ public:
   verdict take(const task_ptr& task) override;
   bool has_room() override;
   caf::error placeable(const task_record& task, std::uint64_t node) override;
+  void cancel(const task_record& task) override;
 
   /// Where an actor holding `request` for its lifetime starts (see
   /// `actors::internal::remote_actors::place`): this node (0) while it has

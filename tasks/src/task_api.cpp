@@ -244,6 +244,8 @@ bool cancel_task(const object_id& result) {
   }
   if (task->st.load() == task_record::running) {
     task->cancel_requested = true;
+    if (const auto& offload = rt->tasks->offload)
+      offload->cancel(*task);
     return true;
   }
   return false;

@@ -55,7 +55,11 @@ struct cluster_fixture {
       worker w;
       w.process = std::make_unique<test::node_process>(RUSTYRAY_TEST_NODE, env);
       auto line = w.process->read_line();
-      BOOST_REQUIRE_MESSAGE(line.rfind("joined ", 0) == 0, "node " << i << " said: " << line);
+      if (line.rfind("joined ", 0) != 0) {
+        // The destructor will not run: the next test needs the runtime gone.
+        rustyray::shutdown();
+        BOOST_FAIL("node " << i << " said: " << line);
+      }
       w.id = line.substr(7);
       workers.push_back(std::move(w));
     }

@@ -222,6 +222,15 @@ inline int add_to_named(std::string name, int x) {
   return h->task(&tally::add).remote(x).get();
 }
 
+/// Runs until `cancel` reaches it, `ms` milliseconds at most: whether it
+/// did.
+inline bool until_cancelled(int ms) {
+  auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
+  while (!rustyray::cancel_requested() && std::chrono::steady_clock::now() < until)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  return rustyray::cancel_requested();
+}
+
 } // namespace cluster_test
 
 RUSTYRAY_REMOTE(cluster_test::start_named, cluster_test::add_to_named);
@@ -236,4 +245,4 @@ RUSTYRAY_REMOTE(cluster_test::do_nothing, cluster_test::put_bytes_here, cluster_
                 cluster_test::square, cluster_test::pid_here, cluster_test::pid_after,
                 cluster_test::fail_with, cluster_test::mirror, cluster_test::plus_one_of,
                 cluster_test::put_here, cluster_test::keep, cluster_test::read_kept,
-                cluster_test::drop_kept, cluster_test::objects_here);
+                cluster_test::drop_kept, cluster_test::objects_here, cluster_test::until_cancelled);

@@ -62,6 +62,28 @@ BOOST_AUTO_TEST_CASE(an_error_elsewhere_names_its_node) {
   }
 }
 
+BOOST_AUTO_TEST_CASE(cancel_reaches_a_task_on_another_node) {
+  auto running = task(cluster_test::until_cancelled).node(workers[0].id).remote(60000);
+  // Running there once the node reports it (its one CPU is taken then).
+  auto runs_there = [&] {
+    for (const auto& n : nodes(address, "test-token"))
+      if (n.id == workers[0].id && n.tasks.count("running") != 0)
+        return n.tasks.at("running") == 1u;
+    return false;
+  };
+  auto until = std::chrono::steady_clock::now() + 30s;
+  while (!runs_there() && std::chrono::steady_clock::now() < until)
+    std::this_thread::sleep_for(10ms);
+  BOOST_REQUIRE(runs_there());
+  // Behind it (here or there): never runs.
+  auto behind = task(cluster_test::until_cancelled).node(workers[0].id).remote(60000);
+  BOOST_TEST(cancel(behind));
+  BOOST_CHECK(test::code_of([&] { (void)get(behind); }) == errc::task_cancelled);
+  // Running: sees cancel_requested() there and returns (not after 60 s).
+  BOOST_TEST(cancel(running));
+  BOOST_TEST(get(running, 30s));
+}
+
 BOOST_AUTO_TEST_CASE(a_pin_names_a_node_and_a_shipping_function) {
   BOOST_CHECK(
     test::code_of([] { (void)task(cluster_test::square).node("0123456789abcdef").remote(1); })

@@ -185,8 +185,10 @@ struct link_batch {
   std::vector<object_id> chunk_acks;
   /// The receiver's objects the sender wants copies of.
   std::vector<object_id> fetch;
-  /// Tasks for the receiver to run.
+  /// Tasks for the receiver to run, then the ones it runs for the sender
+  /// that were cancelled there (by their results' IDs).
   shipped_tasks tasks;
+  std::vector<object_id> cancel;
   /// Actors of the receiver (their owner) whose handles the sender now
   /// holds (borrows), or no longer.
   std::vector<object_id> actor_borrow;
@@ -204,7 +206,7 @@ struct link_batch {
   [[nodiscard]] bool empty() const noexcept {
     return borrow.empty() && release.empty() && results.empty() && stored.empty() && fetched.empty()
            && chunks.empty() && chunk_acks.empty() && fetch.empty() && tasks.empty()
-           && actor_borrow.empty() && actor_return.empty() && locations.empty()
+           && cancel.empty() && actor_borrow.empty() && actor_return.empty() && locations.empty()
            && call_results.empty() && actors.empty() && calls.empty() && actor_release.empty();
   }
 };
@@ -212,7 +214,7 @@ struct link_batch {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, link_batch& x) {
   return f(caf::meta::type_name("rustyray::link_batch"), x.from, x.borrow, x.release, x.results,
-           x.stored, x.fetched, x.chunks, x.chunk_acks, x.fetch, x.tasks, x.actor_borrow,
+           x.stored, x.fetched, x.chunks, x.chunk_acks, x.fetch, x.tasks, x.cancel, x.actor_borrow,
            x.actor_return, x.locations, x.call_results, x.actors, x.calls, x.actor_release);
 }
 

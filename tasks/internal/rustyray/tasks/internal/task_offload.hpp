@@ -43,6 +43,10 @@ public:
   /// (`invalid_argument` for an unknown node, `task_unschedulable`), or no
   /// error.
   virtual caf::error placeable(const task_record& task, std::uint64_t node) = 0;
+
+  /// `cancel` of a running task (`cancel_requested` is set): if it runs on
+  /// another node, that node cancels it too.
+  virtual void cancel(const task_record& task) = 0;
 };
 
 } // namespace rustyray::tasks::internal
