@@ -238,6 +238,8 @@ void handle(service_ptr self, link_batch& batch) {
     st.objects->lent(peer, batch.borrow);
   if (!batch.actor_borrow.empty())
     st.actors->lent(peer, batch.actor_borrow);
+  if (!batch.freed.empty())
+    st.objects->freed(peer, batch.freed);
   if (!batch.results.empty() || !batch.call_results.empty()) {
     std::vector<object_id> stored;
     if (!batch.results.empty())

@@ -75,6 +75,26 @@ void object_links::drop_copies() {
     table->release_copy(id);
 }
 
+void object_links::free(const object_id& id) {
+  // Through the owner's service (this node's own for its objects), which
+  // knows the borrowers.
+  out_->add(id.node(), [&](link_batch& b) { b.freed.push_back(id); });
+}
+
+void object_links::freed(std::uint64_t peer, const std::vector<object_id>& ids) {
+  auto table = table_.lock();
+  if (!table)
+    return;
+  for (const auto& id : ids) {
+    table->free(id);
+    if (id.node() != node_)
+      continue;
+    for (const auto& [borrower, held] : lent_)
+      if (borrower != peer && held.count(id) != 0)
+        out_->add(borrower, [&](link_batch& b) { b.freed.push_back(id); });
+  }
+}
+
 void object_links::lent(std::uint64_t peer, const std::vector<object_id>& ids) {
   auto table = table_.lock();
   if (!table)

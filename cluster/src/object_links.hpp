@@ -55,6 +55,7 @@ public:
   void add_ref(const object_id& id) noexcept override;
   void release(const object_id& id) noexcept override;
   void fetch(const object_id& id) override;
+  void free(const object_id& id) override;
 
   // The service's part (its actor only).
 
@@ -77,6 +78,9 @@ public:
   void chunks_received(std::uint64_t peer, std::vector<object_chunk>& chunks);
   /// `peer` received slices of copies this node sends: the next go out.
   void chunks_acked(std::uint64_t peer, const std::vector<object_id>& ids);
+  /// `free` of these objects on `peer` (or this node): this node's copies
+  /// go; as their owner, it tells every other borrower.
+  void freed(std::uint64_t peer, const std::vector<object_id>& ids);
   /// `peer` died or left: its borrows end, fetches from it fail.
   void lost(std::uint64_t peer, const std::string& why);
 

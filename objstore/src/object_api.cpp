@@ -371,7 +371,10 @@ void unpin_object(const object_id& id) {
 }
 
 void free_object(const object_id& id) {
-  runtime_for("free", id)->table->free(id);
+  auto rt = runtime_for("free", id);
+  rt->table->free(id);
+  if (auto* remote = rt->table->remote())
+    remote->free(id);
 }
 
 void check_get_async(const object_id& id, std::chrono::milliseconds timeout) {

@@ -184,6 +184,37 @@ BOOST_AUTO_TEST_CASE(objects_another_node_owns_are_fetched_and_freed_there_once_
              "the owner still holds " << objects_there() - baseline << " objects");
 }
 
+BOOST_AUTO_TEST_CASE(free_drops_every_copy_in_the_cluster) {
+  // Owned here, with a copy kept on worker 0: freed here, gone there too.
+  auto there = workers[0].id;
+  auto x = put(7);
+  BOOST_TEST(get(task(cluster_test::keep).node(there).remote(x)) == 0);
+  BOOST_TEST(get(task(cluster_test::read_kept).node(there).remote()) == 7);
+  free(x);
+  BOOST_CHECK(test::code_of([&] { (void)get(x); }) == errc::object_lost);
+  auto freed_there = [&] {
+    try {
+      (void)get(task(cluster_test::read_kept).node(there).remote());
+      return false;
+    } catch (const std::exception& e) {
+      return std::string{e.what()}.find("freed") != std::string::npos;
+    }
+  };
+  BOOST_TEST(eventually(freed_there));
+  BOOST_TEST(get(task(cluster_test::drop_kept).node(there).remote()) == 0);
+  // Owned by worker 1, copied here: freed here (a borrower), the owner's
+  // value goes too.
+  auto owner = workers[1].id;
+  auto objects_there = [&] { return get(task(cluster_test::objects_here).node(owner).remote()); };
+  auto baseline = objects_there();
+  auto refs = get(task(cluster_test::put_here).node(owner).remote(1));
+  BOOST_TEST(get(refs[0]) == 0);
+  BOOST_TEST(objects_there() == baseline + 1);
+  free(refs[0]);
+  BOOST_CHECK(test::code_of([&] { (void)get(refs[0]); }) == errc::object_lost);
+  BOOST_TEST(eventually([&] { return objects_there() == baseline; }));
+}
+
 BOOST_AUTO_TEST_CASE(a_borrower_keeps_an_object_alive_until_it_drops_its_ref) {
   auto worker = workers[0].id;
   {

@@ -172,6 +172,9 @@ struct link_batch {
   /// (borrows), or no longer (releases).
   std::vector<object_id> borrow;
   std::vector<object_id> release;
+  /// Objects freed with `free` (to the owner: by a borrower; from the
+  /// owner: to each borrower): their copies go.
+  std::vector<object_id> freed;
   /// What the tasks the receiver shipped to the sender produced.
   shipped_results results;
   /// The receiver's copies of results it sent, stored by the sender now:
@@ -204,18 +207,20 @@ struct link_batch {
   std::vector<object_id> actor_release;
 
   [[nodiscard]] bool empty() const noexcept {
-    return borrow.empty() && release.empty() && results.empty() && stored.empty() && fetched.empty()
-           && chunks.empty() && chunk_acks.empty() && fetch.empty() && tasks.empty()
-           && cancel.empty() && actor_borrow.empty() && actor_return.empty() && locations.empty()
-           && call_results.empty() && actors.empty() && calls.empty() && actor_release.empty();
+    return borrow.empty() && release.empty() && freed.empty() && results.empty() && stored.empty()
+           && fetched.empty() && chunks.empty() && chunk_acks.empty() && fetch.empty()
+           && tasks.empty() && cancel.empty() && actor_borrow.empty() && actor_return.empty()
+           && locations.empty() && call_results.empty() && actors.empty() && calls.empty()
+           && actor_release.empty();
   }
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, link_batch& x) {
-  return f(caf::meta::type_name("rustyray::link_batch"), x.from, x.borrow, x.release, x.results,
-           x.stored, x.fetched, x.chunks, x.chunk_acks, x.fetch, x.tasks, x.cancel, x.actor_borrow,
-           x.actor_return, x.locations, x.call_results, x.actors, x.calls, x.actor_release);
+  return f(caf::meta::type_name("rustyray::link_batch"), x.from, x.borrow, x.release, x.freed,
+           x.results, x.stored, x.fetched, x.chunks, x.chunk_acks, x.fetch, x.tasks, x.cancel,
+           x.actor_borrow, x.actor_return, x.locations, x.call_results, x.actors, x.calls,
+           x.actor_release);
 }
 
 /// (link_atom, token, link_batch): from one node's service to another's.

@@ -25,6 +25,10 @@ public:
   /// copy or one pending while the copy comes from the owner. Not under
   /// any lock of the table.
   virtual void fetch(const object_id& id) = 0;
+
+  /// `free` of `id` on this node (the table dropped its value here): every
+  /// other copy in the cluster goes too, the owner's included.
+  virtual void free(const object_id& id) = 0;
 };
 
 } // namespace rustyray::objstore::internal
