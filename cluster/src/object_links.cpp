@@ -52,6 +52,14 @@ void object_links::fetch(const object_id& id) {
   out_->add(id.node(), [&](link_batch& batch) { batch.fetch.push_back(id); });
 }
 
+void object_links::refetch(const object_id& id) noexcept {
+  {
+    std::lock_guard<std::mutex> guard{mtx_};
+    fetching_[id.node()].insert(id);
+  }
+  out_->add(id.node(), [&](link_batch& batch) { batch.fetch.push_back(id); });
+}
+
 void object_links::fetched(shipped_results& copies) {
   for (auto& copy : copies) {
     if (copy.error)

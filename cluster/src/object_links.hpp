@@ -55,6 +55,7 @@ public:
   void add_ref(const object_id& id) noexcept override;
   void release(const object_id& id) noexcept override;
   void fetch(const object_id& id) override;
+  void refetch(const object_id& id) noexcept override;
   void free(const object_id& id) override;
 
   // The service's part (its actor only).

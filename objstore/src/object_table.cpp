@@ -49,7 +49,7 @@ object_table::~object_table() {
     {
       std::lock_guard<rustyray::internal::adaptive_mutex> guard{sh.mtx};
       doomed.swap(sh.entries);
-      sh.lru_head = sh.lru_tail = nullptr;
+      sh.copies = sh.own = {};
     }
   }
 }
@@ -194,6 +194,7 @@ std::optional<lookup> object_table::get_or_wait(const object_id& id, waiter on_r
     return result_of(id, e);
   if (closed_)
     return lookup{closed_reason_};
+  refetch_if_evicted(id, e);
   token = sh.next_token++;
   e.waiters.emplace_back(token, std::move(on_ready));
   return std::nullopt;
@@ -242,6 +243,7 @@ caf::error object_table::register_and_pin(std::vector<object_id>* add_refs, cons
       deps.value(slot) = closed_reason_;
       ++resolved;
     } else {
+      refetch_if_evicted(deps.ids[slot], e);
       e.waiters.emplace_back(sh.next_token++, make_waiter(slot));
     }
   }
@@ -566,22 +568,33 @@ void object_table::store_value(shard& sh, entry_map::value_type& kv, caf::messag
   }
 }
 
-void object_table::drop_value(shard& sh, entry& e, caf::error reason, deferred& later) {
-  if (e.st == state::ready) {
-    give_back(sh, e.size);
-    --sh.counts.objects;
-    if (e.pins > 0) {
-      --sh.counts.pinned;
-      sh.counts.pinned_bytes -= e.size;
-    } else {
-      lru_remove(sh, e);
-    }
-    later.garbage.emplace(std::move(e.value), e.size);
-    e.value = caf::message{};
-    e.size = 0;
+void object_table::take_value(shard& sh, entry& e, deferred& later) {
+  give_back(sh, e.size);
+  --sh.counts.objects;
+  if (e.pins > 0) {
+    --sh.counts.pinned;
+    sh.counts.pinned_bytes -= e.size;
+  } else {
+    lru_remove(sh, e);
   }
+  later.garbage.emplace(std::move(e.value), e.size);
+  e.value = caf::message{};
+  e.size = 0;
+}
+
+void object_table::drop_value(shard& sh, entry& e, caf::error reason, deferred& later) {
+  if (e.st == state::ready)
+    take_value(sh, e, later);
   e.st = state::lost;
+  e.evicted = false;
   e.error = std::move(reason);
+}
+
+void object_table::refetch_if_evicted(const object_id& id, entry& e) {
+  if (!e.evicted)
+    return;
+  e.evicted = false;
+  remote_->refetch(id);
 }
 
 void object_table::resolve(entry& e, const lookup& result, deferred& later) {
@@ -624,29 +637,29 @@ lookup object_table::result_of(const object_id& id, entry& e) {
 void object_table::lru_insert(shard& sh, entry_map::value_type& kv) {
   kv.second.key = &kv.first;
   kv.second.tick = kv.second.placed = ticks_.fetch_add(1, std::memory_order_relaxed);
-  link_front(sh, kv.second);
+  link_front(list_of(sh, kv.second), kv.second);
 }
 
-void object_table::link_front(shard& sh, entry& e) {
+void object_table::link_front(lru_list& list, entry& e) {
   e.lru_prev = nullptr;
-  e.lru_next = sh.lru_head;
-  if (sh.lru_head != nullptr)
-    sh.lru_head->lru_prev = &e;
+  e.lru_next = list.head;
+  if (list.head != nullptr)
+    list.head->lru_prev = &e;
   else
-    sh.lru_tail = &e;
-  sh.lru_head = &e;
+    list.tail = &e;
+  list.head = &e;
 }
 
-void object_table::unlink(shard& sh, entry& e) {
-  (e.lru_prev != nullptr ? e.lru_prev->lru_next : sh.lru_head) = e.lru_next;
-  (e.lru_next != nullptr ? e.lru_next->lru_prev : sh.lru_tail) = e.lru_prev;
+void object_table::unlink(lru_list& list, entry& e) {
+  (e.lru_prev != nullptr ? e.lru_prev->lru_next : list.head) = e.lru_next;
+  (e.lru_next != nullptr ? e.lru_next->lru_prev : list.tail) = e.lru_prev;
   e.lru_prev = e.lru_next = nullptr;
 }
 
 void object_table::lru_remove(shard& sh, entry& e) {
   if (!e.in_lru())
     return;
-  unlink(sh, e);
+  unlink(list_of(sh, e), e);
   e.key = nullptr;
 }
 

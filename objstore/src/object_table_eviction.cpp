@@ -37,22 +37,36 @@ caf::error object_table::make_room(const object_id& id, std::uint64_t size, defe
   while (bytes_used_.load(std::memory_order_relaxed) + size > capacity) {
     // Only unpinned ready objects are in the LRU lists, and the check above
     // guarantees that evicting them all makes room. The oldest of the shards'
-    // oldest is the table's.
+    // oldest is the table's, copies of other nodes' objects first.
     shard* oldest = nullptr;
-    for (auto& sh : shards_) {
-      settle_tail(sh);
-      if (sh.lru_tail != nullptr
-          && (oldest == nullptr || sh.lru_tail->tick < oldest->lru_tail->tick))
-        oldest = &sh;
+    bool copy = false;
+    for (auto list : {&shard::copies, &shard::own}) {
+      for (auto& sh : shards_) {
+        auto& l = sh.*list;
+        settle_tail(l);
+        if (l.tail != nullptr && (oldest == nullptr || l.tail->tick < (oldest->*list).tail->tick))
+          oldest = &sh;
+      }
+      if (oldest != nullptr) {
+        copy = list == &shard::copies;
+        break;
+      }
     }
-    auto& victim = *oldest->lru_tail;
+    auto& victim = *(copy ? oldest->copies : oldest->own).tail;
     auto victim_id = *victim.key;
-    auto reason =
-      make_error(errc::object_lost, "object " + to_string(victim_id)
-                                      + " was evicted to make room (capacity " + mib(capacity)
-                                      + "); pin objects you still need, or raise "
-                                        "config.object_store_capacity");
-    drop_value(*oldest, victim, std::move(reason), later);
+    if (copy) {
+      // Its owner still has it: the next get asks for it again.
+      take_value(*oldest, victim, later);
+      victim.st = state::pending;
+      victim.evicted = true;
+    } else {
+      auto reason =
+        make_error(errc::object_lost, "object " + to_string(victim_id)
+                                        + " was evicted to make room (capacity " + mib(capacity)
+                                        + "); pin objects you still need, or raise "
+                                          "config.object_store_capacity");
+      drop_value(*oldest, victim, std::move(reason), later);
+    }
     take_credit_back(*oldest); // the victim's bytes went to it
     ++oldest->counts.evictions;
   }
@@ -60,25 +74,25 @@ caf::error object_table::make_room(const object_id& id, std::uint64_t size, defe
   return caf::none;
 }
 
-void object_table::settle_tail(shard& sh) {
+void object_table::settle_tail(lru_list& list) {
   // The list is in the order of `placed`, and an entry's tick is at least
   // its `placed`: a tail not read since it was placed is the shard's least
   // recently used. One that was goes where its tick puts it, mostly near
   // the head (found from there).
-  while (sh.lru_tail != nullptr && sh.lru_tail->tick != sh.lru_tail->placed) {
-    auto& e = *sh.lru_tail;
-    unlink(sh, e);
+  while (list.tail != nullptr && list.tail->tick != list.tail->placed) {
+    auto& e = *list.tail;
+    unlink(list, e);
     e.placed = e.tick;
     entry* after = nullptr; // the entry it goes after (none: the head)
-    for (auto* at = sh.lru_head; at != nullptr && at->placed > e.placed; at = at->lru_next)
+    for (auto* at = list.head; at != nullptr && at->placed > e.placed; at = at->lru_next)
       after = at;
     if (after == nullptr) {
-      link_front(sh, e);
+      link_front(list, e);
       continue;
     }
     e.lru_prev = after;
     e.lru_next = after->lru_next;
-    (after->lru_next != nullptr ? after->lru_next->lru_prev : sh.lru_tail) = &e;
+    (after->lru_next != nullptr ? after->lru_next->lru_prev : list.tail) = &e;
     after->lru_next = &e;
   }
 }

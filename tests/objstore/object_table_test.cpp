@@ -91,6 +91,57 @@ BOOST_AUTO_TEST_CASE(eviction_takes_the_least_recently_used_first) {
   BOOST_TEST(t.stats().bytes_used == 90u);
 }
 
+namespace {
+
+/// A cluster's side as the table sees it: what it was asked to fetch again.
+struct recording_remote : remote_objects {
+  std::vector<object_id> refetched;
+  void add_ref(const object_id&) noexcept override {}
+  void release(const object_id&) noexcept override {}
+  void fetch(const object_id&) override {}
+  void refetch(const object_id& id) noexcept override {
+    refetched.push_back(id);
+  }
+  void free(const object_id&) override {}
+};
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(copies_of_other_nodes_objects_go_first_and_come_back_when_waited_for) {
+  object_table t{100};
+  auto remote = std::make_shared<recording_remote>();
+  t.attach_remote(77, remote); // oid(n) names this node
+  const object_id copy{88, 1}; // node 88 owns it
+  BOOST_REQUIRE(t.add_placeholder(copy));
+  BOOST_REQUIRE(!t.put(oid(1), blob(1), 40)); // older than the copy
+  BOOST_REQUIRE(!t.fulfil(copy, blob(8), 40));
+  BOOST_REQUIRE(!t.put(oid(2), blob(2), 40));
+  // The copy made room, not this node's older object: its owner has it.
+  BOOST_TEST(value_of(t.try_get(oid(1))) == 1);
+  BOOST_TEST(!t.try_get(copy).has_value()); // pending again, not lost
+  BOOST_TEST(t.stats().evictions == 1u);
+  BOOST_TEST(t.stats().objects == 2u);
+  BOOST_TEST(remote->refetched.empty()); // nobody asked for it yet
+  // The first waiter asks the owner again; the copy's return wakes both.
+  int first = 0;
+  int second = 0;
+  std::uint64_t token = 0;
+  BOOST_TEST(!t.get_or_wait(
+                 copy, [&](const lookup& r) { first = r ? r->get_as<int>(0) : -1; }, token)
+                .has_value());
+  BOOST_TEST(!t.get_or_wait(
+                 copy, [&](const lookup& r) { second = r ? r->get_as<int>(0) : -1; }, token)
+                .has_value());
+  BOOST_TEST(remote->refetched == std::vector<object_id>{copy});
+  BOOST_REQUIRE(!t.fulfil(copy, blob(8), 40));
+  BOOST_TEST(first == 8);
+  BOOST_TEST(second == 8);
+  // With no copy left to evict, this node's least recently used goes (2:
+  // 1 was read since).
+  BOOST_TEST(code_of(t.try_get(oid(2))) == lost);
+  BOOST_TEST(value_of(t.try_get(oid(1))) == 1);
+}
+
 BOOST_AUTO_TEST_CASE(eviction_follows_the_order_of_use_through_gets_and_unpins) {
   object_table t{100};
   for (int i = 1; i <= 5; ++i)

@@ -251,6 +251,9 @@ private:
     // order (newest first). A read only sets `tick` (settle_tail).
     std::uint64_t placed = 0;
     const object_id* key = nullptr; // its ID in the map; set only while in the list
+    // A copy of another node's object whose value eviction took (it is
+    // pending again): the next waiter asks the owner for it once more.
+    bool evicted = false;
     [[nodiscard]] bool in_lru() const noexcept {
       return key != nullptr;
     }
@@ -299,6 +302,11 @@ private:
     void run(const recycler& recycle);
   };
 
+  struct lru_list {
+    entry* head = nullptr;
+    entry* tail = nullptr;
+  };
+
   /// The objects whose IDs hash to it, with the lock that guards them.
   struct alignas(64) shard {
     rustyray::internal::adaptive_mutex mtx;
@@ -309,9 +317,11 @@ private:
     // pair off malloc's locks. Declared before the map, which it outlives.
     block_cache nodes;
     entry_map entries{&nodes};
-    // Its unpinned ready objects, most recently used first.
-    entry* lru_head = nullptr;
-    entry* lru_tail = nullptr;
+    // Its unpinned ready objects, most recently used first: copies of
+    // other nodes' objects (evicted first: their owner has them) and this
+    // node's own.
+    lru_list copies;
+    lru_list own;
     std::uint64_t next_token = 1;
     // Bytes of the capacity it took (in bytes_used_) beyond what its values
     // take: its next values take them without touching bytes_used_.
@@ -385,11 +395,20 @@ private:
   static entry* pinned_entry_of(const dependency_wait& deps, const object_id& id) noexcept;
   void lru_insert(shard& sh, entry_map::value_type& kv);
   void lru_remove(shard& sh, entry& e);
-  void link_front(shard& sh, entry& e);
+  /// The list an entry in the LRU (its `key` set) belongs to.
+  lru_list& list_of(shard& sh, const entry& e) const noexcept {
+    return is_remote(*e.key) ? sh.copies : sh.own;
+  }
+  void link_front(lru_list& list, entry& e);
   /// Moves the tail entries read since they were placed to their places,
-  /// until the tail is the shard's least recently used.
-  void settle_tail(shard& sh);
-  void unlink(shard& sh, entry& e);
+  /// until the tail is the list's least recently used.
+  void settle_tail(lru_list& list);
+  void unlink(lru_list& list, entry& e);
+  /// The value of a ready entry goes (its bytes back, out of the LRU).
+  void take_value(shard& sh, entry& e, deferred& later);
+  /// Before a waiter waits on a pending entry: an evicted copy is asked for
+  /// again.
+  void refetch_if_evicted(const object_id& id, entry& e);
 
   // Read by every operation, written rarely.
   const recycler recycle_;

@@ -26,6 +26,11 @@ public:
   /// any lock of the table.
   virtual void fetch(const object_id& id) = 0;
 
+  /// The local copy of `id` was evicted (its entry is pending again) and a
+  /// caller waits for it: asks the owner for it once more. Under a shard's
+  /// lock of the table.
+  virtual void refetch(const object_id& id) noexcept = 0;
+
   /// `free` of `id` on this node (the table dropped its value here): every
   /// other copy in the cluster goes too, the owner's included.
   virtual void free(const object_id& id) = 0;
