@@ -14,23 +14,20 @@ if(NOT TARGET CAF::core)
     INTERFACE_INCLUDE_DIRECTORIES "${CAF_INCLUDE_DIR}"
     INTERFACE_LINK_LIBRARIES Threads::Threads)
 endif()
-if(NOT TARGET CAF::io)
-  find_library(CAF_IO_LIBRARY caf_io)
-  if(NOT CAF_IO_LIBRARY)
-    message(FATAL_ERROR "CAF 0.17's io module not found: install it with 'apt-get install -y libcaf-dev'")
+# CAF::<module> for libcaf_<module>, which needs `below`. The openssl module
+# is for TLS between a cluster's nodes (config.tls): libcaf-dev depends on
+# libcaf-openssl0.17, so it is there wherever CAF is.
+function(rustyray_import_caf module below)
+  if(TARGET CAF::${module})
+    return()
   endif()
-  add_library(CAF::io UNKNOWN IMPORTED)
-  set_target_properties(CAF::io PROPERTIES IMPORTED_LOCATION "${CAF_IO_LIBRARY}"
-    INTERFACE_LINK_LIBRARIES CAF::core)
-endif()
-# TLS between a cluster's nodes (config.tls): libcaf-dev depends on
-# libcaf-openssl0.17, so the library is there wherever CAF is.
-if(NOT TARGET CAF::openssl)
-  find_library(CAF_OPENSSL_LIBRARY caf_openssl)
-  if(NOT CAF_OPENSSL_LIBRARY)
-    message(FATAL_ERROR "CAF 0.17's openssl module not found: install it with 'apt-get install -y libcaf-dev'")
+  find_library(CAF_${module}_LIBRARY caf_${module})
+  if(NOT CAF_${module}_LIBRARY)
+    message(FATAL_ERROR "CAF 0.17's ${module} module not found: install it with 'apt-get install -y libcaf-dev'")
   endif()
-  add_library(CAF::openssl UNKNOWN IMPORTED)
-  set_target_properties(CAF::openssl PROPERTIES IMPORTED_LOCATION "${CAF_OPENSSL_LIBRARY}"
-    INTERFACE_LINK_LIBRARIES CAF::io)
-endif()
+  add_library(CAF::${module} UNKNOWN IMPORTED)
+  set_target_properties(CAF::${module} PROPERTIES IMPORTED_LOCATION "${CAF_${module}_LIBRARY}"
+    INTERFACE_LINK_LIBRARIES ${below})
+endfunction()
+rustyray_import_caf(io CAF::core)
+rustyray_import_caf(openssl CAF::io)

@@ -212,6 +212,8 @@ void cluster_seeds(writer& w) {
   batch.stored = {object_id{0x1111, 2}};
   batch.chunk_acks = {object_id{some_node, 10}};
   batch.fetch = {object_id{some_node, 13}};
+  batch.cancel = {object_id{some_node, 14}};
+  batch.freed = {object_id{some_node, 15}};
   w.seed("cluster", "link_batch", 0, batch);
   link_batch actors;
   actors.from = some_node;
