@@ -49,7 +49,8 @@ struct node_info {
 
 /// The nodes of the cluster whose head listens at `head_address`
 /// ("host:port"), asked with `token` (its cluster token) without joining it
-/// and without a runtime, as `rustyray status` does. Throws `join_refused`
+/// and without a runtime, as `rustyray status` does (a cluster with TLS:
+/// with the files `RUSTYRAY_TLS` names, as `config.tls`). Throws `join_refused`
 /// for a wrong token, `node_lost` if the head cannot be reached,
 /// `invalid_argument` for a malformed address.
 [[nodiscard]] std::vector<node_info> nodes(const std::string& head_address,
