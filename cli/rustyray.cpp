@@ -204,7 +204,10 @@ int start(const std::vector<std::string>& args) {
   auto address = line.substr(3);
   std::cout << "RustyRay head started at " << address << " (pid " << pid << ")\n"
             << "join it:  RUSTYRAY_ADDRESS=" << address
-            << " RUSTYRAY_CLUSTER_TOKEN=" << cfg.cluster_token << " ./your_program\n"
+            << " RUSTYRAY_CLUSTER_TOKEN=" << cfg.cluster_token
+            << (cfg.tls.enabled() ? " RUSTYRAY_TLS='" + cfg.to_json()["tls"].dump() + "'"
+                                  : std::string{})
+            << " ./your_program\n"
             << "see it:   rustyray status\n"
             << "stop it:  rustyray stop\n";
   return 0;
