@@ -6,7 +6,6 @@
 #include <chrono>
 #include <mutex>
 #include <unordered_map>
-#include <unordered_set>
 
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
