@@ -484,6 +484,16 @@ void add_cluster_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<link_batch>("rustyray::link_batch");
 }
 
+void load_network(caf::actor_system_config& cfg, const config::tls_files& tls) {
+  cfg.load<caf::io::middleman>();
+  if (tls.enabled()) {
+    cfg.load<caf::openssl::manager>();
+    cfg.openssl_certificate = tls.certificate;
+    cfg.openssl_key = tls.key;
+    cfg.openssl_cafile = tls.ca_file;
+  }
+}
+
 std::shared_ptr<cluster_runtime>
 cluster_runtime::start(rustyray::internal::node& node, std::map<std::string, double> total,
                        std::function<std::map<std::string, double>()> available,
@@ -755,13 +765,7 @@ std::vector<node_info> query_nodes(const std::string& head_address, const std::s
                                           + "\" is no host:port (e.g. \"127.0.0.1:6379\")"};
   caf::actor_system_config system_cfg;
   add_cluster_types(system_cfg);
-  system_cfg.load<caf::io::middleman>();
-  if (tls.enabled()) {
-    system_cfg.load<caf::openssl::manager>();
-    system_cfg.openssl_certificate = tls.certificate;
-    system_cfg.openssl_key = tls.key;
-    system_cfg.openssl_cafile = tls.ca_file;
-  }
+  load_network(system_cfg, tls);
   caf::actor_system system{system_cfg};
   auto [host, port] = split_address(address);
   auto head = reach(system, network_of(system, tls.enabled()), host, port);

@@ -10,8 +10,6 @@
 #include <pthread.h>
 
 #include <caf/all.hpp>
-#include <caf/io/middleman.hpp>
-#include <caf/openssl/manager.hpp>
 
 #include "rustyray/internal/bounded_bytes.hpp"
 #include "rustyray/internal/published.hpp"
@@ -239,15 +237,8 @@ void init(config cfg) {
   // where "stealing"'s idle threads poll with sleeps: synchronous callers
   // wait far less (docs/perf-log.md).
   rt->own_config->set("scheduler.policy", caf::atom_from_string(cfg.scheduler_policy));
-  if (cfg.is_head || !cfg.head_address.empty()) {
-    rt->own_config->load<caf::io::middleman>();
-    if (cfg.tls.enabled()) {
-      rt->own_config->load<caf::openssl::manager>();
-      rt->own_config->openssl_certificate = cfg.tls.certificate;
-      rt->own_config->openssl_key = cfg.tls.key;
-      rt->own_config->openssl_cafile = cfg.tls.ca_file;
-    }
-  }
+  if (cfg.is_head || !cfg.head_address.empty())
+    cluster::internal::load_network(*rt->own_config, cfg.tls);
   rt->own_system = std::make_unique<caf::actor_system>(*rt->own_config);
   auto& system = *rt->own_system;
   try {

@@ -99,6 +99,10 @@ bool same_token(const std::string& given, const std::string& token);
 /// Registers the cluster's message types in an actor system's config.
 void add_cluster_types(caf::actor_system_config& cfg);
 
+/// Loads CAF's network layer into a config: the io middleman, and with
+/// `tls` the OpenSSL module with its files.
+void load_network(caf::actor_system_config& cfg, const config::tls_files& tls);
+
 class task_router;
 class object_links;
 class actor_links;
