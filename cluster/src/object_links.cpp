@@ -47,9 +47,8 @@ void object_links::fetch(const object_id& id) {
   {
     std::lock_guard<std::mutex> guard{mtx_};
     borrows_[id].copy = true;
-    fetching_[id.node()].insert(id);
   }
-  out_->add(id.node(), [&](link_batch& batch) { batch.fetch.push_back(id); });
+  refetch(id); // the first time, as after an eviction: ask the owner
 }
 
 void object_links::refetch(const object_id& id) noexcept {

@@ -39,22 +39,22 @@ caf::error object_table::make_room(const object_id& id, std::uint64_t size, defe
     // guarantees that evicting them all makes room. The oldest of the shards'
     // oldest is the table's, copies of other nodes' objects first.
     shard* oldest = nullptr;
-    bool copy = false;
+    entry* tail = nullptr;
     for (auto list : {&shard::copies, &shard::own}) {
       for (auto& sh : shards_) {
         auto& l = sh.*list;
         settle_tail(l);
-        if (l.tail != nullptr && (oldest == nullptr || l.tail->tick < (oldest->*list).tail->tick))
+        if (l.tail != nullptr && (tail == nullptr || l.tail->tick < tail->tick)) {
           oldest = &sh;
+          tail = l.tail;
+        }
       }
-      if (oldest != nullptr) {
-        copy = list == &shard::copies;
+      if (tail != nullptr)
         break;
-      }
     }
-    auto& victim = *(copy ? oldest->copies : oldest->own).tail;
+    auto& victim = *tail;
     auto victim_id = *victim.key;
-    if (copy) {
+    if (is_remote(victim_id)) {
       // Its owner still has it: the next get asks for it again.
       take_value(*oldest, victim, later);
       victim.st = state::pending;
