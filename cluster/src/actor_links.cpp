@@ -18,6 +18,7 @@
 #include "rustyray/internal/node.hpp"
 #include "rustyray/objstore/internal/dependencies.hpp"
 #include "rustyray/objstore/internal/run_record.hpp"
+#include "shipped_args.hpp"
 #include "task_router.hpp"
 
 namespace rustyray::cluster::internal {
@@ -237,7 +238,12 @@ private:
                                            "RUSTYRAY_REMOTE(&Class::method) in every process"));
         continue;
       }
-      if (auto err = links_->ship_call(host_, call, std::move(packed->value), std::move(method)))
+      auto args = args_for(host_, *call, *packed, nullptr);
+      if (!args) {
+        failed.emplace_back(std::move(call), std::move(args.error()));
+        continue;
+      }
+      if (auto err = links_->ship_call(host_, call, std::move(*args), std::move(method)))
         failed.emplace_back(std::move(call), std::move(err));
     }
     if (queue.empty())

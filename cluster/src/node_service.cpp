@@ -205,7 +205,7 @@ void run_tasks(service_ptr self, std::uint64_t peer, shipped_tasks& batch) {
     auto run_ns = std::make_shared<std::atomic<std::int64_t>>(0);
     try {
       local = tasks::internal::submit_shipped(*rt, shipped.function, std::move(shipped.args),
-                                              std::move(options), run_ns);
+                                              std::move(shipped.refs), std::move(options), run_ns);
     } catch (const rustyray::error& e) {
       shipped_result r;
       r.result = shipped.result;

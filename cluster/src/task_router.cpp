@@ -13,8 +13,10 @@
 #include "rustyray/internal/error_text.hpp"
 #include "rustyray/internal/node.hpp"
 #include "rustyray/internal/recorder.hpp"
+#include "rustyray/detail/value_size.hpp"
 #include "rustyray/objstore/internal/run_record.hpp"
 #include "rustyray/tasks/internal/task_observability.hpp"
+#include "shipped_args.hpp"
 
 namespace rustyray::cluster::internal {
 
@@ -84,6 +86,30 @@ bool task_router::room(const peer& p, const resource_amounts& request, std::int6
   return true;
 }
 
+task_router::peer* task_router::holder_of_arguments(task_record& task, std::int64_t depth) {
+  // Most tasks have no argument another node owns: nothing to weigh.
+  std::vector<std::pair<peer*, std::uint64_t>> bytes;
+  for (std::size_t i = 0; i < task.deps.pinned; ++i) {
+    const auto& id = task.deps.ids[i];
+    if (id.node() == node_.id())
+      continue;
+    auto p = peers_.find(id.node());
+    if (p == peers_.end() || !p->second.alive || !room(p->second, *task.request, depth))
+      continue;
+    const auto& value = task.deps.value(i);
+    auto size = value ? detail::message_size(*value) : 0;
+    auto held = std::find_if(bytes.begin(), bytes.end(),
+                             [&](const auto& b) { return b.first == &p->second; });
+    if (held == bytes.end())
+      bytes.emplace_back(&p->second, size);
+    else
+      held->second += size;
+  }
+  auto most = std::max_element(bytes.begin(), bytes.end(),
+                               [](const auto& a, const auto& b) { return a.second < b.second; });
+  return most == bytes.end() ? nullptr : most->first;
+}
+
 tasks::internal::task_offload::verdict task_router::take(const task_ptr& task) {
   std::lock_guard<std::mutex> guard{mtx_};
   if (stopped_)
@@ -104,7 +130,7 @@ tasks::internal::task_offload::verdict task_router::take(const task_ptr& task) {
     if (!room(i->second, request, depth))
       return verdict::kept;
     target = &i->second;
-  } else {
+  } else if (target = holder_of_arguments(*task, depth); target == nullptr) {
     // The least loaded node with room: spread.
     double best = std::numeric_limits<double>::max();
     bool any_room = false;
@@ -338,9 +364,16 @@ std::vector<std::pair<std::uint64_t, shipped_tasks>> task_router::flush() {
       int expected = task_record::queued;
       bool started = task->st.compare_exchange_strong(expected, task_record::running);
       caf::expected<detail::task_output> packed{caf::error{}};
+      caf::expected<caf::message> args{caf::message{}};
+      std::vector<detail::arg_ref> refs;
       if (started) {
         task->attempts.fetch_add(1);
         packed = task->body(detail::body_mode::pack);
+        if (packed) {
+          args = args_for(where, *task, *packed, &refs);
+          if (!args)
+            packed = std::move(args.error());
+        }
       }
       if (!started || !packed) {
         {
@@ -357,7 +390,8 @@ std::vector<std::pair<std::uint64_t, shipped_tasks>> task_router::flush() {
       shipped_task shipped;
       shipped.result = task->result;
       shipped.function = task->remote_function;
-      shipped.args = std::move(packed->value);
+      shipped.args = std::move(*args);
+      shipped.refs = std::move(refs);
       shipped.name = options.name;
       shipped.timeout = task->timeout.count();
       shipped.max_retries = options.max_retries;

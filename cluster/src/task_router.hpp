@@ -109,6 +109,10 @@ private:
   /// Under mtx_: whether `p` takes another task asking for `request`,
   /// `depth` per CPU.
   bool room(const peer& p, const resource_amounts& request, std::int64_t depth) const;
+  /// Under mtx_: of the nodes with room for `task`, the one that owns most
+  /// bytes of its arguments (they need not travel there); null if none
+  /// owns any.
+  peer* holder_of_arguments(task_record& task, std::int64_t depth);
   /// Under mtx_: the depth for tasks of `function`.
   std::int64_t depth_of(const std::string& function) const;
   /// Under mtx_: gives back what `task` held on `p`.

@@ -3,9 +3,13 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <utility>
+#include <vector>
 
 #include <caf/all.hpp>
 
+#include "rustyray/detail/invoke.hpp"
+#include "rustyray/detail/object_access.hpp"
 #include "rustyray/internal/demangle.hpp"
 #include "rustyray/objstore/internal/dependencies.hpp"
 #include "rustyray/objstore/internal/run_record.hpp"
@@ -115,6 +119,23 @@ void enqueue(const std::shared_ptr<tasks::internal::task_context>& context,
     context->submit(scheduler, task);
 }
 
+/// A shipped task's arguments with the values of those it got by ID (the
+/// objects this node owns), from the store.
+caf::expected<caf::message> with_refs(const caf::message& args,
+                                      const std::vector<detail::arg_ref>& refs) {
+  if (refs.empty())
+    return args;
+  std::vector<std::pair<std::uint32_t, caf::message>> values;
+  values.reserve(refs.size());
+  for (const auto& [position, id] : refs) {
+    auto value = detail::get_message(id, std::chrono::milliseconds{0});
+    if (!value)
+      return detail::argument_error(position + 1, id, value.error());
+    values.emplace_back(position, std::move(*value));
+  }
+  return detail::splice_args(args, values);
+}
+
 } // namespace
 
 namespace detail {
@@ -189,7 +210,8 @@ object_id submit_record(task_runtime& rt, const task_ptr& task, bool ships) {
 }
 
 object_id submit_shipped(task_runtime& rt, std::string function, caf::message args,
-                         task_options options, std::shared_ptr<std::atomic<std::int64_t>> run_ns) {
+                         std::vector<detail::arg_ref> refs, task_options options,
+                         std::shared_ptr<std::atomic<std::int64_t>> run_ns) {
   rt.node().check_accepting();
   auto task = std::make_shared<task_record>();
   if (options.name.empty())
@@ -197,12 +219,25 @@ object_id submit_shipped(task_runtime& rt, std::string function, caf::message ar
   options.node.clear();
   task->options = std::move(options);
   task->function = &typeid(detail::remote_invoker);
-  task->body = [function = std::move(function), args = std::move(args), run_ns = std::move(run_ns)](
-                 detail::body_mode mode) -> caf::expected<detail::task_output> {
+  for (const auto& [position, id] : refs) {
+    // Only what this node holds for certain travels by ID.
+    if (id.node() != rt.node().id())
+      throw error{errc::invalid_argument, "task " + task->name() + ": argument "
+                                            + std::to_string(position + 1)
+                                            + " came as the ID of object " + to_string(id)
+                                            + ", which this node does not own"};
+    task->deps.ids.push_back(id);
+  }
+  task->body = [function = std::move(function), args = std::move(args), refs = std::move(refs),
+                run_ns =
+                  std::move(run_ns)](detail::body_mode mode) -> caf::expected<detail::task_output> {
     if (mode == detail::body_mode::pack)
       return detail::cannot_ship();
+    auto all = with_refs(args, refs);
+    if (!all)
+      return std::move(all.error());
     auto started = std::chrono::steady_clock::now();
-    auto result = detail::invoke_remote(function, args);
+    auto result = detail::invoke_remote(function, *all);
     run_ns->store((std::chrono::steady_clock::now() - started).count(), std::memory_order_relaxed);
     if (!result)
       return std::move(result.error());

@@ -106,6 +106,16 @@ inline rustyray::object_ref<std::vector<std::uint8_t>> put_bytes_here(std::int64
   return rustyray::put(std::move(bytes));
 }
 
+/// This process's ID if `bytes` hold the pattern `put_bytes_here` puts,
+/// else -1. Takes them by reference: a value kept in the store here is not
+/// copied for the call.
+inline std::int64_t pid_if_pattern(const std::vector<std::uint8_t>& bytes) {
+  for (std::size_t i = 0; i < bytes.size(); ++i)
+    if (bytes[i] != pattern_byte(i))
+      return -1;
+  return pid_here();
+}
+
 /// This process's peak resident memory (VmHWM) in KiB; `reset` first sets
 /// the peak to what it holds now.
 inline std::int64_t peak_rss_kib(bool reset) {
@@ -245,4 +255,5 @@ RUSTYRAY_REMOTE(cluster_test::do_nothing, cluster_test::put_bytes_here, cluster_
                 cluster_test::square, cluster_test::pid_here, cluster_test::pid_after,
                 cluster_test::fail_with, cluster_test::mirror, cluster_test::plus_one_of,
                 cluster_test::put_here, cluster_test::keep, cluster_test::read_kept,
-                cluster_test::drop_kept, cluster_test::objects_here, cluster_test::until_cancelled);
+                cluster_test::drop_kept, cluster_test::objects_here, cluster_test::until_cancelled,
+                cluster_test::pid_if_pattern);

@@ -2,6 +2,9 @@
 #include <boost/test/unit_test.hpp>
 
 #include <algorithm>
+#include <atomic>
+#include <thread>
+#include <vector>
 #include <set>
 
 #include "cluster_functions.hpp"
@@ -48,6 +51,32 @@ BOOST_AUTO_TEST_CASE(tasks_this_node_has_no_room_for_spill_to_the_others) {
   BOOST_TEST(ran_on.count(own_pid()) == 1u); // this node first, while it has room
   BOOST_TEST(ran_on.count(pid_of(0)) == 1u);
   BOOST_TEST(ran_on.count(pid_of(1)) == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(a_task_this_node_has_no_room_for_goes_where_its_argument_lives) {
+  // For each owner in turn (spreading alone would pick the same node twice).
+  for (std::size_t owner = 0; owner < workers.size(); ++owner) {
+    auto bytes = get(task(cluster_test::put_bytes_here).node(workers[owner].id).remote(1 << 20));
+    // This node's one CPU stays busy meanwhile: the tasks go elsewhere.
+    std::atomic<bool> started{false};
+    std::atomic<bool> done{false};
+    auto busy = task([&] {
+                  started = true;
+                  while (!done)
+                    std::this_thread::sleep_for(1ms);
+                  return 0;
+                }).remote();
+    while (!started)
+      std::this_thread::sleep_for(1ms);
+    std::vector<std::int64_t> ran_on;
+    for (int i = 0; i < 4; ++i)
+      ran_on.push_back(get(task(cluster_test::pid_if_pattern).remote(bytes)));
+    done = true;
+    BOOST_TEST(get(busy) == 0);
+    for (auto pid : ran_on)
+      BOOST_TEST(pid == pid_of(owner),
+                 "a task ran on " << pid << ", not on the owner " << pid_of(owner));
+  }
 }
 
 BOOST_AUTO_TEST_CASE(an_error_elsewhere_names_its_node) {
@@ -254,6 +283,26 @@ BOOST_AUTO_TEST_CASE(a_large_object_travels_in_slices_and_arrives_whole) {
   (void)peak;
   (void)before;
 #endif
+}
+
+BOOST_AUTO_TEST_CASE(a_task_placed_where_its_argument_lives_fetches_nothing) {
+  constexpr std::int64_t size = std::int64_t{128} << 20;
+  auto owner = workers[0].id;
+  auto ref = get(task(cluster_test::put_bytes_here).node(owner).remote(size));
+  auto before = get(task(cluster_test::peak_rss_kib).node(owner).remote(true));
+  // The owner takes the value from its own store: no copy arrives.
+  BOOST_TEST(get(task(cluster_test::pid_if_pattern).node(owner).remote(ref)) == pid_of(0));
+  auto peak = get(task(cluster_test::peak_rss_kib).node(owner).remote(false));
+#if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
+  BOOST_TEST((peak - before) < 64 * 1024,
+             "the owner's peak grew by " << (peak - before) / 1024 << " MiB for the task");
+#else
+  // As in the test above: the sanitizers' allocators keep the slices sent.
+  (void)peak;
+  (void)before;
+#endif
+  // Another node gets the value, whole.
+  BOOST_TEST(get(task(cluster_test::pid_if_pattern).node(workers[1].id).remote(ref)) == pid_of(1));
 }
 
 BOOST_AUTO_TEST_CASE(a_get_of_an_object_whose_owner_died_fails_with_node_lost) {

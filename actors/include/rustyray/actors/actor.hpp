@@ -150,7 +150,8 @@ private:
                                void* instance, detail::body_mode mode) mutable {
       if (mode == detail::body_mode::pack) {
         if constexpr (detail::ships_call<M>())
-          return detail::pack_args<params>(stored, std::index_sequence<I...>{});
+          return caf::expected<detail::task_output>{
+            detail::pack_args<params>(stored, std::index_sequence<I...>{})};
         else
           return caf::expected<detail::task_output>{detail::cannot_ship()};
       }

@@ -9,11 +9,13 @@
 #include <tuple>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 #include <caf/error.hpp>
 #include <caf/expected.hpp>
 #include <caf/make_message.hpp>
 #include <caf/message.hpp>
+#include <caf/message_builder.hpp>
 
 #include "rustyray/detail/call_args.hpp"
 #include "rustyray/detail/object_access.hpp"
@@ -29,15 +31,24 @@ enum class body_mode {
   /// Run it for the last time: the stored arguments may be moved.
   last_attempt,
   /// Run nothing: return the argument values as one message (the value of
-  /// the output), for another node to run the function on. The error
-  /// `function_not_registered` if the call cannot ship.
+  /// the output), but the dependencies' (`by_ref`), for another node to run
+  /// the function on. The error `function_not_registered` if the call
+  /// cannot ship.
   pack,
 };
+
+/// A dependency argument of a call, by its position among the arguments
+/// (from 0) and the object that holds its value.
+using arg_ref = std::pair<std::uint32_t, object_id>;
 
 /// What a task's function produced: its result as a stored value.
 struct task_output {
   caf::message value;
   std::uint64_t size = 0;
+  /// `pack`: the dependencies left out of `value`, in argument order. The
+  /// shipping side adds their values, or sends a node the IDs of the
+  /// objects it holds itself.
+  std::vector<arg_ref> by_ref;
 };
 
 /// The value of one argument for the call: a stored value (moved on the last
@@ -83,19 +94,34 @@ caf::error with_args(Stored& stored, [[maybe_unused]] bool last_attempt, std::in
   return {};
 }
 
-/// The stored arguments' values for parameters `Params` as one message (a
-/// copy: the task keeps them for a retry), for a call on another node.
+/// The stored arguments for parameters `Params` as one message (copies: the
+/// task keeps them for a retry), but the dependencies, listed by ID: the
+/// shipping side knows which node needs which value.
 template <class Params, class Stored, std::size_t... I>
-caf::expected<task_output> pack_args(Stored& stored, std::index_sequence<I...> indices) {
+task_output pack_args(Stored& stored, std::index_sequence<I...>) {
   task_output output;
-  auto failure = with_args<Params>(stored, false, indices, [&](auto&&... args) {
-    if constexpr (sizeof...(args) > 0)
-      output.value = caf::make_message(std::forward<decltype(args)>(args)...);
-  });
-  if (failure)
-    return failure;
+  caf::message_builder values;
+  (
+    [&](auto& x) {
+      using entry = stored_arg<std::tuple_element_t<I, Params>, std::tuple_element_t<I, Stored>>;
+      if constexpr (entry::is_dependency)
+        output.by_ref.emplace_back(static_cast<std::uint32_t>(I), x.id());
+      else
+        values.append(x);
+    }(std::get<I>(stored)),
+    ...);
+  output.value = values.to_message();
   return output;
 }
+
+/// The arguments of a call in order: `values` holds them but the
+/// dependencies `deps` (by position, ascending; each value one element);
+/// an empty value leaves its argument out (it travels by ID). The error
+/// `invalid_argument` if the positions do not fit `values` (they may come
+/// from another node).
+caf::expected<caf::message>
+splice_args(const caf::message& values,
+            const std::vector<std::pair<std::uint32_t, caf::message>>& deps);
 
 /// The error of `pack` for a call that cannot ship.
 caf::error cannot_ship();

@@ -7,6 +7,7 @@
 #include <map>
 #include <string>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include <caf/atom.hpp>
@@ -27,7 +28,11 @@ struct shipped_task {
   /// The task's result on the submitting node (which owns it).
   object_id result;
   std::string function;
+  /// The arguments but `refs`.
   caf::message args;
+  /// The arguments whose objects the node it goes to owns, by position:
+  /// it takes their values from its own store.
+  std::vector<std::pair<std::uint32_t, object_id>> refs;
   /// `.name(...)`, or empty.
   std::string name;
   /// One attempt's limit in nanoseconds; 0: none.
@@ -42,8 +47,8 @@ struct shipped_task {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, shipped_task& x) {
-  return f(caf::meta::type_name("rustyray::shipped_task"), x.result, x.function, x.args, x.name,
-           x.timeout, x.max_retries, x.retry_exceptions, x.num_cpus, x.resources);
+  return f(caf::meta::type_name("rustyray::shipped_task"), x.result, x.function, x.args, x.refs,
+           x.name, x.timeout, x.max_retries, x.retry_exceptions, x.num_cpus, x.resources);
 }
 
 /// What a shipped task produced: its value (and size in the store) or its

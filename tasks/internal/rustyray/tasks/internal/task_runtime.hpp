@@ -4,9 +4,11 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <vector>
 
 #include <caf/actor.hpp>
 
+#include "rustyray/detail/invoke.hpp"
 #include "rustyray/internal/guarded.hpp"
 #include "rustyray/internal/placement_state.hpp"
 #include "rustyray/internal/resources.hpp"
@@ -49,11 +51,13 @@ make_resource_broker(std::weak_ptr<task_runtime> runtime);
 object_id submit_record(task_runtime& rt, const task_ptr& task, bool ships);
 
 /// Runs a task another node sent: the function registered as `function`
-/// on `args`, with `options` (the node pin dropped); it runs here, never
-/// shipped on. Each run stores how long the function ran into `run_ns`.
+/// on `args` and the objects `refs` (by argument position), with `options`
+/// (the node pin dropped); it runs here, never shipped on, once those
+/// objects exist. Each run stores how long the function ran into `run_ns`.
 /// Returns its result's ID, with one reference for the caller.
 object_id submit_shipped(task_runtime& rt, std::string function, caf::message args,
-                         task_options options, std::shared_ptr<std::atomic<std::int64_t>> run_ns);
+                         std::vector<detail::arg_ref> refs, task_options options,
+                         std::shared_ptr<std::atomic<std::int64_t>> run_ns);
 
 /// The running runtime's task system; throws `runtime_not_initialized`
 /// without one.
