@@ -186,6 +186,7 @@ void cluster_seeds(writer& w) {
   task.result = object_id{some_node, 7};
   task.function = "demo::add";
   task.args = caf::make_message(2, std::string{"three"}, object_id{some_node, 3});
+  task.refs = {{1, object_id{0x1111, 4}}};
   task.name = "add";
   task.timeout = 1000000;
   task.resources = {{"GPU", 1}};
