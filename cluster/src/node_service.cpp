@@ -3,6 +3,7 @@
 // handles the batches they send (tasks to run, their results, borrows and
 // copies of objects).
 
+#include <algorithm>
 #include <chrono>
 #include <mutex>
 #include <unordered_map>
@@ -130,8 +131,11 @@ void answer_when_done(service_ptr self, objstore::internal::object_table& table,
     if (run_ns)
       r.run_ns = run_ns->load(std::memory_order_relaxed);
     if (found) {
-      r.value = *found;
-      r.size = detail::message_size(r.value);
+      r.size = detail::message_size(*found);
+      // A large one waits here for the owner to fetch it, slice by slice.
+      r.in_slices = r.size > object_links::chunk_bytes && peer != node;
+      if (!r.in_slices)
+        r.value = *found;
     } else {
       r.error = located(found.error(), node);
     }
@@ -229,6 +233,46 @@ void cancel_tasks(service_ptr self, std::uint64_t peer, const std::vector<object
       (void)cancel_task(i->second);
 }
 
+/// Results of tasks and calls `peer` ran for this node: stored; `peer` may
+/// then drop its copies.
+void finish(service_ptr self, std::uint64_t peer, shipped_results& results,
+            shipped_results& call_results) {
+  auto& st = self->state;
+  std::vector<object_id> stored;
+  if (!results.empty())
+    st.router->finished(peer, results, stored);
+  if (!call_results.empty())
+    st.actors->finished(peer, call_results, stored);
+  if (!stored.empty())
+    st.out->add(
+      peer, [&](link_batch& b) { b.stored.insert(b.stored.end(), stored.begin(), stored.end()); });
+}
+
+/// Takes out of `results` those too large for one message and fetches each
+/// (`object_links::pull`); each is finished once it arrived.
+void pull_large(service_ptr self, std::uint64_t peer, shipped_results& results, bool call) {
+  auto large = std::stable_partition(results.begin(), results.end(),
+                                     [](const shipped_result& r) { return !r.in_slices; });
+  for (auto i = large; i != results.end(); ++i)
+    self->state.objects->pull(
+      i->copy, [self, peer, call, r = std::move(*i)](caf::expected<caf::message> value,
+                                                     std::uint64_t size) mutable {
+        if (value) {
+          r.value = std::move(*value);
+          r.size = size;
+        } else {
+          r.error = std::move(value.error());
+        }
+        shipped_results one{std::move(r)};
+        shipped_results none;
+        if (call)
+          finish(self, peer, none, one);
+        else
+          finish(self, peer, one, none);
+      });
+  results.erase(large, results.end());
+}
+
 /// A batch from `peer`, in the order `link_batch` gives.
 void handle(service_ptr self, link_batch& batch) {
   auto& st = self->state;
@@ -240,15 +284,9 @@ void handle(service_ptr self, link_batch& batch) {
   if (!batch.freed.empty())
     st.objects->freed(peer, batch.freed);
   if (!batch.results.empty() || !batch.call_results.empty()) {
-    std::vector<object_id> stored;
-    if (!batch.results.empty())
-      st.router->finished(peer, batch.results, stored);
-    if (!batch.call_results.empty())
-      st.actors->finished(peer, batch.call_results, stored);
-    if (!stored.empty())
-      st.out->add(peer, [&](link_batch& b) {
-        b.stored.insert(b.stored.end(), stored.begin(), stored.end());
-      });
+    pull_large(self, peer, batch.results, false);
+    pull_large(self, peer, batch.call_results, true);
+    finish(self, peer, batch.results, batch.call_results);
   }
   if (!batch.stored.empty())
     drop_results(self, peer, &batch.stored);

@@ -59,6 +59,11 @@ void object_links::refetch(const object_id& id) noexcept {
   out_->add(id.node(), [&](link_batch& batch) { batch.fetch.push_back(id); });
 }
 
+void object_links::pull(const object_id& id, pulled done) {
+  pulls_[id] = std::move(done);
+  refetch(id);
+}
+
 void object_links::fetched(shipped_results& copies) {
   for (auto& copy : copies) {
     if (copy.error)
@@ -315,6 +320,12 @@ void object_links::store_copy(const object_id& id, caf::expected<caf::message> v
     if (i == fetching_.end() || i->second.erase(id) == 0)
       return; // the owner was given up on meanwhile
   }
+  if (auto i = pulls_.find(id); i != pulls_.end()) {
+    auto done = std::move(i->second);
+    pulls_.erase(i);
+    done(std::move(value), size);
+    return;
+  }
   if (value)
     (void)table->fulfil(id, std::move(*value), size);
   else
@@ -335,6 +346,10 @@ void object_links::lost(std::uint64_t peer, const std::string& why) {
     i = i->first.first == peer ? sending_.erase(i) : std::next(i);
   for (auto i = arriving_.begin(); i != arriving_.end();)
     i = i->first.node() == peer ? arriving_.erase(i) : std::next(i);
+  // What they were for (results of tasks and calls there) is handed back
+  // or failed by the router and the actors' links.
+  for (auto i = pulls_.begin(); i != pulls_.end();)
+    i = i->first.node() == peer ? pulls_.erase(i) : std::next(i);
   std::unordered_set<object_id> failed;
   {
     std::lock_guard<std::mutex> guard{mtx_};

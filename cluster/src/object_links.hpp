@@ -11,7 +11,9 @@
 #include <unordered_set>
 #include <vector>
 
+#include <caf/expected.hpp>
 #include <caf/fwd.hpp>
+#include <caf/message.hpp>
 
 #include "link_outbox.hpp"
 #include "rustyray/objstore/internal/object_table.hpp"
@@ -59,6 +61,16 @@ public:
   void free(const object_id& id) override;
 
   // The service's part (its actor only).
+
+  /// What `pull` hands over: the value and its size in the store, or why
+  /// it did not come.
+  using pulled = std::function<void(caf::expected<caf::message> value, std::uint64_t size)>;
+
+  /// Fetches `id` (another node's object) for the service instead of the
+  /// table: a result too large for one message (`shipped_result::in_slices`)
+  /// arrives in slices as copies do, and `done` gets it, in the service's
+  /// actor. Not called if the owner dies first.
+  void pull(const object_id& id, pulled done);
 
   /// Copies the owners sent: stored into the table (or their errors).
   void fetched(shipped_results& copies);
@@ -134,6 +146,8 @@ private:
   std::unordered_map<std::uint64_t, std::unordered_map<object_id, std::uint32_t>> lent_;
   std::map<std::pair<std::uint64_t, object_id>, transfer> sending_;
   std::unordered_map<object_id, arrival> arriving_;
+  /// What gets the objects `pull` fetches (the service's actor only).
+  std::unordered_map<object_id, pulled> pulls_;
 };
 
 } // namespace rustyray::cluster::internal

@@ -130,6 +130,26 @@ inline std::int64_t peak_rss_kib(bool reset) {
   return -1;
 }
 
+/// The resident memory `bytes_of` saw last, in KiB.
+inline std::int64_t& rss_mark_kib() {
+  static std::int64_t kib = 0;
+  return kib;
+}
+
+/// `n` bytes of the pattern, returned as the task's result; the peak
+/// resident memory is reset once they exist (`rss_mark_kib`).
+inline std::vector<std::uint8_t> bytes_of(std::int64_t n) {
+  std::vector<std::uint8_t> bytes(static_cast<std::size_t>(n));
+  for (std::size_t i = 0; i < bytes.size(); ++i)
+    bytes[i] = pattern_byte(i);
+  rss_mark_kib() = peak_rss_kib(true);
+  return bytes;
+}
+
+inline std::int64_t rss_mark() {
+  return rss_mark_kib();
+}
+
 /// Instances of `tally` alive in this process.
 inline std::atomic<int>& live_tallies() {
   static std::atomic<int> count{0};
@@ -256,4 +276,4 @@ RUSTYRAY_REMOTE(cluster_test::do_nothing, cluster_test::put_bytes_here, cluster_
                 cluster_test::fail_with, cluster_test::mirror, cluster_test::plus_one_of,
                 cluster_test::put_here, cluster_test::keep, cluster_test::read_kept,
                 cluster_test::drop_kept, cluster_test::objects_here, cluster_test::until_cancelled,
-                cluster_test::pid_if_pattern);
+                cluster_test::pid_if_pattern, cluster_test::bytes_of, cluster_test::rss_mark);

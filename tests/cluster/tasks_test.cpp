@@ -305,6 +305,29 @@ BOOST_AUTO_TEST_CASE(a_task_placed_where_its_argument_lives_fetches_nothing) {
   BOOST_TEST(get(task(cluster_test::pid_if_pattern).node(workers[1].id).remote(ref)) == pid_of(1));
 }
 
+BOOST_AUTO_TEST_CASE(a_large_result_comes_back_in_slices) {
+  constexpr std::int64_t size = std::int64_t{256} << 20;
+  auto worker = workers[0].id;
+  {
+    auto bytes = get(task(cluster_test::bytes_of).node(worker).remote(size));
+    BOOST_REQUIRE(bytes.size() == static_cast<std::size_t>(size));
+    std::size_t wrong = 0;
+    for (std::size_t i = 0; i < bytes.size(); ++i)
+      wrong += bytes[i] != cluster_test::pattern_byte(i) ? 1 : 0;
+    BOOST_TEST(wrong == 0u);
+  }
+  // From the moment the result existed there, until it arrived here.
+  auto mark = get(task(cluster_test::rss_mark).node(worker).remote());
+  auto peak = get(task(cluster_test::peak_rss_kib).node(worker).remote(false));
+#if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
+  BOOST_TEST((peak - mark) < 64 * 1024,
+             "the peak grew by " << (peak - mark) / 1024 << " MiB while sending the result");
+#else
+  (void)peak; // as in the tests above
+  (void)mark;
+#endif
+}
+
 BOOST_AUTO_TEST_CASE(a_get_of_an_object_whose_owner_died_fails_with_node_lost) {
   auto refs = get(task(cluster_test::put_here).node(workers[0].id).remote(1));
   workers[0].process->kill();

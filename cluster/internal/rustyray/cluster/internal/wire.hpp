@@ -64,12 +64,15 @@ struct shipped_result {
   /// How long the function ran there (its last attempt), in nanoseconds:
   /// how many of these tasks the owner keeps in flight to that node.
   std::int64_t run_ns = 0;
+  /// Too large for one message: no value here; the owner fetches `copy`,
+  /// which travels in slices as copies do.
+  bool in_slices = false;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, shipped_result& x) {
   return f(caf::meta::type_name("rustyray::shipped_result"), x.result, x.value, x.error, x.size,
-           x.copy, x.run_ns);
+           x.copy, x.run_ns, x.in_slices);
 }
 
 using shipped_tasks = std::vector<shipped_task>;
