@@ -31,7 +31,6 @@ using namespace rustyray::internal; // the base layer's internals
 
 namespace {
 
-using join_atom = caf::atom_constant<caf::atom("rr_join")>;
 using nodes_atom = caf::atom_constant<caf::atom("rr_nodes")>;
 using beat_atom = caf::atom_constant<caf::atom("rr_beat")>;
 using tick_atom = caf::atom_constant<caf::atom("rr_tick")>;
@@ -95,9 +94,6 @@ std::string unreachable_hint(const caf::error& err) {
            "config.tls (or RUSTYRAY_TLS) on both, with certificates signed by the same CA";
   return "; start it (rustyray start --head) or fix config.head_address / RUSTYRAY_ADDRESS";
 }
-
-/// The version a node must share with the head.
-const char* const rustyray_version = "0.1.0";
 
 /// What one registry has that the other lacks, for the refusal's message.
 std::string registry_difference(const std::vector<std::string>& head,
@@ -462,6 +458,8 @@ node_info info_of(const node_record& r, std::uint64_t local) {
 published<cluster_runtime>& cluster_slot = *new published<cluster_runtime>; // never destroyed
 
 } // namespace
+
+const char* const rustyray_version = "0.1.0";
 
 bool same_token(const std::string& given, const std::string& token) {
   // No early exit: how long the check takes says nothing about the token.

@@ -4,7 +4,12 @@
 #include <algorithm>
 #include <thread>
 
+#include <caf/all.hpp>
+#include <caf/io/all.hpp>
+
 #include "cluster_functions.hpp"
+#include "rustyray/cluster/internal/membership.hpp"
+#include "rustyray/internal/function_registry.hpp"
 #include "node_process.hpp"
 #include "runtime_fixture.hpp"
 
@@ -113,6 +118,40 @@ BOOST_AUTO_TEST_CASE(another_program_is_refused_naming_the_difference) {
   BOOST_TEST(line.rfind("refused join_refused: ", 0) == 0u, line);
   BOOST_TEST(line.find("cluster_test::cube") != std::string::npos, line);
   BOOST_TEST(node.wait() == 3);
+  BOOST_TEST(nodes().size() == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(a_node_claiming_another_s_id_is_refused) {
+  // A join crafted by hand (no RustyRay node makes one): the head's own ID,
+  // with the right token, version and registry.
+  std::string head_id;
+  for (const auto& n : nodes())
+    if (n.local)
+      head_id = n.id;
+  caf::actor_system_config cfg;
+  cfg.load<caf::io::middleman>();
+  cluster::internal::add_cluster_types(cfg);
+  caf::actor_system sys{cfg};
+  auto colon = address.rfind(':');
+  auto head = sys.middleman().remote_actor(
+    address.substr(0, colon), static_cast<std::uint16_t>(std::stoi(address.substr(colon + 1))));
+  BOOST_REQUIRE(head);
+  cluster::internal::join_request claim;
+  claim.id = std::stoull(head_id, nullptr, 16);
+  claim.address = "127.0.0.1:1";
+  claim.functions = rustyray::internal::remote_names();
+  claim.version = cluster::internal::rustyray_version;
+  claim.token = token;
+  std::string refusal;
+  {
+    caf::scoped_actor self{sys};
+    self->request(*head, std::chrono::seconds(10), cluster::internal::join_atom::value, claim)
+      .receive(
+        [&](std::vector<cluster::internal::node_record>&, caf::actor&) { refusal = "joined"; },
+        [&](caf::error& err) { refusal = sys.render(err); });
+  }
+  BOOST_TEST(refusal.find("node ID " + head_id + " is taken") != std::string::npos, refusal);
+  head = caf::actor{}; // held past the system's end, it would keep it alive
   BOOST_TEST(nodes().size() == 1u);
 }
 

@@ -7,6 +7,9 @@
 #include <vector>
 #include <set>
 
+#include <caf/binary_deserializer.hpp>
+#include <caf/binary_serializer.hpp>
+
 #include "cluster_functions.hpp"
 #include "cluster_fixture.hpp"
 
@@ -332,6 +335,19 @@ BOOST_AUTO_TEST_CASE(a_get_of_an_object_whose_owner_died_fails_with_node_lost) {
   auto refs = get(task(cluster_test::put_here).node(workers[0].id).remote(1));
   workers[0].process->kill();
   BOOST_CHECK(test::code_of([&] { (void)get(refs[0], 20s); }) == errc::node_lost);
+}
+
+BOOST_AUTO_TEST_CASE(a_ref_to_a_node_that_never_existed_fails_at_once) {
+  // As it would arrive in any message: the bytes of its ID.
+  std::vector<char> bytes;
+  caf::binary_serializer sink{nullptr, bytes};
+  BOOST_REQUIRE(!sink(object_id{0x5eed5eed5eed5eedull, 1}));
+  object_ref<int> nowhere;
+  caf::binary_deserializer source{nullptr, bytes};
+  BOOST_REQUIRE(!source(nowhere));
+  auto start = std::chrono::steady_clock::now();
+  BOOST_CHECK(test::code_of([&] { (void)get(nowhere, 20s); }) == errc::node_lost);
+  BOOST_TEST(((std::chrono::steady_clock::now() - start) < 15s), "it waited for its timeout");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

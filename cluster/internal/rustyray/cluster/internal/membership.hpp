@@ -13,6 +13,7 @@
 
 #include <caf/actor.hpp>
 #include <caf/allowed_unsafe_message_type.hpp>
+#include <caf/atom.hpp>
 #include <caf/fwd.hpp>
 #include <caf/io/middleman_actor.hpp>
 #include <caf/meta/type_name.hpp>
@@ -70,6 +71,14 @@ typename Inspector::result_type inspect(Inspector& f, node_record& x) {
   return f(caf::meta::type_name("rustyray::node_record"), x.id, x.address, x.service, x.total,
            x.available, x.alive, x.head, x.report, x.names);
 }
+
+/// The version a node must share with the head.
+extern const char* const rustyray_version;
+
+/// (join_atom, join_request) to the head's table, the actor its address
+/// publishes: the records of the cluster and the head's service, or the
+/// error `join_refused` saying why.
+using join_atom = caf::atom_constant<caf::atom("rr_join")>;
 
 /// What a node presents to join: checked by the head before anything else
 /// is accepted from it.
