@@ -119,8 +119,20 @@ void enqueue(const std::shared_ptr<tasks::internal::task_context>& context,
     context->submit(scheduler, task);
 }
 
-/// A shipped task's arguments with the values of those it got by ID (the
-/// objects this node owns), from the store.
+/// References a shipped task holds on other nodes' objects it got by ID.
+struct held_refs {
+  std::vector<object_id> ids;
+  held_refs() = default;
+  held_refs(const held_refs&) = delete;
+  held_refs& operator=(const held_refs&) = delete;
+  ~held_refs() {
+    for (const auto& id : ids)
+      detail::release_ref(id);
+  }
+};
+
+/// A shipped task's arguments with the values of those it got by ID, from
+/// the store (fetched there first if another node owns them).
 caf::expected<caf::message> with_refs(const caf::message& args,
                                       const std::vector<detail::arg_ref>& refs) {
   if (refs.empty())
@@ -219,18 +231,18 @@ object_id submit_shipped(task_runtime& rt, std::string function, caf::message ar
   options.node.clear();
   task->options = std::move(options);
   task->function = &typeid(detail::remote_invoker);
-  for (const auto& [position, id] : refs) {
-    // Only what this node holds for certain travels by ID.
-    if (id.node() != rt.node().id())
-      throw error{errc::invalid_argument, "task " + task->name() + ": argument "
-                                            + std::to_string(position + 1)
-                                            + " came as the ID of object " + to_string(id)
-                                            + ", which this node does not own"};
-    task->deps.ids.push_back(id);
+  // Another node's object is borrowed (and fetched) for the task's life.
+  auto borrowed = std::make_shared<held_refs>();
+  for (const auto& ref : refs) {
+    task->deps.ids.push_back(ref.second);
+    if (ref.second.node() != rt.node().id()) {
+      detail::add_ref(ref.second);
+      borrowed->ids.push_back(ref.second);
+    }
   }
   task->body = [function = std::move(function), args = std::move(args), refs = std::move(refs),
-                run_ns =
-                  std::move(run_ns)](detail::body_mode mode) -> caf::expected<detail::task_output> {
+                borrowed = std::move(borrowed), run_ns = std::move(run_ns)](
+                 detail::body_mode mode) -> caf::expected<detail::task_output> {
     if (mode == detail::body_mode::pack)
       return detail::cannot_ship();
     auto all = with_refs(args, refs);

@@ -304,8 +304,14 @@ BOOST_AUTO_TEST_CASE(a_task_placed_where_its_argument_lives_fetches_nothing) {
   (void)peak;
   (void)before;
 #endif
-  // Another node gets the value, whole.
-  BOOST_TEST(get(task(cluster_test::pid_if_pattern).node(workers[1].id).remote(ref)) == pid_of(1));
+  // Another node fetches it from the owner in slices, whole, and drops its
+  // copy once the task is done.
+  auto other = workers[1].id;
+  auto objects_there = [&] { return get(task(cluster_test::objects_here).node(other).remote()); };
+  auto baseline = objects_there();
+  BOOST_TEST(get(task(cluster_test::pid_if_pattern).node(other).remote(ref)) == pid_of(1));
+  BOOST_TEST(eventually([&] { return objects_there() == baseline; }),
+             "node 1 still holds " << objects_there() - baseline << " objects");
 }
 
 BOOST_AUTO_TEST_CASE(a_large_result_comes_back_in_slices) {

@@ -51,9 +51,9 @@ make_resource_broker(std::weak_ptr<task_runtime> runtime);
 object_id submit_record(task_runtime& rt, const task_ptr& task, bool ships);
 
 /// Runs a task another node sent: the function registered as `function`
-/// on `args` and the objects `refs` (by argument position), with `options`
-/// (the node pin dropped); it runs here, never shipped on, once those
-/// objects exist. Each run stores how long the function ran into `run_ns`.
+/// on `args` and the objects `refs` (by argument position; another node's
+/// are borrowed and fetched), with `options` (the node pin dropped); it
+/// runs here, never shipped on, once those objects are here. Each run stores how long the function ran into `run_ns`.
 /// Returns its result's ID, with one reference for the caller.
 object_id submit_shipped(task_runtime& rt, std::string function, caf::message args,
                          std::vector<detail::arg_ref> refs, task_options options,
