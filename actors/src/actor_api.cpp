@@ -299,7 +299,8 @@ std::shared_ptr<detail::actor_core> start_placed_actor(const object_id& id,
 }
 
 object_id submit_shipped_call(const object_id& actor, std::string method, std::uint64_t caller,
-                              caf::message args, std::string name) {
+                              caf::message args, std::vector<detail::arg_ref> refs,
+                              std::string name) {
   auto rt = current_actors_or_throw();
   rt->node().check_accepting();
   auto core = rt->actors->find(actor);
@@ -308,15 +309,30 @@ object_id submit_shipped_call(const object_id& actor, std::string method, std::u
   call->actor = actor;
   call->caller = caller;
   call->by_name = name.empty() ? method : std::move(name);
-  call->ready = true;
   caf::expected<detail::member_invoker> invoker{caf::error{}};
   if (core)
     invoker = detail::find_member_invoker(method, core->cls);
-  call->body = body_by_name(std::move(invoker), std::move(args));
+  std::vector<object_id> elsewhere;
+  for (const auto& ref : refs) {
+    call->deps.ids.push_back(ref.second);
+    if (ref.second.node() != rt->node().id())
+      elsewhere.push_back(ref.second);
+  }
+  // Borrowed (so fetched, and kept) while the call lives.
+  auto borrowed =
+    elsewhere.empty() ? nullptr : std::make_shared<detail::held_refs>(std::move(elsewhere));
+  call->body =
+    body_by_name(std::move(invoker), std::move(args), std::move(refs), std::move(borrowed));
   auto& table = rt->table();
-  if (auto err = table.register_pending(call->result, call))
-    detail::throw_caf_error(err);
   auto host = core ? core->host() : nullptr;
+  if (host && !call->deps.ids.empty()) {
+    // Queued in its caller's order at once, run once its arguments are here.
+    detail::await_arguments(table, call, host);
+  } else {
+    call->ready = true;
+    if (auto err = table.register_pending(call->result, call))
+      detail::throw_caf_error(err);
+  }
   caf::error reason;
   if (host && host->send(call, reason))
     return call->result;

@@ -89,12 +89,18 @@ outcome execute(call_record& call, void* instance, const actor_scope_state& scop
   return result;
 }
 
-detail::call_body body_by_name(caf::expected<detail::member_invoker> invoker, caf::message args) {
-  return [invoker = std::move(invoker), args = std::move(args)](
-           void* instance, detail::body_mode) -> caf::expected<detail::task_output> {
+detail::call_body body_by_name(caf::expected<detail::member_invoker> invoker, caf::message args,
+                               std::vector<detail::arg_ref> refs,
+                               std::shared_ptr<detail::held_refs> borrowed) {
+  return [invoker = std::move(invoker), args = std::move(args), refs = std::move(refs),
+          borrowed = std::move(borrowed)](void* instance,
+                                          detail::body_mode) -> caf::expected<detail::task_output> {
     if (!invoker)
       return invoker.error();
-    auto result = (*invoker)(instance, args);
+    auto all = detail::with_dependencies(args, refs);
+    if (!all)
+      return std::move(all.error());
+    auto result = (*invoker)(instance, *all);
     if (!result)
       return std::move(result.error());
     auto size = detail::message_size(*result);

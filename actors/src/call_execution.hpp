@@ -79,8 +79,11 @@ outcome execute(call_record& call, void* instance, const actor_scope_state& scop
 
 /// The body of a call by name (from plain CAF code, or shipped by another
 /// node): `invoker` (the method's, or why there is none) on the values in
-/// `args`.
-detail::call_body body_by_name(caf::expected<detail::member_invoker> invoker, caf::message args);
+/// `args` and those of the objects `refs` names (the call's dependencies),
+/// keeping `borrowed` while it lives.
+detail::call_body body_by_name(caf::expected<detail::member_invoker> invoker, caf::message args,
+                               std::vector<detail::arg_ref> refs = {},
+                               std::shared_ptr<detail::held_refs> borrowed = nullptr);
 
 /// Stores the call's output as its result, or for a call from plain CAF code
 /// sends it to the requester. Any thread may do this.

@@ -238,12 +238,14 @@ private:
                                            "RUSTYRAY_REMOTE(&Class::method) in every process"));
         continue;
       }
-      auto args = args_for(host_, *call, *packed, nullptr);
+      std::vector<detail::arg_ref> refs;
+      auto args = args_for(host_, *call, *packed, refs);
       if (!args) {
         failed.emplace_back(std::move(call), std::move(args.error()));
         continue;
       }
-      if (auto err = links_->ship_call(host_, call, std::move(*args), std::move(method)))
+      if (auto err =
+            links_->ship_call(host_, call, std::move(*args), std::move(refs), std::move(method)))
         failed.emplace_back(std::move(call), std::move(err));
     }
     if (queue.empty())
@@ -374,13 +376,14 @@ void actor_links::release_name(const std::string& ns, const std::string& name,
 }
 
 caf::error actor_links::ship_call(std::uint64_t host, const call_ptr& call, caf::message args,
-                                  std::string method) {
+                                  std::vector<detail::arg_ref> refs, std::string method) {
   shipped_call shipped;
   shipped.result = call->result;
   shipped.actor = call->actor;
   shipped.method = std::move(method);
   shipped.caller = call->caller;
   shipped.args = std::move(args);
+  shipped.refs = std::move(refs);
   shipped.name = call->by_name;
   {
     std::lock_guard<std::mutex> guard{mtx_};

@@ -58,10 +58,10 @@ public:
     return *out_;
   }
 
-  /// Ships a call to `host` and keeps it until its result comes back; an
-  /// error if shutdown has begun.
+  /// Ships a call to `host` (its arguments as `args_for` gave them) and
+  /// keeps it until its result comes back; an error if shutdown has begun.
   caf::error ship_call(std::uint64_t host, const actors::internal::call_ptr& call,
-                       caf::message args, std::string method);
+                       caf::message args, std::vector<detail::arg_ref> refs, std::string method);
   /// A proxy's last handle is gone: its owner (or, for the owner, the
   /// host) hears of it.
   void proxy_gone(const object_id& id, std::uint64_t host, bool started);

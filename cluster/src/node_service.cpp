@@ -171,7 +171,7 @@ void run_calls(service_ptr self, std::uint64_t peer, std::vector<shipped_call>& 
     try {
       local = actors::internal::submit_shipped_call(
         shipped.actor, std::move(shipped.method), remote_caller(peer, shipped.caller),
-        std::move(shipped.args), std::move(shipped.name));
+        std::move(shipped.args), std::move(shipped.refs), std::move(shipped.name));
     } catch (const rustyray::error& e) {
       shipped_result r;
       r.result = shipped.result;

@@ -11,7 +11,7 @@ namespace rustyray::cluster::internal {
 
 caf::expected<caf::message> args_for(std::uint64_t target, objstore::internal::run_record& run,
                                      const detail::task_output& packed,
-                                     std::vector<detail::arg_ref>* refs) {
+                                     std::vector<detail::arg_ref>& refs) {
   if (packed.by_ref.empty())
     return packed.value;
   std::vector<std::pair<std::uint32_t, caf::message>> values;
@@ -23,9 +23,8 @@ caf::expected<caf::message> args_for(std::uint64_t target, objstore::internal::r
       fetched != nullptr ? *fetched : detail::get_message(id, std::chrono::milliseconds{0});
     if (!value)
       return detail::argument_error(position + 1, id, value.error());
-    if (refs != nullptr
-        && (id.node() == target || detail::message_size(*value) > object_links::chunk_bytes)) {
-      refs->emplace_back(position, id);
+    if (id.node() == target || detail::message_size(*value) > object_links::chunk_bytes) {
+      refs.emplace_back(position, id);
       values.emplace_back(position, caf::message{});
       continue;
     }

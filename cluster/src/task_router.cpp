@@ -370,7 +370,7 @@ std::vector<std::pair<std::uint64_t, shipped_tasks>> task_router::flush() {
         task->attempts.fetch_add(1);
         packed = task->body(detail::body_mode::pack);
         if (packed) {
-          args = args_for(where, *task, *packed, &refs);
+          args = args_for(where, *task, *packed, refs);
           if (!args)
             packed = std::move(args.error());
         }

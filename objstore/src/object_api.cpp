@@ -10,8 +10,12 @@
 #include <optional>
 #include <limits>
 #include <unordered_set>
+#include <utility>
+#include <vector>
 
 #include <caf/all.hpp>
+
+#include "rustyray/detail/invoke.hpp"
 
 #include "rustyray/internal/demangle.hpp"
 #include "rustyray/internal/error_text.hpp"
@@ -180,6 +184,21 @@ object_id put_message(caf::message value, std::uint64_t size) {
   if (auto err = rt->table->put(id, std::move(value), size))
     throw_caf_error(err);
   return id;
+}
+
+caf::expected<caf::message> with_dependencies(const caf::message& args,
+                                              const std::vector<arg_ref>& refs) {
+  if (refs.empty())
+    return args;
+  std::vector<std::pair<std::uint32_t, caf::message>> values;
+  values.reserve(refs.size());
+  for (const auto& [position, id] : refs) {
+    auto value = get_message(id, std::chrono::milliseconds{0});
+    if (!value)
+      return argument_error(position + 1, id, value.error());
+    values.emplace_back(position, std::move(*value));
+  }
+  return splice_args(args, values);
 }
 
 caf::expected<caf::message> get_message(const object_id& id, std::chrono::milliseconds timeout) {

@@ -119,35 +119,6 @@ void enqueue(const std::shared_ptr<tasks::internal::task_context>& context,
     context->submit(scheduler, task);
 }
 
-/// References a shipped task holds on other nodes' objects it got by ID.
-struct held_refs {
-  std::vector<object_id> ids;
-  held_refs() = default;
-  held_refs(const held_refs&) = delete;
-  held_refs& operator=(const held_refs&) = delete;
-  ~held_refs() {
-    for (const auto& id : ids)
-      detail::release_ref(id);
-  }
-};
-
-/// A shipped task's arguments with the values of those it got by ID, from
-/// the store (fetched there first if another node owns them).
-caf::expected<caf::message> with_refs(const caf::message& args,
-                                      const std::vector<detail::arg_ref>& refs) {
-  if (refs.empty())
-    return args;
-  std::vector<std::pair<std::uint32_t, caf::message>> values;
-  values.reserve(refs.size());
-  for (const auto& [position, id] : refs) {
-    auto value = detail::get_message(id, std::chrono::milliseconds{0});
-    if (!value)
-      return detail::argument_error(position + 1, id, value.error());
-    values.emplace_back(position, std::move(*value));
-  }
-  return detail::splice_args(args, values);
-}
-
 } // namespace
 
 namespace detail {
@@ -231,21 +202,20 @@ object_id submit_shipped(task_runtime& rt, std::string function, caf::message ar
   options.node.clear();
   task->options = std::move(options);
   task->function = &typeid(detail::remote_invoker);
-  // Another node's object is borrowed (and fetched) for the task's life.
-  auto borrowed = std::make_shared<held_refs>();
+  std::vector<object_id> elsewhere;
   for (const auto& ref : refs) {
     task->deps.ids.push_back(ref.second);
-    if (ref.second.node() != rt.node().id()) {
-      detail::add_ref(ref.second);
-      borrowed->ids.push_back(ref.second);
-    }
+    if (ref.second.node() != rt.node().id())
+      elsewhere.push_back(ref.second);
   }
+  // Borrowed (so fetched, and kept) while the task lives.
+  auto borrowed = std::make_shared<detail::held_refs>(std::move(elsewhere));
   task->body = [function = std::move(function), args = std::move(args), refs = std::move(refs),
                 borrowed = std::move(borrowed), run_ns = std::move(run_ns)](
                  detail::body_mode mode) -> caf::expected<detail::task_output> {
     if (mode == detail::body_mode::pack)
       return detail::cannot_ship();
-    auto all = with_refs(args, refs);
+    auto all = detail::with_dependencies(args, refs);
     if (!all)
       return std::move(all.error());
     auto started = std::chrono::steady_clock::now();

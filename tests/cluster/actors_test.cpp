@@ -56,6 +56,20 @@ BOOST_AUTO_TEST_CASE(an_actor_pinned_to_a_node_runs_there_and_keeps_each_callers
   BOOST_TEST(tallies_on(workers[1].id) == 0);
 }
 
+BOOST_AUTO_TEST_CASE(a_large_argument_reaches_an_actor_on_another_node_in_order) {
+  auto h = actor(tally::create).node(workers[0].id).remote(0);
+  // Owned by the other worker: the host borrows it and fetches it in
+  // slices; the caller's later call waits for it.
+  auto bytes =
+    get(task(cluster_test::put_bytes_here).node(workers[1].id).remote(std::int64_t{64} << 20));
+  h.task(&tally::append).remote(1);
+  auto checked = h.task(&tally::checked).remote(bytes);
+  h.task(&tally::append).remote(2);
+  BOOST_TEST(get(checked) == pid_of(0));
+  BOOST_TEST(get(h.task(&tally::log).remote()) == (std::vector<int>{1, 99, 2}),
+             boost::test_tools::per_element());
+}
+
 BOOST_AUTO_TEST_CASE(calls_of_several_callers_each_keep_their_order) {
   auto h = actor(tally::create).node(workers[1].id).remote(0);
   constexpr int callers = 4;

@@ -195,6 +195,16 @@ public:
     return static_cast<std::int64_t>(getpid());
   }
 
+  /// Appends 99 to the log; this process's ID if `bytes` hold the pattern
+  /// `put_bytes_here` puts, else -1.
+  std::int64_t checked(const std::vector<std::uint8_t>& bytes) {
+    log_.push_back(99);
+    for (std::size_t i = 0; i < bytes.size(); ++i)
+      if (bytes[i] != pattern_byte(i))
+        return -1;
+    return where();
+  }
+
   bool restarted() const {
     return rustyray::was_restarted();
   }
@@ -267,9 +277,10 @@ RUSTYRAY_REMOTE(cluster_test::start_named, cluster_test::add_to_named);
 
 RUSTYRAY_REMOTE(cluster_test::tally::create, &cluster_test::tally::add,
                 &cluster_test::tally::append, &cluster_test::tally::log,
-                &cluster_test::tally::where, &cluster_test::tally::restarted,
-                &cluster_test::tally::fail, &cluster_test::tally::quit, cluster_test::tallies_here,
-                cluster_test::add_through, cluster_test::keep_tally, cluster_test::drop_tally);
+                &cluster_test::tally::where, &cluster_test::tally::checked,
+                &cluster_test::tally::restarted, &cluster_test::tally::fail,
+                &cluster_test::tally::quit, cluster_test::tallies_here, cluster_test::add_through,
+                cluster_test::keep_tally, cluster_test::drop_tally);
 
 RUSTYRAY_REMOTE(cluster_test::do_nothing, cluster_test::put_bytes_here, cluster_test::peak_rss_kib,
                 cluster_test::square, cluster_test::pid_here, cluster_test::pid_after,

@@ -123,6 +123,33 @@ caf::expected<caf::message>
 splice_args(const caf::message& values,
             const std::vector<std::pair<std::uint32_t, caf::message>>& deps);
 
+/// A shipped call's arguments: `args` with the value of each object `refs`
+/// names (by position), as the call's wait fetched it (another node's
+/// object was fetched as a copy first). The argument's error if an object
+/// holds one.
+caf::expected<caf::message> with_dependencies(const caf::message& args,
+                                              const std::vector<arg_ref>& refs);
+
+/// References held on objects for as long as it lives: a shipped call's
+/// arguments that came by ID and that another node owns, borrowed (and so
+/// fetched and kept) until the call is done.
+class held_refs {
+public:
+  explicit held_refs(std::vector<object_id> ids) noexcept : ids_(std::move(ids)) {
+    for (const auto& id : ids_)
+      add_ref(id);
+  }
+  ~held_refs() {
+    for (const auto& id : ids_)
+      release_ref(id);
+  }
+  held_refs(const held_refs&) = delete;
+  held_refs& operator=(const held_refs&) = delete;
+
+private:
+  std::vector<object_id> ids_;
+};
+
 /// The error of `pack` for a call that cannot ship.
 caf::error cannot_ship();
 

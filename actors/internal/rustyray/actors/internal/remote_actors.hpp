@@ -90,11 +90,14 @@ std::shared_ptr<detail::actor_core> start_placed_actor(const object_id& id,
                                                        detail::actor_spec spec);
 
 /// Queues a call another node shipped here: the registered method `method`
-/// of the actor `actor` (hosted here) on the values `args`. `caller`
-/// names the calling node's caller (calls of one run in order). Returns
-/// the call's result here, with one local reference; an actor not hosted
-/// here makes it `actor_died`.
+/// of the actor `actor` (hosted here) on the values `args` and the objects
+/// `refs` (by argument position; another node's are borrowed and fetched,
+/// and the call runs once they are here). `caller` names the calling
+/// node's caller (calls of one run in order). Returns the call's result
+/// here, with one local reference; an actor not hosted here makes it
+/// `actor_died`.
 object_id submit_shipped_call(const object_id& actor, std::string method, std::uint64_t caller,
-                              caf::message args, std::string name);
+                              caf::message args, std::vector<detail::arg_ref> refs,
+                              std::string name);
 
 } // namespace rustyray::actors::internal

@@ -30,8 +30,9 @@ struct shipped_task {
   std::string function;
   /// The arguments but `refs`.
   caf::message args;
-  /// The arguments whose objects the node it goes to owns, by position:
-  /// it takes their values from its own store.
+  /// The arguments that travel as IDs, by position: those the node it
+  /// goes to owns (it takes them from its store) and large ones (it
+  /// borrows and fetches them, in slices).
   std::vector<std::pair<std::uint32_t, object_id>> refs;
   /// `.name(...)`, or empty.
   std::string name;
@@ -111,7 +112,11 @@ struct shipped_call {
   std::string method;
   /// Who called, on the calling node: calls of one caller run in order.
   std::uint64_t caller = 0;
+  /// The arguments but `refs`.
   caf::message args;
+  /// The arguments the host takes from its store (fetched first if
+  /// another node owns them), by position: see `shipped_task::refs`.
+  std::vector<std::pair<std::uint32_t, object_id>> refs;
   /// `.name(...)`, or empty.
   std::string name;
 };
@@ -119,7 +124,7 @@ struct shipped_call {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, shipped_call& x) {
   return f(caf::meta::type_name("rustyray::shipped_call"), x.kind, x.result, x.actor, x.method,
-           x.caller, x.args, x.name);
+           x.caller, x.args, x.refs, x.name);
 }
 
 /// An owner's answer to a node that borrows its actor: where it runs (the
