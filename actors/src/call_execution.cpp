@@ -104,7 +104,7 @@ detail::call_body body_by_name(caf::expected<detail::member_invoker> invoker, ca
     if (!result)
       return std::move(result.error());
     auto size = detail::message_size(*result);
-    return detail::task_output{std::move(*result), size};
+    return detail::task_output{std::move(*result), size, {}};
   };
 }
 

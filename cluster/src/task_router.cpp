@@ -456,7 +456,7 @@ void task_router::finished(std::uint64_t peer, shipped_results& results,
     if (r.error)
       complete(done.task, done.started, std::move(r.error));
     else
-      complete(done.task, done.started, detail::task_output{std::move(r.value), r.size});
+      complete(done.task, done.started, detail::task_output{std::move(r.value), r.size, {}});
   }
   if (rt)
     rt->tasks->offer(rt->scheduler);
