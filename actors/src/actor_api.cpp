@@ -312,15 +312,8 @@ object_id submit_shipped_call(const object_id& actor, std::string method, std::u
   caf::expected<detail::member_invoker> invoker{caf::error{}};
   if (core)
     invoker = detail::find_member_invoker(method, core->cls);
-  std::vector<object_id> elsewhere;
-  for (const auto& ref : refs) {
-    call->deps.ids.push_back(ref.second);
-    if (ref.second.node() != rt->node().id())
-      elsewhere.push_back(ref.second);
-  }
   // Borrowed (so fetched, and kept) while the call lives.
-  auto borrowed =
-    elsewhere.empty() ? nullptr : std::make_shared<detail::held_refs>(std::move(elsewhere));
+  auto borrowed = detail::borrow_dependencies(refs, rt->node().id(), call->deps.ids);
   call->body =
     body_by_name(std::move(invoker), std::move(args), std::move(refs), std::move(borrowed));
   auto& table = rt->table();

@@ -202,14 +202,8 @@ object_id submit_shipped(task_runtime& rt, std::string function, caf::message ar
   options.node.clear();
   task->options = std::move(options);
   task->function = &typeid(detail::remote_invoker);
-  std::vector<object_id> elsewhere;
-  for (const auto& ref : refs) {
-    task->deps.ids.push_back(ref.second);
-    if (ref.second.node() != rt.node().id())
-      elsewhere.push_back(ref.second);
-  }
   // Borrowed (so fetched, and kept) while the task lives.
-  auto borrowed = std::make_shared<detail::held_refs>(std::move(elsewhere));
+  auto borrowed = detail::borrow_dependencies(refs, rt.node().id(), task->deps.ids);
   task->body = [function = std::move(function), args = std::move(args), refs = std::move(refs),
                 borrowed = std::move(borrowed), run_ns = std::move(run_ns)](
                  detail::body_mode mode) -> caf::expected<detail::task_output> {

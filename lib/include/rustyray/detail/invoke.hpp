@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <tuple>
 #include <type_traits>
 #include <utility>
@@ -149,6 +150,19 @@ public:
 private:
   std::vector<object_id> ids_;
 };
+
+/// Adds the objects `refs` names to `deps` (what a shipped call waits for)
+/// and borrows those another node than `here` owns: null if there are none.
+inline std::shared_ptr<held_refs> borrow_dependencies(const std::vector<arg_ref>& refs,
+                                                      std::uint64_t here, id_list& deps) {
+  std::vector<object_id> elsewhere;
+  for (const auto& ref : refs) {
+    deps.push_back(ref.second);
+    if (ref.second.node() != here)
+      elsewhere.push_back(ref.second);
+  }
+  return elsewhere.empty() ? nullptr : std::make_shared<held_refs>(std::move(elsewhere));
+}
 
 /// The error of `pack` for a call that cannot ship.
 caf::error cannot_ship();
