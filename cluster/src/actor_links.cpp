@@ -3,6 +3,7 @@
 
 #include "actor_links.hpp"
 
+#include <algorithm>
 #include <deque>
 #include <optional>
 #include <utility>
@@ -16,6 +17,7 @@
 #include "rustyray/internal/demangle.hpp"
 #include "rustyray/internal/error_text.hpp"
 #include "rustyray/internal/node.hpp"
+#include "rustyray/internal/resources.hpp"
 #include "rustyray/objstore/internal/dependencies.hpp"
 #include "rustyray/objstore/internal/run_record.hpp"
 #include "shipped_args.hpp"
@@ -108,26 +110,83 @@ public:
 
   /// Where the actor runs (the owner's answer to this borrower, or the
   /// host's to the owner), or why it does not. Returns the nodes that
-  /// asked the owner meanwhile, to be told.
-  std::vector<std::uint64_t> located(std::uint64_t host, caf::error why) {
+  /// asked the owner meanwhile, to be told, and whether every borrower is
+  /// to be told (the owner restarted the actor on another node).
+  std::pair<std::vector<std::uint64_t>, bool> located(std::uint64_t host, caf::error why) {
     std::vector<std::pair<call_ptr, caf::error>> failed;
     std::vector<std::uint64_t> waiting;
+    bool moved = false;
     {
       std::lock_guard<std::mutex> guard{mtx_};
       if (dead_)
         return {};
       confirmed_ = true;
       waiting.swap(awaiting_);
+      moved = std::exchange(moved_, false);
       if (why) {
         die(std::move(why), failed);
-      } else if (!started_) {
+      } else if (!started_ || (host != host_ && !owned())) {
+        // A borrower: the first answer, or the owner's word that the
+        // actor runs elsewhere now (its host died).
         host_ = host;
         started_ = true;
         flush_all(failed);
       }
     }
     fail_calls(failed);
-    return waiting;
+    return {std::move(waiting), moved};
+  }
+
+  /// The host `peer` is gone (`why`; its calls in flight failed). The
+  /// owner starts the actor again elsewhere while `max_restarts` allows
+  /// (calls made from now on reach the new instance), else it dies; a
+  /// borrower waits for the owner's word. Returns the owner's error if
+  /// the actor died now (its borrowers are to hear it).
+  caf::error host_lost(std::uint64_t peer, const std::string& why) {
+    std::vector<std::pair<call_ptr, caf::error>> failed;
+    caf::error died;
+    {
+      std::lock_guard<std::mutex> guard{mtx_};
+      if (dead_ || host_ != peer)
+        return {};
+      if (!owned()) {
+        // The owner says where it runs next, or that it died.
+        started_ = false;
+        host_ = 0;
+        return {};
+      }
+      std::string cannot;
+      if (!recipe_)
+        cannot = "it was not started from a recipe this node keeps";
+      else if (pinned_)
+        cannot = "it was pinned to that node (.node)";
+      else if (restarts_left_ == 0)
+        cannot = "its max_restarts are used up";
+      caf::expected<std::uint64_t> where{std::uint64_t{0}};
+      if (cannot.empty()) {
+        where = links_->place(label_, request_, 0, true);
+        if (!where)
+          cannot = "no node can hold it (" + message_of(where.error()) + ")";
+      }
+      if (!cannot.empty()) {
+        died =
+          make_error(errc::actor_died, "actor " + label_ + " ran on " + why
+                                         + ", which is gone; it does not start again: " + cannot);
+        die(died, failed);
+      } else {
+        if (restarts_left_ > 0)
+          --restarts_left_;
+        host_ = *where == 0 ? links_->node() : *where;
+        auto shipped = *recipe_;
+        shipped.max_restarts = restarts_left_;
+        links_->out().add(host_, [&](link_batch& b) { b.actors.push_back(std::move(shipped)); });
+        confirmed_ = false;
+        moved_ = true;
+        flush_all(failed);
+      }
+    }
+    fail_calls(failed);
+    return died;
   }
 
   /// The owner, for a borrower `peer`: where the actor runs, or nothing
@@ -169,6 +228,11 @@ public:
   }
 
 private:
+  /// This node owns the actor (it created it).
+  [[nodiscard]] bool owned() const noexcept {
+    return id_.node() == links_->node();
+  }
+
   struct creation {
     detail::actor_spec spec;
     objstore::internal::dependency_wait deps;
@@ -203,6 +267,14 @@ private:
         shipped.dedicated_thread = spec.dedicated_thread;
         shipped.num_cpus = spec.num_cpus;
         shipped.resources = spec.resources;
+        // What starts it again elsewhere if its node dies.
+        restarts_left_ = spec.max_restarts;
+        pinned_ = !spec.node.empty();
+        auto request =
+          placed_request("actor " + label_, spec.num_cpus, spec.resources, nullptr, -1);
+        if (request)
+          request_ = std::move(*request);
+        recipe_ = shipped;
         links_->out().add(host_, [&](link_batch& b) { b.actors.push_back(std::move(shipped)); });
         started_ = true;
         flush_all(failed);
@@ -300,6 +372,14 @@ private:
   std::unique_ptr<creation> creation_;                             // guarded by mtx_
   /// Borrowers to tell where it runs once the host confirmed it.
   std::vector<std::uint64_t> awaiting_; // guarded by mtx_
+  /// The owner's: how it was shipped (its factory and arguments), what it
+  /// holds, and how often it may start again on another node.
+  std::optional<shipped_actor> recipe_;          // guarded by mtx_
+  rustyray::internal::resource_amounts request_; // guarded by mtx_
+  bool pinned_ = false;                          // guarded by mtx_
+  int restarts_left_ = 0;                        // guarded by mtx_
+  /// Started again elsewhere: every borrower hears where, once confirmed.
+  bool moved_ = false; // guarded by mtx_
 };
 
 namespace {
@@ -476,7 +556,14 @@ void actor_links::located(std::vector<actor_location>& where) {
     }
     if (!core || !core->remote())
       continue; // every handle here went meanwhile
-    auto waiting = proxy_of(*core).located(loc.host, loc.error);
+    auto [waiting, moved] = proxy_of(*core).located(loc.host, loc.error);
+    if (moved) {
+      std::lock_guard<std::mutex> guard{mtx_};
+      for (const auto& [peer, leases] : lent_)
+        if (leases.count(loc.actor) != 0
+            && std::find(waiting.begin(), waiting.end(), peer) == waiting.end())
+          waiting.push_back(peer);
+    }
     for (auto peer : waiting) {
       auto answer = loc;
       out_->add(peer, [&](link_batch& b) { b.locations.push_back(std::move(answer)); });
@@ -573,7 +660,7 @@ void actor_links::release(std::uint64_t peer, const std::vector<object_id>& ids)
     hosted_.erase(i);
 }
 
-void actor_links::lost(std::uint64_t peer, const std::string& why) {
+void actor_links::lost(std::uint64_t peer, const std::string& who, const std::string& why) {
   std::vector<std::pair<call_ptr, caf::error>> failed;
   std::vector<std::shared_ptr<detail::actor_core>> cut;
   {
@@ -583,11 +670,10 @@ void actor_links::lost(std::uint64_t peer, const std::string& why) {
         ++i;
         continue;
       }
-      failed.emplace_back(std::move(i->second.call),
-                          make_error(errc::actor_died, "node " + node_text(peer)
-                                                         + ", which hosts actor "
-                                                         + to_string(i->second.call->actor)
-                                                         + ", died before the call ended: " + why));
+      failed.emplace_back(
+        std::move(i->second.call),
+        make_error(errc::actor_died, who + ", which hosts actor " + to_string(i->second.call->actor)
+                                       + ", is gone before the call ended: " + why));
       i = flights_.erase(i);
     }
     for (auto& [id, weak] : proxies_)
@@ -595,15 +681,17 @@ void actor_links::lost(std::uint64_t peer, const std::string& why) {
         cut.push_back(std::move(core));
   }
   fail_calls(failed);
+  std::vector<actor_location> dead;
   for (auto& core : cut) {
     auto& proxy = proxy_of(*core);
-    if (proxy.host() == peer)
-      proxy.lost(make_error(errc::actor_died, "actor " + to_string(proxy.id()) + " ran on node "
-                                                + node_text(peer) + ", which died: " + why));
-    else if (proxy.id().node() == peer)
-      proxy.lost(make_error(
-        errc::node_lost, "actor " + to_string(proxy.id()) + " belonged to node " + node_text(peer)
-                           + ", which died (an actor ends with its owner): " + why));
+    if (proxy.id().node() != peer) {
+      if (auto err = proxy.host_lost(peer, who + " (" + why + ")"))
+        dead.push_back(actor_location{proxy.id(), 0, std::move(err)});
+    } else {
+      proxy.lost(make_error(errc::actor_died, "actor " + to_string(proxy.id()) + " belonged to "
+                                                + who + ", which is gone (an actor ends with "
+                                                + "its owner): " + why));
+    }
   }
   cut.clear();
   std::unordered_map<object_id, std::shared_ptr<detail::actor_core>> hosted;
@@ -617,6 +705,11 @@ void actor_links::lost(std::uint64_t peer, const std::string& why) {
     lent = std::move(i->second);
     lent_.erase(i);
   }
+  // The borrowers of an actor this node owns that died with its host.
+  for (const auto& loc : dead)
+    for (const auto& [borrower, leases] : lent_)
+      if (leases.count(loc.actor) != 0)
+        out_->add(borrower, [&](link_batch& b) { b.locations.push_back(loc); });
 }
 
 void actor_links::stop() {

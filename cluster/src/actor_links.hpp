@@ -58,6 +58,10 @@ public:
     return *out_;
   }
 
+  [[nodiscard]] std::uint64_t node() const noexcept {
+    return node_;
+  }
+
   /// Ships a call to `host` (its arguments as `args_for` gave them) and
   /// keeps it until its result comes back; an error if shutdown has begun.
   caf::error ship_call(std::uint64_t host, const actors::internal::call_ptr& call,
@@ -84,9 +88,9 @@ public:
   void kill(const object_id& actor, bool no_restart);
   /// The owner `peer` no longer needs these actors hosted here.
   void release(std::uint64_t peer, const std::vector<object_id>& ids);
-  /// `peer` died or left: calls to actors it hosted fail, actors it owned
-  /// end here, its borrows end.
-  void lost(std::uint64_t peer, const std::string& why);
+  /// `peer` (`who`) died or left: calls to actors it hosted fail with
+  /// `actor_died`, actors it owned end here, its borrows end.
+  void lost(std::uint64_t peer, const std::string& who, const std::string& why);
   /// Shutdown: every call still out fails.
   void stop();
 

@@ -316,12 +316,20 @@ caf::behavior head_table(head_ptr self, node_record own, caf::actor own_service,
       return rp;
     },
     [=](beat_atom, std::uint64_t id,
-        std::map<std::string, double>& free) -> std::vector<node_record> {
+        std::map<std::string, double>& free) -> caf::result<std::vector<node_record>> {
       auto i = self->state.members.find(id);
       // Only the node's own agent speaks for it.
-      if (i == self->state.members.end() || !i->second.record.alive
-          || i->second.agent.address() != self->current_sender())
-        return {};
+      if (i == self->state.members.end() || i->second.agent.address() != self->current_sender())
+        return std::vector<node_record>{};
+      // A node that comes back after the cluster gave it up (a stopped
+      // process, a cut network) learns so and acts on nothing more.
+      if (!i->second.record.alive)
+        return make_error(errc::node_lost,
+                          "the cluster's head declared node " + node_text(id)
+                            + " dead: it sent no heartbeat for " + milliseconds_text(timeout)
+                            + " (config.heartbeat_timeout; was the process stopped, or the "
+                              "network cut?); the cluster has retried or failed its tasks and "
+                              "let its objects and actors go");
       i->second.record.available = std::move(free);
       i->second.last_seen = std::chrono::steady_clock::now();
       return records_of(self->state);
@@ -376,21 +384,64 @@ caf::behavior head_table(head_ptr self, node_record own, caf::actor own_service,
 }
 
 struct agent_state {
+  /// Requests of this node's runtime to the head, failed with `node_lost`
+  /// when the head goes (a CAF request to a dead node would only time out).
+  std::map<std::uint64_t, std::function<void(const caf::error&)>> pending;
+  std::uint64_t next = 0;
   static inline const char* name = "rustyray.cluster_agent";
 };
 
+using agent_ptr = caf::stateful_actor<agent_state>*;
+
+/// Asks the head for this node's runtime: the answer, or the head's error,
+/// or `node_lost` as soon as the head is gone.
+template <class... Rs, class... Ts>
+caf::typed_response_promise<Rs...> ask_head(agent_ptr self, const caf::actor& head, Ts... xs) {
+  auto rp = self->make_response_promise<Rs...>();
+  auto key = ++self->state.next;
+  self->state.pending.emplace(key, [rp](const caf::error& err) mutable { rp.deliver(err); });
+  self->request(head, request_timeout, std::move(xs)...)
+    .then(
+      [self, key, rp](Rs&... answer) mutable {
+        self->state.pending.erase(key);
+        rp.deliver(std::move(answer)...);
+      },
+      [self, key, rp](caf::error& err) mutable {
+        self->state.pending.erase(key);
+        rp.deliver(std::move(err));
+      });
+  return rp;
+}
+
 /// A node's link to the head: joins, then sends heartbeats; tells the
 /// runtime when the head is gone.
-caf::behavior node_agent(caf::stateful_actor<agent_state>* self, caf::actor head, std::uint64_t id,
-                         caf::actor service, std::chrono::milliseconds interval,
+caf::behavior node_agent(agent_ptr self, caf::actor head, std::uint64_t id, caf::actor service,
+                         std::chrono::milliseconds interval,
                          std::function<std::map<std::string, double>()> available,
-                         std::function<node_report()> report,
-                         std::weak_ptr<cluster_runtime> owner) {
+                         std::function<node_report()> report, std::weak_ptr<cluster_runtime> owner,
+                         std::string head_address) {
   self->monitor(head);
-  self->set_down_handler([=](caf::down_msg&) {
-    if (auto rt = owner.lock())
-      rt->head_lost();
+  // Whatever waits on the head fails at once; the runtime hears why.
+  enum class gone { crashed, stopped, cut_off };
+  auto leave = [=](const std::string& why, gone how) {
+    auto pending = std::move(self->state.pending);
+    for (auto& [key, fail] : pending)
+      fail(make_error(errc::node_lost, why));
+    if (auto rt = owner.lock()) {
+      if (how == gone::cut_off)
+        rt->cut_off(why);
+      else
+        rt->head_lost(why, how == gone::stopped);
+    }
     self->quit();
+  };
+  self->set_down_handler([=](caf::down_msg& dm) {
+    // A head that shut down ended the cluster; one whose connection broke
+    // may have crashed with work still on its way to the drivers.
+    auto stopped = dm.reason == caf::exit_reason::user_shutdown;
+    leave("the cluster's head at " + head_address
+            + (stopped ? " stopped" : " is gone (" + error_text(dm.reason) + ")"),
+          stopped ? gone::stopped : gone::crashed);
   });
   return {
     [=](join_atom, join_request& r) {
@@ -408,6 +459,18 @@ caf::behavior node_agent(caf::stateful_actor<agent_state>* self, caf::actor head
           },
           [=](caf::error& err) mutable { rp.deliver(std::move(err)); });
       return rp;
+    },
+    [=](nodes_atom, std::string& with_token) {
+      return ask_head<std::vector<node_record>>(self, head, nodes_atom::value,
+                                                std::move(with_token));
+    },
+    [=](claim_atom, std::string& ns, std::string& name, const object_id& actor, std::string& cls) {
+      return ask_head<bool>(self, head, claim_atom::value, std::move(ns), std::move(name), actor,
+                            std::move(cls));
+    },
+    [=](lookup_atom, std::string& ns, std::string& name, std::string& with_token) {
+      return ask_head<object_id, std::string>(self, head, lookup_atom::value, std::move(ns),
+                                              std::move(name), std::move(with_token));
     },
     [=](report_atom) -> caf::result<node_report> {
       if (self->current_sender() != head.address())
@@ -427,7 +490,13 @@ caf::behavior node_agent(caf::stateful_actor<agent_state>* self, caf::actor head
             if (auto rt = owner.lock(); rt && !table.empty())
               rt->table_changed(table);
           },
-          [](caf::error&) {}); // the head's down message or the tick tells
+          [=](caf::error& err) {
+            // Declared dead while it could not beat: it leaves the cluster.
+            // A timeout says nothing yet: the down message or the next
+            // beat tells.
+            if (errc_of(err) == errc::node_lost)
+              leave(message_of(err), gone::cut_off);
+          });
       self->delayed_send(self, interval, tick_atom::value);
     },
   };
@@ -569,7 +638,7 @@ cluster_runtime::start(rustyray::internal::node& node, std::map<std::string, dou
   rt->head_address_ = cfg.head_address;
   rt->agent_ = system.spawn<caf::hidden>(node_agent, rt->head_, node.id(), rt->service_,
                                          cfg.heartbeat_timeout / 4, available, report,
-                                         std::weak_ptr<cluster_runtime>{rt});
+                                         std::weak_ptr<cluster_runtime>{rt}, cfg.head_address);
   join_request request;
   request.id = node.id();
   request.address = service_address;
@@ -604,18 +673,35 @@ cluster_runtime::start(rustyray::internal::node& node, std::map<std::string, dou
 
 cluster_runtime::~cluster_runtime() = default;
 
+caf::expected<caf::actor> cluster_runtime::head_route() {
+  std::lock_guard<std::mutex> guard{mtx_};
+  if (!gone_.empty())
+    return make_error(errc::node_lost, gone_);
+  if (!head_)
+    return make_error(errc::runtime_not_initialized,
+                      "rustyray::shutdown() ran: this node left the cluster");
+  // Through the agent, which fails the request as soon as the head is
+  // gone; the head asks itself.
+  return agent_ ? agent_ : head_;
+}
+
 std::vector<node_info> cluster_runtime::nodes() {
   std::vector<node_record> table;
+  auto route = head_route();
+  if (!route)
+    detail::throw_caf_error(route.error());
   caf::error failure;
   {
     caf::scoped_actor self{node_.system()};
-    self->request(head_, request_timeout, nodes_atom::value, node_.cfg().cluster_token)
+    self
+      ->request(*route, request_timeout + std::chrono::seconds(1), nodes_atom::value,
+                node_.cfg().cluster_token)
       .receive([&](std::vector<node_record>& got) { table = std::move(got); },
                [&](caf::error& err) { failure = err; });
   }
   if (failure)
     throw error{errc::node_lost, "the cluster's head at " + head_address_
-                                   + " did not answer: " + error_text(failure)};
+                                   + " did not answer: " + message_of(failure)};
   std::vector<node_info> result;
   for (const auto& r : table) {
     auto info = info_of(r, node_.id());
@@ -628,26 +714,36 @@ std::vector<node_info> cluster_runtime::nodes() {
 
 caf::error cluster_runtime::claim_name(const std::string& ns, const std::string& name,
                                        const object_id& id, const std::string& cls) {
+  auto route = head_route();
+  if (!route)
+    return std::move(route.error());
   caf::error failure;
   {
     caf::scoped_actor self{node_.system()};
-    self->request(head_, request_timeout, claim_atom::value, ns, name, id, cls)
+    self
+      ->request(*route, request_timeout + std::chrono::seconds(1), claim_atom::value, ns, name, id,
+                cls)
       .receive([](bool) {}, [&](caf::error& err) { failure = std::move(err); });
   }
   if (failure && errc_of(failure) != errc::name_taken)
     return make_error(errc::node_lost, "the cluster's head at " + head_address_
                                          + " did not answer the claim of actor name \"" + name
-                                         + "\": " + error_text(failure));
+                                         + "\": " + message_of(failure));
   return failure;
 }
 
 std::pair<object_id, std::string> cluster_runtime::find_name(const std::string& ns,
                                                              const std::string& name) {
   std::pair<object_id, std::string> found;
+  auto route = head_route();
+  if (!route)
+    detail::throw_caf_error(route.error());
   caf::error failure;
   {
     caf::scoped_actor self{node_.system()};
-    self->request(head_, request_timeout, lookup_atom::value, ns, name, node_.cfg().cluster_token)
+    self
+      ->request(*route, request_timeout + std::chrono::seconds(1), lookup_atom::value, ns, name,
+                node_.cfg().cluster_token)
       .receive(
         [&](const object_id& id, std::string& cls) {
           found = {id, std::move(cls)};
@@ -657,7 +753,7 @@ std::pair<object_id, std::string> cluster_runtime::find_name(const std::string& 
   if (failure)
     throw error{errc::node_lost, "the cluster's head at " + head_address_
                                    + " did not answer the look-up of actor name \"" + name
-                                   + "\": " + error_text(failure)};
+                                   + "\": " + message_of(failure)};
   return found;
 }
 
@@ -673,21 +769,65 @@ void cluster_runtime::release_name(const std::string& ns, const std::string& nam
 void cluster_runtime::serve() {
   std::unique_lock<std::mutex> guard{mtx_};
   ++serving_;
-  changed_.wait(guard, [this] { return stopped_ || head_lost_; });
+  changed_.wait(guard, [this] { return stopped_ || !gone_.empty(); });
+  if (!stopped_ && !cut_off_ && !head_stopped_) {
+    // The drivers it still reaches may get what it runs for them.
+    auto grace = node_.cfg().head_grace;
+    changed_.wait_for(guard, grace, [this] { return stopped_; });
+    if (!stopped_)
+      rustyray::log(log_level::warning, "cluster: this worker ends: " + gone_ + "; it served "
+                                          + milliseconds_text(grace) + " more (config.head_grace)");
+  }
   --serving_;
 }
 
-void cluster_runtime::head_lost() {
+void cluster_runtime::head_lost(const std::string& why, bool stopped) {
   bool serving = false;
   {
     std::lock_guard<std::mutex> guard{mtx_};
-    head_lost_ = true;
+    if (!gone_.empty())
+      return;
+    gone_ = why;
+    head_stopped_ = stopped;
     serving = serving_ > 0;
   }
   changed_.notify_all();
-  // How a worker's service ends; news for any other node.
-  rustyray::log(serving ? log_level::info : log_level::warning,
-                "cluster: the head at " + head_address_ + " is gone");
+  if (stopped) {
+    // The cluster ended: how a worker's service ends.
+    rustyray::log(serving ? log_level::info : log_level::warning, "cluster: " + why);
+    return;
+  }
+  rustyray::log(log_level::warning, "cluster: " + why + "; what needs the head fails with node_lost"
+                                      + (serving ? "; this worker runs what it has for "
+                                                     + milliseconds_text(node_.cfg().head_grace)
+                                                     + " more (config.head_grace), then ends"
+                                                 : std::string{}));
+}
+
+void cluster_runtime::cut_off(const std::string& why) {
+  std::vector<std::uint64_t> others;
+  caf::actor service, from;
+  {
+    std::lock_guard<std::mutex> guard{mtx_};
+    if (cut_off_)
+      return;
+    cut_off_ = true;
+    gone_ = why;
+    for (const auto& r : table_)
+      if (r.id != node_.id())
+        others.push_back(r.id);
+    service = service_;
+    from = agent_ ? agent_ : service_;
+  }
+  changed_.notify_all();
+  rustyray::log(log_level::error, "cluster: " + why
+                                    + "; this node leaves the cluster: what it still waits for "
+                                      "from other nodes fails, and a worker ends");
+  // Every other node is gone for this one: its service fails what waits
+  // for them and uses nothing they send.
+  if (service)
+    caf::send_as(from, service, dead_atom::value, std::move(others),
+                 "this node was cut off from the cluster: " + why);
 }
 
 void cluster_runtime::stop() {
@@ -741,11 +881,24 @@ void cluster_runtime::attach(const std::shared_ptr<tasks::internal::task_runtime
 }
 
 void cluster_runtime::table_changed(const std::vector<node_record>& table) {
+  std::vector<std::uint64_t> died;
+  caf::actor service, from;
   {
     std::lock_guard<std::mutex> guard{mtx_};
+    if (cut_off_)
+      return;
     table_ = table;
+    for (const auto& r : table)
+      if (!r.alive && r.id != node_.id() && buried_.insert(r.id).second)
+        died.push_back(r.id);
+    service = service_;
+    from = agent_ ? agent_ : head_;
   }
   router_->update(table);
+  // A node may miss its heartbeats with its connections standing (a
+  // stopped process): the service gives it up as if they broke.
+  if (!died.empty() && service && from)
+    caf::send_as(from, service, dead_atom::value, std::move(died), std::string{});
 }
 
 std::map<std::string, double> resource_units(const resource_amounts& amounts) {

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <mutex>
 #include <unordered_map>
+#include <unordered_set>
 
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
@@ -74,6 +75,11 @@ struct service_state {
   /// The tasks other nodes shipped here, from their results' IDs to this
   /// node's, until the owner stored the result: for a cancel.
   std::unordered_map<object_id, object_id> shipped_here;
+  /// Nodes this one gave up (their connection broke, or the head's table
+  /// says they are dead): what they send is ignored, nothing goes to them.
+  std::unordered_set<std::uint64_t> dead;
+  /// The head cut this node off: every peer is gone for it.
+  bool cut_off = false;
   static inline const char* name = "rustyray.node_service";
 };
 
@@ -317,19 +323,31 @@ void handle(service_ptr self, link_batch& batch) {
     st.actors->release(peer, batch.actor_release);
 }
 
-/// `peer` is gone: what it ran for this node runs elsewhere or fails, its
-/// borrows end, fetches from it fail.
+/// `peer` is gone for good: what it ran for this node runs elsewhere or
+/// fails, its borrows end, fetches from it fail, the tasks it shipped here
+/// are cancelled (their results would have no owner), and nothing it sends
+/// later is used.
 void forget(service_ptr self, std::uint64_t peer, const std::string& why) {
   auto& st = self->state;
+  if (!st.dead.insert(peer).second)
+    return;
   if (auto i = st.links.find(peer); i != st.links.end()) {
     st.nodes.erase(i->second.address());
+    self->demonitor(i->second);
     st.links.erase(i);
   }
   st.waiting.erase(peer);
+  std::vector<object_id> orphaned;
+  for (const auto& [result, local] : st.shipped_here)
+    if (result.node() == peer)
+      orphaned.push_back(result);
+  cancel_tasks(self, peer, orphaned);
   drop_results(self, peer, nullptr);
-  st.router->lost(peer, why);
-  st.objects->lost(peer, why);
-  st.actors->lost(peer, why);
+  auto who = st.router->describe(peer);
+  rustyray::log(log_level::warning, "cluster: " + who + " is gone: " + why);
+  st.router->lost(peer, who, why);
+  st.objects->lost(peer, who, why);
+  st.actors->lost(peer, who, why);
 }
 
 void link_to(service_ptr self, std::uint64_t peer, const caf::actor& service) {
@@ -365,6 +383,8 @@ void send_batch(service_ptr self, std::uint64_t peer, link_batch batch) {
     self->send(i->second, link_atom::value, st.token, std::move(batch));
     return;
   }
+  if (st.cut_off || st.dead.count(peer) != 0)
+    return; // what it was for failed when it died
   auto& queued = st.waiting[peer];
   queued.push_back(std::move(batch));
   if (queued.size() > 1)
@@ -448,6 +468,18 @@ caf::behavior node_service(service_ptr self, std::uint64_t node, std::string tok
   st.objects->bind_sender(
     [self](std::uint64_t peer, link_batch batch) { send_batch(self, peer, std::move(batch)); });
   self->set_down_handler([self](caf::down_msg& dm) {
+    auto& st = self->state;
+    if (st.head && dm.source == st.head.address() && st.head.node() != self->node()) {
+      // No one asks a peer to connect here any more: this node connects
+      // to the peers it waits for itself.
+      st.head = nullptr;
+      std::vector<std::uint64_t> waiting;
+      for (const auto& [peer, batches] : st.waiting)
+        waiting.push_back(peer);
+      for (auto peer : waiting)
+        connect(self, peer, 0);
+      return;
+    }
     auto i = self->state.nodes.find(dm.source);
     if (i == self->state.nodes.end())
       return;
@@ -462,6 +494,8 @@ caf::behavior node_service(service_ptr self, std::uint64_t node, std::string tok
                       "cluster: refused a message from a connection without the cluster token");
         return;
       }
+      if (self->state.cut_off || self->state.dead.count(batch.from) != 0)
+        return; // declared dead: it acts on a state the cluster left behind
       // A node that reached this one first is answered on its connection.
       link_to(self, batch.from, sender);
       handle(self, batch);
@@ -471,7 +505,10 @@ caf::behavior node_service(service_ptr self, std::uint64_t node, std::string tok
     [self](introduce_atom, std::uint64_t peer, const caf::actor& service, const caf::actor& head) {
       if (!self->current_sender() || self->current_sender()->node() != self->node())
         return; // only this node's membership introduces
-      self->state.head = head;
+      if (head && self->state.head != head) {
+        self->state.head = head;
+        self->monitor(head);
+      }
       if (service)
         link_to(self, peer, service);
     },
@@ -497,6 +534,15 @@ caf::behavior node_service(service_ptr self, std::uint64_t node, std::string tok
       self->state.actors->returned(peer, ids);
     },
     [self](flush_atom) { flush(self); },
+    [self](dead_atom, const std::vector<std::uint64_t>& peers, const std::string& why) {
+      if (!self->current_sender() || self->current_sender()->node() != self->node())
+        return; // only this node's membership says so
+      if (!why.empty())
+        self->state.cut_off = true;
+      for (auto peer : peers)
+        forget(self, peer,
+               why.empty() ? "it missed its heartbeats (the head declared it dead)" : why);
+    },
     [self](copy_ready_atom, std::uint64_t peer, const object_id& id, caf::message& value,
            caf::error& err) {
       if (err)

@@ -354,7 +354,7 @@ void object_links::store_copy(const object_id& id, caf::expected<caf::message> v
     table->fail(id, std::move(value.error()));
 }
 
-void object_links::lost(std::uint64_t peer, const std::string& why) {
+void object_links::lost(std::uint64_t peer, const std::string& who, const std::string& why) {
   auto table = table_.lock();
   if (!table)
     return;
@@ -382,8 +382,9 @@ void object_links::lost(std::uint64_t peer, const std::string& why) {
   }
   for (const auto& id : failed)
     table->fail(id,
-                make_error(errc::node_lost, "object " + to_string(id) + " is lost: its owner, node "
-                                              + node_text(peer) + ", " + why));
+                make_error(errc::object_lost, "object " + to_string(id) + " is lost: its owner, "
+                                                + who + ", is gone (" + why
+                                                + "); an object lives as long as its owner"));
 }
 
 } // namespace rustyray::cluster::internal

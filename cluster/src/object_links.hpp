@@ -94,8 +94,9 @@ public:
   /// `free` of these objects on `peer` (or this node): this node's copies
   /// go; as their owner, it tells every other borrower.
   void freed(std::uint64_t peer, const std::vector<object_id>& ids);
-  /// `peer` died or left: its borrows end, fetches from it fail.
-  void lost(std::uint64_t peer, const std::string& why);
+  /// `peer` (`who`) died or left: its borrows end, fetches of its objects
+  /// fail with `object_lost`.
+  void lost(std::uint64_t peer, const std::string& who, const std::string& why);
 
 private:
   struct borrow {

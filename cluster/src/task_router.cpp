@@ -57,6 +57,14 @@ std::string task_router::address_of(std::uint64_t id) {
   return i == peers_.end() || !i->second.alive ? std::string{} : i->second.address;
 }
 
+std::string task_router::describe(std::uint64_t id) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  auto i = peers_.find(id);
+  if (i == peers_.end() || i->second.address.empty())
+    return "node " + node_text(id);
+  return "node " + node_text(id) + " (at " + i->second.address + ")";
+}
+
 bool task_router::may_join(std::uint64_t id) {
   std::lock_guard<std::mutex> guard{mtx_};
   auto i = peers_.find(id);
@@ -260,35 +268,25 @@ caf::expected<std::uint64_t> task_router::place_actor(const std::string& who,
 }
 
 void task_router::update(const std::vector<node_record>& table) {
-  std::vector<std::pair<std::uint64_t, std::vector<task_ptr>>> orphaned;
-  {
-    std::lock_guard<std::mutex> guard{mtx_};
-    for (const auto& r : table) {
-      if (r.id == node_.id() || r.service.empty())
-        continue;
-      auto i = peers_.find(r.id);
-      if (i == peers_.end()) {
-        if (!r.alive)
-          continue;
-        peer p;
-        p.address = r.service;
-        p.total = thousandths(r.total);
-        p.available = thousandths(r.available);
-        peers_.emplace(r.id, std::move(p));
-      } else if (r.alive && i->second.alive) {
-        i->second.available = thousandths(r.available);
-      } else if (!r.alive && i->second.alive) {
-        std::vector<task_ptr> orphans;
-        bury(r.id, i->second, orphans);
-        orphaned.emplace_back(r.id, std::move(orphans));
-      }
+  // A death is the service's to handle (`lost`, with the objects and
+  // actors of that node); a node that died before this one heard of it is
+  // kept as dead, so that no one waits for it to join.
+  std::lock_guard<std::mutex> guard{mtx_};
+  for (const auto& r : table) {
+    if (r.id == node_.id() || r.service.empty())
+      continue;
+    auto i = peers_.find(r.id);
+    if (i == peers_.end()) {
+      peer p;
+      p.address = r.service;
+      p.total = thousandths(r.total);
+      p.available = thousandths(r.available);
+      p.alive = r.alive;
+      peers_.emplace(r.id, std::move(p));
+    } else if (r.alive && i->second.alive) {
+      i->second.available = thousandths(r.available);
     }
   }
-  for (auto& [id, orphans] : orphaned)
-    rehome(orphans, id, "it missed its heartbeats");
-  if (!orphaned.empty())
-    if (auto rt = tasks())
-      rt->tasks->offer(rt->scheduler);
 }
 
 void task_router::bury(std::uint64_t id, peer& p, std::vector<task_ptr>& orphans) {
@@ -308,7 +306,7 @@ void task_router::bury(std::uint64_t id, peer& p, std::vector<task_ptr>& orphans
   p.tasks = 0;
 }
 
-void task_router::rehome(std::vector<task_ptr>& orphans, std::uint64_t node,
+void task_router::rehome(std::vector<task_ptr>& orphans, const std::string& who,
                          const std::string& why) {
   auto rt = tasks();
   if (!rt)
@@ -331,9 +329,9 @@ void task_router::rehome(std::vector<task_ptr>& orphans, std::uint64_t node,
     complete(
       task, rt->node().recording().now(),
       make_error(errc::node_lost,
-                 "node " + node_text(node) + " running task " + task->name() + " died ("
-                   + "attempt " + std::to_string(attempt) + " of "
-                   + std::to_string(task->attempt_budget()) + "): " + why
+                 who + " running task " + task->name() + " died (" + "attempt "
+                   + std::to_string(attempt) + " of " + std::to_string(task->attempt_budget())
+                   + "): " + why
                    + (task->pinned == 0 ? "; .max_retries(n) runs it again on another node" : "")));
   }
 }
@@ -394,7 +392,10 @@ std::vector<std::pair<std::uint64_t, shipped_tasks>> task_router::flush() {
       shipped.refs = std::move(refs);
       shipped.name = options.name;
       shipped.timeout = task->timeout.count();
-      shipped.max_retries = options.max_retries;
+      // One budget for the task wherever it runs: each shipment is an
+      // attempt here (a node's death costs one, as in Ray), and the node
+      // running it retries exceptions only with what is left.
+      shipped.max_retries = std::max(0, task->attempt_budget() - task->attempts.load());
       shipped.retry_exceptions = options.retry_exceptions;
       shipped.num_cpus = options.num_cpus;
       shipped.resources = options.resources;
@@ -462,7 +463,7 @@ void task_router::finished(std::uint64_t peer, shipped_results& results,
     rt->tasks->offer(rt->scheduler);
 }
 
-void task_router::lost(std::uint64_t peer, const std::string& why) {
+void task_router::lost(std::uint64_t peer, const std::string& who, const std::string& why) {
   std::vector<task_ptr> orphans;
   {
     std::lock_guard<std::mutex> guard{mtx_};
@@ -471,7 +472,7 @@ void task_router::lost(std::uint64_t peer, const std::string& why) {
       return;
     bury(peer, i->second, orphans);
   }
-  rehome(orphans, peer, why);
+  rehome(orphans, who, why);
   if (auto rt = tasks())
     rt->tasks->offer(rt->scheduler);
 }

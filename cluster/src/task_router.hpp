@@ -70,6 +70,9 @@ public:
   /// longer) in the table.
   [[nodiscard]] std::string address_of(std::uint64_t id);
 
+  /// "node <ID> (at host:port)", for messages about it.
+  [[nodiscard]] std::string describe(std::uint64_t id);
+
   /// Whether `id` may still show up in the table: it is not known dead.
   [[nodiscard]] bool may_join(std::uint64_t id);
 
@@ -83,9 +86,9 @@ public:
   /// What `peer` ran: stored as the tasks' results. Adds to `stored` the
   /// copies `peer` may now drop.
   void finished(std::uint64_t peer, shipped_results& results, std::vector<object_id>& stored);
-  /// `peer` died or cannot be reached: its tasks run again elsewhere or
-  /// fail.
-  void lost(std::uint64_t peer, const std::string& why);
+  /// `peer` (`who`, as `describe` says) died or cannot be reached: its
+  /// tasks run again elsewhere or fail.
+  void lost(std::uint64_t peer, const std::string& who, const std::string& why);
 
 private:
   struct peer {
@@ -120,7 +123,7 @@ private:
   /// Under mtx_: `p` is gone; its tasks are moved to `orphans`.
   void bury(std::uint64_t id, peer& p, std::vector<task_ptr>& orphans);
   /// Retries (on any node) or fails the tasks of a node that died.
-  void rehome(std::vector<task_ptr>& orphans, std::uint64_t node, const std::string& why);
+  void rehome(std::vector<task_ptr>& orphans, const std::string& who, const std::string& why);
   /// Stores a task's output as its result, as a worker does.
   void complete(const task_ptr& task, std::int64_t started,
                 caf::expected<detail::task_output> output);

@@ -318,6 +318,13 @@ const field fields[] = {
        invalid(o.name() + " must be positive");
    },
    [](const config& c) -> nlohmann::json { return c.heartbeat_timeout.count(); }},
+  {"head_grace",
+   [](const nlohmann::json& v, const origin& o, config& c) {
+     read_duration(v, o, c.head_grace);
+     if (c.head_grace.count() < 0)
+       invalid(o.name() + " must not be negative");
+   },
+   [](const config& c) -> nlohmann::json { return c.head_grace.count(); }},
   {"tls", [](const nlohmann::json& v, const origin& o, config& c) { read_tls(v, o, c.tls); },
    [](const config& c) -> nlohmann::json {
      auto files = nlohmann::json::object();

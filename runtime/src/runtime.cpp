@@ -12,6 +12,7 @@
 #include <caf/all.hpp>
 
 #include "rustyray/internal/bounded_bytes.hpp"
+#include "rustyray/internal/error_text.hpp"
 #include "rustyray/internal/published.hpp"
 #include "runtime_state.hpp"
 #include "rustyray/state.hpp"
@@ -39,6 +40,10 @@ namespace {
 
 // Serializes init and shutdown.
 std::mutex lifecycle_mtx;
+
+/// How long a worker process (`config.worker`) that stopped serving waits
+/// for its running tasks before it ends anyway.
+constexpr auto worker_exit_wait = std::chrono::seconds(2);
 
 // Set on a thread while it runs shutdown: the own actor system's destructor
 // (and so the shutdown hook below) runs inside it.
@@ -221,8 +226,18 @@ void init(config cfg) {
     auto joined = std::move(cfg);
     joined.worker = false;
     init(std::move(joined));
-    // The process is the cluster's now: it serves, then ends.
+    // The process is the cluster's now: it serves, then ends. Tasks still
+    // running get a moment to finish; one that runs on does not keep a
+    // process that left the cluster alive.
     serve();
+    std::thread{[] {
+      std::this_thread::sleep_for(internal::worker_exit_wait);
+      log(log_level::warning, "cluster: this worker ends with tasks still running (they did "
+                              "not finish within "
+                                + internal::milliseconds_text(internal::worker_exit_wait)
+                                + " of its leaving)");
+      std::_Exit(0);
+    }}.detach();
     shutdown();
     std::exit(0);
   }

@@ -5,6 +5,10 @@
 // ends, and every wait has a deadline.
 
 #include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <iterator>
 #include <memory>
 #include <string>
 #include <thread>
@@ -28,11 +32,13 @@ struct worker {
 };
 
 /// This process is the head (and the driver) with one CPU; `n` worker
-/// processes join it, each with one CPU and `resources`; with `tls` (a
-/// `config.tls` as JSON), every process talks TLS with those files.
+/// processes join it, each with one CPU, the first also with `resources`,
+/// each with `every_worker` (resources as JSON); with `tls` (a `config.tls`
+/// as JSON), every process talks TLS with those files. Each worker's
+/// standard error goes to the file `errors_of(i)`.
 struct cluster_fixture {
   explicit cluster_fixture(int n = 2, const std::string& resources = "",
-                           const std::string& tls = "") {
+                           const std::string& tls = "", const std::string& every_worker = "") {
     auto cfg = test::small_config();
     if (!tls.empty())
       cfg.tls = config::from_json({{"tls", nlohmann::json::parse(tls)}}).tls;
@@ -50,10 +56,13 @@ struct cluster_fixture {
                                    "RUSTYRAY_CLUSTER_TOKEN=test-token", "RUSTYRAY_NUM_WORKERS=1"};
       if (i == 0 && !resources.empty())
         env.push_back("RUSTYRAY_RESOURCES=" + resources);
+      else if (!every_worker.empty())
+        env.push_back("RUSTYRAY_RESOURCES=" + every_worker);
       if (!tls.empty())
         env.push_back("RUSTYRAY_TLS=" + tls);
       worker w;
-      w.process = std::make_unique<test::node_process>(RUSTYRAY_TEST_NODE, env);
+      w.process = std::make_unique<test::node_process>(RUSTYRAY_TEST_NODE, env,
+                                                       std::vector<std::string>{}, errors_of(i));
       auto line = w.process->read_line();
       if (line.rfind("joined ", 0) != 0) {
         // The destructor will not run: the next test needs the runtime gone.
@@ -72,6 +81,26 @@ struct cluster_fixture {
     while (test::tracked_objects() != 0 && std::chrono::steady_clock::now() < until)
       std::this_thread::sleep_for(20ms);
     test::check_clean_and_shutdown();
+    // What the workers said stays in the test's log.
+    for (std::size_t i = 0; i < workers.size(); ++i) {
+      workers[i].process->kill();
+      auto text = errors_text(i);
+      if (!text.empty())
+        std::cerr << "[worker " << i << "]\n" << text;
+      std::remove(errors_of(i).c_str());
+    }
+  }
+
+  /// Where worker `i` writes its standard error.
+  [[nodiscard]] static std::string errors_of(std::size_t i) {
+    return "/tmp/rustyray-test-" + std::to_string(getpid()) + "-worker-" + std::to_string(i)
+           + ".err";
+  }
+
+  /// What worker `i` wrote to its standard error so far.
+  [[nodiscard]] static std::string errors_text(std::size_t i) {
+    std::ifstream in{errors_of(i)};
+    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
   }
 
   [[nodiscard]] std::int64_t pid_of(std::size_t i) const {

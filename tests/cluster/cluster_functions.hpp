@@ -12,6 +12,7 @@
 #include <thread>
 #include <vector>
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include "rustyray/rustyray.hpp"
@@ -150,6 +151,36 @@ inline std::int64_t rss_mark() {
   return rss_mark_kib();
 }
 
+/// Appends `line` and a newline to the file `path` in one write (lines of
+/// several processes do not mix).
+inline void append_line(const std::string& path, const std::string& line) {
+  auto text = line + "\n";
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
+  if (fd < 0)
+    throw std::runtime_error("cannot open " + path);
+  auto written = ::write(fd, text.data(), text.size());
+  ::close(fd);
+  if (written != static_cast<ssize_t>(text.size()))
+    throw std::runtime_error("cannot write " + path);
+}
+
+/// One step of a chain for the fault tests: a millisecond of work, then
+/// "<chain> <step> <pid>" in the log `path` (its side effect, counted by
+/// the test), and `x + step`.
+inline std::int64_t logged_step(std::string path, int chain, int step, std::int64_t x) {
+  std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  append_line(path,
+              std::to_string(chain) + " " + std::to_string(step) + " " + std::to_string(getpid()));
+  return x + step;
+}
+
+/// Writes this process's ID to the log `path` as it starts, works `ms`
+/// milliseconds, and returns the ID.
+inline std::int64_t pid_logged_after(std::string path, int ms) {
+  append_line(path, std::to_string(getpid()));
+  return pid_after(ms);
+}
+
 /// Instances of `tally` alive in this process.
 inline std::atomic<int>& live_tallies() {
   static std::atomic<int> count{0};
@@ -238,6 +269,11 @@ inline int keep_tally(rustyray::actor_handle<tally> h) {
   return 0;
 }
 
+/// Adds `x` through the handle this node keeps (`keep_tally`).
+inline int add_to_kept_tally(int x) {
+  return kept_tally().task(&tally::add).remote(x).get();
+}
+
 inline int drop_tally() {
   kept_tally() = {};
   return 0;
@@ -280,11 +316,13 @@ RUSTYRAY_REMOTE(cluster_test::tally::create, &cluster_test::tally::add,
                 &cluster_test::tally::where, &cluster_test::tally::checked,
                 &cluster_test::tally::restarted, &cluster_test::tally::fail,
                 &cluster_test::tally::quit, cluster_test::tallies_here, cluster_test::add_through,
-                cluster_test::keep_tally, cluster_test::drop_tally);
+                cluster_test::keep_tally, cluster_test::drop_tally,
+                cluster_test::add_to_kept_tally);
 
 RUSTYRAY_REMOTE(cluster_test::do_nothing, cluster_test::put_bytes_here, cluster_test::peak_rss_kib,
                 cluster_test::square, cluster_test::pid_here, cluster_test::pid_after,
                 cluster_test::fail_with, cluster_test::mirror, cluster_test::plus_one_of,
                 cluster_test::put_here, cluster_test::keep, cluster_test::read_kept,
                 cluster_test::drop_kept, cluster_test::objects_here, cluster_test::until_cancelled,
-                cluster_test::pid_if_pattern, cluster_test::bytes_of, cluster_test::rss_mark);
+                cluster_test::pid_if_pattern, cluster_test::bytes_of, cluster_test::rss_mark,
+                cluster_test::logged_step, cluster_test::pid_logged_after);

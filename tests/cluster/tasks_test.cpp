@@ -337,10 +337,16 @@ BOOST_AUTO_TEST_CASE(a_large_result_comes_back_in_slices) {
 #endif
 }
 
-BOOST_AUTO_TEST_CASE(a_get_of_an_object_whose_owner_died_fails_with_node_lost) {
+BOOST_AUTO_TEST_CASE(a_get_of_an_object_whose_owner_died_fails_with_object_lost_naming_it) {
   auto refs = get(task(cluster_test::put_here).node(workers[0].id).remote(1));
   workers[0].process->kill();
-  BOOST_CHECK(test::code_of([&] { (void)get(refs[0], 20s); }) == errc::node_lost);
+  try {
+    (void)get(refs[0], 20s);
+    BOOST_FAIL("get returned a value");
+  } catch (const rustyray::error& e) {
+    BOOST_CHECK(e.code() == errc::object_lost);
+    BOOST_TEST(std::string{e.what()}.find(workers[0].id) != std::string::npos, e.what());
+  }
 }
 
 BOOST_AUTO_TEST_CASE(a_ref_to_a_node_that_never_existed_fails_at_once) {
@@ -352,7 +358,7 @@ BOOST_AUTO_TEST_CASE(a_ref_to_a_node_that_never_existed_fails_at_once) {
   caf::binary_deserializer source{nullptr, bytes};
   BOOST_REQUIRE(!source(nowhere));
   auto start = std::chrono::steady_clock::now();
-  BOOST_CHECK(test::code_of([&] { (void)get(nowhere, 20s); }) == errc::node_lost);
+  BOOST_CHECK(test::code_of([&] { (void)get(nowhere, 20s); }) == errc::object_lost);
   BOOST_TEST(((std::chrono::steady_clock::now() - start) < 15s), "it waited for its timeout");
 }
 

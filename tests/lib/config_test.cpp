@@ -147,6 +147,18 @@ BOOST_AUTO_TEST_CASE(observability_fields_have_defaults_and_read_durations_with_
   }
 }
 
+BOOST_AUTO_TEST_CASE(cluster_durations_have_defaults_and_bounds) {
+  config cfg;
+  BOOST_TEST(cfg.heartbeat_timeout.count() == 5000);
+  BOOST_TEST(cfg.head_grace.count() == 10000);
+  BOOST_TEST(config::from_json(json{{"head_grace", "2s"}}).head_grace.count() == 2000);
+  BOOST_TEST(config::from_json(json{{"head_grace", 0}}).head_grace.count() == 0);
+  auto msg = invalid_config_message([&] { config::from_json(json{{"head_grace", "-1s"}}); });
+  BOOST_TEST(msg.find("\"head_grace\"") != std::string::npos, msg);
+  msg = invalid_config_message([&] { config::from_json(json{{"heartbeat_timeout", 0}}); });
+  BOOST_TEST(msg.find("\"heartbeat_timeout\"") != std::string::npos, msg);
+}
+
 BOOST_AUTO_TEST_CASE(actor_threads_have_defaults_and_bounds) {
   config cfg;
   BOOST_TEST(cfg.actor_threads == 0u);

@@ -23,10 +23,10 @@ namespace rustyray::test {
 class node_process {
 public:
   /// Starts `program` with `args` and with `env` ("NAME=value") added to
-  /// this process's environment. It dies with the test process
-  /// (PR_SET_PDEATHSIG).
+  /// this process's environment; its standard error goes to the file
+  /// `errors` if given. It dies with the test process (PR_SET_PDEATHSIG).
   node_process(const std::string& program, const std::vector<std::string>& env,
-               std::vector<std::string> args = {}) {
+               std::vector<std::string> args = {}, const std::string& errors = {}) {
     // Everything the child needs is built before fork: between fork and
     // exec a child of a threaded process may only make system calls.
     std::vector<std::string> vars = env;
@@ -50,6 +50,11 @@ public:
     if (pid_ == 0) {
       prctl(PR_SET_PDEATHSIG, SIGKILL);
       dup2(out[1], STDOUT_FILENO); // dup2 clears O_CLOEXEC on the copy
+      if (!errors.empty()) {
+        int fd = open(errors.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        if (fd >= 0)
+          dup2(fd, STDERR_FILENO);
+      }
       execve(argv[0], argv.data(), envp.data());
       _exit(127);
     }

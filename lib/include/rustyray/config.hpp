@@ -114,6 +114,11 @@ struct config {
   /// (default 5 s).
   std::chrono::milliseconds heartbeat_timeout = std::chrono::seconds(5);
 
+  /// How long a worker whose head is gone keeps running what it has (the
+  /// tasks and calls of drivers it still reaches) before it ends (default
+  /// 10 s). Whatever needs the head fails with `node_lost` at once.
+  std::chrono::milliseconds head_grace = std::chrono::seconds(10);
+
   /// TLS between the cluster's processes, through CAF's OpenSSL module: PEM
   /// files of this node's certificate and private key, and of the
   /// certificate authority that signed every node's certificate. All three

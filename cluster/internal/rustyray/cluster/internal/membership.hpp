@@ -7,11 +7,13 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include <caf/actor.hpp>
+#include <caf/expected.hpp>
 #include <caf/allowed_unsafe_message_type.hpp>
 #include <caf/atom.hpp>
 #include <caf/fwd.hpp>
@@ -147,8 +149,14 @@ public:
     return head_address_;
   }
 
-  /// The agent learned the head is gone.
-  void head_lost();
+  /// The agent learned the head is gone (`why`): what needs the head fails
+  /// with `node_lost` from now on, and `serve` returns, after
+  /// `config.head_grace` unless the head `stopped` (shut down).
+  void head_lost(const std::string& why, bool stopped);
+
+  /// The head declared this node dead (`why`): every other node is gone for
+  /// it, and `serve` returns at once.
+  void cut_off(const std::string& why);
 
   /// Runs tasks through `tasks` and actors through `actors` (the
   /// runtime's, once built): tasks, objects and actors now cross nodes.
@@ -171,6 +179,10 @@ public:
 private:
   cluster_runtime(rustyray::internal::node& node) : node_(node) {}
 
+  /// Whom to ask the head's tables through (the agent, or on the head the
+  /// table itself); `node_lost` once the head is gone.
+  caf::expected<caf::actor> head_route();
+
   rustyray::internal::node& node_;
   std::string head_address_;
   caf::actor head_;  // the table (local on the head, a proxy elsewhere)
@@ -187,9 +199,14 @@ private:
   std::vector<node_record> table_; // guarded by mtx_, for attach
   std::mutex mtx_;
   std::condition_variable changed_;
-  bool stopped_ = false;   // guarded by mtx_
-  bool head_lost_ = false; // guarded by mtx_
-  int serving_ = 0;        // guarded by mtx_: threads in serve()
+  bool stopped_ = false; // guarded by mtx_
+  /// Why the head cannot be reached (empty while it can).
+  std::string gone_;          // guarded by mtx_
+  bool cut_off_ = false;      // guarded by mtx_
+  bool head_stopped_ = false; // guarded by mtx_
+  /// The nodes the table says are dead, once handed to the service.
+  std::set<std::uint64_t> buried_; // guarded by mtx_
+  int serving_ = 0;                // guarded by mtx_: threads in serve()
 };
 
 /// `nodes(head_address, token)`: asks the head with an actor system of its

@@ -253,5 +253,11 @@ using introduce_atom = caf::atom_constant<caf::atom("rr_intro")>;
 /// the other asks it through the head. To the head, `peer` is the node to
 /// ask; from the head, the node to connect to.
 using dial_atom = caf::atom_constant<caf::atom("rr_dial")>;
+/// (dead_atom, nodes, why): from this node's membership to its service: the
+/// head's table says these nodes are dead (they missed their heartbeats,
+/// though their connections may still stand, as a stopped process's do);
+/// nothing from them is used again. With `why` set, this node itself is
+/// cut off from the cluster and every other node is gone for it.
+using dead_atom = caf::atom_constant<caf::atom("rr_dead")>;
 
 } // namespace rustyray::cluster::internal
