@@ -587,6 +587,11 @@ cluster_runtime::start(rustyray::internal::node& node, std::map<std::string, dou
   rt->router_ = std::make_shared<task_router>(node, out);
   rt->objects_ = std::make_shared<object_links>(system, node.id(), out);
   rt->actors_ = std::make_shared<actor_links>(node.id(), out, rt->router_, rt);
+  rt->objects_->on_held_wanted(
+    [router = std::weak_ptr<task_router>(rt->router_)](const object_id& id) {
+      if (auto r = router.lock())
+        r->wanted(id);
+    });
   rt->service_ = spawn_node_service(system, node.id(), cfg.cluster_token, rt->network_, out,
                                     rt->router_, rt->objects_, rt->actors_);
   auto service_port =

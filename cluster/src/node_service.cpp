@@ -7,7 +7,6 @@
 #include <chrono>
 #include <mutex>
 #include <unordered_map>
-#include <unordered_set>
 
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
@@ -76,8 +75,9 @@ struct service_state {
   /// node's, until the owner stored the result: for a cancel.
   std::unordered_map<object_id, object_id> shipped_here;
   /// Nodes this one gave up (their connection broke, or the head's table
-  /// says they are dead): what they send is ignored, nothing goes to them.
-  std::unordered_set<std::uint64_t> dead;
+  /// says they are dead), with who they were and why: what they send is
+  /// ignored, and what this node would send them fails at once.
+  std::unordered_map<std::uint64_t, std::pair<std::string, std::string>> dead;
   /// The head cut this node off: every peer is gone for it.
   bool cut_off = false;
   static inline const char* name = "rustyray.node_service";
@@ -105,8 +105,10 @@ void drop_results(service_ptr self, std::uint64_t peer, const std::vector<object
   auto* table = table_of(rt);
   auto drop = [&](const object_id& local, const object_id& owner_id) {
     self->state.shipped_here.erase(owner_id);
-    if (table != nullptr)
+    if (table != nullptr) {
+      (void)table->unpin(local); // a large one was kept pinned; others were not
       table->release(local);
+    }
   };
   if (which == nullptr) {
     for (const auto& [local, owner_id] : i->second)
@@ -138,10 +140,13 @@ void answer_when_done(service_ptr self, objstore::internal::object_table& table,
       r.run_ns = run_ns->load(std::memory_order_relaxed);
     if (found) {
       r.size = detail::message_size(*found);
-      // A large one waits here for the owner to fetch it, slice by slice.
+      // A large one stays here until the owner wants it, then travels
+      // slice by slice; eviction must not take it meanwhile.
       r.in_slices = r.size > object_links::chunk_bytes && peer != node;
       if (!r.in_slices)
         r.value = *found;
+      else if (auto rt = tasks::internal::current_tasks())
+        (void)rt->table().pin(local);
     } else {
       r.error = located(found.error(), node);
     }
@@ -254,28 +259,26 @@ void finish(service_ptr self, std::uint64_t peer, shipped_results& results,
       peer, [&](link_batch& b) { b.stored.insert(b.stored.end(), stored.begin(), stored.end()); });
 }
 
-/// Takes out of `results` those too large for one message and fetches each
-/// (`object_links::pull`); each is finished once it arrived.
-void pull_large(service_ptr self, std::uint64_t peer, shipped_results& results, bool call) {
+/// Takes out of `results` (of actor calls) those too large for one message
+/// and fetches each (`object_links::pull`); each is finished once it
+/// arrived.
+void pull_large(service_ptr self, std::uint64_t peer, shipped_results& results) {
   auto large = std::stable_partition(results.begin(), results.end(),
                                      [](const shipped_result& r) { return !r.in_slices; });
   for (auto i = large; i != results.end(); ++i)
-    self->state.objects->pull(
-      i->copy, [self, peer, call, r = std::move(*i)](caf::expected<caf::message> value,
-                                                     std::uint64_t size) mutable {
-        if (value) {
-          r.value = std::move(*value);
-          r.size = size;
-        } else {
-          r.error = std::move(value.error());
-        }
-        shipped_results one{std::move(r)};
-        shipped_results none;
-        if (call)
-          finish(self, peer, none, one);
-        else
-          finish(self, peer, one, none);
-      });
+    self->state.objects->pull(i->copy,
+                              [self, peer, r = std::move(*i)](caf::expected<caf::message> value,
+                                                              std::uint64_t size) mutable {
+                                if (value) {
+                                  r.value = std::move(*value);
+                                  r.size = size;
+                                } else {
+                                  r.error = std::move(value.error());
+                                }
+                                shipped_results one{std::move(r)};
+                                shipped_results none;
+                                finish(self, peer, none, one);
+                              });
   results.erase(large, results.end());
 }
 
@@ -290,8 +293,9 @@ void handle(service_ptr self, link_batch& batch) {
   if (!batch.freed.empty())
     st.objects->freed(peer, batch.freed);
   if (!batch.results.empty() || !batch.call_results.empty()) {
-    pull_large(self, peer, batch.results, false);
-    pull_large(self, peer, batch.call_results, true);
+    // A task's large result stays where it was made (the router holds a
+    // record of it); an actor call's comes here now.
+    pull_large(self, peer, batch.call_results);
     finish(self, peer, batch.results, batch.call_results);
   }
   if (!batch.stored.empty())
@@ -329,7 +333,8 @@ void handle(service_ptr self, link_batch& batch) {
 /// later is used.
 void forget(service_ptr self, std::uint64_t peer, const std::string& why) {
   auto& st = self->state;
-  if (!st.dead.insert(peer).second)
+  auto who = st.router->describe(peer);
+  if (!st.dead.emplace(peer, std::make_pair(who, why)).second)
     return;
   if (auto i = st.links.find(peer); i != st.links.end()) {
     st.nodes.erase(i->second.address());
@@ -343,7 +348,6 @@ void forget(service_ptr self, std::uint64_t peer, const std::string& why) {
       orphaned.push_back(result);
   cancel_tasks(self, peer, orphaned);
   drop_results(self, peer, nullptr);
-  auto who = st.router->describe(peer);
   rustyray::log(log_level::warning, "cluster: " + who + " is gone: " + why);
   st.router->lost(peer, who, why);
   st.objects->lost(peer, who, why);
@@ -383,8 +387,14 @@ void send_batch(service_ptr self, std::uint64_t peer, link_batch batch) {
     self->send(i->second, link_atom::value, st.token, std::move(batch));
     return;
   }
-  if (st.cut_off || st.dead.count(peer) != 0)
-    return; // what it was for failed when it died
+  if (auto i = st.dead.find(peer); i != st.dead.end()) {
+    // Fetches and calls for it asked since it died fail as those before.
+    st.objects->lost(peer, i->second.first, i->second.second);
+    st.actors->lost(peer, i->second.first, i->second.second);
+    return;
+  }
+  if (st.cut_off)
+    return;
   auto& queued = st.waiting[peer];
   queued.push_back(std::move(batch));
   if (queued.size() > 1)
@@ -442,6 +452,11 @@ void connect(service_ptr self, std::uint64_t peer, int attempt) {
 void flush(service_ptr self) {
   auto& st = self->state;
   st.objects->drop_copies();
+  for (auto& order : st.router->pulls_due())
+    st.objects->pull(order.copy, [router = st.router, result = order.result](
+                                   caf::expected<caf::message> value, std::uint64_t size) {
+      router->held_arrived(result, std::move(value), size);
+    });
   auto batches = st.out->take();
   for (auto& [peer, tasks] : st.router->flush()) {
     auto& b = batches[peer];

@@ -72,6 +72,12 @@ void object_links::fetch(const object_id& id) {
 }
 
 void object_links::refetch(const object_id& id) noexcept {
+  if (id.node() == node_) {
+    // A result of this node's that the node which made it keeps.
+    if (held_wanted_)
+      held_wanted_(id);
+    return;
+  }
   {
     std::lock_guard<std::mutex> guard{mtx_};
     fetching_[id.node()].insert(id);

@@ -49,6 +49,13 @@ public:
     send_now_ = std::move(send_now);
   }
 
+  /// Who fetches this node's own results that the nodes which made them
+  /// keep, when a caller waits for one (the task router); set before
+  /// tasks flow.
+  void on_held_wanted(std::function<void(const object_id&)> wanted) {
+    held_wanted_ = std::move(wanted);
+  }
+
   /// The table; set before any ref is counted.
   void attach(const std::shared_ptr<objstore::internal::object_table>& table) {
     table_ = table;
@@ -133,6 +140,7 @@ private:
   caf::actor_system& system_;
   const std::uint64_t node_;
   std::function<void(std::uint64_t, link_batch)> send_now_;
+  std::function<void(const object_id&)> held_wanted_;
   const std::shared_ptr<link_outbox> out_;
   /// Weak: the table holds this object (its remote side).
   std::weak_ptr<objstore::internal::object_table> table_;

@@ -431,11 +431,132 @@ void task_router::release(peer& p, const task_record& task) {
     --p.tasks;
 }
 
+/// The producer of a result another node keeps: says where it is, and when
+/// the table drops it (nothing here refers to the result any more) lets the
+/// router tell that node.
+class task_router::held_result final : public objstore::internal::producer {
+public:
+  held_result(std::weak_ptr<task_router> router, const object_id& result, std::string label)
+    : router_(std::move(router)), result_(result), label_(std::move(label)) {}
+
+  ~held_result() override {
+    if (!quiet.load())
+      if (auto router = router_.lock())
+        router->unheld(result_);
+  }
+
+  [[nodiscard]] std::string describe() const override {
+    return label_;
+  }
+
+  /// The router took the result back (fetched, run again, or lost).
+  std::atomic<bool> quiet{false};
+
+private:
+  const std::weak_ptr<task_router> router_;
+  const object_id result_;
+  const std::string label_;
+};
+
+void task_router::hold(flight done, const shipped_result& r) {
+  auto rt = tasks();
+  if (!rt)
+    return;
+  auto record = std::make_shared<held_result>(
+    weak_from_this(), r.result,
+    "task " + done.task->name() + " (done on node " + node_text(done.peer)
+      + ", its result kept there until it is needed here)");
+  auto task = done.task;
+  auto peer = done.peer;
+  auto started = done.started;
+  {
+    std::lock_guard<std::mutex> guard{mtx_};
+    held_[r.result] = held{std::move(done), r.copy, record, false};
+  }
+  if (rt->table().hand_over(r.result, record, true))
+    return;
+  // Nothing here refers to it any more: its node drops it.
+  {
+    std::lock_guard<std::mutex> guard{mtx_};
+    if (auto i = held_.find(r.result); i != held_.end())
+      (void)unhold(i);
+  }
+  complete(task, started, make_error(errc::object_lost, "no longer referred to"));
+  out_->add(peer, [&](link_batch& b) { b.stored.push_back(r.copy); });
+}
+
+task_router::held task_router::unhold(std::unordered_map<object_id, held>::iterator i) {
+  auto h = std::move(i->second);
+  held_.erase(i);
+  if (auto record = h.record.lock())
+    record->quiet = true;
+  return h;
+}
+
+void task_router::wanted(const object_id& result) {
+  {
+    std::lock_guard<std::mutex> guard{mtx_};
+    auto i = held_.find(result);
+    if (i == held_.end() || i->second.wanted)
+      return;
+    i->second.wanted = true;
+    wanted_.push_back(result);
+  }
+  out_->request_flush();
+}
+
+void task_router::unheld(const object_id& result) {
+  {
+    std::lock_guard<std::mutex> guard{mtx_};
+    dropped_.push_back(result);
+  }
+  out_->request_flush();
+}
+
+std::vector<task_router::pull_order> task_router::pulls_due() {
+  std::vector<pull_order> due;
+  std::vector<held> gone;
+  {
+    std::lock_guard<std::mutex> guard{mtx_};
+    for (const auto& id : dropped_)
+      if (auto i = held_.find(id); i != held_.end())
+        gone.push_back(unhold(i));
+    dropped_.clear();
+    for (const auto& id : wanted_)
+      if (auto i = held_.find(id); i != held_.end())
+        due.push_back(pull_order{i->second.done.peer, i->second.copy, id});
+    wanted_.clear();
+  }
+  // Its arguments go, and its node drops the result.
+  for (auto& h : gone) {
+    complete(h.done.task, h.done.started, make_error(errc::object_lost, "no longer referred to"));
+    out_->add(h.done.peer, [&](link_batch& b) { b.stored.push_back(h.copy); });
+  }
+  return due;
+}
+
+void task_router::held_arrived(const object_id& result, caf::expected<caf::message> value,
+                               std::uint64_t size) {
+  held h;
+  {
+    std::lock_guard<std::mutex> guard{mtx_};
+    auto i = held_.find(result);
+    if (i == held_.end())
+      return; // its node died meanwhile: run again or lost
+    h = unhold(i);
+  }
+  if (value)
+    complete(h.done.task, h.done.started, detail::task_output{std::move(*value), size, {}});
+  else
+    complete(h.done.task, h.done.started, std::move(value.error()));
+  out_->add(h.done.peer, [&](link_batch& b) { b.stored.push_back(h.copy); });
+}
+
 void task_router::finished(std::uint64_t peer, shipped_results& results,
                            std::vector<object_id>& stored) {
   auto rt = tasks();
   for (auto& r : results) {
-    if (!r.copy.is_nil())
+    if (!r.copy.is_nil() && !r.in_slices)
       stored.push_back(r.copy);
     if (!rt)
       continue;
@@ -454,7 +575,9 @@ void task_router::finished(std::uint64_t peer, shipped_results& results,
         mean = mean == 0 ? static_cast<double>(r.run_ns) : 0.8 * mean + 0.2 * r.run_ns;
       }
     }
-    if (r.error)
+    if (r.in_slices)
+      hold(std::move(done), r);
+    else if (r.error)
       complete(done.task, done.started, std::move(r.error));
     else
       complete(done.task, done.started, detail::task_output{std::move(r.value), r.size, {}});
@@ -465,14 +588,43 @@ void task_router::finished(std::uint64_t peer, shipped_results& results,
 
 void task_router::lost(std::uint64_t peer, const std::string& who, const std::string& why) {
   std::vector<task_ptr> orphans;
+  std::vector<held> kept;
   {
     std::lock_guard<std::mutex> guard{mtx_};
     auto i = peers_.find(peer);
     if (i == peers_.end() || !i->second.alive)
       return;
     bury(peer, i->second, orphans);
+    for (auto h = held_.begin(); h != held_.end();)
+      if (h->second.done.peer == peer)
+        kept.push_back(unhold(h++));
+      else
+        ++h;
   }
   rehome(orphans, who, why);
+  // Results whose only copy was there: made again while the task may run
+  // again (lineage reconstruction, an attempt as any retry), else lost.
+  if (auto rt = tasks())
+    for (auto& h : kept) {
+      auto& task = h.done.task;
+      auto attempt = task->attempts.load();
+      if (attempt < task->attempt_budget() && task->pinned == 0) {
+        if (rt->table().hand_over(task->result, task, false)) {
+          task->st = task_record::queued;
+          rt->tasks->submit(rt->scheduler, task);
+          continue;
+        }
+      }
+      complete(
+        task, h.done.started,
+        make_error(errc::object_lost,
+                   "object " + to_string(task->result) + ", the result of task " + task->name()
+                     + ", is lost: its only copy was on " + who + ", which is gone (" + why
+                     + "); the task ran " + std::to_string(attempt) + " of "
+                     + std::to_string(task->attempt_budget()) + " attempts"
+                     + (task->pinned == 0 ? ": .max_retries(n) lets a lost result be made again"
+                                          : " and was pinned to that node")));
+    }
   if (auto rt = tasks())
     rt->tasks->offer(rt->scheduler);
 }
@@ -500,6 +652,9 @@ void task_router::stop() {
     for (auto& [task, why] : refused_)
       orphans.push_back(task);
     refused_.clear();
+    // A result another node kept is not fetched any more.
+    while (!held_.empty())
+      orphans.push_back(unhold(held_.begin()).done.task);
   }
   if (auto rt = tasks()) {
     auto why = make_error(errc::runtime_not_initialized,

@@ -84,8 +84,35 @@ public:
   /// The tasks taken since the last call, packed, by node.
   std::vector<std::pair<std::uint64_t, shipped_tasks>> flush();
   /// What `peer` ran: stored as the tasks' results. Adds to `stored` the
-  /// copies `peer` may now drop.
+  /// copies `peer` may now drop. A result too large for a batch
+  /// (`shipped_result::in_slices`) stays on `peer`, as in Ray: this node's
+  /// object stays pending, produced by a record of where it is, until a
+  /// caller here waits for it (`wanted`); then it is fetched (`pulls_due`,
+  /// `held_arrived`). If `peer` dies first, the task runs again while
+  /// `max_retries` allows (lineage reconstruction), else the object is
+  /// `object_lost`.
   void finished(std::uint64_t peer, shipped_results& results, std::vector<object_id>& stored);
+
+  /// A caller waits for `result`, kept by the node that made it: fetched
+  /// from the next flush on. Any thread (under a lock of the table).
+  void wanted(const object_id& result);
+  /// Nothing here refers to `result`, kept by the node that made it, any
+  /// more: that node drops it with the next flush. Any thread.
+  void unheld(const object_id& result);
+
+  /// A result to fetch from the node that keeps it (`copy`: its ID there).
+  struct pull_order {
+    std::uint64_t peer = 0;
+    object_id copy;
+    object_id result;
+  };
+
+  /// The results wanted since the last call; settles the ones no longer
+  /// referred to.
+  std::vector<pull_order> pulls_due();
+  /// A result `pulls_due` named arrived (or failed): stored as its task's
+  /// result, and its node drops its copy.
+  void held_arrived(const object_id& result, caf::expected<caf::message> value, std::uint64_t size);
   /// `peer` (`who`, as `describe` says) died or cannot be reached: its
   /// tasks run again elsewhere or fail.
   void lost(std::uint64_t peer, const std::string& who, const std::string& why);
@@ -108,6 +135,21 @@ private:
     std::uint64_t peer;
     std::int64_t started;
   };
+
+  class held_result;
+
+  /// A finished task whose result its node keeps.
+  struct held {
+    flight done;
+    object_id copy;
+    std::weak_ptr<held_result> record;
+    bool wanted = false;
+  };
+
+  /// Makes the result of `done` a held one (see `finished`).
+  void hold(flight done, const shipped_result& r);
+  /// Under mtx_: `id` is no longer held; its record stays quiet when it goes.
+  held unhold(std::unordered_map<object_id, held>::iterator i);
 
   /// Under mtx_: whether `p` takes another task asking for `request`,
   /// `depth` per CPU.
@@ -135,6 +177,10 @@ private:
   std::weak_ptr<tasks::internal::task_runtime> tasks_; // guarded by mtx_
   std::map<std::uint64_t, peer> peers_;                // guarded by mtx_
   std::unordered_map<object_id, flight> flights_;      // guarded by mtx_
+  std::unordered_map<object_id, held> held_;           // guarded by mtx_
+  /// Held results to fetch, and ones no longer referred to.
+  std::vector<object_id> wanted_;  // guarded by mtx_
+  std::vector<object_id> dropped_; // guarded by mtx_
   /// Mean run time of each function elsewhere (moving average), in ns.
   std::unordered_map<std::string, double> run_ns_;       // guarded by mtx_
   std::vector<std::pair<task_ptr, caf::error>> refused_; // guarded by mtx_

@@ -116,6 +116,27 @@ std::shared_ptr<producer> object_table::producer_of(const object_id& id) const {
   return i == sh.entries.end() ? nullptr : i->second.made_by;
 }
 
+bool object_table::hand_over(const object_id& id, std::shared_ptr<producer> made_by,
+                             bool elsewhere) {
+  deferred later;
+  {
+    auto& sh = shard_of(id);
+    std::lock_guard<rustyray::internal::adaptive_mutex> guard{sh.mtx};
+    auto i = sh.entries.find(id);
+    if (i == sh.entries.end() || i->second.st != state::pending)
+      return false;
+    auto& e = i->second;
+    if (e.made_by)
+      later.producers.emplace(std::move(e.made_by));
+    e.made_by = std::move(made_by);
+    e.elsewhere = elsewhere && remote_ != nullptr;
+    if (!e.waiters.empty())
+      fetch_if_elsewhere(id, e);
+  }
+  later.run(recycle_);
+  return true;
+}
+
 caf::error object_table::fulfil(const object_id& id, caf::message value, std::uint64_t size) {
   deferred later;
   caf::error result;
@@ -194,7 +215,7 @@ std::optional<lookup> object_table::get_or_wait(const object_id& id, waiter on_r
     return result_of(id, e);
   if (closed_)
     return lookup{closed_reason_};
-  refetch_if_evicted(id, e);
+  fetch_if_elsewhere(id, e);
   token = sh.next_token++;
   e.waiters.emplace_back(token, std::move(on_ready));
   return std::nullopt;
@@ -243,7 +264,7 @@ caf::error object_table::register_and_pin(std::vector<object_id>* add_refs, cons
       deps.value(slot) = closed_reason_;
       ++resolved;
     } else {
-      refetch_if_evicted(deps.ids[slot], e);
+      fetch_if_elsewhere(deps.ids[slot], e);
       e.waiters.emplace_back(sh.next_token++, make_waiter(slot));
     }
   }
@@ -586,14 +607,14 @@ void object_table::drop_value(shard& sh, entry& e, caf::error reason, deferred& 
   if (e.st == state::ready)
     take_value(sh, e, later);
   e.st = state::lost;
-  e.evicted = false;
+  e.elsewhere = false;
   e.error = std::move(reason);
 }
 
-void object_table::refetch_if_evicted(const object_id& id, entry& e) {
-  if (!e.evicted)
+void object_table::fetch_if_elsewhere(const object_id& id, entry& e) {
+  if (!e.elsewhere)
     return;
-  e.evicted = false;
+  e.elsewhere = false;
   remote_->refetch(id);
 }
 

@@ -58,7 +58,7 @@ caf::error object_table::make_room(const object_id& id, std::uint64_t size, defe
       // Its owner still has it: the next get asks for it again.
       take_value(*oldest, victim, later);
       victim.st = state::pending;
-      victim.evicted = true;
+      victim.elsewhere = true;
     } else {
       auto reason =
         make_error(errc::object_lost, "object " + to_string(victim_id)

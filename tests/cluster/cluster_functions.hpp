@@ -181,6 +181,16 @@ inline std::int64_t pid_logged_after(std::string path, int ms) {
   return pid_after(ms);
 }
 
+/// `n` bytes of the pattern `pid_if_pattern` checks, after writing this
+/// process's ID to the log `path`.
+inline std::vector<std::uint8_t> logged_bytes(std::string path, std::int64_t n) {
+  append_line(path, std::to_string(getpid()));
+  std::vector<std::uint8_t> bytes(static_cast<std::size_t>(n));
+  for (std::size_t i = 0; i < bytes.size(); ++i)
+    bytes[i] = pattern_byte(i);
+  return bytes;
+}
+
 /// Instances of `tally` alive in this process.
 inline std::atomic<int>& live_tallies() {
   static std::atomic<int> count{0};
@@ -325,4 +335,5 @@ RUSTYRAY_REMOTE(cluster_test::do_nothing, cluster_test::put_bytes_here, cluster_
                 cluster_test::put_here, cluster_test::keep, cluster_test::read_kept,
                 cluster_test::drop_kept, cluster_test::objects_here, cluster_test::until_cancelled,
                 cluster_test::pid_if_pattern, cluster_test::bytes_of, cluster_test::rss_mark,
-                cluster_test::logged_step, cluster_test::pid_logged_after);
+                cluster_test::logged_step, cluster_test::pid_logged_after,
+                cluster_test::logged_bytes);

@@ -238,6 +238,79 @@ BOOST_AUTO_TEST_CASE(a_worker_stopped_past_its_heartbeats_is_dead_and_leaves_whe
              == cluster.pid_of(1 - index));
 }
 
+namespace {
+
+/// Waits until this node runs no task and has none queued: a task's large
+/// result is then kept by the node that made it.
+void until_settled() {
+  BOOST_REQUIRE(eventually(
+    [] {
+      auto tasks = state()["tasks"];
+      return tasks["running"].get<int>() == 0 && tasks["queued"].get<int>() == 0;
+    },
+    20s));
+}
+
+/// The index of the worker whose process ID is `pid`.
+std::size_t index_of(const cluster_fixture& cluster, std::int64_t pid) {
+  for (std::size_t i = 0; i < cluster.workers.size(); ++i)
+    if (cluster.pid_of(i) == pid)
+      return i;
+  BOOST_FAIL("no worker has process ID " << pid);
+  return 0;
+}
+
+/// Larger than a slice: it stays on the node that made it until needed.
+constexpr std::int64_t large = std::int64_t{4} << 20;
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(a_result_whose_only_copy_died_with_its_node_is_made_again) {
+  // The workers run it (the slot); this node does not.
+  cluster_fixture cluster{2, "", "", R"({"slot": 1})"};
+  log_file log;
+  auto made = task(cluster_test::logged_bytes)
+                .resources({{"slot", 1}})
+                .max_retries(1)
+                .remote(log.path, large);
+  until_settled();
+  BOOST_REQUIRE_EQUAL(log.lines().size(), 1u);
+  auto first = index_of(cluster, std::stoll(log.lines()[0]));
+  // Its only copy is there: the node that made it holds it, this one not.
+  BOOST_TEST(rustyray::object_store_stats().bytes_used < static_cast<std::uint64_t>(large));
+  cluster.workers[first].process->kill();
+
+  // A task that needs it: the result is made again on the other worker
+  // (lineage), and the task gets its bytes whole.
+  auto checked = task(cluster_test::pid_if_pattern).remote(made);
+  auto pid = get(checked, 30s);
+  BOOST_TEST(pid != -1);
+  BOOST_TEST(pid != cluster.pid_of(first));
+  auto lines = log.lines();
+  BOOST_REQUIRE_EQUAL(lines.size(), 2u);
+  BOOST_TEST(std::stoll(lines[1]) == cluster.pid_of(1 - first));
+  BOOST_TEST(get(made, 30s).size() == static_cast<std::size_t>(large));
+}
+
+BOOST_AUTO_TEST_CASE(a_result_that_cannot_be_made_again_is_object_lost_naming_its_node) {
+  cluster_fixture cluster{2, "", "", R"({"slot": 1})"};
+  log_file log;
+  auto made = task(cluster_test::logged_bytes).resources({{"slot", 1}}).remote(log.path, large);
+  until_settled();
+  BOOST_REQUIRE_EQUAL(log.lines().size(), 1u);
+  auto first = index_of(cluster, std::stoll(log.lines()[0]));
+  cluster.workers[first].process->kill();
+  try {
+    (void)get(made, 30s);
+    BOOST_FAIL("a get of a lost result returned a value");
+  } catch (const rustyray::error& e) {
+    BOOST_TEST(rustyray::to_string(e.code()) == "object_lost");
+    BOOST_TEST(std::string{e.what()}.find(cluster.workers[first].id) != std::string::npos,
+               e.what());
+  }
+  BOOST_TEST(log.lines().size() == 1u); // not made again
+}
+
 BOOST_AUTO_TEST_CASE(an_actor_whose_node_dies_starts_again_on_another_one) {
   using cluster_test::tally;
   cluster_fixture cluster{3, "", "", R"({"slot": 1})"};

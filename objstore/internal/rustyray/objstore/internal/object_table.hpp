@@ -101,6 +101,13 @@ public:
   /// gets wait for it.
   caf::error register_pending(const object_id& id, std::shared_ptr<producer> made_by = {});
 
+  /// Makes `made_by` the producer of the pending object `id`; with
+  /// `elsewhere`, its value is on another node: the first waiter (one
+  /// waiting now, or the next) has the cluster fetch it
+  /// (`remote_objects::refetch`). False, changing nothing, if `id` is not
+  /// pending (nobody refers to it any more, or it failed meanwhile).
+  bool hand_over(const object_id& id, std::shared_ptr<producer> made_by, bool elsewhere);
+
   /// The producer of a pending object, or null.
   [[nodiscard]] std::shared_ptr<producer> producer_of(const object_id& id) const;
 
@@ -251,9 +258,10 @@ private:
     // order (newest first). A read only sets `tick` (settle_tail).
     std::uint64_t placed = 0;
     const object_id* key = nullptr; // its ID in the map; set only while in the list
-    // A copy of another node's object whose value eviction took (it is
-    // pending again): the next waiter asks the owner for it once more.
-    bool evicted = false;
+    // Its value is on another node (a copy of another node's object that
+    // eviction took, or a result the node that made it keeps): the next
+    // waiter asks the cluster for it (`remote_objects::refetch`).
+    bool elsewhere = false;
     [[nodiscard]] bool in_lru() const noexcept {
       return key != nullptr;
     }
@@ -406,9 +414,9 @@ private:
   void unlink(lru_list& list, entry& e);
   /// The value of a ready entry goes (its bytes back, out of the LRU).
   void take_value(shard& sh, entry& e, deferred& later);
-  /// Before a waiter waits on a pending entry: an evicted copy is asked for
+  /// Before a waiter waits on a pending entry: a value on another node is asked for
   /// again.
-  void refetch_if_evicted(const object_id& id, entry& e);
+  void fetch_if_elsewhere(const object_id& id, entry& e);
 
   // Read by every operation, written rarely.
   const recycler recycle_;

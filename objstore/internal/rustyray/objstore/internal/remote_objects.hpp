@@ -26,9 +26,11 @@ public:
   /// any lock of the table.
   virtual void fetch(const object_id& id) = 0;
 
-  /// The local copy of `id` was evicted (its entry is pending again) and a
-  /// caller waits for it: asks the owner for it once more. Under a shard's
-  /// lock of the table.
+  /// A caller waits for `id`, whose value is on another node: a copy of
+  /// another node's object that was evicted here (its entry is pending
+  /// again), asked for once more; or an object of this node that another
+  /// node keeps (`object_table::hand_over`), fetched from there. Under a
+  /// shard's lock of the table.
   virtual void refetch(const object_id& id) noexcept = 0;
 
   /// `free` of `id` on this node (the table dropped its value here): every
