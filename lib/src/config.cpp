@@ -363,9 +363,11 @@ nlohmann::json env_value(const char* text) {
 }
 
 /// Variables with RustyRay's prefix that are no config field but are read
-/// by RustyRay's own tools (the soak test's share of its full run, the
+/// by RustyRay's own tools (the soak tests' share of their full run and the
+/// cluster soak's minutes, the
 /// `rustyray` command's state directory).
-const char* const tool_variables[] = {"RUSTYRAY_SOAK_PERCENT", "RUSTYRAY_STATE_DIR"};
+const char* const tool_variables[] = {"RUSTYRAY_SOAK_PERCENT", "RUSTYRAY_SOAK_MINUTES",
+                                      "RUSTYRAY_STATE_DIR"};
 
 /// Edits that turn `a` into `b` (Levenshtein), for "did you mean".
 std::size_t distance(const std::string& a, const std::string& b) {

@@ -51,27 +51,29 @@ struct cluster_fixture {
     for (const auto& node : rustyray::nodes())
       if (node.head)
         address = node.address;
+    common_env = {"RUSTYRAY_ADDRESS=" + address, "RUSTYRAY_CLUSTER_TOKEN=test-token",
+                  "RUSTYRAY_NUM_WORKERS=1"};
+    if (!tls.empty())
+      common_env.push_back("RUSTYRAY_TLS=" + tls);
+    worker_resources = every_worker;
     for (int i = 0; i < n; ++i) {
-      std::vector<std::string> env{"RUSTYRAY_ADDRESS=" + address,
-                                   "RUSTYRAY_CLUSTER_TOKEN=test-token", "RUSTYRAY_NUM_WORKERS=1"};
+      auto env = common_env;
       if (i == 0 && !resources.empty())
         env.push_back("RUSTYRAY_RESOURCES=" + resources);
       else if (!every_worker.empty())
         env.push_back("RUSTYRAY_RESOURCES=" + every_worker);
-      if (!tls.empty())
-        env.push_back("RUSTYRAY_TLS=" + tls);
-      worker w;
-      w.process = std::make_unique<test::node_process>(RUSTYRAY_TEST_NODE, env,
-                                                       std::vector<std::string>{}, errors_of(i));
-      auto line = w.process->read_line();
-      if (line.rfind("joined ", 0) != 0) {
-        // The destructor will not run: the next test needs the runtime gone.
-        rustyray::shutdown();
-        BOOST_FAIL("node " << i << " said: " << line);
-      }
-      w.id = line.substr(7);
-      workers.push_back(std::move(w));
+      workers.push_back(start_worker(env, static_cast<std::size_t>(i)));
     }
+  }
+
+  /// Kills worker `i` (kill -9) and starts another one in its place, with
+  /// `every_worker`'s resources.
+  void replace(std::size_t i) {
+    workers.at(i).process->kill();
+    auto env = common_env;
+    if (!worker_resources.empty())
+      env.push_back("RUSTYRAY_RESOURCES=" + worker_resources);
+    workers.at(i) = start_worker(env, i);
   }
 
   ~cluster_fixture() {
@@ -110,6 +112,25 @@ struct cluster_fixture {
   std::vector<worker> workers;
   /// Where the head (this process) listens.
   std::string address;
+
+private:
+  /// A worker process with `env`, once it joined.
+  worker start_worker(const std::vector<std::string>& env, std::size_t i) {
+    worker w;
+    w.process = std::make_unique<test::node_process>(RUSTYRAY_TEST_NODE, env,
+                                                     std::vector<std::string>{}, errors_of(i));
+    auto line = w.process->read_line();
+    if (line.rfind("joined ", 0) != 0) {
+      // The destructor will not run: the next test needs the runtime gone.
+      rustyray::shutdown();
+      BOOST_FAIL("node " << i << " said: " << line);
+    }
+    w.id = line.substr(7);
+    return w;
+  }
+
+  std::vector<std::string> common_env;
+  std::string worker_resources;
 };
 
 inline std::int64_t own_pid() {

@@ -191,6 +191,16 @@ inline std::vector<std::uint8_t> logged_bytes(std::string path, std::int64_t n) 
   return bytes;
 }
 
+/// A step of the cluster soak: throws if `fails`; else writes "<idx>
+/// <pid>" to the log `path` (it ran to completion here) and returns x + 1.
+inline std::int64_t soak_step(std::string path, std::int64_t idx, bool fails, std::int64_t x) {
+  std::this_thread::sleep_for(std::chrono::microseconds(100)); // a little work
+  if (fails)
+    throw std::runtime_error("planned failure of step " + std::to_string(idx));
+  append_line(path, std::to_string(idx) + " " + std::to_string(getpid()));
+  return x + 1;
+}
+
 /// Instances of `tally` alive in this process.
 inline std::atomic<int>& live_tallies() {
   static std::atomic<int> count{0};
@@ -336,4 +346,4 @@ RUSTYRAY_REMOTE(cluster_test::do_nothing, cluster_test::put_bytes_here, cluster_
                 cluster_test::drop_kept, cluster_test::objects_here, cluster_test::until_cancelled,
                 cluster_test::pid_if_pattern, cluster_test::bytes_of, cluster_test::rss_mark,
                 cluster_test::logged_step, cluster_test::pid_logged_after,
-                cluster_test::logged_bytes);
+                cluster_test::logged_bytes, cluster_test::soak_step);
