@@ -811,7 +811,6 @@ void cluster_runtime::head_lost(const std::string& why, bool stopped) {
 
 void cluster_runtime::cut_off(const std::string& why) {
   std::vector<std::uint64_t> others;
-  caf::actor service, from;
   {
     std::lock_guard<std::mutex> guard{mtx_};
     if (cut_off_)
@@ -821,8 +820,6 @@ void cluster_runtime::cut_off(const std::string& why) {
     for (const auto& r : table_)
       if (r.id != node_.id())
         others.push_back(r.id);
-    service = service_;
-    from = agent_ ? agent_ : service_;
   }
   changed_.notify_all();
   rustyray::log(log_level::error, "cluster: " + why
@@ -830,9 +827,18 @@ void cluster_runtime::cut_off(const std::string& why) {
                                       "from other nodes fails, and a worker ends");
   // Every other node is gone for this one: its service fails what waits
   // for them and uses nothing they send.
-  if (service)
-    caf::send_as(from, service, dead_atom::value, std::move(others),
-                 "this node was cut off from the cluster: " + why);
+  give_up(std::move(others), "this node was cut off from the cluster: " + why);
+}
+
+void cluster_runtime::give_up(std::vector<std::uint64_t> nodes, std::string why) {
+  caf::actor service, from;
+  {
+    std::lock_guard<std::mutex> guard{mtx_};
+    service = service_;
+    from = agent_ ? agent_ : head_;
+  }
+  if (!nodes.empty() && service && from)
+    caf::send_as(from, service, dead_atom::value, std::move(nodes), std::move(why));
 }
 
 void cluster_runtime::stop() {
@@ -887,7 +893,6 @@ void cluster_runtime::attach(const std::shared_ptr<tasks::internal::task_runtime
 
 void cluster_runtime::table_changed(const std::vector<node_record>& table) {
   std::vector<std::uint64_t> died;
-  caf::actor service, from;
   {
     std::lock_guard<std::mutex> guard{mtx_};
     if (cut_off_)
@@ -896,14 +901,11 @@ void cluster_runtime::table_changed(const std::vector<node_record>& table) {
     for (const auto& r : table)
       if (!r.alive && r.id != node_.id() && buried_.insert(r.id).second)
         died.push_back(r.id);
-    service = service_;
-    from = agent_ ? agent_ : head_;
   }
   router_->update(table);
   // A node may miss its heartbeats with its connections standing (a
   // stopped process): the service gives it up as if they broke.
-  if (!died.empty() && service && from)
-    caf::send_as(from, service, dead_atom::value, std::move(died), std::string{});
+  give_up(std::move(died), {});
 }
 
 std::map<std::string, double> resource_units(const resource_amounts& amounts) {

@@ -183,6 +183,10 @@ private:
   /// table itself); `node_lost` once the head is gone.
   caf::expected<caf::actor> head_route();
 
+  /// Has this node's service give up `nodes` (`why`: this node was cut
+  /// off; empty: the head's table says they are dead).
+  void give_up(std::vector<std::uint64_t> nodes, std::string why);
+
   rustyray::internal::node& node_;
   std::string head_address_;
   caf::actor head_;  // the table (local on the head, a proxy elsewhere)
