@@ -126,14 +126,16 @@ std::uint64_t host_of(const actors::internal::actor_runtime& rt, const actor_spe
   }
   // A placement group's bundles are this node's: its actors run here.
   if (rt.remote && !spec.group.state()) {
-    if (pinned != 0 && !spec.name.empty())
+    // A detached actor is placed as an unnamed one: the head owns it.
+    bool placed_freely = spec.name.empty() || spec.detached;
+    if (pinned != 0 && !placed_freely)
       throw error{errc::invalid_argument,
                   who() + " \"" + spec.name
                     + "\": a named actor runs on the node that creates it (any node finds it "
                       "by name); create it there (a task pinned with .node(id) can), or leave "
                       "the name out"};
-    auto placed = rt.remote->place(who(), request, spec.name.empty() ? pinned : 0,
-                                   !spec.factory_name.empty() && spec.name.empty());
+    auto placed = rt.remote->place(who(), request, placed_freely ? pinned : 0,
+                                   !spec.factory_name.empty() && placed_freely);
     if (!placed)
       throw_caf_error(placed.error());
     return *placed;
@@ -206,8 +208,15 @@ std::shared_ptr<actor_core> create_actor(actor_spec spec) {
     spec.ray_namespace = rt->node().ray_namespace();
   if (auto err = rt->actors->check_name(spec.name, spec.ray_namespace))
     throw_caf_error(err);
+  if (spec.detached && spec.name.empty())
+    throw error{errc::invalid_argument,
+                "actor " + demangle(spec.cls->name())
+                  + ": .detached() needs a name (.name(...)): a detached actor outlives its "
+                    "creator, and is found by name"};
   auto request = lifetime_request(spec);
   auto where = host_of(*rt, spec, request);
+  if (spec.detached && rt->remote)
+    return rt->remote->start_detached(where == 0 ? rt->node().id() : where, std::move(spec));
   auto id = rt->node().next_id();
   if (where != 0)
     return rt->remote->start(id, where, std::move(spec));

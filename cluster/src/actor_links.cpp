@@ -40,6 +40,27 @@ void fail_calls(std::vector<std::pair<call_ptr, caf::error>>& failed) {
   failed.clear();
 }
 
+/// How an actor ships: its factory, its arguments' values and its options.
+shipped_actor recipe_of(const object_id& id, const detail::actor_spec& spec, caf::message args) {
+  shipped_actor shipped;
+  shipped.id = id;
+  shipped.factory = spec.factory_name;
+  shipped.args = std::move(args);
+  shipped.max_restarts = spec.max_restarts;
+  shipped.max_task_retries = spec.max_task_retries;
+  shipped.max_concurrency = spec.max_concurrency;
+  shipped.dedicated_thread = spec.dedicated_thread;
+  shipped.num_cpus = spec.num_cpus;
+  shipped.resources = spec.resources;
+  return shipped;
+}
+
+/// What an actor shipped as `recipe` holds for its lifetime.
+resource_amounts request_of(const shipped_actor& recipe, const std::string& label) {
+  auto request = placed_request("actor " + label, recipe.num_cpus, recipe.resources, nullptr, -1);
+  return request ? std::move(*request) : resource_amounts{};
+}
+
 } // namespace
 
 /// The record of an actor another node hosts, shared by its handles here.
@@ -88,6 +109,16 @@ public:
       return;
     }
     send_kill(no_restart);
+  }
+
+  /// The head, owner of a detached actor: starts it from `recipe`.
+  void adopt(shipped_actor recipe, bool pinned) {
+    std::vector<std::pair<call_ptr, caf::error>> failed;
+    {
+      std::lock_guard<std::mutex> guard{mtx_};
+      ship_recipe(std::move(recipe), pinned, failed);
+    }
+    fail_calls(failed);
   }
 
   /// The owner: starts the actor on the host once the factory's arguments
@@ -256,31 +287,24 @@ private:
                        "actor " + label_ + " could not start: " + message_of(packed.error())),
             failed);
       } else {
-        const auto& spec = made->spec;
-        shipped_actor shipped;
-        shipped.id = id_;
-        shipped.factory = spec.factory_name;
-        shipped.args = std::move(packed->value);
-        shipped.max_restarts = spec.max_restarts;
-        shipped.max_task_retries = spec.max_task_retries;
-        shipped.max_concurrency = spec.max_concurrency;
-        shipped.dedicated_thread = spec.dedicated_thread;
-        shipped.num_cpus = spec.num_cpus;
-        shipped.resources = spec.resources;
-        // What starts it again elsewhere if its node dies.
-        restarts_left_ = spec.max_restarts;
-        pinned_ = !spec.node.empty();
-        auto request =
-          placed_request("actor " + label_, spec.num_cpus, spec.resources, nullptr, -1);
-        if (request)
-          request_ = std::move(*request);
-        recipe_ = shipped;
-        links_->out().add(host_, [&](link_batch& b) { b.actors.push_back(std::move(shipped)); });
-        started_ = true;
-        flush_all(failed);
+        ship_recipe(recipe_of(id_, made->spec, std::move(packed->value)), !made->spec.node.empty(),
+                    failed);
       }
     }
     fail_calls(failed);
+  }
+
+  /// Under mtx_: ships `recipe` to the host, and keeps it to start the
+  /// actor again elsewhere if that node dies (unless `pinned` there).
+  void ship_recipe(shipped_actor recipe, bool pinned,
+                   std::vector<std::pair<call_ptr, caf::error>>& failed) {
+    restarts_left_ = recipe.max_restarts;
+    pinned_ = pinned;
+    request_ = request_of(recipe, label_);
+    recipe_ = recipe;
+    links_->out().add(host_, [&](link_batch& b) { b.actors.push_back(std::move(recipe)); });
+    started_ = true;
+    flush_all(failed);
   }
 
   /// Under mtx_: ships the ready calls at the front of `caller`'s queue.
@@ -418,6 +442,11 @@ std::shared_ptr<detail::actor_core> actor_links::attach(const object_id& id,
     std::lock_guard<std::mutex> guard{mtx_};
     auto& slot = proxies_[id];
     core = slot.lock();
+    if (core && core->cls != cls && detached_.count(id) != 0)
+      // The head's record of a detached actor knows no class: a handle
+      // here gets one of its own, through the same proxy.
+      return std::make_shared<detail::actor_core>(id, cls, std::string{}, std::string{},
+                                                  core->remote());
     if (core || id.node() == node_ || stopped_) {
       if (!core)
         proxies_.erase(id);
@@ -451,8 +480,85 @@ std::pair<object_id, std::string> actor_links::find_name(const std::string& ns,
 
 void actor_links::release_name(const std::string& ns, const std::string& name,
                                const object_id& id) {
+  if (id.node() != node_) {
+    // A detached actor hosted here ended for good: its owner (the head)
+    // lets it and its name go.
+    actor_location ended;
+    ended.actor = id;
+    ended.host = node_;
+    ended.error = make_error(errc::actor_died, "actor \"" + name + "\" (" + to_string(id)
+                                                 + ") ended on node " + node_text(node_));
+    out_->add(id.node(), [&](link_batch& b) { b.locations.push_back(std::move(ended)); });
+    return;
+  }
   if (auto cluster = cluster_.lock())
     cluster->release_name(ns, name, id);
+}
+
+std::shared_ptr<detail::actor_core> actor_links::start_detached(std::uint64_t host,
+                                                                detail::actor_spec spec) {
+  auto rt = actors::internal::current_actors_or_throw();
+  auto label = "detached actor \"" + spec.name + "\" (" + demangle(spec.cls->name()) + ")";
+  for (const auto& dep : spec.deps)
+    if (rt->table().status(dep) == objstore::internal::object_status::pending)
+      throw error{errc::invalid_argument, label + ": its factory's argument " + to_string(dep)
+                                            + " does not exist yet; get it first"};
+  if (spec.factory_name.empty() || !spec.pack)
+    throw error{errc::function_not_registered,
+                label
+                  + ": the head starts it on any node, so its factory must be registered "
+                    "with RUSTYRAY_REMOTE (and its arguments serializable)"};
+  auto packed = spec.pack();
+  if (!packed)
+    throw error{errc_of(packed.error()), label + " could not start: " + message_of(packed.error())};
+  auto recipe = recipe_of(object_id{}, spec, std::move(packed->value));
+  recipe.name = spec.name;
+  recipe.ns = spec.ray_namespace;
+  auto cluster = cluster_.lock();
+  if (!cluster)
+    throw error{errc::runtime_not_initialized, "the cluster is shutting down"};
+  auto id = cluster->adopt_detached(std::move(recipe), host, !spec.node.empty(), spec.cls->name());
+  if (!id)
+    detail::throw_caf_error(id.error());
+  auto core = attach(*id, *spec.cls);
+  if (!core)
+    throw error{errc::actor_died, label + " ended before it could be reached"};
+  return core;
+}
+
+caf::expected<object_id> actor_links::adopt(shipped_actor recipe, std::uint64_t host, bool pinned,
+                                            const std::string& cls) {
+  auto rt = actors::internal::current_actors();
+  if (!rt)
+    return make_error(errc::runtime_not_initialized, "the head is shutting down");
+  auto id = rt->node().next_id();
+  recipe.id = id;
+  auto label = "\"" + recipe.name + "\" (" + demangle(cls.c_str()) + ", " + to_string(id) + ")";
+  auto proxy = std::make_shared<actor_proxy>(shared_from_this(), id, host, std::move(label));
+  auto core = std::make_shared<detail::actor_core>(id, typeid(void), recipe.name, recipe.ns, proxy);
+  {
+    std::lock_guard<std::mutex> guard{mtx_};
+    if (stopped_)
+      return make_error(errc::runtime_not_initialized, "the head is shutting down");
+    proxies_[id] = core;
+    detached_[id] = core;
+  }
+  proxy->adopt(std::move(recipe), pinned);
+  return id;
+}
+
+void actor_links::let_go(const object_id& id) {
+  std::shared_ptr<detail::actor_core> core; // destroyed unlocked
+  {
+    std::lock_guard<std::mutex> guard{mtx_};
+    auto i = detached_.find(id);
+    if (i == detached_.end())
+      return;
+    core = std::move(i->second);
+    detached_.erase(i);
+  }
+  if (auto cluster = cluster_.lock())
+    cluster->release_name(core->ray_namespace, core->name, id);
 }
 
 caf::error actor_links::ship_call(std::uint64_t host, const call_ptr& call, caf::message args,
@@ -557,6 +663,8 @@ void actor_links::located(std::vector<actor_location>& where) {
     if (!core || !core->remote())
       continue; // every handle here went meanwhile
     auto [waiting, moved] = proxy_of(*core).located(loc.host, loc.error);
+    if (loc.error)
+      let_go(loc.actor); // a detached actor of this head ended for good
     if (moved) {
       std::lock_guard<std::mutex> guard{mtx_};
       for (const auto& [peer, leases] : lent_)
@@ -617,6 +725,9 @@ void actor_links::host(std::uint64_t peer, std::vector<shipped_actor>& actors) {
       spec.dedicated_thread = shipped.dedicated_thread;
       spec.num_cpus = shipped.num_cpus;
       spec.resources = std::move(shipped.resources);
+      // A detached actor is known by name where it runs, too.
+      spec.name = std::move(shipped.name);
+      spec.ray_namespace = std::move(shipped.ns);
       spec.factory = [build = factory->build, args = std::move(shipped.args)] {
         return build(args);
       };
@@ -696,20 +807,24 @@ void actor_links::lost(std::uint64_t peer, const std::string& who, const std::st
   cut.clear();
   std::unordered_map<object_id, std::shared_ptr<detail::actor_core>> hosted;
   std::unordered_map<object_id, lease> lent; // destroyed unlocked
-  std::lock_guard<std::mutex> guard{mtx_};
-  if (auto i = hosted_.find(peer); i != hosted_.end()) {
-    hosted = std::move(i->second);
-    hosted_.erase(i);
+  {
+    std::lock_guard<std::mutex> guard{mtx_};
+    if (auto i = hosted_.find(peer); i != hosted_.end()) {
+      hosted = std::move(i->second);
+      hosted_.erase(i);
+    }
+    if (auto i = lent_.find(peer); i != lent_.end()) {
+      lent = std::move(i->second);
+      lent_.erase(i);
+    }
+    // The borrowers of an actor this node owns that died with its host.
+    for (const auto& loc : dead)
+      for (const auto& [borrower, leases] : lent_)
+        if (leases.count(loc.actor) != 0)
+          out_->add(borrower, [&](link_batch& b) { b.locations.push_back(loc); });
   }
-  if (auto i = lent_.find(peer); i != lent_.end()) {
-    lent = std::move(i->second);
-    lent_.erase(i);
-  }
-  // The borrowers of an actor this node owns that died with its host.
   for (const auto& loc : dead)
-    for (const auto& [borrower, leases] : lent_)
-      if (leases.count(loc.actor) != 0)
-        out_->add(borrower, [&](link_batch& b) { b.locations.push_back(loc); });
+    let_go(loc.actor);
 }
 
 void actor_links::stop() {
@@ -718,9 +833,11 @@ void actor_links::stop() {
   // which hold this object.
   decltype(hosted_) hosted;
   decltype(lent_) lent;
+  decltype(detached_) detached; // the head's: they end with the cluster
   {
     std::lock_guard<std::mutex> guard{mtx_};
     stopped_ = true;
+    detached.swap(detached_);
     for (auto& [id, f] : flights_)
       failed.emplace_back(std::move(f.call),
                           make_error(errc::runtime_not_initialized,

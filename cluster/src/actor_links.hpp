@@ -39,6 +39,8 @@ public:
               std::shared_ptr<task_router> router, std::weak_ptr<cluster_runtime> cluster)
     : node_(node), out_(std::move(out)), router_(std::move(router)), cluster_(std::move(cluster)) {}
 
+  std::shared_ptr<detail::actor_core> start_detached(std::uint64_t host,
+                                                     detail::actor_spec spec) override;
   caf::expected<std::uint64_t> place(const std::string& who,
                                      const rustyray::internal::resource_amounts& request,
                                      std::uint64_t pinned, bool ships) override;
@@ -51,6 +53,12 @@ public:
   std::pair<object_id, std::string> find_name(const std::string& ns,
                                               const std::string& name) override;
   void release_name(const std::string& ns, const std::string& name, const object_id& id) override;
+
+  /// The head: owns the detached actor `recipe` describes (class `cls`,
+  /// mangled) and starts it on `host`; its new ID. The caller claimed its
+  /// name.
+  caf::expected<object_id> adopt(shipped_actor recipe, std::uint64_t host, bool pinned,
+                                 const std::string& cls);
 
   // The proxies' part.
 
@@ -108,6 +116,8 @@ private:
 
   /// The record (local or a proxy) of actor `id`, if it lives here.
   std::shared_ptr<detail::actor_core> find(const object_id& id);
+  /// The head: the detached actor `id` ended for good; its name is free.
+  void let_go(const object_id& id);
 
   const std::uint64_t node_;
   const std::shared_ptr<link_outbox> out_;
@@ -122,6 +132,8 @@ private:
   bool stopped_ = false;                          // guarded by mtx_
   /// As an owner: the records kept for each borrowing node.
   std::unordered_map<std::uint64_t, std::unordered_map<object_id, lease>> lent_; // guarded by mtx_
+  /// As the head: the detached actors it owns, kept until they end.
+  std::unordered_map<object_id, std::shared_ptr<detail::actor_core>> detached_; // guarded by mtx_
   /// As a host: the actors kept for each owner.
   std::unordered_map<std::uint64_t,
                      std::unordered_map<object_id, std::shared_ptr<detail::actor_core>>>

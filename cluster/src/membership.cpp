@@ -43,6 +43,9 @@ using report_atom = caf::atom_constant<caf::atom("rr_report")>;
 constexpr auto report_timeout = std::chrono::seconds(3);
 using lookup_atom = caf::atom_constant<caf::atom("rr_lookup")>;
 using unclaim_atom = caf::atom_constant<caf::atom("rr_unclaim")>;
+/// (adopt_atom, recipe, host, pinned, class): a node asks the head to own
+/// a detached actor and start it on `host`; the head answers its ID.
+using adopt_atom = caf::atom_constant<caf::atom("rr_adopt")>;
 
 /// Requests between nodes never wait forever (a dead peer's promise is
 /// never broken in CAF 0.17).
@@ -208,7 +211,8 @@ caf::behavior head_table(head_ptr self, node_record own, caf::actor own_service,
   });
   self->delayed_send(self, timeout / 4, tick_atom::value);
   return {
-    [=](join_atom, join_request& r) -> caf::result<std::vector<node_record>, caf::actor> {
+    [=](join_atom,
+        join_request& r) -> caf::result<std::vector<node_record>, caf::actor, std::int64_t> {
       if (!same_token(r.token, token))
         return make_error(errc::join_refused,
                           "the cluster refused this node: its cluster token is not the head's; "
@@ -249,7 +253,9 @@ caf::behavior head_table(head_ptr self, node_record own, caf::actor own_service,
       // join's connection (see dial_atom).
       self->send(own_service, introduce_atom::value, r.id, r.service, caf::actor{self});
       changed();
-      return {records_of(self->state), own_service};
+      // The node beats as often as this head expects, whatever its own
+      // config says.
+      return {records_of(self->state), own_service, static_cast<std::int64_t>(timeout.count())};
     },
     [=](dial_atom, const std::string& with_token, std::uint64_t target) -> caf::result<bool> {
       auto& st = self->state;
@@ -348,6 +354,33 @@ caf::behavior head_table(head_ptr self, node_record own, caf::actor own_service,
                               "get it with get_actor");
       return true;
     },
+    [=](adopt_atom, shipped_actor& recipe, std::uint64_t host, bool pinned,
+        const std::string& cls) -> caf::result<object_id> {
+      const auto& sender = self->current_sender();
+      auto& st = self->state;
+      bool member = sender && sender->node() == self->node();
+      for (const auto& [id, m] : st.members)
+        member =
+          member || (sender && m.agent && m.record.alive && m.agent.node() == sender->node());
+      if (!member)
+        return make_error(errc::join_refused,
+                          "the cluster refused to own an actor for a process not in it");
+      auto key = std::make_pair(recipe.ns, recipe.name);
+      if (auto i = st.names.find(key); i != st.names.end())
+        return make_error(errc::name_taken,
+                          "an actor named \"" + recipe.name + "\" already exists in namespace \""
+                            + recipe.ns + "\" (on node " + node_text(i->second.id.node())
+                            + "); names are cluster-wide: pick another, kill that one first, or "
+                              "get it with get_actor");
+      auto rt = owner.lock();
+      if (!rt)
+        return make_error(errc::runtime_not_initialized, "the head is shutting down");
+      auto id = rt->adopt_here(std::move(recipe), host, pinned, cls);
+      if (!id)
+        return std::move(id.error());
+      st.names.emplace(key, named_actor{*id, cls});
+      return *id;
+    },
     [=](lookup_atom, const std::string& ns, const std::string& name,
         const std::string& with_token) -> caf::result<object_id, std::string> {
       if (!same_token(with_token, token))
@@ -384,6 +417,8 @@ caf::behavior head_table(head_ptr self, node_record own, caf::actor own_service,
 }
 
 struct agent_state {
+  /// How often it sends a heartbeat: a quarter of the head's timeout.
+  std::chrono::milliseconds interval{1000};
   /// Requests of this node's runtime to the head, failed with `node_lost`
   /// when the head goes (a CAF request to a dead node would only time out).
   std::map<std::uint64_t, std::function<void(const caf::error&)>> pending;
@@ -416,7 +451,6 @@ caf::typed_response_promise<Rs...> ask_head(agent_ptr self, const caf::actor& he
 /// A node's link to the head: joins, then sends heartbeats; tells the
 /// runtime when the head is gone.
 caf::behavior node_agent(agent_ptr self, caf::actor head, std::uint64_t id, caf::actor service,
-                         std::chrono::milliseconds interval,
                          std::function<std::map<std::string, double>()> available,
                          std::function<node_report()> report, std::weak_ptr<cluster_runtime> owner,
                          std::string head_address) {
@@ -448,11 +482,14 @@ caf::behavior node_agent(agent_ptr self, caf::actor head, std::uint64_t id, caf:
       auto rp = self->make_response_promise();
       self->request(head, request_timeout, join_atom::value, std::move(r))
         .then(
-          [=](std::vector<node_record>& table, caf::actor& head_service) mutable {
+          [=](std::vector<node_record>& table, caf::actor& head_service,
+              std::int64_t timeout_ms) mutable {
             for (const auto& r : table)
               if (r.head)
                 self->send(service, introduce_atom::value, r.id, head_service, head);
-            self->delayed_send(self, interval, tick_atom::value);
+            self->state.interval =
+              std::chrono::milliseconds(std::max<std::int64_t>(timeout_ms / 4, 1));
+            self->delayed_send(self, self->state.interval, tick_atom::value);
             if (auto rt = owner.lock())
               rt->table_changed(table);
             rp.deliver(std::move(table));
@@ -467,6 +504,10 @@ caf::behavior node_agent(agent_ptr self, caf::actor head, std::uint64_t id, caf:
     [=](claim_atom, std::string& ns, std::string& name, const object_id& actor, std::string& cls) {
       return ask_head<bool>(self, head, claim_atom::value, std::move(ns), std::move(name), actor,
                             std::move(cls));
+    },
+    [=](adopt_atom, shipped_actor& recipe, std::uint64_t host, bool pinned, std::string& cls) {
+      return ask_head<object_id>(self, head, adopt_atom::value, std::move(recipe), host, pinned,
+                                 std::move(cls));
     },
     [=](lookup_atom, std::string& ns, std::string& name, std::string& with_token) {
       return ask_head<object_id, std::string>(self, head, lookup_atom::value, std::move(ns),
@@ -497,7 +538,7 @@ caf::behavior node_agent(agent_ptr self, caf::actor head, std::uint64_t id, caf:
             if (errc_of(err) == errc::node_lost)
               leave(message_of(err), gone::cut_off);
           });
-      self->delayed_send(self, interval, tick_atom::value);
+      self->delayed_send(self, self->state.interval, tick_atom::value);
     },
   };
 }
@@ -546,6 +587,7 @@ void add_cluster_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<join_request>("rustyray::join_request");
   cfg.add_message_type<std::map<std::string, double>>("rustyray::resource_map");
   cfg.add_message_type<shipped_task>("rustyray::shipped_task");
+  cfg.add_message_type<shipped_actor>("rustyray::shipped_actor");
   cfg.add_message_type<shipped_result>("rustyray::shipped_result");
   cfg.add_message_type<object_chunk>("rustyray::object_chunk");
   cfg.add_message_type<link_batch>("rustyray::link_batch");
@@ -641,9 +683,9 @@ cluster_runtime::start(rustyray::internal::node& node, std::map<std::string, dou
   }
   rt->head_ = *head;
   rt->head_address_ = cfg.head_address;
-  rt->agent_ = system.spawn<caf::hidden>(node_agent, rt->head_, node.id(), rt->service_,
-                                         cfg.heartbeat_timeout / 4, available, report,
-                                         std::weak_ptr<cluster_runtime>{rt}, cfg.head_address);
+  rt->agent_ =
+    system.spawn<caf::hidden>(node_agent, rt->head_, node.id(), rt->service_, available, report,
+                              std::weak_ptr<cluster_runtime>{rt}, cfg.head_address);
   join_request request;
   request.id = node.id();
   request.address = service_address;
@@ -760,6 +802,33 @@ std::pair<object_id, std::string> cluster_runtime::find_name(const std::string& 
                                    + " did not answer the look-up of actor name \"" + name
                                    + "\": " + message_of(failure)};
   return found;
+}
+
+caf::expected<object_id> cluster_runtime::adopt_detached(shipped_actor recipe, std::uint64_t host,
+                                                         bool pinned, const std::string& cls) {
+  auto route = head_route();
+  if (!route)
+    return std::move(route.error());
+  auto name = recipe.name;
+  caf::expected<object_id> id{object_id{}};
+  {
+    caf::scoped_actor self{node_.system()};
+    self
+      ->request(*route, request_timeout + std::chrono::seconds(1), adopt_atom::value,
+                std::move(recipe), host, pinned, cls)
+      .receive([&](const object_id& got) { id = got; },
+               [&](caf::error& err) { id = std::move(err); });
+  }
+  if (!id && errc_of(id.error()) != errc::name_taken && errc_of(id.error()) != errc::node_lost)
+    return make_error(errc::node_lost, "the cluster's head at " + head_address_
+                                         + " did not start detached actor \"" + name
+                                         + "\": " + message_of(id.error()));
+  return id;
+}
+
+caf::expected<object_id> cluster_runtime::adopt_here(shipped_actor recipe, std::uint64_t host,
+                                                     bool pinned, const std::string& cls) {
+  return actors_->adopt(std::move(recipe), host, pinned, cls);
 }
 
 void cluster_runtime::release_name(const std::string& ns, const std::string& name,

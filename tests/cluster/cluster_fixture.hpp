@@ -37,6 +37,14 @@ struct worker {
 /// as JSON), every process talks TLS with those files. Each worker's
 /// standard error goes to the file `errors_of(i)`.
 struct cluster_fixture {
+  /// The head's: short, for the tests that stop a process. ThreadSanitizer
+  /// slows a large transfer enough to delay a node's heartbeats past 2 s.
+#if defined(__SANITIZE_THREAD__)
+  static constexpr std::chrono::milliseconds heartbeat_timeout{8000};
+#else
+  static constexpr std::chrono::milliseconds heartbeat_timeout{2000};
+#endif
+
   explicit cluster_fixture(int n = 2, const std::string& resources = "",
                            const std::string& tls = "", const std::string& every_worker = "") {
     auto cfg = test::small_config();
@@ -46,7 +54,7 @@ struct cluster_fixture {
     cfg.object_store_capacity = std::uint64_t{512} << 20; // a copy of 256 MiB
     cfg.is_head = true;
     cfg.cluster_token = "test-token";
-    cfg.heartbeat_timeout = 2s;
+    cfg.heartbeat_timeout = heartbeat_timeout;
     rustyray::init(cfg);
     for (const auto& node : rustyray::nodes())
       if (node.head)

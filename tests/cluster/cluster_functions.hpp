@@ -310,6 +310,23 @@ inline std::string start_named(std::string name) {
   }
 }
 
+/// Starts a detached `tally` named `name` holding half a "slot" (so it
+/// runs on a node that offers one; the head owns it): "started", or the
+/// error's code.
+inline std::string start_detached(std::string name) {
+  try {
+    (void)rustyray::actor(tally::create)
+      .name(name)
+      .detached()
+      .resources({{"slot", 0.5}})
+      .max_restarts(1)
+      .remote(5);
+    return "started";
+  } catch (const rustyray::error& e) {
+    return rustyray::to_string(e.code()) + ": " + e.what();
+  }
+}
+
 /// Adds `x` to the tally named `name`, found by name on this node.
 inline int add_to_named(std::string name, int x) {
   auto h = rustyray::get_actor<tally>(name);
@@ -329,7 +346,8 @@ inline bool until_cancelled(int ms) {
 
 } // namespace cluster_test
 
-RUSTYRAY_REMOTE(cluster_test::start_named, cluster_test::add_to_named);
+RUSTYRAY_REMOTE(cluster_test::start_named, cluster_test::add_to_named,
+                cluster_test::start_detached);
 
 RUSTYRAY_REMOTE(cluster_test::tally::create, &cluster_test::tally::add,
                 &cluster_test::tally::append, &cluster_test::tally::log,

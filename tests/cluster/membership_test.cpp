@@ -146,9 +146,9 @@ BOOST_AUTO_TEST_CASE(a_node_claiming_another_s_id_is_refused) {
   {
     caf::scoped_actor self{sys};
     self->request(*head, std::chrono::seconds(10), cluster::internal::join_atom::value, claim)
-      .receive(
-        [&](std::vector<cluster::internal::node_record>&, caf::actor&) { refusal = "joined"; },
-        [&](caf::error& err) { refusal = sys.render(err); });
+      .receive([&](std::vector<cluster::internal::node_record>&, caf::actor&,
+                   std::int64_t) { refusal = "joined"; },
+               [&](caf::error& err) { refusal = sys.render(err); });
   }
   BOOST_TEST(refusal.find("node ID " + head_id + " is taken") != std::string::npos, refusal);
   head = caf::actor{}; // held past the system's end, it would keep it alive

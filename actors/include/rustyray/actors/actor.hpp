@@ -54,6 +54,8 @@ struct actor_spec {
   int bundle_index = -1;
   /// The node it must run on (`.node(id)`); any node when empty.
   std::string node;
+  /// `.detached()`: in a cluster the head owns it, not the creating node.
+  bool detached = false;
   /// Objects the factory's arguments wait for.
   id_list deps;
   /// For another node to build it: the factory's registered name (empty
@@ -287,6 +289,21 @@ public:
   /// methods called there.
   actor_builder& node(std::string id) {
     spec_.node = std::move(id);
+    return *this;
+  }
+
+  /// Lets a named actor outlive the process that creates it, as Ray's
+  /// `lifetime="detached"`. In a cluster the head owns it instead of the
+  /// creating node: it lives on when its creator exits or dies, starts
+  /// again on another node when its own node dies (while `max_restarts`
+  /// allows), is found by name from every node, and ends only by `kill` or
+  /// `exit_actor` (its name is then free). It is placed as an unnamed
+  /// actor is (`.node`, resources), and its factory's arguments must exist
+  /// when it is created. Without a name, `remote` throws
+  /// `invalid_argument`. On a single node it changes nothing: a named
+  /// actor lives until `kill` or `shutdown` there anyway.
+  actor_builder& detached() {
+    spec_.detached = true;
     return *this;
   }
 

@@ -54,6 +54,14 @@ public:
   virtual std::shared_ptr<detail::actor_core> start(const object_id& id, std::uint64_t host,
                                                     detail::actor_spec spec) = 0;
 
+  /// Starts a detached actor (`.detached()`, named) on node `host` (this
+  /// node's ID for here): the cluster's head owns it and claims its name.
+  /// Returns the record of its handles here. Throws `name_taken`,
+  /// `node_lost` (the head does not answer), `invalid_argument` (an
+  /// argument that does not exist yet).
+  virtual std::shared_ptr<detail::actor_core> start_detached(std::uint64_t host,
+                                                             detail::actor_spec spec) = 0;
+
   /// A handle to actor `id` loaded here, and not hosted here: the record
   /// every handle here shares (the first makes this node a borrower of the
   /// actor at its owner), or null for an actor of this node that is gone.

@@ -21,6 +21,7 @@
 #include <caf/meta/type_name.hpp>
 
 #include "rustyray/cluster.hpp"
+#include "rustyray/cluster/internal/wire.hpp"
 #include "rustyray/config.hpp"
 #include "rustyray/internal/resources.hpp"
 #include "rustyray/object_id.hpp"
@@ -170,6 +171,14 @@ public:
   /// The actor named so, and its class; a nil ID for none. Throws
   /// `node_lost` if the head does not answer.
   std::pair<object_id, std::string> find_name(const std::string& ns, const std::string& name);
+  /// A detached actor (named, `recipe`) for the head to own and start on
+  /// `host`: its ID, or `name_taken`, `node_lost`.
+  caf::expected<object_id> adopt_detached(shipped_actor recipe, std::uint64_t host, bool pinned,
+                                          const std::string& cls);
+  /// The head: owns the detached actor `recipe` (see `actor_links::adopt`).
+  caf::expected<object_id> adopt_here(shipped_actor recipe, std::uint64_t host, bool pinned,
+                                      const std::string& cls);
+
   /// Gives a claimed name back.
   void release_name(const std::string& ns, const std::string& name, const object_id& id);
 

@@ -80,8 +80,8 @@ using shipped_tasks = std::vector<shipped_task>;
 using shipped_results = std::vector<shipped_result>;
 
 /// An actor another node placed here: its registered factory, the
-/// factory's arguments' values, and its options. Its ID is the creating
-/// node's (the owner's).
+/// factory's arguments' values, and its options. Its ID is the owner's
+/// (the creating node's; the head's for a detached actor).
 struct shipped_actor {
   object_id id;
   std::string factory;
@@ -92,12 +92,17 @@ struct shipped_actor {
   bool dedicated_thread = false;
   double num_cpus = 0;
   std::map<std::string, double> resources;
+  /// A detached actor's name and namespace (its host knows it by name;
+  /// the head's table holds the name); empty for others.
+  std::string name;
+  std::string ns;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, shipped_actor& x) {
   return f(caf::meta::type_name("rustyray::shipped_actor"), x.id, x.factory, x.args, x.max_restarts,
-           x.max_task_retries, x.max_concurrency, x.dedicated_thread, x.num_cpus, x.resources);
+           x.max_task_retries, x.max_concurrency, x.dedicated_thread, x.num_cpus, x.resources,
+           x.name, x.ns);
 }
 
 /// One call of a method of an actor the receiver hosts, or a `kill` of it
