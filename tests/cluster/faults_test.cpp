@@ -131,7 +131,19 @@ BOOST_AUTO_TEST_CASE(a_worker_killed_mid_job_ends_every_task_as_a_value_or_node_
   // Mid-job: a good part has run, much is still queued or running.
   BOOST_REQUIRE(eventually([&] { return log.lines().size() >= chains * steps / 4; }, 60s));
   auto victim = cluster.pid_of(1);
+  // A caller of the node that dies: how long until it has its error.
+  auto doomed = task(cluster_test::pid_after).node(cluster.workers[1].id).remote(60000);
+  auto killed = std::chrono::steady_clock::now();
   cluster.workers[1].process->kill();
+  BOOST_TEST(eventually([&] { return !alive(cluster.workers[1].id); }, 10s));
+  auto dead_after = std::chrono::steady_clock::now() - killed;
+  BOOST_TEST(test::code_of([&] { (void)get(doomed, 10s); }) == errc::node_lost);
+  auto failed_after = std::chrono::steady_clock::now() - killed;
+  BOOST_TEST_MESSAGE("kill -9: dead for the head after "
+                     << std::chrono::duration_cast<std::chrono::milliseconds>(dead_after).count()
+                     << " ms, a caller's error after "
+                     << std::chrono::duration_cast<std::chrono::milliseconds>(failed_after).count()
+                     << " ms");
 
   int values = 0, lost = 0;
   std::set<std::pair<int, int>> valued;
@@ -210,7 +222,6 @@ BOOST_AUTO_TEST_CASE(a_worker_stopped_past_its_heartbeats_is_dead_and_leaves_whe
 
   // Its tasks: run again on the other worker, or node_lost naming it and
   // where it listened.
-  BOOST_TEST(get(moved, 30s) == cluster.pid_of(1 - index));
   try {
     (void)get(pinned, 30s);
     BOOST_FAIL("a task pinned to a dead node returned a value");
@@ -220,6 +231,12 @@ BOOST_AUTO_TEST_CASE(a_worker_stopped_past_its_heartbeats_is_dead_and_leaves_whe
     BOOST_TEST(text.find(id) != std::string::npos, text);
     BOOST_TEST(text.find("(at 127.0.0.1:") != std::string::npos, text);
   }
+  BOOST_TEST_MESSAGE("a caller's error after "
+                     << std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::steady_clock::now() - start)
+                          .count()
+                     << " ms");
+  BOOST_TEST(get(moved, 30s) == cluster.pid_of(1 - index));
 
   // Resumed, it learns it is dead and leaves; its late result of `moved`
   // changed nothing.
