@@ -11,20 +11,9 @@ using namespace std::chrono_literals;
 using cluster_test::tally;
 using rustyray::test::cluster_fixture;
 using rustyray::test::own_pid;
+using test::eventually;
 
 namespace {
-
-/// Waits (up to a deadline) until `f()` is true; returns its last answer.
-template <class F>
-bool eventually(F f, std::chrono::seconds limit = 10s) {
-  auto until = std::chrono::steady_clock::now() + limit;
-  while (!f()) {
-    if (std::chrono::steady_clock::now() > until)
-      return false;
-    std::this_thread::sleep_for(20ms);
-  }
-  return true;
-}
 
 /// `tally` instances alive in worker `id`'s process.
 std::int64_t tallies_on(const std::string& id) {

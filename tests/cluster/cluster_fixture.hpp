@@ -141,6 +141,19 @@ private:
   std::string worker_resources;
 };
 
+/// Polls `done` until it holds or `limit` passes: what travels between
+/// nodes arrives in messages.
+template <class F>
+bool eventually(F done, std::chrono::milliseconds limit = 10s) {
+  auto until = std::chrono::steady_clock::now() + limit;
+  while (!done()) {
+    if (std::chrono::steady_clock::now() > until)
+      return false;
+    std::this_thread::sleep_for(10ms);
+  }
+  return true;
+}
+
 inline std::int64_t own_pid() {
   return static_cast<std::int64_t>(getpid());
 }

@@ -20,6 +20,7 @@
 using namespace rustyray;
 using namespace std::chrono_literals;
 using test::cluster_fixture;
+using test::eventually;
 using test::own_pid;
 
 namespace {
@@ -47,18 +48,6 @@ struct log_file {
   }
   std::string path;
 };
-
-/// Polls `done` until it holds or `limit` passes.
-template <class F>
-bool eventually(F done, std::chrono::milliseconds limit) {
-  auto until = std::chrono::steady_clock::now() + limit;
-  while (!done()) {
-    if (std::chrono::steady_clock::now() > until)
-      return false;
-    std::this_thread::sleep_for(10ms);
-  }
-  return true;
-}
 
 /// Whether the head (this process) lists node `id` as alive.
 bool alive(const std::string& id) {

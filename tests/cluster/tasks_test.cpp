@@ -15,6 +15,7 @@
 
 using namespace rustyray;
 using namespace std::chrono_literals;
+using test::eventually;
 
 using rustyray::test::cluster_fixture;
 using rustyray::test::own_pid;
@@ -169,23 +170,6 @@ BOOST_AUTO_TEST_CASE(a_node_that_dies_hands_its_tasks_to_another_or_fails_them) 
 }
 
 BOOST_AUTO_TEST_SUITE_END()
-
-namespace {
-
-/// Polls `done` until it holds or `limit` passes: the releases between nodes
-/// travel in messages.
-template <class F>
-bool eventually(F done, std::chrono::milliseconds limit = 10s) {
-  auto until = std::chrono::steady_clock::now() + limit;
-  while (!done()) {
-    if (std::chrono::steady_clock::now() > until)
-      return false;
-    std::this_thread::sleep_for(20ms);
-  }
-  return true;
-}
-
-} // namespace
 
 BOOST_FIXTURE_TEST_SUITE(objects, cluster_fixture)
 
