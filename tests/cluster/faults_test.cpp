@@ -435,6 +435,21 @@ BOOST_AUTO_TEST_CASE(a_detached_actor_outlives_its_creator_and_is_found_again_by
   h.reset();
 }
 
+BOOST_AUTO_TEST_CASE(a_dead_borrower_keeps_nothing_alive) {
+  cluster_fixture cluster{2};
+  {
+    auto ref = rustyray::put(42);
+    // Worker 0 keeps a ref after its task returned: it borrows the object.
+    BOOST_TEST(get(task(cluster_test::keep).node(cluster.workers[0].id).remote(ref)) == 0);
+  }
+  // This node's own ref is gone; the borrow keeps the object (past the
+  // second an owner waits after a release).
+  std::this_thread::sleep_for(1500ms);
+  BOOST_TEST(test::tracked_objects() == 1u);
+  cluster.workers[0].process->kill();
+  BOOST_TEST(eventually([] { return test::tracked_objects() == 0u; }, 10s));
+}
+
 BOOST_AUTO_TEST_CASE(the_head_killed_every_process_ends_within_its_grace) {
   // A head, two workers (as `rustyray worker` starts them) and a driver,
   // each a process of its own, marked to be found in the process table.
