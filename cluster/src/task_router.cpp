@@ -466,23 +466,28 @@ void task_router::hold(flight done, const shipped_result& r) {
     weak_from_this(), r.result,
     "task " + done.task->name() + " (done on node " + node_text(done.peer)
       + ", its result kept there until it is needed here)");
-  auto task = done.task;
-  auto peer = done.peer;
-  auto started = done.started;
   {
     std::lock_guard<std::mutex> guard{mtx_};
     held_[r.result] = held{std::move(done), r.copy, record, false};
   }
   if (rt->table().hand_over(r.result, record, true))
     return;
-  // Nothing here refers to it any more: its node drops it.
+  // Nothing here refers to it any more: its node drops it (unless that
+  // node died meanwhile, and `lost` settled it).
+  held h;
   {
     std::lock_guard<std::mutex> guard{mtx_};
-    if (auto i = held_.find(r.result); i != held_.end())
-      (void)unhold(i);
+    auto i = held_.find(r.result);
+    if (i == held_.end())
+      return;
+    h = unhold(i);
   }
-  complete(task, started, make_error(errc::object_lost, "no longer referred to"));
-  out_->add(peer, [&](link_batch& b) { b.stored.push_back(r.copy); });
+  settle(std::move(h), make_error(errc::object_lost, "no longer referred to"));
+}
+
+void task_router::settle(held h, caf::expected<detail::task_output> output) {
+  complete(h.done.task, h.done.started, std::move(output));
+  out_->add(h.done.peer, [&](link_batch& b) { b.stored.push_back(h.copy); });
 }
 
 task_router::held task_router::unhold(std::unordered_map<object_id, held>::iterator i) {
@@ -527,11 +532,8 @@ std::vector<task_router::pull_order> task_router::pulls_due() {
         due.push_back(pull_order{i->second.done.peer, i->second.copy, id});
     wanted_.clear();
   }
-  // Its arguments go, and its node drops the result.
-  for (auto& h : gone) {
-    complete(h.done.task, h.done.started, make_error(errc::object_lost, "no longer referred to"));
-    out_->add(h.done.peer, [&](link_batch& b) { b.stored.push_back(h.copy); });
-  }
+  for (auto& h : gone)
+    settle(std::move(h), make_error(errc::object_lost, "no longer referred to"));
   return due;
 }
 
@@ -546,10 +548,9 @@ void task_router::held_arrived(const object_id& result, caf::expected<caf::messa
     h = unhold(i);
   }
   if (value)
-    complete(h.done.task, h.done.started, detail::task_output{std::move(*value), size, {}});
+    settle(std::move(h), detail::task_output{std::move(*value), size, {}});
   else
-    complete(h.done.task, h.done.started, std::move(value.error()));
-  out_->add(h.done.peer, [&](link_batch& b) { b.stored.push_back(h.copy); });
+    settle(std::move(h), std::move(value.error()));
 }
 
 void task_router::finished(std::uint64_t peer, shipped_results& results,

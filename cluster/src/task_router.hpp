@@ -148,6 +148,9 @@ private:
 
   /// Makes the result of `done` a held one (see `finished`).
   void hold(flight done, const shipped_result& r);
+  /// Ends the task of a result no longer held with `output` (its arguments
+  /// go), and has the node that kept the result drop it.
+  void settle(held h, caf::expected<detail::task_output> output);
   /// Under mtx_: `id` is no longer held; its record stays quiet when it goes.
   held unhold(std::unordered_map<object_id, held>::iterator i);
 
